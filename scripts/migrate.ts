@@ -1,0 +1,7 @@
+/** `npm run migrate`: applies pending migrations in sql/ to DATABASE_URL (or the embedded database). */
+import { loadConfig } from '../src/config.js';
+import { openStore } from '../src/db/open.js';
+
+const store = await openStore(loadConfig());
+await store.close();
+console.log('migrations applied');

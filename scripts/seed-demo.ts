@@ -1,0 +1,11 @@
+/** `npm run seed:demo`: loads the demo tenants (README "Demo data") into DATABASE_URL or the embedded database. */
+import { loadConfig } from '../src/config.js';
+import { openStore } from '../src/db/open.js';
+import { loadSecretBox } from '../src/domain/secrets.js';
+import { seedDemo } from '../src/seed/demo.js';
+
+const config = loadConfig();
+const store = await openStore(config);
+const created = await seedDemo(store, await loadSecretBox(config.secretsKey, config.dataDir));
+await store.close();
+console.log(created.length ? `demo tenants created: ${created.join(', ')}` : 'demo tenants already present');

@@ -1,0 +1,45 @@
+/**
+ * Builds the Fastify application from its dependencies (nothing is a module singleton), so tests
+ * use `app.inject()` against an embedded database.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { sql } from 'kysely';
+import type { Config } from './config.js';
+import type { Store } from './db/store.js';
+import type { SecretBox } from './domain/secrets.js';
+import type { Metrics } from './metrics.js';
+import { xmlcurlPlugin } from './xmlcurl/plugin.js';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  store: Store;
+  secrets: SecretBox;
+  metrics: Metrics;
+  clock?: () => Date;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024 });
+  const clock = deps.clock ?? (() => new Date());
+
+  /** 200 once a lookup query succeeds within the XML-curl budget, else 503. */
+  app.get('/health', async (_req, reply) => {
+    try {
+      await Promise.race([
+        deps.store.withLookup((db) => sql`select 1 from tenants limit 1`.execute(db)),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('database too slow')), deps.config.xmlcurl.budgetMs).unref()),
+      ]);
+      return { status: 'ok', database: deps.store.kind };
+    } catch (err) {
+      return reply.code(503).send({ status: 'unavailable', database: deps.store.kind, error: (err as Error).message });
+    }
+  });
+
+  app.get('/metrics', async (_req, reply) =>
+    reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
+
+  await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, secrets: deps.secrets, metrics: deps.metrics, clock });
+  return app;
+}

@@ -1,0 +1,109 @@
+/**
+ * The only reader of `process.env`. Parses and validates every setting once, returns a frozen
+ * object, and throws a `ConfigError` naming the variable when a value is unusable.
+ * Every variable, its default and meaning is listed in README.md ("Configuration").
+ */
+import path from 'node:path';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface SofiaSettings {
+  /** `sip-ip` / `rtp-ip` of both profiles; `$${local_ip_v4}` is expanded by FreeSWITCH. */
+  sipIp: string;
+  /** `ext-sip-ip` / `ext-rtp-ip` (public address behind NAT, or `auto-nat`). */
+  externalIp: string;
+  internalPort: number;
+  externalPort: number;
+  /** WebRTC secure WebSocket port on the internal profile (`wss-binding`); 0 disables it. */
+  wssPort: number;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  /** PostgreSQL URL; undefined selects the embedded database under `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbPoolSize: number;
+  logLevel: string;
+  /** 32-byte AES-256-GCM key for passwords at rest; undefined = keep one in `dataDir/secrets.key`. */
+  secretsKey: Buffer | undefined;
+  xmlcurl: {
+    username: string | undefined;
+    password: string | undefined;
+    /** CIDRs allowed to query; empty = any address. */
+    allowFrom: string[];
+    /** A lookup not answered within this many milliseconds answers `not found`. */
+    budgetMs: number;
+    /** `cacheable` attribute on directory users, milliseconds; 0 = FreeSWITCH does not cache. */
+    directoryCacheMs: number;
+  };
+  sofia: SofiaSettings;
+  /** Load the demo tenants on the first start of an empty embedded database. */
+  demoSeed: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+function secretsKey(raw: string | undefined): Buffer | undefined {
+  if (!raw) return undefined;
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new ConfigError('SECRETS_KEY', 'expected 32 bytes as 64 hex digits or base64');
+  return key;
+}
+
+/** Builds the configuration from an environment (default `process.env`). */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const allowFrom = (env.XMLCURL_ALLOW_FROM ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const config: Config = {
+    host: env.HOST || '0.0.0.0',
+    port: int(env, 'PORT', 8080, 0, 65535),
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+    logLevel: env.LOG_LEVEL || 'info',
+    secretsKey: secretsKey(env.SECRETS_KEY),
+    xmlcurl: {
+      username: env.XMLCURL_USERNAME || undefined,
+      password: env.XMLCURL_PASSWORD || undefined,
+      allowFrom,
+      budgetMs: int(env, 'XMLCURL_BUDGET_MS', 1000, 10, 60000),
+      directoryCacheMs: int(env, 'DIRECTORY_CACHE_MS', 60000, 0, 86400000),
+    },
+    sofia: {
+      sipIp: env.SOFIA_SIP_IP || '$${local_ip_v4}',
+      externalIp: env.SOFIA_EXTERNAL_IP || 'auto-nat',
+      internalPort: int(env, 'SOFIA_INTERNAL_PORT', 5060, 1, 65535),
+      externalPort: int(env, 'SOFIA_EXTERNAL_PORT', 5080, 1, 65535),
+      wssPort: int(env, 'SOFIA_WSS_PORT', 7443, 0, 65535),
+    },
+    demoSeed: bool(env, 'DEMO_SEED', true),
+  };
+  if (Boolean(config.xmlcurl.username) !== Boolean(config.xmlcurl.password)) {
+    throw new ConfigError('XMLCURL_PASSWORD', 'XMLCURL_USERNAME and XMLCURL_PASSWORD must be set together');
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,227 @@
+/**
+ * Kysely table types; they mirror sql/001_schema.sql column by column.
+ * Timestamps are UTC `timestamptz` read back as `Date`; durations are integer seconds.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** int8 counters: pg returns them as strings, PGlite as numbers. */
+type Counter = ColumnType<string | number, number | undefined, number>;
+type Json<T> = ColumnType<T, string | undefined, string>;
+
+export type TenantStatus = 'active' | 'suspended' | 'inactive';
+export type Transport = 'udp' | 'tcp' | 'tls';
+export type TrunkStatus = 'active' | 'inactive' | 'maintenance';
+export type ExtensionStatus = 'active' | 'inactive' | 'suspended';
+export type NumberRoute = 'extension' | 'ai_agent' | 'forward';
+
+/** Business hours per weekday as in the W3 Suite `aiTimePolicy`: `null` or absent = closed. */
+export type Weekday = 'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'saturday' | 'sunday';
+export type BusinessHours = Partial<Record<Weekday, { start: string; end: string } | null>>;
+
+export interface TenantsTable {
+  id: Generated<string>;
+  name: string;
+  slug: string;
+  sip_domain: string;
+  timezone: Generated<string>;
+  max_concurrent_calls: Generated<number>;
+  status: Generated<TenantStatus>;
+  crm_webhook_url: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface TrunksTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  provider: string | null;
+  host: string;
+  port: Generated<number>;
+  transport: Generated<Transport>;
+  username: string | null;
+  password_enc: string | null;
+  realm: string | null;
+  from_user: string | null;
+  from_domain: string | null;
+  register: Generated<boolean>;
+  expire_seconds: Generated<number>;
+  retry_seconds: Generated<number>;
+  ping_seconds: number | null;
+  caller_id_in_from: Generated<boolean>;
+  priority: Generated<number>;
+  max_channels: Generated<number>;
+  status: Generated<TrunkStatus>;
+  registration_state: Generated<string>;
+  ping_status: string | null;
+  last_error: string | null;
+  last_registered_at: NullableTimestamp;
+  total_calls: Generated<Counter>;
+  successful_calls: Generated<Counter>;
+  failed_calls: Generated<Counter>;
+  current_channels: Generated<number>;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ExtensionsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  extension: string;
+  sip_username: string;
+  password_enc: string;
+  user_id: string | null;
+  display_name: string | null;
+  email: string | null;
+  caller_id_name: string | null;
+  caller_id_number: string | null;
+  allowed_codecs: Generated<string[]>;
+  voicemail_enabled: Generated<boolean>;
+  voicemail_pin_enc: string | null;
+  call_recording: Generated<boolean>;
+  call_forwarding_enabled: Generated<boolean>;
+  call_forwarding_number: string | null;
+  do_not_disturb: Generated<boolean>;
+  max_concurrent_calls: Generated<number>;
+  registration_expiry: Generated<number>;
+  status: Generated<ExtensionStatus>;
+  provisioning_status: Generated<'pending' | 'provisioned' | 'failed'>;
+  registered: Generated<boolean>;
+  last_registration_at: NullableTimestamp;
+  user_agent: string | null;
+  registered_ip: string | null;
+  registered_port: number | null;
+  contact: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PhoneNumbersTable {
+  id: Generated<string>;
+  tenant_id: string;
+  number: string;
+  trunk_id: string | null;
+  description: string | null;
+  incoming_enabled: Generated<boolean>;
+  outbound_enabled: Generated<boolean>;
+  route: Generated<NumberRoute>;
+  route_target: string | null;
+  ai_agent_profile: string | null;
+  business_hours: Json<BusinessHours | null>;
+  failover_extension: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface AiSessionsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  call_id: string;
+  openai_session_id: string | null;
+  agent_profile: string | null;
+  caller_number: string | null;
+  did: string | null;
+  started_at: Timestamp;
+  ended_at: NullableTimestamp;
+  duration_seconds: number | null;
+  transcript: Generated<Json<unknown[]>>;
+  actions_taken: Generated<Json<unknown[]>>;
+  transfer_target: string | null;
+  transfer_reason: string | null;
+  failure_reason: string | null;
+  sentiment: 'positive' | 'neutral' | 'negative' | null;
+  satisfaction_score: number | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface CdrsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  unique_id: string;
+  other_leg_unique_id: string | null;
+  direction: 'inbound' | 'outbound' | 'internal';
+  call_type: Generated<'voice' | 'ai_voice' | 'transfer'>;
+  caller_number: string | null;
+  caller_name: string | null;
+  called_number: string | null;
+  called_name: string | null;
+  start_at: Timestamp;
+  answer_at: NullableTimestamp;
+  end_at: NullableTimestamp;
+  duration_seconds: Generated<number>;
+  billsec: Generated<number>;
+  hangup_cause: string | null;
+  sip_status: number | null;
+  disposition: 'ANSWERED' | 'NO ANSWER' | 'BUSY' | 'FAILED' | 'CANCELLED';
+  trunk_id: string | null;
+  extension_id: string | null;
+  recording_url: string | null;
+  ai_session_id: string | null;
+  metadata: Generated<Json<Record<string, unknown>>>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface RecurringCallsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  extension_id: string;
+  destination_number: string;
+  frequency: 'daily' | 'weekly' | 'monthly';
+  time_of_day: string;
+  day_of_week: number | null;
+  day_of_month: number | null;
+  timezone: string;
+  enabled: Generated<boolean>;
+  next_execution_at: NullableTimestamp;
+  last_execution_at: NullableTimestamp;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  tenant_id: string | null;
+  name: string;
+  key_prefix: string;
+  key_hash: string;
+  scopes: string[];
+  created_at: Generated<Timestamp>;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  tenant_id: string | null;
+  actor: string;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  before: Json<Record<string, unknown> | null>;
+  after: Json<Record<string, unknown> | null>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  trunks: TrunksTable;
+  extensions: ExtensionsTable;
+  phone_numbers: PhoneNumbersTable;
+  ai_sessions: AiSessionsTable;
+  cdrs: CdrsTable;
+  recurring_calls: RecurringCallsTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+}
+
+export type Tenant = Selectable<TenantsTable>;
+export type NewTenant = Insertable<TenantsTable>;
+export type Trunk = Selectable<TrunksTable>;
+export type NewTrunk = Insertable<TrunksTable>;
+export type Extension = Selectable<ExtensionsTable>;
+export type NewExtension = Insertable<ExtensionsTable>;
+export type ExtensionUpdate = Updateable<ExtensionsTable>;
+export type PhoneNumber = Selectable<PhoneNumbersTable>;
+export type NewPhoneNumber = Insertable<PhoneNumbersTable>;

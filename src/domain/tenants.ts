@@ -1,0 +1,36 @@
+/**
+ * Tenants (customers). A tenant is reached by FreeSWITCH through its SIP domain (directory
+ * lookups, `domain_name`), and its phones' calls are routed in the dialplan context named by
+ * `tenantContext()`.
+ */
+import type { Kysely } from 'kysely';
+import type { Database, Tenant } from '../db/schema.js';
+
+/** Dialplan context of calls arriving from trunks (the sofia `external` profile's `context`). */
+export const INBOUND_CONTEXT = 'public';
+
+export type TenantRef = Pick<Tenant, 'id' | 'name' | 'slug' | 'sip_domain' | 'timezone' | 'max_concurrent_calls'>;
+
+/**
+ * The dialplan context of a tenant's authenticated phones: its SIP domain, the multi-tenant
+ * FreeSWITCH convention. Directory `user_context` and the dialplan renderer both use this.
+ */
+export function tenantContext(tenant: Pick<Tenant, 'sip_domain'>): string {
+  return tenant.sip_domain;
+}
+
+/** The active tenant owning `domain` (case-insensitive), or undefined. */
+export async function findActiveTenantByDomain(db: Kysely<Database>, domain: string): Promise<TenantRef | undefined> {
+  return db
+    .selectFrom('tenants')
+    .select(['id', 'name', 'slug', 'sip_domain', 'timezone', 'max_concurrent_calls'])
+    .where('sip_domain', '=', domain.toLowerCase())
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+}
+
+/** SIP domains of every active tenant, sorted. */
+export async function listActiveDomains(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('tenants').select('sip_domain').where('status', '=', 'active').orderBy('sip_domain').execute();
+  return rows.map((r) => r.sip_domain);
+}

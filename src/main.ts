@@ -1,0 +1,34 @@
+/**
+ * Composition root: configuration → database (migrated) → secrets → demo data on a new embedded
+ * database → HTTP app → listen; SIGINT/SIGTERM close the server, then the database.
+ */
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { openStore } from './db/open.js';
+import { loadSecretBox } from './domain/secrets.js';
+import { createMetrics } from './metrics.js';
+import { seedDemo } from './seed/demo.js';
+
+const config = loadConfig();
+const store = await openStore(config);
+const secrets = await loadSecretBox(config.secretsKey, config.dataDir);
+const app = await buildApp({ config, store, secrets, metrics: createMetrics(true), logger: { level: config.logLevel } });
+
+if (store.kind === 'pglite' && config.demoSeed) {
+  const created = await seedDemo(store, secrets);
+  if (created.length) app.log.info({ tenants: created }, 'demo tenants loaded (for trying Switchplane out only)');
+}
+
+await app.listen({ host: config.host, port: config.port });
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await store.close();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * Dialplan section: one context holding one extension whose actions carry out the `CallPlan`
+ * (mod_dialplan_xml; applications from mod_dptools, mod_hash `limit`/`limit_execute`,
+ * mod_voicemail). FreeSWITCH never caches dialplan answers, so each call and each transfer asks.
+ */
+import type { CallPlan, ExtensionTarget, Route } from '../domain/call-routing.js';
+import type { TenantRef } from '../domain/tenants.js';
+import { fsText, newSection, render } from './document.js';
+
+type Action = [application: string, data?: string];
+
+/** Causes on which an outbound call moves on to the next trunk; USER_BUSY, CALL_REJECTED and
+ * every other cause end the call (switch_channel.c `switch_channel_handle_cause`). */
+export const TRUNK_FAILOVER_CAUSES = [
+  'NORMAL_TEMPORARY_FAILURE',
+  'NO_ROUTE_DESTINATION',
+  'DESTINATION_OUT_OF_ORDER',
+  'NETWORK_OUT_OF_ORDER',
+  'NORMAL_CIRCUIT_CONGESTION',
+  'SWITCH_CONGESTION',
+  'REQUESTED_CHAN_UNAVAIL',
+  'RECOVERY_ON_TIMER_EXPIRE',
+  'GATEWAY_DOWN',
+  'INVALID_GATEWAY',
+  'SERVICE_UNAVAILABLE',
+];
+
+/** mod_hash `limit` realms. */
+export const LIMIT_REALM = { tenant: 'switchplane_tenant', extension: 'switchplane_extension', trunk: 'switchplane_trunk' };
+
+/** Ring time of an extension before voicemail or hangup, seconds. */
+export const EXTENSION_RING_SECONDS = 30;
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function tenantActions(tenant: TenantRef): Action[] {
+  return [
+    ['set', `domain_name=${tenant.sip_domain}`],
+    ['export', `accountcode=${tenant.id}`],
+    ['limit', `hash ${LIMIT_REALM.tenant} ${tenant.id} ${tenant.max_concurrent_calls} !NORMAL_CIRCUIT_CONGESTION`],
+  ];
+}
+
+function extensionActions(t: ExtensionTarget, domain: string, tenantId: string): Action[] {
+  const voicemail: Action[] = t.voicemail ? [['answer'], ['voicemail', `default ${domain} ${t.sipUsername}`]] : [];
+  const actions: Action[] = [['limit', `hash ${LIMIT_REALM.extension} ${t.id} ${t.maxConcurrentCalls} !USER_BUSY`]];
+  if (t.doNotDisturb) return [...actions, ...(voicemail.length ? voicemail : [['hangup', 'USER_BUSY'] as Action])];
+  actions.push(
+    ['set', `call_timeout=${EXTENSION_RING_SECONDS}`],
+    ['set', 'hangup_after_bridge=true'],
+    ['set', 'continue_on_fail=true'],
+  );
+  if (t.recording) {
+    actions.push(['record_session', `$\${recordings_dir}/${tenantId}/\${strftime(%Y-%m-%d)}/\${uuid}.wav`]);
+  }
+  actions.push(['bridge', `user/${t.sipUsername}@${domain}`]);
+  return voicemail.length ? [...actions, ...voicemail] : [...actions, ['hangup', '${originate_disposition}']];
+}
+
+function routeActions(route: Route, tenant: TenantRef | null): Action[] {
+  switch (route.kind) {
+    case 'reject':
+      return [['log', `NOTICE Switchplane rejects the call: ${fsText(route.reason)}`], ['hangup', route.cause]];
+    case 'extension':
+      return extensionActions(route.target, tenant!.sip_domain, tenant!.id);
+    case 'ai_agent':
+      return [
+        ['set', `switchplane_ai_profile=${fsText(route.profile)}`],
+        ['set', `switchplane_tenant_id=${tenant!.id}`],
+        ['set', `switchplane_did=${route.did}`],
+        ['set', `switchplane_caller=${fsText(route.caller)}`],
+        ['answer'],
+        ['park'],
+      ];
+    case 'outbound': {
+      const actions: Action[] = [];
+      if (route.callerIdNumber) {
+        actions.push(['set', `effective_caller_id_number=${route.callerIdNumber}`]);
+        actions.push(['set', `effective_caller_id_name=${fsText(route.callerIdName ?? route.callerIdNumber)}`]);
+      }
+      actions.push(['set', 'hangup_after_bridge=true'], ['set', `continue_on_fail=${TRUNK_FAILOVER_CAUSES.join(',')}`]);
+      for (const gw of route.gateways) {
+        actions.push([
+          'limit_execute',
+          `hash ${LIMIT_REALM.trunk} ${gw.name} ${gw.maxChannels} bridge sofia/gateway/${gw.name}/${route.destination}`,
+        ]);
+      }
+      actions.push(['hangup', 'NORMAL_CIRCUIT_CONGESTION']);
+      return actions;
+    }
+  }
+}
+
+/** Renders a call plan as a dialplan document for `plan.context`. */
+export function renderDialplan(plan: CallPlan): string {
+  const actions: Action[] = [];
+  if (plan.tenant && plan.route.kind !== 'reject') actions.push(...tenantActions(plan.tenant));
+  if (plan.caller && plan.route.kind !== 'reject') {
+    actions.push(['limit', `hash ${LIMIT_REALM.extension} ${plan.caller.id} ${plan.caller.maxConcurrentCalls} !USER_BUSY`]);
+  }
+  actions.push(...routeActions(plan.route, plan.tenant));
+
+  const { doc, section } = newSection('dialplan');
+  const condition = section
+    .ele('context', { name: plan.context })
+    .ele('extension', { name: `switchplane-${plan.route.kind}` })
+    .ele('condition', { field: 'destination_number', expression: `^${escapeRegex(plan.destination)}$` });
+  for (const [application, data] of actions) {
+    condition.ele('action', data === undefined ? { application } : { application, data });
+  }
+  return render(doc);
+}

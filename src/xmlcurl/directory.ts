@@ -1,0 +1,103 @@
+/**
+ * Directory section: SIP REGISTER/INVITE digest auth (`action=sip_auth`), `user/<id>@<domain>`
+ * dial strings (`user_call`), mod_voicemail lookups and reverse auth answer one user of one
+ * domain (switch_xml.c `switch_xml_locate_user`); sofia's `purpose=gateways` scans get the domain
+ * list only; everything else is `not found` so FreeSWITCH uses its own files.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { dialString, findDirectoryUser, type DirectoryUser } from '../domain/extensions.js';
+import type { SecretBox } from '../domain/secrets.js';
+import { a1Hash } from '../domain/sip-digest.js';
+import { findActiveTenantByDomain, listActiveDomains, tenantContext } from '../domain/tenants.js';
+import { fsText, nameValueList, newSection, render } from './document.js';
+import type { DirectoryLookup } from './request.js';
+
+export interface DirectoryDeps {
+  secrets: SecretBox;
+  /** `cacheable` milliseconds on each user; 0 leaves the attribute out. */
+  cacheMs: number;
+}
+
+/** Actions answered with the user entry (mod_sofia, mod_dptools, mod_voicemail callers). */
+const USER_ACTIONS = new Set(['sip_auth', 'user_call', 'message-count', 'voicemail-lookup', 'web-vm', 'reverse-auth-lookup']);
+
+function renderUser(found: DirectoryUser, lookup: DirectoryLookup, deps: DirectoryDeps): string {
+  const { extension: ext, tenant } = found;
+  const domain = tenant.sip_domain;
+  const password = deps.secrets.open(ext.password_enc);
+  const realm = lookup.realm ?? domain;
+  const displayName = fsText(ext.display_name ?? ext.extension);
+
+  const params: Array<[string, string]> = [
+    ['a1-hash', a1Hash(ext.sip_username, realm, password)],
+    ['dial-string', dialString(ext, domain)],
+    ['vm-enabled', String(ext.voicemail_enabled)],
+  ];
+  if (ext.voicemail_enabled && ext.voicemail_pin_enc) params.push(['vm-password', deps.secrets.open(ext.voicemail_pin_enc)]);
+  if (ext.voicemail_enabled && ext.email) params.push(['vm-mailto', fsText(ext.email)]);
+  if (lookup.action === 'reverse-auth-lookup') {
+    params.push(['reverse-auth-user', ext.sip_username], ['reverse-auth-pass', password]);
+  }
+
+  const variables: Array<[string, string]> = [
+    ['user_context', tenantContext(tenant)],
+    ['domain_name', domain],
+    ['accountcode', tenant.id],
+    ['switchplane_extension_id', ext.id],
+    ['effective_caller_id_name', displayName],
+    ['effective_caller_id_number', ext.extension],
+    ['outbound_caller_id_name', fsText(ext.caller_id_name ?? ext.display_name ?? tenant.name)],
+    ['outbound_caller_id_number', found.outboundNumber ?? ''],
+    ['limit_max', String(ext.max_concurrent_calls)],
+    ['do_not_disturb', String(ext.do_not_disturb)],
+    ['call_forwarding', ext.call_forwarding_enabled && ext.call_forwarding_number ? fsText(ext.call_forwarding_number) : ''],
+    ['record_calls', String(ext.call_recording)],
+    ['voicemail_enabled', String(ext.voicemail_enabled)],
+    ['sip-force-expires', String(ext.registration_expiry)],
+  ];
+
+  const { doc, section } = newSection('directory');
+  const user = section
+    .ele('domain', { name: domain })
+    .ele('groups')
+    .ele('group', { name: 'default' })
+    .ele('users')
+    .ele('user', {
+      id: ext.sip_username,
+      'number-alias': ext.extension,
+      ...(deps.cacheMs > 0 ? { cacheable: String(deps.cacheMs) } : {}),
+    });
+  nameValueList(user, 'params', params);
+  nameValueList(user, 'variables', variables);
+  return render(doc);
+}
+
+function renderDomains(domains: string[]): string {
+  const { doc, section } = newSection('directory');
+  for (const name of domains) section.ele('domain', { name });
+  return render(doc);
+}
+
+/**
+ * Answers a directory lookup.
+ * @returns the XML document, or null for `not found`
+ */
+export async function answerDirectory(db: Kysely<Database>, lookup: DirectoryLookup, deps: DirectoryDeps): Promise<string | null> {
+  if (lookup.purpose === 'network-list') return null;
+  if (lookup.purpose === 'gateways') {
+    if (lookup.domain === '') return renderDomains(await listActiveDomains(db));
+    const tenant = await findActiveTenantByDomain(db, lookup.domain);
+    return tenant ? renderDomains([tenant.sip_domain]) : null;
+  }
+  if (lookup.domain === '') return null;
+  if (lookup.user !== null && (lookup.action === null || USER_ACTIONS.has(lookup.action))) {
+    const found = await findDirectoryUser(db, lookup.domain, lookup.user);
+    return found ? renderUser(found, lookup, deps) : null;
+  }
+  if (lookup.user === null && lookup.action === null) {
+    const tenant = await findActiveTenantByDomain(db, lookup.domain);
+    return tenant ? renderDomains([tenant.sip_domain]) : null;
+  }
+  return null;
+}

@@ -1,0 +1,134 @@
+/**
+ * Fastify plugin for FreeSWITCH mod_xml_curl: `POST|GET /freeswitch/xml` dispatching on
+ * `section`, and `/freeswitch/{directory,dialplan,configuration}` answering the same.
+ * FreeSWITCH never gets a 5xx or broken XML from here: a lookup that fails, a database slower
+ * than the budget, or a body that cannot be parsed all answer 200 `not found` (FreeSWITCH then
+ * uses its own files), and are logged and counted.
+ */
+import basicAuth from '@fastify/basic-auth';
+import formbody from '@fastify/formbody';
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { Store } from '../db/store.js';
+import { planCall } from '../domain/call-routing.js';
+import type { SecretBox } from '../domain/secrets.js';
+import type { Metrics } from '../metrics.js';
+import { allowlist } from './access.js';
+import { answerDirectory } from './directory.js';
+import { renderDialplan } from './dialplan.js';
+import { NOT_FOUND_XML } from './document.js';
+import { flattenFields, parseLookup, type Lookup } from './request.js';
+import { answerSofia } from './sofia.js';
+
+export interface XmlCurlOptions {
+  config: Readonly<Config>;
+  store: Store;
+  secrets: SecretBox;
+  metrics: Metrics;
+  /** The time business hours are checked against; injected by tests. */
+  clock: () => Date;
+}
+
+class BudgetExceeded extends Error {}
+
+function withinBudget<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BudgetExceeded(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const SECTIONS = new Set(['directory', 'dialplan', 'configuration']);
+
+export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opts) => {
+  const { config, store, secrets, metrics, clock } = opts;
+  const allowed = allowlist(config.xmlcurl.allowFrom);
+  const directoryDeps = { secrets, cacheMs: config.xmlcurl.directoryCacheMs };
+
+  await app.register(formbody);
+  // Whatever else arrives is read as text and parsed as a form, so garbage still gets an answer.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+
+  const sendXml = (reply: FastifyReply, status: number, xml: string) =>
+    reply.code(status).header('content-type', 'text/xml; charset=utf-8').send(xml);
+
+  app.setErrorHandler((err, req, reply) => {
+    metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'failed' });
+    req.log.warn({ err }, 'xml_curl request could not be read; answering not found');
+    return sendXml(reply, 200, NOT_FOUND_XML);
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!allowed(req.ip)) {
+      metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'denied' });
+      req.log.warn({ ip: req.ip }, 'xml_curl request from an address outside XMLCURL_ALLOW_FROM');
+      return sendXml(reply, 403, NOT_FOUND_XML);
+    }
+  });
+  if (config.xmlcurl.username && config.xmlcurl.password) {
+    const { username, password } = config.xmlcurl;
+    await app.register(basicAuth, {
+      validate: async (user, pass) => {
+        if (!(sameSecret(user, username) && sameSecret(pass, password))) throw new Error('bad xml_curl credentials');
+      },
+      authenticate: { realm: 'switchplane' },
+    });
+    app.addHook('onRequest', app.basicAuth);
+  }
+
+  async function answer(lookup: Lookup): Promise<string | null> {
+    switch (lookup.section) {
+      case 'directory':
+        return store.withLookup((db) => answerDirectory(db, lookup, directoryDeps));
+      case 'dialplan': {
+        const plan = await store.withLookup((db) => planCall(db, lookup, clock()));
+        return plan ? renderDialplan(plan) : null;
+      }
+      case 'configuration':
+        return lookup.file === 'sofia.conf'
+          ? store.withLookup((db) => answerSofia(db, lookup, config.sofia, secrets))
+          : null;
+      case 'other':
+        return null;
+    }
+  }
+
+  async function handle(req: FastifyRequest, reply: FastifyReply, sectionFromPath?: string) {
+    const fields = flattenFields(req.method === 'GET' ? req.query : req.body);
+    const lookup = parseLookup(fields, sectionFromPath);
+    const section = lookup.section === 'other' ? 'other' : lookup.section;
+    const stopTimer = metrics.xmlcurlDuration.startTimer({ section });
+    let xml: string | null = null;
+    let result = 'not_found';
+    try {
+      xml = await withinBudget(answer(lookup), config.xmlcurl.budgetMs);
+      result = xml === null ? 'not_found' : 'found';
+    } catch (err) {
+      result = err instanceof BudgetExceeded ? 'timeout' : 'failed';
+      req.log.error({ err, lookup }, `xml_curl ${section} lookup ${result}; answering not found`);
+    }
+    stopTimer();
+    metrics.xmlcurlLookups.inc({ section, result });
+    return sendXml(reply, 200, xml ?? NOT_FOUND_XML);
+  }
+
+  for (const method of ['GET', 'POST'] as const) {
+    app.route({ method, url: '/freeswitch/xml', handler: (req, reply) => handle(req, reply) });
+    app.route<{ Params: { section: string } }>({
+      method,
+      url: '/freeswitch/:section',
+      handler: (req, reply) =>
+        SECTIONS.has(req.params.section) ? handle(req, reply, req.params.section) : sendXml(reply, 200, NOT_FOUND_XML),
+    });
+  }
+};

@@ -1,0 +1,128 @@
+/**
+ * Configuration section, `sofia.conf`: the `internal` profile for phones (UDP/TCP and WebRTC
+ * `wss-binding`, digest auth on every call and REGISTER) and the `external` profile for trunks
+ * with one gateway per active trunk of every active tenant (mod_sofia sofia.c `parse_gateways`).
+ * A `profile=<name>` fetch (sofia worker thread, `rescan`, `startgw`) gets that profile only.
+ */
+import type { Kysely } from 'kysely';
+import type { SofiaSettings } from '../config.js';
+import type { Database } from '../db/schema.js';
+import type { SecretBox } from '../domain/secrets.js';
+import { INBOUND_CONTEXT } from '../domain/tenants.js';
+import { gatewayName, listActiveGateways, type GatewayRow } from '../domain/trunks.js';
+import { fsText, nameValueList, newSection, render } from './document.js';
+import type { ConfigurationLookup } from './request.js';
+import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+
+export const PROFILES = ['internal', 'external'] as const;
+export type ProfileName = (typeof PROFILES)[number];
+
+/** The external profile's TLS port when a trunk uses TLS: the SIP port + 1 (5081 by default). */
+export const tlsPort = (s: SofiaSettings): number => s.externalPort + 1;
+
+function internalSettings(s: SofiaSettings): Array<[string, string]> {
+  const settings: Array<[string, string]> = [
+    ['sip-ip', s.sipIp],
+    ['rtp-ip', s.sipIp],
+    ['sip-port', String(s.internalPort)],
+    ['ext-sip-ip', s.externalIp],
+    ['ext-rtp-ip', s.externalIp],
+    ['context', INBOUND_CONTEXT],
+    ['dialplan', 'XML'],
+    ['auth-calls', 'true'],
+    ['auth-subscriptions', 'true'],
+    ['inbound-reg-force-matching-username', 'true'],
+    ['challenge-realm', 'auto_to'],
+    ['accept-blind-reg', 'false'],
+    ['nonce-ttl', '60'],
+    ['manage-presence', 'true'],
+    ['apply-nat-acl', 'nat.auto'],
+    ['local-network-acl', 'localnet.auto'],
+    ['inbound-codec-prefs', 'OPUS,PCMU,PCMA'],
+    ['outbound-codec-prefs', 'OPUS,PCMU,PCMA'],
+    ['rtp-timeout-sec', '300'],
+    ['rtp-hold-timeout-sec', '1800'],
+  ];
+  if (s.wssPort > 0) settings.push(['wss-binding', `:${s.wssPort}`], ['tls-cert-dir', '$${certs_dir}']);
+  return settings;
+}
+
+function externalSettings(s: SofiaSettings, tls: boolean): Array<[string, string]> {
+  const settings: Array<[string, string]> = [
+    ['sip-ip', s.sipIp],
+    ['rtp-ip', s.sipIp],
+    ['sip-port', String(s.externalPort)],
+    ['ext-sip-ip', s.externalIp],
+    ['ext-rtp-ip', s.externalIp],
+    ['context', INBOUND_CONTEXT],
+    ['dialplan', 'XML'],
+    ['auth-calls', 'false'],
+    ['inbound-codec-prefs', 'PCMU,PCMA,OPUS'],
+    ['outbound-codec-prefs', 'PCMU,PCMA,OPUS'],
+    ['rtp-timeout-sec', '300'],
+    ['rtp-hold-timeout-sec', '1800'],
+  ];
+  if (tls) settings.push(['tls', 'true'], ['tls-sip-port', String(tlsPort(s))], ['tls-cert-dir', '$${certs_dir}']);
+  return settings;
+}
+
+function gatewayParams(t: GatewayRow, secrets: SecretBox): Array<[string, string]> {
+  const params: Array<[string, string]> = [
+    ['username', t.username ?? 'switchplane'],
+    ['realm', t.realm ?? t.host],
+    ['proxy', `${t.host}:${t.port}`],
+    ['register', String(t.register)],
+    ['register-transport', t.transport],
+    ['expire-seconds', String(t.expire_seconds)],
+    ['retry-seconds', String(t.retry_seconds)],
+    ['caller-id-in-from', String(t.caller_id_in_from)],
+    ['extension', 'auto_to_user'],
+    ['context', INBOUND_CONTEXT],
+  ];
+  if (t.password_enc) params.splice(1, 0, ['password', secrets.open(t.password_enc)]);
+  if (t.from_user) params.push(['from-user', fsText(t.from_user)]);
+  if (t.from_domain) params.push(['from-domain', fsText(t.from_domain)]);
+  if (t.ping_seconds) params.push(['ping', String(t.ping_seconds)]);
+  return params;
+}
+
+function addProfile(profiles: XMLBuilder, name: ProfileName, s: SofiaSettings, gateways: GatewayRow[], secrets: SecretBox): void {
+  const profile = profiles.ele('profile', { name });
+  if (name === 'external') {
+    const gws = profile.ele('gateways');
+    for (const t of gateways) {
+      const gw = gws.ele('gateway', { name: gatewayName(t) });
+      nameValueList(gw, 'params', gatewayParams(t, secrets));
+      nameValueList(gw, 'variables', [
+        ['switchplane_trunk_id', t.id],
+        ['accountcode', t.tenant_id],
+      ]);
+    }
+  }
+  const tls = gateways.some((g) => g.transport === 'tls');
+  nameValueList(profile, 'settings', name === 'internal' ? internalSettings(s) : externalSettings(s, tls));
+}
+
+/**
+ * Answers `sofia.conf`.
+ * @returns the document, or null (`not found`) for an unknown profile name
+ */
+export async function answerSofia(
+  db: Kysely<Database>,
+  lookup: ConfigurationLookup,
+  settings: SofiaSettings,
+  secrets: SecretBox,
+): Promise<string | null> {
+  const wanted = lookup.profile === null ? [...PROFILES] : PROFILES.filter((p) => p === lookup.profile);
+  if (wanted.length === 0) return null;
+  const gateways = wanted.includes('external') ? await listActiveGateways(db) : [];
+  const { doc, section } = newSection('configuration');
+  const conf = section.ele('configuration', { name: 'sofia.conf', description: 'Switchplane SIP profiles' });
+  nameValueList(conf, 'global_settings', [
+    ['log-level', '0'],
+    ['debug-presence', '0'],
+  ]);
+  const profiles = conf.ele('profiles');
+  for (const name of wanted) addProfile(profiles, name, settings, gateways, secrets);
+  return render(doc);
+}
