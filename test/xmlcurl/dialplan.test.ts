@@ -1,0 +1,181 @@
+import t from 'tap';
+import { backends } from '../helpers/backends.js';
+import { demoApp } from '../helpers/app.js';
+import { FORM, fixtureBody, isNotFound, rewrite } from '../helpers/fixtures.js';
+import { dialplan } from '../helpers/xml.js';
+
+const ACME = 'acme.switchplane.test';
+
+/** The captured INVITE dialplan fetch, re-addressed. */
+function call(context: string, destination: string, opts: { user?: string; caller?: string } = {}): string {
+  return rewrite(fixtureBody('dialplan-invite.txt'), {
+    'Caller-Context': context, 'Hunt-Context': context,
+    'Caller-Destination-Number': destination, 'Hunt-Destination-Number': destination,
+    'Caller-Caller-ID-Number': opts.caller ?? '+393331112222', 'Hunt-Caller-ID-Number': opts.caller ?? '+393331112222',
+    variable_user_name: opts.user ?? '', variable_domain_name: context,
+  });
+}
+
+for (const backend of backends) {
+  t.test(`dialplan on ${backend.name}`, async (t) => {
+    const ctx = await demoApp(backend);
+    t.teardown(ctx.close);
+    const post = async (payload: string) => {
+      const res = await ctx.app.inject({ method: 'POST', url: '/freeswitch/xml', headers: FORM, payload });
+      t.equal(res.statusCode, 200);
+      return res.body;
+    };
+    const ids = await ctx.store.withLookup(async (db) => ({
+      tenants: Object.fromEntries((await db.selectFrom('tenants').select(['slug', 'id']).execute()).map((r) => [r.slug, r.id])),
+      trunks: Object.fromEntries((await db.selectFrom('trunks').select(['name', 'id']).execute()).map((r) => [r.name, r.id])),
+      ext: Object.fromEntries(
+        (await db.selectFrom('extensions').innerJoin('tenants', 'tenants.id', 'extensions.tenant_id')
+          .select(['tenants.slug', 'extensions.extension', 'extensions.id']).execute()).map((r) => [`${r.slug}/${r.extension}`, r.id]),
+      ),
+    }));
+    const acmeId = ids.tenants.acme!;
+    const apps = (xml: string) => dialplan(xml).actions.map(([app, data]) => (data === undefined ? app : `${app} ${data}`));
+
+    t.test('a call to a DID routed to an extension bridges to that extension', async (t) => {
+      const d = dialplan(await post(call('public', '+390510510511')));
+      t.equal(d.context, 'public');
+      t.equal(d.expression, '^\\+390510510511$');
+      t.same(apps(await post(call('public', '+390510510511'))), [
+        `set domain_name=${ACME}`,
+        `export accountcode=${acmeId}`,
+        `limit hash switchplane_tenant ${acmeId} 10 !NORMAL_CIRCUIT_CONGESTION`,
+        `limit hash switchplane_extension ${ids.ext['acme/1001']} 2 !USER_BUSY`,
+        'set call_timeout=30',
+        'set hangup_after_bridge=true',
+        'set continue_on_fail=true',
+        `bridge user/1001@${ACME}`,
+        'hangup ${originate_disposition}',
+      ]);
+      t.match(apps(await post(call('public', '390510510511'))), [`set domain_name=${ACME}`], 'a DID without + is normalised');
+      const globex = apps(await post(call('public', '+15551234567')));
+      t.ok(globex.includes('bridge user/1001@globex.switchplane.test'), 'Globex DID reaches Globex 1001');
+    });
+
+    t.test('an AI number inside business hours parks the call for the AI agent', async (t) => {
+      ctx.setNow('2026-11-23T10:00:00Z'); // Monday 11:00 in Rome
+      t.same(apps(await post(call('public', '+390510510510', { caller: '+393297626144' }))).slice(3), [
+        'set switchplane_ai_profile=customer-care-voice',
+        `set switchplane_tenant_id=${acmeId}`,
+        'set switchplane_did=+390510510510',
+        'set switchplane_caller=+393297626144',
+        'answer',
+        'park',
+      ]);
+    });
+
+    t.test('business hours are checked in the tenant time zone at the boundaries and across DST', async (t) => {
+      const cases: Array<[string, boolean, string]> = [
+        ['2026-03-27T07:59:00Z', false, 'Friday 08:59 CET'],
+        ['2026-03-27T08:00:00Z', true, 'Friday 09:00 CET'],
+        ['2026-03-27T16:59:00Z', true, 'Friday 17:59 CET'],
+        ['2026-03-27T17:00:00Z', false, 'Friday 18:00 CET: end is exclusive'],
+        ['2026-03-28T10:00:00Z', false, 'Saturday 11:00: closed'],
+        ['2026-03-30T06:59:00Z', false, 'Monday 08:59 CEST, after spring-forward'],
+        ['2026-03-30T07:00:00Z', true, 'Monday 09:00 CEST'],
+        ['2026-03-30T15:59:00Z', true, 'Monday 17:59 CEST'],
+        ['2026-03-30T16:00:00Z', false, 'Monday 18:00 CEST'],
+        ['2026-10-26T07:30:00Z', false, 'Monday 08:30 CET, after fall-back'],
+        ['2026-10-26T08:00:00Z', true, 'Monday 09:00 CET'],
+      ];
+      for (const [now, open, label] of cases) {
+        ctx.setNow(now);
+        const list = apps(await post(call('public', '+390510510510')));
+        if (open) t.ok(list.includes('park'), `${label}: AI agent`);
+        else t.ok(list.includes(`bridge user/1002@${ACME}`) && !list.includes('park'), `${label}: failover extension 1002`);
+      }
+    });
+
+    t.test('unknown DIDs and numbers with incoming disabled are rejected with a clear cause', async (t) => {
+      t.same(apps(await post(call('public', '+390000000000'))).at(-1), 'hangup UNALLOCATED_NUMBER');
+      t.same(apps(await post(call('public', 'garbage'))).at(-1), 'hangup UNALLOCATED_NUMBER');
+      await ctx.store.withTenant(acmeId, (db) => db.updateTable('phone_numbers').set({ incoming_enabled: false }).where('number', '=', '+390510510511').execute());
+      t.same(apps(await post(call('public', '+390510510511'))).at(-1), 'hangup INCOMING_CALL_BARRED');
+      await ctx.store.withTenant(acmeId, (db) => db.updateTable('phone_numbers').set({ incoming_enabled: true }).where('number', '=', '+390510510511').execute());
+    });
+
+    t.test('a phone calls another extension of its tenant', async (t) => {
+      const list = apps(await post(call(ACME, '1002', { user: '1001', caller: '1001' })));
+      t.same(list, [
+        `set domain_name=${ACME}`,
+        `export accountcode=${acmeId}`,
+        `limit hash switchplane_tenant ${acmeId} 10 !NORMAL_CIRCUIT_CONGESTION`,
+        `limit hash switchplane_extension ${ids.ext['acme/1001']} 2 !USER_BUSY`,
+        `limit hash switchplane_extension ${ids.ext['acme/1002']} 2 !USER_BUSY`,
+        'set call_timeout=30',
+        'set hangup_after_bridge=true',
+        'set continue_on_fail=true',
+        `bridge user/1002@${ACME}`,
+        'hangup ${originate_disposition}',
+      ]);
+      t.same(apps(await post(call(ACME, '1003', { user: '1001' }))).at(-1), 'hangup UNALLOCATED_NUMBER', 'suspended 1003');
+      t.same(apps(await post(call(ACME, '4444', { user: '1001' }))).at(-1), 'hangup UNALLOCATED_NUMBER');
+    });
+
+    t.test('outbound E.164 goes through the trunks in priority order with per-trunk limits', async (t) => {
+      const list = apps(await post(call(ACME, '+14155550100', { user: '1001', caller: '1001' })));
+      const main = ids.trunks['acme-main'];
+      const backup = ids.trunks['acme-backup'];
+      t.same(list.slice(4), [
+        'set effective_caller_id_number=+390510510510',
+        'set effective_caller_id_name=Mario Rossi',
+        'set hangup_after_bridge=true',
+        'set continue_on_fail=NORMAL_TEMPORARY_FAILURE,NO_ROUTE_DESTINATION,DESTINATION_OUT_OF_ORDER,NETWORK_OUT_OF_ORDER,NORMAL_CIRCUIT_CONGESTION,SWITCH_CONGESTION,REQUESTED_CHAN_UNAVAIL,RECOVERY_ON_TIMER_EXPIRE,GATEWAY_DOWN,INVALID_GATEWAY,SERVICE_UNAVAILABLE',
+        `limit_execute hash switchplane_trunk ${main} 2 bridge sofia/gateway/${main}/+14155550100`,
+        `limit_execute hash switchplane_trunk ${backup} 10 bridge sofia/gateway/${backup}/+14155550100`,
+        'hangup NORMAL_CIRCUIT_CONGESTION',
+      ]);
+      const failover = list.find((a) => a.startsWith('set continue_on_fail='))!;
+      t.notMatch(failover, 'USER_BUSY', 'busy callee does not fail over');
+      t.notMatch(failover, 'CALL_REJECTED', 'a rejected call does not fail over');
+      t.ok(apps(await post(call(ACME, '0014155550100', { user: '1001' }))).some((a) => a.endsWith('/+14155550100')), '00 prefix');
+
+      await ctx.store.withTenant(acmeId, (db) => db.updateTable('trunks').set({ priority: 50 }).where('name', '=', 'acme-main').execute());
+      const reordered = apps(await post(call(ACME, '+14155550100', { user: '1001' }))).filter((a) => a.startsWith('limit_execute'));
+      t.match(reordered[0], backup, 'priority decides the order');
+      await ctx.store.withTenant(acmeId, (db) => db.updateTable('trunks').set({ priority: 1 }).where('name', '=', 'acme-main').execute());
+    });
+
+    t.test('a number with outbound disabled is refused as caller ID', async (t) => {
+      await ctx.store.withTenant(acmeId, (db) => db.updateTable('phone_numbers').set({ outbound_enabled: false }).execute());
+      t.same(apps(await post(call(ACME, '+14155550100', { user: '1001' }))).at(-1), 'hangup OUTGOING_CALL_BARRED');
+      await ctx.store.withTenant(acmeId, (db) => db.updateTable('phone_numbers').set({ outbound_enabled: true }).execute());
+    });
+
+    t.test('do-not-disturb, voicemail, recording and forwarding shape the extension leg', async (t) => {
+      await ctx.store.withTenant(acmeId, (db) =>
+        db.updateTable('extensions').set({ do_not_disturb: true }).where('extension', '=', '1002').execute(),
+      );
+      t.same(apps(await post(call(ACME, '1002', { user: '1001' }))).at(-1), 'hangup USER_BUSY');
+      await ctx.store.withTenant(acmeId, (db) =>
+        db.updateTable('extensions').set({ do_not_disturb: false, voicemail_enabled: true, call_recording: true }).where('extension', '=', '1002').execute(),
+      );
+      const vm = apps(await post(call(ACME, '1002', { user: '1001' })));
+      t.same(vm.slice(-3), [`bridge user/1002@${ACME}`, 'answer', `voicemail default ${ACME} 1002`]);
+      t.ok(vm.some((a) => a.startsWith(`record_session $\${recordings_dir}/${acmeId}/`)));
+      await ctx.store.withTenant(acmeId, (db) =>
+        db.updateTable('extensions').set({ call_forwarding_enabled: true, call_forwarding_number: '+393331234567' }).where('extension', '=', '1002').execute(),
+      );
+      const fwd = apps(await post(call(ACME, '1002', { user: '1001' })));
+      t.ok(fwd.some((a) => a === `limit_execute hash switchplane_trunk ${ids.trunks['acme-main']} 2 bridge sofia/gateway/${ids.trunks['acme-main']}/+393331234567`));
+      await ctx.store.withTenant(acmeId, (db) =>
+        db.updateTable('extensions').set({ call_forwarding_enabled: false, voicemail_enabled: false, call_recording: false }).where('extension', '=', '1002').execute(),
+      );
+    });
+
+    t.test('contexts Switchplane does not own are left to FreeSWITCH', async (t) => {
+      for (const f of ['dialplan-invite.txt', 'dialplan-invite-9997-user-bridge.txt', 'dialplan-invite-9998-loopback-bridge.txt', 'dialplan-loopback-b-leg.txt']) {
+        t.ok(isNotFound(await post(fixtureBody(f))), f);
+      }
+    });
+
+    t.test('the loopback B-leg fetch (Hunt-Context) is routed by its hunt fields', async (t) => {
+      const body = rewrite(fixtureBody('dialplan-loopback-b-leg.txt'), { 'Hunt-Context': ACME, 'Hunt-Destination-Number': '1002', 'Caller-Context': ACME });
+      t.ok(apps(await post(body)).includes(`bridge user/1002@${ACME}`));
+    });
+  });
+}
