@@ -25,14 +25,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   /** 200 once a lookup query succeeds within the XML-curl budget, else 503. */
   app.get('/health', async (_req, reply) => {
+    let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         deps.store.withLookup((db) => sql`select 1 from tenants limit 1`.execute(db)),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('database too slow')), deps.config.xmlcurl.budgetMs).unref()),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('database too slow')), deps.config.xmlcurl.budgetMs);
+        }),
       ]);
       return { status: 'ok', database: deps.store.kind };
     } catch (err) {
       return reply.code(503).send({ status: 'unavailable', database: deps.store.kind, error: (err as Error).message });
+    } finally {
+      clearTimeout(timer);
     }
   });
 

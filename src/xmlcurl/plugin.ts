@@ -63,6 +63,11 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     reply.code(status).header('content-type', 'text/xml; charset=utf-8').send(xml);
 
   app.setErrorHandler((err, req, reply) => {
+    if ((err as { statusCode?: number }).statusCode === 401) {
+      metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'denied' });
+      req.log.warn({ ip: req.ip }, 'xml_curl request without valid credentials');
+      return sendXml(reply, 401, NOT_FOUND_XML);
+    }
     metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'failed' });
     req.log.warn({ err }, 'xml_curl request could not be read; answering not found');
     return sendXml(reply, 200, NOT_FOUND_XML);

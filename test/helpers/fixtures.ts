@@ -4,7 +4,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { create } from 'xmlbuilder2';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../../../shared/fixtures/freeswitch/xml_curl/', import.meta.url));
 
@@ -30,12 +30,17 @@ export function rewrite(body: string, changes: Record<string, string>): string {
 
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', processEntities: true, parseAttributeValue: false, parseTagValue: false });
+
 /**
- * Parses an answer as XML and returns it as a plain object tree (xmlbuilder2 `toObject`).
+ * Parses an answer with an independent parser (fast-xml-parser) and returns the element tree,
+ * attributes as `@name` with entities decoded.
  * @throws when the text is not well-formed XML
  */
 export function parseXml(xml: string): any {
-  return create(xml).end({ format: 'object' });
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new Error(`malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
+  return parser.parse(xml);
 }
 
 /** Whether the answer is the standard `not found` result document. */
