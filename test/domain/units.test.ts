@@ -1,0 +1,75 @@
+import t from 'tap';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { isWithinBusinessHours } from '../../src/domain/business-hours.js';
+import { toE164 } from '../../src/domain/numbers.js';
+import { SecretBox, loadSecretBox } from '../../src/domain/secrets.js';
+import { a1Hash } from '../../src/domain/sip-digest.js';
+import { loadConfig } from '../../src/config.js';
+
+t.test('passwords at rest: AES-256-GCM round trip, tamper and wrong key detected', async (t) => {
+  const box = new SecretBox(randomBytes(32));
+  const sealed = box.seal('demo-1001-secret');
+  t.notMatch(sealed, 'demo-1001-secret');
+  t.not(box.seal('demo-1001-secret'), sealed, 'random IV');
+  t.equal(box.open(sealed), 'demo-1001-secret');
+  const parts = sealed.split('.');
+  parts[3] = Buffer.from('Demo-1001-secret').toString('base64url');
+  t.throws(() => box.open(parts.join('.')));
+  t.throws(() => new SecretBox(randomBytes(32)).open(sealed));
+  t.throws(() => box.open('garbage'), /malformed/);
+});
+
+t.test('the embedded default keeps one key under the data directory', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'switchplane-'));
+  const a = await loadSecretBox(undefined, dir);
+  const b = await loadSecretBox(undefined, dir);
+  t.equal(b.open(a.seal('x')), 'x');
+  t.equal((await stat(path.join(dir, 'secrets.key'))).mode & 0o777, 0o600);
+  t.equal((await readFile(path.join(dir, 'secrets.key'), 'utf8')).trim().length, 64);
+});
+
+t.test('a1-hash is md5(user:realm:password)', async (t) => {
+  // RFC 2617 section 3.5 example: Mufasa / testrealm@host.com / Circle Of Life
+  t.equal(a1Hash('Mufasa', 'testrealm@host.com', 'Circle Of Life'), '939e7578ed9e3c518a452acee763bce9');
+});
+
+t.test('E.164 normalisation', async (t) => {
+  t.equal(toE164('+390510510510'), '+390510510510');
+  t.equal(toE164('390510510510'), '+390510510510');
+  t.equal(toE164('00390510510510'), '+390510510510');
+  t.equal(toE164('+1 (555) 123-4567'), '+15551234567');
+  t.equal(toE164('1001'), null);
+  t.equal(toE164('+0123456789'), null);
+  t.equal(toE164('+1234567890123456'), null, 'more than 15 digits');
+  t.equal(toE164('abc'), null);
+});
+
+t.test('business hours', async (t) => {
+  const hours = { monday: { start: '09:00', end: '18:00' }, tuesday: { start: '22:00', end: '06:00' }, wednesday: null, thursday: { start: 'x', end: '18:00' } };
+  const at = (iso: string) => new Date(iso);
+  t.ok(isWithinBusinessHours(null, 'Europe/Rome', at('2026-11-22T03:00:00Z')), 'no policy: always open');
+  t.ok(isWithinBusinessHours(hours, 'America/New_York', at('2026-11-23T14:00:00Z')), 'Monday 09:00 New York');
+  t.notOk(isWithinBusinessHours(hours, 'America/New_York', at('2026-11-23T13:59:00Z')), 'Monday 08:59 New York');
+  t.ok(isWithinBusinessHours(hours, 'UTC', at('2026-11-24T23:00:00Z')), 'overnight range, late part');
+  t.ok(isWithinBusinessHours(hours, 'UTC', at('2026-11-24T05:59:00Z')), 'overnight range, early part');
+  t.notOk(isWithinBusinessHours(hours, 'UTC', at('2026-11-24T06:00:00Z')));
+  t.notOk(isWithinBusinessHours(hours, 'UTC', at('2026-11-25T10:00:00Z')), 'null day is closed');
+  t.notOk(isWithinBusinessHours(hours, 'UTC', at('2026-11-26T10:00:00Z')), 'malformed day is closed');
+  t.notOk(isWithinBusinessHours(hours, 'UTC', at('2026-11-27T10:00:00Z')), 'absent day is closed');
+  t.throws(() => isWithinBusinessHours(hours, 'Mars/Olympus', at('2026-11-23T10:00:00Z')), RangeError);
+});
+
+t.test('configuration errors name the variable', async (t) => {
+  t.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
+  t.throws(() => loadConfig({ SECRETS_KEY: 'short' }), /SECRETS_KEY/);
+  t.throws(() => loadConfig({ XMLCURL_USERNAME: 'fs' }), /XMLCURL_PASSWORD/);
+  const c = loadConfig({});
+  t.equal(c.port, 8080);
+  t.equal(c.host, '0.0.0.0');
+  t.equal(c.databaseUrl, undefined);
+  t.match(c.dataDir, /data$/);
+  t.equal(c.xmlcurl.budgetMs, 1000);
+});
