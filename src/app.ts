@@ -7,12 +7,15 @@ import { sql } from 'kysely';
 import type { Config } from './config.js';
 import type { Store } from './db/store.js';
 import type { SecretBox } from './domain/secrets.js';
+import { TenantCache } from './domain/tenant-cache.js';
 import type { Metrics } from './metrics.js';
 import { xmlcurlPlugin } from './xmlcurl/plugin.js';
 
 export interface AppDeps {
   config: Readonly<Config>;
   store: Store;
+  /** Lookup cache (default: one over `store` sized by `config.lookupCache`); started with the app, stopped when it closes. */
+  tenants?: TenantCache;
   secrets: SecretBox;
   metrics: Metrics;
   clock?: () => Date;
@@ -45,6 +48,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
   );
 
-  await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, secrets: deps.secrets, metrics: deps.metrics, clock });
+  const tenants = deps.tenants ?? new TenantCache(deps.store, deps.config.lookupCache);
+  await tenants.start();
+  app.addHook('onClose', () => tenants.stop());
+  await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, tenants, secrets: deps.secrets, metrics: deps.metrics, clock });
   return app;
 }

@@ -44,6 +44,12 @@ export interface Config {
     directoryCacheMs: number;
   };
   sofia: SofiaSettings;
+  lookupCache: {
+    /** Most tenants whose directory and dialplan data are kept in memory. */
+    maxTenants: number;
+    /** Longest a cached tenant is used without a change notice, milliseconds. */
+    ttlMs: number;
+  };
   /** Load the demo tenants on the first start of an empty embedded database. */
   demoSeed: boolean;
 }
@@ -99,6 +105,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       internalPort: int(env, 'SOFIA_INTERNAL_PORT', 5060, 1, 65535),
       externalPort: int(env, 'SOFIA_EXTERNAL_PORT', 5080, 1, 65535),
       wssPort: int(env, 'SOFIA_WSS_PORT', 7443, 0, 65535),
+    },
+    lookupCache: {
+      maxTenants: int(env, 'LOOKUP_CACHE_TENANTS', 10000, 1, 10000000),
+      ttlMs: int(env, 'LOOKUP_CACHE_TTL_MS', 300000, 1000, 86400000),
     },
     demoSeed: bool(env, 'DEMO_SEED', true),
   };

@@ -10,7 +10,7 @@ import { Kysely, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
-import { APP_ROLE, LOOKUP_ROLE, TENANT_SETTING, type Store } from './store.js';
+import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, TENANT_SETTING, parseChange, type Store } from './store.js';
 
 /**
  * Opens (creating if needed) the embedded database and applies pending migrations.
@@ -39,6 +39,10 @@ export async function openPglite(dataDir: string | undefined): Promise<Store> {
         await sql`select set_config('role', ${LOOKUP_ROLE}, true)`.execute(trx);
         return fn(trx);
       }),
+    onChange: async (listener) => {
+      const unlisten = await pglite.listen(CHANGE_CHANNEL, (payload) => listener(parseChange(payload)));
+      return unlisten;
+    },
     close: () => db.destroy(),
   };
 }

@@ -19,7 +19,32 @@ export interface Store {
    * uses it to find a tenant by SIP domain or DID.
    */
   withLookup<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Calls `listener` for every committed change notice (sql/003_change_notify.sql). After the
+   * notice channel was lost and re-established it calls `listener` with `table: '*'`, since
+   * notices may have been missed. Returns a function that stops listening.
+   */
+  onChange(listener: (change: Change) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** A committed change to a tenant's configuration; `table: '*'` means "anything may have changed". */
+export interface Change {
+  table: string;
+  tenantId: string | null;
+}
+
+export const CHANGE_CHANNEL = 'switchplane_change';
+
+/** Parses a NOTIFY payload; a malformed one is treated as "anything may have changed". */
+export function parseChange(payload: string | undefined): Change {
+  try {
+    const p = JSON.parse(payload ?? '') as { table?: unknown; tenant_id?: unknown };
+    if (typeof p.table === 'string') return { table: p.table, tenantId: typeof p.tenant_id === 'string' ? p.tenant_id : null };
+  } catch {
+    // fall through
+  }
+  return { table: '*', tenantId: null };
 }
 
 /** The transaction setting the RLS policies read (sql/002_row_level_security.sql). */

@@ -2,13 +2,18 @@
  * Where a call goes: the decision behind every dialplan answer, free of XML. The dialplan
  * renderer (src/xmlcurl/dialplan.ts) turns a `CallPlan` into mod_dialplan_xml actions.
  */
-import type { Kysely } from 'kysely';
-import type { Database, Extension } from '../db/schema.js';
+import type { Extension, Tenant } from '../db/schema.js';
 import { isWithinBusinessHours } from './business-hours.js';
-import { findActiveExtension } from './extensions.js';
-import { findNumber, outboundCallerNumber, toE164 } from './numbers.js';
-import { findActiveTenantByDomain, INBOUND_CONTEXT, type TenantRef } from './tenants.js';
-import { outboundGateways, type OutboundGateway } from './trunks.js';
+import { toE164 } from './numbers.js';
+import type { TenantCache } from './tenant-cache.js';
+import {
+  findActiveExtension,
+  outboundCallerNumber,
+  outboundGateways,
+  type OutboundGateway,
+  type TenantSnapshot,
+} from './tenant-snapshot.js';
+import { INBOUND_CONTEXT } from './tenants.js';
 
 /** FreeSWITCH hangup causes used by rejections (switch_channel.c CAUSE_CHART, Q.850 numbers). */
 export type RejectCause =
@@ -48,7 +53,7 @@ export interface CallPlan {
   context: string;
   /** The destination number exactly as FreeSWITCH sent it. */
   destination: string;
-  tenant: TenantRef | null;
+  tenant: Tenant | null;
   /** The authenticated extension placing the call (tenant context only). */
   caller: ExtensionTarget | null;
   route: Route;
@@ -77,76 +82,58 @@ function target(ext: Extension): ExtensionTarget {
 const reject = (cause: RejectCause, reason: string): Route => ({ kind: 'reject', cause, reason });
 
 /** Route to an extension, or, when it forwards all calls, out through the tenant's trunks. */
-async function toExtension(db: Kysely<Database>, tenant: TenantRef, ext: Extension): Promise<Route> {
+function toExtension(s: TenantSnapshot, ext: Extension): Route {
   const forwardTo = ext.call_forwarding_enabled && ext.call_forwarding_number ? toE164(ext.call_forwarding_number) : null;
   if (!forwardTo) return { kind: 'extension', target: target(ext) };
-  const gateways = await outboundGateways(db, tenant.id);
+  const gateways = outboundGateways(s);
   if (gateways.length === 0) return reject('NO_ROUTE_DESTINATION', 'tenant has no active trunk for call forwarding');
   return { kind: 'outbound', destination: forwardTo, gateways, callerIdNumber: null, callerIdName: null };
 }
 
-async function routeInbound(db: Kysely<Database>, req: CallRequest, now: Date): Promise<CallPlan> {
-  const base = { context: req.context, destination: req.destination, caller: null };
-  const did = toE164(req.destination);
-  const number = did ? await findNumber(db, did) : undefined;
-  if (!did || !number) {
-    return { ...base, tenant: null, route: reject('UNALLOCATED_NUMBER', 'no tenant owns this number') };
-  }
-  const tenant = await db
-    .selectFrom('tenants')
-    .select(['id', 'name', 'slug', 'sip_domain', 'timezone', 'max_concurrent_calls', 'status'])
-    .where('id', '=', number.tenant_id)
-    .executeTakeFirstOrThrow();
-  if (tenant.status !== 'active') return { ...base, tenant, route: reject('CALL_REJECTED', `tenant is ${tenant.status}`) };
-  if (!number.incoming_enabled) return { ...base, tenant, route: reject('INCOMING_CALL_BARRED', 'incoming calls disabled on this number') };
+function routeInbound(s: TenantSnapshot, did: string, req: CallRequest, now: Date): Route {
+  const number = s.numbers.find((n) => n.number === did)!;
+  if (s.tenant.status !== 'active') return reject('CALL_REJECTED', `tenant is ${s.tenant.status}`);
+  if (!number.incoming_enabled) return reject('INCOMING_CALL_BARRED', 'incoming calls disabled on this number');
 
-  const failover = async (why: string): Promise<Route> => {
-    const ext = number.failover_extension ? await findActiveExtension(db, tenant.id, number.failover_extension) : undefined;
-    return ext ? toExtension(db, tenant, ext) : reject('NORMAL_TEMPORARY_FAILURE', `${why}, and no active failover extension`);
+  const failover = (why: string): Route => {
+    const ext = number.failover_extension ? findActiveExtension(s, number.failover_extension) : undefined;
+    return ext ? toExtension(s, ext) : reject('NORMAL_TEMPORARY_FAILURE', `${why}, and no active failover extension`);
   };
-
-  let route: Route;
-  if (number.route === 'ai_agent') {
-    route = isWithinBusinessHours(number.business_hours, tenant.timezone, now)
-      ? { kind: 'ai_agent', profile: number.ai_agent_profile ?? 'default', did, caller: req.callerNumber }
-      : await failover('outside business hours');
-  } else if (number.route === 'forward') {
-    const dest = number.route_target ? toE164(number.route_target) : null;
-    const gateways = dest ? await outboundGateways(db, tenant.id) : [];
-    route = dest && gateways.length > 0
-      ? { kind: 'outbound', destination: dest, gateways, callerIdNumber: null, callerIdName: null }
-      : await failover('forward target or trunk missing');
-  } else {
-    const ext = number.route_target ? await findActiveExtension(db, tenant.id, number.route_target) : undefined;
-    route = ext ? await toExtension(db, tenant, ext) : await failover('target extension not active');
+  switch (number.route) {
+    case 'ai_agent':
+      return isWithinBusinessHours(number.business_hours, s.tenant.timezone, now)
+        ? { kind: 'ai_agent', profile: number.ai_agent_profile ?? 'default', did, caller: req.callerNumber }
+        : failover('outside business hours');
+    case 'forward': {
+      const dest = number.route_target ? toE164(number.route_target) : null;
+      const gateways = outboundGateways(s);
+      return dest && gateways.length > 0
+        ? { kind: 'outbound', destination: dest, gateways, callerIdNumber: null, callerIdName: null }
+        : failover('forward target or trunk missing');
+    }
+    case 'extension': {
+      const ext = number.route_target ? findActiveExtension(s, number.route_target) : undefined;
+      return ext ? toExtension(s, ext) : failover('target extension not active');
+    }
   }
-  return { ...base, tenant, route };
 }
 
-async function routeTenant(db: Kysely<Database>, tenant: TenantRef, req: CallRequest): Promise<CallPlan> {
-  const callerExt = req.authUser ? await findActiveExtension(db, tenant.id, req.authUser) : undefined;
-  const plan = { context: req.context, destination: req.destination, tenant, caller: callerExt ? target(callerExt) : null };
-  const ext = await findActiveExtension(db, tenant.id, req.destination);
-  if (ext) return { ...plan, route: await toExtension(db, tenant, ext) };
-
+function routeTenant(s: TenantSnapshot, req: CallRequest, callerExt: Extension | undefined): Route {
+  const ext = findActiveExtension(s, req.destination);
+  if (ext) return toExtension(s, ext);
   const dest = toE164(req.destination);
-  if (!dest) return { ...plan, route: reject('UNALLOCATED_NUMBER', 'no such extension') };
-  const presented = await outboundCallerNumber(db, tenant.id, callerExt?.caller_id_number ?? null);
-  if (!presented) return { ...plan, route: reject('OUTGOING_CALL_BARRED', 'tenant has no number to present') };
-  if (!presented.outbound_enabled) {
-    return { ...plan, route: reject('OUTGOING_CALL_BARRED', `outbound calls disabled on ${presented.number}`) };
-  }
-  const gateways = await outboundGateways(db, tenant.id);
-  if (gateways.length === 0) return { ...plan, route: reject('NO_ROUTE_DESTINATION', 'tenant has no active trunk') };
+  if (!dest) return reject('UNALLOCATED_NUMBER', 'no such extension');
+  const presented = outboundCallerNumber(s, callerExt?.caller_id_number ?? null);
+  if (!presented) return reject('OUTGOING_CALL_BARRED', 'tenant has no number to present');
+  if (!presented.outbound_enabled) return reject('OUTGOING_CALL_BARRED', `outbound calls disabled on ${presented.number}`);
+  const gateways = outboundGateways(s);
+  if (gateways.length === 0) return reject('NO_ROUTE_DESTINATION', 'tenant has no active trunk');
   return {
-    ...plan,
-    route: {
-      kind: 'outbound',
-      destination: dest,
-      gateways,
-      callerIdNumber: presented.number,
-      callerIdName: callerExt?.caller_id_name ?? callerExt?.display_name ?? tenant.name,
-    },
+    kind: 'outbound',
+    destination: dest,
+    gateways,
+    callerIdNumber: presented.number,
+    callerIdName: callerExt?.caller_id_name ?? callerExt?.display_name ?? s.tenant.name,
   };
 }
 
@@ -154,12 +141,21 @@ async function routeTenant(db: Kysely<Database>, tenant: TenantRef, req: CallReq
  * Decides the route of a call entering the dialplan.
  * - `public` context (calls from trunks): the DID's route: extension, AI agent inside business
  *   hours (in the tenant's time zone, at `now`), failover extension outside them, or forward.
+ *   A DID nobody owns is rejected with UNALLOCATED_NUMBER.
  * - a tenant's context (its SIP domain): extension to extension, or E.164 out through the
  *   tenant's trunks in priority order.
  * @returns the plan, or null when the context is not one Switchplane owns (answer `not found`)
  */
-export async function planCall(db: Kysely<Database>, req: CallRequest, now: Date): Promise<CallPlan | null> {
-  if (req.context === INBOUND_CONTEXT) return routeInbound(db, req, now);
-  const tenant = await findActiveTenantByDomain(db, req.context);
-  return tenant ? routeTenant(db, tenant, req) : null;
+export async function planCall(tenants: TenantCache, req: CallRequest, now: Date): Promise<CallPlan | null> {
+  const base = { context: req.context, destination: req.destination };
+  if (req.context === INBOUND_CONTEXT) {
+    const did = toE164(req.destination);
+    const s = did ? await tenants.tenantByDid(did) : undefined;
+    if (!did || !s) return { ...base, tenant: null, caller: null, route: reject('UNALLOCATED_NUMBER', 'no tenant owns this number') };
+    return { ...base, tenant: s.tenant, caller: null, route: routeInbound(s, did, req, now) };
+  }
+  const s = await tenants.tenantByDomain(req.context);
+  if (!s || s.tenant.status !== 'active') return null;
+  const callerExt = req.authUser ? findActiveExtension(s, req.authUser) : undefined;
+  return { ...base, tenant: s.tenant, caller: callerExt ? target(callerExt) : null, route: routeTenant(s, req, callerExt) };
 }

@@ -9,24 +9,12 @@ import type { Database, Tenant } from '../db/schema.js';
 /** Dialplan context of calls arriving from trunks (the sofia `external` profile's `context`). */
 export const INBOUND_CONTEXT = 'public';
 
-export type TenantRef = Pick<Tenant, 'id' | 'name' | 'slug' | 'sip_domain' | 'timezone' | 'max_concurrent_calls'>;
-
 /**
  * The dialplan context of a tenant's authenticated phones: its SIP domain, the multi-tenant
  * FreeSWITCH convention. Directory `user_context` and the dialplan renderer both use this.
  */
 export function tenantContext(tenant: Pick<Tenant, 'sip_domain'>): string {
   return tenant.sip_domain;
-}
-
-/** The active tenant owning `domain` (case-insensitive), or undefined. */
-export async function findActiveTenantByDomain(db: Kysely<Database>, domain: string): Promise<TenantRef | undefined> {
-  return db
-    .selectFrom('tenants')
-    .select(['id', 'name', 'slug', 'sip_domain', 'timezone', 'max_concurrent_calls'])
-    .where('sip_domain', '=', domain.toLowerCase())
-    .where('status', '=', 'active')
-    .executeTakeFirst();
 }
 
 /** SIP domains of every active tenant, sorted. */

@@ -33,21 +33,3 @@ export async function listActiveGateways(db: Kysely<Database>): Promise<GatewayR
     .orderBy('trunks.name')
     .execute();
 }
-
-export interface OutboundGateway {
-  name: string;
-  maxChannels: number;
-}
-
-/** A tenant's active trunks for outbound calls, in priority order (1 = first). */
-export async function outboundGateways(db: Kysely<Database>, tenantId: string): Promise<OutboundGateway[]> {
-  const rows = await db
-    .selectFrom('trunks')
-    .select(['id', 'max_channels'])
-    .where('tenant_id', '=', tenantId)
-    .where('status', '=', 'active')
-    .orderBy('priority')
-    .orderBy('name')
-    .execute();
-  return rows.map((r) => ({ name: gatewayName(r), maxChannels: r.max_channels }));
-}

@@ -5,15 +5,20 @@
  * list only; everything else is `not found` so FreeSWITCH uses its own files.
  */
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
-import { dialString, findDirectoryUser, type DirectoryUser } from '../domain/extensions.js';
+import type { Database, Extension } from '../db/schema.js';
+import { dialString } from '../domain/extensions.js';
 import type { SecretBox } from '../domain/secrets.js';
 import { a1Hash } from '../domain/sip-digest.js';
-import { findActiveTenantByDomain, listActiveDomains, tenantContext } from '../domain/tenants.js';
+import type { TenantCache } from '../domain/tenant-cache.js';
+import { findActiveExtension, outboundCallerNumber, type TenantSnapshot } from '../domain/tenant-snapshot.js';
+import { listActiveDomains, tenantContext } from '../domain/tenants.js';
 import { fsText, nameValueList, newSection, render } from './document.js';
 import type { DirectoryLookup } from './request.js';
 
 export interface DirectoryDeps {
+  tenants: TenantCache;
+  /** Runs a read-only query across tenants (the all-domains scan). */
+  withLookup: <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
   secrets: SecretBox;
   /** `cacheable` milliseconds on each user; 0 leaves the attribute out. */
   cacheMs: number;
@@ -22,9 +27,10 @@ export interface DirectoryDeps {
 /** Actions answered with the user entry (mod_sofia, mod_dptools, mod_voicemail callers). */
 const USER_ACTIONS = new Set(['sip_auth', 'user_call', 'message-count', 'voicemail-lookup', 'web-vm', 'reverse-auth-lookup']);
 
-function renderUser(found: DirectoryUser, lookup: DirectoryLookup, deps: DirectoryDeps): string {
-  const { extension: ext, tenant } = found;
+function renderUser(s: TenantSnapshot, ext: Extension, lookup: DirectoryLookup, deps: DirectoryDeps): string {
+  const tenant = s.tenant;
   const domain = tenant.sip_domain;
+  const presented = outboundCallerNumber(s, ext.caller_id_number);
   const password = deps.secrets.open(ext.password_enc);
   const realm = lookup.realm ?? domain;
   const displayName = fsText(ext.display_name ?? ext.extension);
@@ -48,7 +54,7 @@ function renderUser(found: DirectoryUser, lookup: DirectoryLookup, deps: Directo
     ['effective_caller_id_name', displayName],
     ['effective_caller_id_number', ext.extension],
     ['outbound_caller_id_name', fsText(ext.caller_id_name ?? ext.display_name ?? tenant.name)],
-    ['outbound_caller_id_number', found.outboundNumber ?? ''],
+    ['outbound_caller_id_number', presented?.outbound_enabled ? presented.number : ''],
     ['limit_max', String(ext.max_concurrent_calls)],
     ['do_not_disturb', String(ext.do_not_disturb)],
     ['call_forwarding', ext.call_forwarding_enabled && ext.call_forwarding_number ? fsText(ext.call_forwarding_number) : ''],
@@ -83,21 +89,16 @@ function renderDomains(domains: string[]): string {
  * Answers a directory lookup.
  * @returns the XML document, or null for `not found`
  */
-export async function answerDirectory(db: Kysely<Database>, lookup: DirectoryLookup, deps: DirectoryDeps): Promise<string | null> {
+export async function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDeps): Promise<string | null> {
   if (lookup.purpose === 'network-list') return null;
-  if (lookup.purpose === 'gateways') {
-    if (lookup.domain === '') return renderDomains(await listActiveDomains(db));
-    const tenant = await findActiveTenantByDomain(db, lookup.domain);
-    return tenant ? renderDomains([tenant.sip_domain]) : null;
-  }
+  if (lookup.purpose === 'gateways' && lookup.domain === '') return renderDomains(await deps.withLookup(listActiveDomains));
   if (lookup.domain === '') return null;
-  if (lookup.user !== null && (lookup.action === null || USER_ACTIONS.has(lookup.action))) {
-    const found = await findDirectoryUser(db, lookup.domain, lookup.user);
-    return found ? renderUser(found, lookup, deps) : null;
-  }
-  if (lookup.user === null && lookup.action === null) {
-    const tenant = await findActiveTenantByDomain(db, lookup.domain);
-    return tenant ? renderDomains([tenant.sip_domain]) : null;
-  }
-  return null;
+  const isUserLookup = lookup.user !== null && (lookup.action === null || USER_ACTIONS.has(lookup.action));
+  const isDomainLookup = lookup.purpose === 'gateways' || (lookup.user === null && lookup.action === null);
+  if (!isUserLookup && !isDomainLookup) return null;
+  const s = await deps.tenants.tenantByDomain(lookup.domain);
+  if (!s || s.tenant.status !== 'active') return null;
+  if (!isUserLookup) return renderDomains([s.tenant.sip_domain]);
+  const ext = findActiveExtension(s, lookup.user!);
+  return ext ? renderUser(s, ext, lookup, deps) : null;
 }

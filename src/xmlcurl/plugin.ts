@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import { planCall } from '../domain/call-routing.js';
 import type { SecretBox } from '../domain/secrets.js';
+import type { TenantCache } from '../domain/tenant-cache.js';
 import type { Metrics } from '../metrics.js';
 import { allowlist } from './access.js';
 import { answerDirectory } from './directory.js';
@@ -24,6 +25,7 @@ import { answerSofia } from './sofia.js';
 export interface XmlCurlOptions {
   config: Readonly<Config>;
   store: Store;
+  tenants: TenantCache;
   secrets: SecretBox;
   metrics: Metrics;
   /** The time business hours are checked against; injected by tests. */
@@ -49,9 +51,9 @@ function sameSecret(a: string, b: string): boolean {
 const SECTIONS = new Set(['directory', 'dialplan', 'configuration']);
 
 export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opts) => {
-  const { config, store, secrets, metrics, clock } = opts;
+  const { config, store, tenants, secrets, metrics, clock } = opts;
   const allowed = allowlist(config.xmlcurl.allowFrom);
-  const directoryDeps = { secrets, cacheMs: config.xmlcurl.directoryCacheMs };
+  const directoryDeps = { tenants, withLookup: store.withLookup, secrets, cacheMs: config.xmlcurl.directoryCacheMs };
 
   await app.register(formbody);
   // Whatever else arrives is read as text and parsed as a form, so garbage still gets an answer.
@@ -94,9 +96,9 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
   async function answer(lookup: Lookup): Promise<string | null> {
     switch (lookup.section) {
       case 'directory':
-        return store.withLookup((db) => answerDirectory(db, lookup, directoryDeps));
+        return answerDirectory(lookup, directoryDeps);
       case 'dialplan': {
-        const plan = await store.withLookup((db) => planCall(db, lookup, clock()));
+        const plan = await planCall(tenants, lookup, clock());
         return plan ? renderDialplan(plan) : null;
       }
       case 'configuration':

@@ -5,7 +5,10 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import type { Store } from '../../src/db/store.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../src/db/schema.js';
+import type { Change, Store } from '../../src/db/store.js';
+import { TenantCache } from '../../src/domain/tenant-cache.js';
 import { SecretBox } from '../../src/domain/secrets.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { seedDemo } from '../../src/seed/demo.js';
@@ -17,6 +20,12 @@ export interface TestApp {
   secrets: SecretBox;
   metrics: Metrics;
   config: Readonly<Config>;
+  tenants: TenantCache;
+  /**
+   * Writes as `tenantId` and waits until the lookup cache has dropped that tenant (the change
+   * notice travels through PostgreSQL NOTIFY), as an API write would be seen by FreeSWITCH.
+   */
+  change<T>(tenantId: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /** Sets the time the dialplan checks business hours against. */
   setNow(iso: string): void;
   close(): Promise<void>;
@@ -29,10 +38,31 @@ export async function demoApp(backend: Backend, env: Record<string, string> = {}
   await seedDemo(store, secrets);
   const metrics = createMetrics();
   let now = new Date('2026-11-23T10:00:00Z');
-  const app = await buildApp({ config, store, secrets, metrics, clock: () => now });
+  const tenants = new TenantCache(store, config.lookupCache);
+  const app = await buildApp({ config, store, secrets, metrics, tenants, clock: () => now });
   return {
     app,
     store,
+    tenants,
+    change: async (tenantId, fn) => {
+      let timer: NodeJS.Timeout | undefined;
+      let handler: ((c: Change) => void) | undefined;
+      const seen = new Promise<void>((resolve, reject) => {
+        handler = (c) => {
+          if (c.tenantId === tenantId || c.table === '*') resolve();
+        };
+        tenants.on('invalidated', handler);
+        timer = setTimeout(() => reject(new Error('no change notice within 5 s')), 5000);
+      });
+      try {
+        const out = await store.withTenant(tenantId, fn);
+        await seen;
+        return out;
+      } finally {
+        clearTimeout(timer);
+        tenants.off('invalidated', handler!);
+      }
+    },
     secrets,
     metrics,
     config,

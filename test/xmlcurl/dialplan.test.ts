@@ -93,9 +93,9 @@ for (const backend of backends) {
     t.test('unknown DIDs and numbers with incoming disabled are rejected with a clear cause', async (t) => {
       t.same(apps(await post(call('public', '+390000000000'))).at(-1), 'hangup UNALLOCATED_NUMBER');
       t.same(apps(await post(call('public', 'garbage'))).at(-1), 'hangup UNALLOCATED_NUMBER');
-      await ctx.store.withTenant(acmeId, (db) => db.updateTable('phone_numbers').set({ incoming_enabled: false }).where('number', '=', '+390510510511').execute());
+      await ctx.change(acmeId, (db) => db.updateTable('phone_numbers').set({ incoming_enabled: false }).where('number', '=', '+390510510511').execute());
       t.same(apps(await post(call('public', '+390510510511'))).at(-1), 'hangup INCOMING_CALL_BARRED');
-      await ctx.store.withTenant(acmeId, (db) => db.updateTable('phone_numbers').set({ incoming_enabled: true }).where('number', '=', '+390510510511').execute());
+      await ctx.change(acmeId, (db) => db.updateTable('phone_numbers').set({ incoming_enabled: true }).where('number', '=', '+390510510511').execute());
     });
 
     t.test('a phone calls another extension of its tenant', async (t) => {
@@ -134,35 +134,35 @@ for (const backend of backends) {
       t.notMatch(failover, 'CALL_REJECTED', 'a rejected call does not fail over');
       t.ok(apps(await post(call(ACME, '0014155550100', { user: '1001' }))).some((a) => a.endsWith('/+14155550100')), '00 prefix');
 
-      await ctx.store.withTenant(acmeId, (db) => db.updateTable('trunks').set({ priority: 50 }).where('name', '=', 'acme-main').execute());
+      await ctx.change(acmeId, (db) => db.updateTable('trunks').set({ priority: 50 }).where('name', '=', 'acme-main').execute());
       const reordered = apps(await post(call(ACME, '+14155550100', { user: '1001' }))).filter((a) => a.startsWith('limit_execute'));
       t.match(reordered[0], backup, 'priority decides the order');
-      await ctx.store.withTenant(acmeId, (db) => db.updateTable('trunks').set({ priority: 1 }).where('name', '=', 'acme-main').execute());
+      await ctx.change(acmeId, (db) => db.updateTable('trunks').set({ priority: 1 }).where('name', '=', 'acme-main').execute());
     });
 
     t.test('a number with outbound disabled is refused as caller ID', async (t) => {
-      await ctx.store.withTenant(acmeId, (db) => db.updateTable('phone_numbers').set({ outbound_enabled: false }).execute());
+      await ctx.change(acmeId, (db) => db.updateTable('phone_numbers').set({ outbound_enabled: false }).execute());
       t.same(apps(await post(call(ACME, '+14155550100', { user: '1001' }))).at(-1), 'hangup OUTGOING_CALL_BARRED');
-      await ctx.store.withTenant(acmeId, (db) => db.updateTable('phone_numbers').set({ outbound_enabled: true }).execute());
+      await ctx.change(acmeId, (db) => db.updateTable('phone_numbers').set({ outbound_enabled: true }).execute());
     });
 
     t.test('do-not-disturb, voicemail, recording and forwarding shape the extension leg', async (t) => {
-      await ctx.store.withTenant(acmeId, (db) =>
+      await ctx.change(acmeId, (db) =>
         db.updateTable('extensions').set({ do_not_disturb: true }).where('extension', '=', '1002').execute(),
       );
       t.same(apps(await post(call(ACME, '1002', { user: '1001' }))).at(-1), 'hangup USER_BUSY');
-      await ctx.store.withTenant(acmeId, (db) =>
+      await ctx.change(acmeId, (db) =>
         db.updateTable('extensions').set({ do_not_disturb: false, voicemail_enabled: true, call_recording: true }).where('extension', '=', '1002').execute(),
       );
       const vm = apps(await post(call(ACME, '1002', { user: '1001' })));
       t.same(vm.slice(-3), [`bridge user/1002@${ACME}`, 'answer', `voicemail default ${ACME} 1002`]);
       t.ok(vm.some((a) => a.startsWith(`record_session $\${recordings_dir}/${acmeId}/`)));
-      await ctx.store.withTenant(acmeId, (db) =>
+      await ctx.change(acmeId, (db) =>
         db.updateTable('extensions').set({ call_forwarding_enabled: true, call_forwarding_number: '+393331234567' }).where('extension', '=', '1002').execute(),
       );
       const fwd = apps(await post(call(ACME, '1002', { user: '1001' })));
       t.ok(fwd.some((a) => a === `limit_execute hash switchplane_trunk ${ids.trunks['acme-main']} 2 bridge sofia/gateway/${ids.trunks['acme-main']}/+393331234567`));
-      await ctx.store.withTenant(acmeId, (db) =>
+      await ctx.change(acmeId, (db) =>
         db.updateTable('extensions').set({ call_forwarding_enabled: false, voicemail_enabled: false, call_recording: false }).where('extension', '=', '1002').execute(),
       );
     });

@@ -100,7 +100,7 @@ for (const backend of backends) {
 
     t.test('do-not-disturb gives error/user_busy; voicemail params follow the extension', async (t) => {
       const tenantId = directoryUser(await post(sipAuth('directory-register.txt', '1002', ACME))).variables.accountcode!;
-      await ctx.store.withTenant(tenantId, (db) =>
+      await ctx.change(tenantId, (db) =>
         db.updateTable('extensions').set({ do_not_disturb: true, voicemail_enabled: true, voicemail_pin_enc: ctx.secrets.seal('4321'), email: 'giulia@acme.test' })
           .where('extension', '=', '1002').execute(),
       );
@@ -113,7 +113,7 @@ for (const backend of backends) {
 
     t.test('an extension is found by its SIP username and by its extension number', async (t) => {
       const tenantId = directoryUser(await post(sipAuth('directory-register.txt', '1001', ACME))).variables.accountcode!;
-      await ctx.store.withTenant(tenantId, (db) =>
+      await ctx.change(tenantId, (db) =>
         db.updateTable('extensions').set({ sip_username: 'mario.rossi' }).where('extension', '=', '1001').execute(),
       );
       const byName = directoryUser(await post(sipAuth('directory-register.txt', 'mario.rossi', ACME)));

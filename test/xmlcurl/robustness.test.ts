@@ -50,7 +50,7 @@ for (const backend of backends) {
     t.test('XML metacharacters and non-ASCII in display names are escaped; FreeSWITCH expansions removed', async (t) => {
       const tenantId = await ctx.store.withLookup(async (db) => (await db.selectFrom('tenants').select('id').where('slug', '=', 'acme').executeTakeFirstOrThrow()).id);
       const nasty = `Zoë "<O'Brien> & Ñandú" 東京 \u0001 $\${local_ip_v4} \${system(rm -rf /)}`;
-      await ctx.store.withTenant(tenantId, (db) => db.updateTable('extensions').set({ display_name: nasty, caller_id_name: nasty }).where('extension', '=', '1001').execute());
+      await ctx.change(tenantId, (db) => db.updateTable('extensions').set({ display_name: nasty, caller_id_name: nasty }).where('extension', '=', '1001').execute());
       const body = rewrite(fixtureBody('directory-register.txt'), { user: '1001', domain: ACME, key_value: ACME, sip_auth_realm: ACME });
       const xml = await send(body);
       const u = directoryUser(xml);
@@ -89,12 +89,14 @@ t.test('a database that is unreachable or slower than the budget answers not fou
       kind: 'postgres',
       withTenant: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
       withLookup: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+      onChange: async () => async () => undefined,
       close: async () => undefined,
     }],
     ['hanging', {
       kind: 'postgres',
       withTenant: () => new Promise(() => undefined),
       withLookup: () => new Promise(() => undefined),
+      onChange: async () => async () => undefined,
       close: async () => undefined,
     }],
   ];
@@ -102,7 +104,7 @@ t.test('a database that is unreachable or slower than the budget answers not fou
     const metrics = createMetrics();
     const app = await buildApp({ config, store, secrets, metrics });
     const body = rewrite(fixtureBody('directory-register.txt'), { user: '1001', domain: ACME, key_value: ACME });
-    for (const payload of [body, fixtureBody('configuration-sofia.conf.txt'), rewrite(fixtureBody('dialplan-invite.txt'), { 'Hunt-Context': 'public' })]) {
+    for (const payload of [body, fixtureBody('configuration-sofia.conf.txt'), rewrite(fixtureBody('dialplan-invite.txt'), { 'Hunt-Context': 'public', 'Hunt-Destination-Number': '+390510510511' })]) {
       const started = performance.now();
       const res = await app.inject({ method: 'POST', url: '/freeswitch/xml', headers: FORM, payload });
       const elapsed = performance.now() - started;

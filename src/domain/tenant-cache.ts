@@ -1,0 +1,93 @@
+/**
+ * In-process cache of `TenantSnapshot`s for the mod_xml_curl path, by SIP domain, plus a DID →
+ * domain index. Entries are dropped when PostgreSQL announces a change to their tenant
+ * (sql/003_change_notify.sql), all of them when the notice channel was interrupted, and in any
+ * case after `ttlMs`. Misses are not cached (FreeSWITCH falls back to its files for those), and
+ * concurrent misses for one domain share one read. Emits `invalidated` (with the `Change`) after
+ * dropping entries.
+ */
+import { EventEmitter } from 'node:events';
+import { LRUCache } from 'lru-cache';
+import type { Change, Store } from '../db/store.js';
+import { loadTenantSnapshot, type TenantSnapshot } from './tenant-snapshot.js';
+
+export interface TenantCacheOptions {
+  /** Most tenants kept. */
+  maxTenants: number;
+  /** Longest an entry is kept without a change notice, milliseconds. */
+  ttlMs: number;
+}
+
+export class TenantCache extends EventEmitter<{ invalidated: [Change] }> {
+  private readonly byDomain: LRUCache<string, TenantSnapshot>;
+  private readonly didToDomain: LRUCache<string, string>;
+  private readonly inflight = new Map<string, Promise<TenantSnapshot | undefined>>();
+  /** Bumped by every change notice, so a read that raced a change is not cached. */
+  private generation = 0;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(private readonly store: Store, opts: TenantCacheOptions) {
+    super();
+    this.byDomain = new LRUCache({ max: opts.maxTenants, ttl: opts.ttlMs });
+    this.didToDomain = new LRUCache({ max: opts.maxTenants * 4, ttl: opts.ttlMs });
+  }
+
+  /** Subscribes to change notices. */
+  async start(): Promise<void> {
+    this.unlisten = await this.store.onChange((change) => this.invalidate(change));
+  }
+
+  async stop(): Promise<void> {
+    await this.unlisten?.();
+  }
+
+  /** Drops what a change made stale: the tenant's snapshot and the DID index. */
+  invalidate(change: Change): void {
+    this.generation++;
+    this.didToDomain.clear();
+    if (change.table === '*' || change.tenantId === null) {
+      this.byDomain.clear();
+    } else {
+      for (const [domain, snap] of this.byDomain.entries()) {
+        if (snap.tenant.id === change.tenantId) this.byDomain.delete(domain);
+      }
+    }
+    this.emit('invalidated', change);
+  }
+
+  /** The snapshot of the tenant owning `domain` (any status), or undefined. */
+  async tenantByDomain(domain: string): Promise<TenantSnapshot | undefined> {
+    const key = domain.toLowerCase();
+    const hit = this.byDomain.get(key);
+    if (hit) return hit;
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      const generation = this.generation;
+      pending = this.store
+        .withLookup((db) => loadTenantSnapshot(db, { domain: key }))
+        .then((snap) => {
+          if (snap && generation === this.generation) this.byDomain.set(key, snap);
+          return snap;
+        })
+        .finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** The snapshot of the tenant owning the E.164 number `did`, or undefined. */
+  async tenantByDid(did: string): Promise<TenantSnapshot | undefined> {
+    let domain = this.didToDomain.get(did);
+    if (domain === undefined) {
+      const generation = this.generation;
+      const row = await this.store.withLookup((db) =>
+        db.selectFrom('phone_numbers').innerJoin('tenants', 'tenants.id', 'phone_numbers.tenant_id')
+          .select('tenants.sip_domain').where('phone_numbers.number', '=', did).executeTakeFirst(),
+      );
+      if (!row) return undefined;
+      domain = row.sip_domain;
+      if (generation === this.generation) this.didToDomain.set(did, domain);
+    }
+    return this.tenantByDomain(domain);
+  }
+}

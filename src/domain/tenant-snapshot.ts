@@ -1,0 +1,64 @@
+/**
+ * Everything FreeSWITCH lookups need to know about one tenant, read in one transaction: the
+ * tenant, its extensions, numbers and trunks. Directory and dialplan answers are computed from a
+ * snapshot held by `TenantCache`, so a lookup costs no database round trip once its tenant is
+ * cached.
+ */
+import type { Kysely } from 'kysely';
+import type { Database, Extension, PhoneNumber, Tenant, Trunk } from '../db/schema.js';
+import { toE164 } from './numbers.js';
+import { gatewayName } from './trunks.js';
+
+export interface TenantSnapshot {
+  tenant: Tenant;
+  extensions: Extension[];
+  /** Ordered by number. */
+  numbers: PhoneNumber[];
+  /** Ordered by priority (1 = first), then name. */
+  trunks: Trunk[];
+}
+
+/** Reads a tenant's snapshot by SIP domain (case-insensitive) or id; undefined when absent. */
+export async function loadTenantSnapshot(db: Kysely<Database>, by: { domain: string } | { id: string }): Promise<TenantSnapshot | undefined> {
+  const tenant = await db
+    .selectFrom('tenants')
+    .selectAll()
+    .where((eb) => ('domain' in by ? eb('sip_domain', '=', by.domain.toLowerCase()) : eb('id', '=', by.id)))
+    .executeTakeFirst();
+  if (!tenant) return undefined;
+  const [extensions, numbers, trunks] = await Promise.all([
+    db.selectFrom('extensions').selectAll().where('tenant_id', '=', tenant.id).execute(),
+    db.selectFrom('phone_numbers').selectAll().where('tenant_id', '=', tenant.id).orderBy('number').execute(),
+    db.selectFrom('trunks').selectAll().where('tenant_id', '=', tenant.id).orderBy('priority').orderBy('name').execute(),
+  ]);
+  return { tenant, extensions, numbers, trunks };
+}
+
+/**
+ * The active extension `user` of the tenant, by SIP username or extension number (a SIP username
+ * match wins), as FreeSWITCH matches a directory user by `id` or `number-alias`.
+ */
+export function findActiveExtension(s: TenantSnapshot, user: string): Extension | undefined {
+  const active = s.extensions.filter((e) => e.status === 'active');
+  return active.find((e) => e.sip_username === user) ?? active.find((e) => e.extension === user);
+}
+
+/**
+ * The number the tenant's outbound calls present: `preferred` (an extension's caller ID) when it
+ * is one of the tenant's numbers, else the first outbound-enabled number, else the first number.
+ * The caller checks `outbound_enabled`.
+ */
+export function outboundCallerNumber(s: TenantSnapshot, preferred: string | null): PhoneNumber | undefined {
+  const wanted = preferred ? toE164(preferred) : null;
+  return s.numbers.find((n) => n.number === wanted) ?? s.numbers.find((n) => n.outbound_enabled) ?? s.numbers[0];
+}
+
+export interface OutboundGateway {
+  name: string;
+  maxChannels: number;
+}
+
+/** The tenant's active trunks as gateways, in priority order. */
+export function outboundGateways(s: TenantSnapshot): OutboundGateway[] {
+  return s.trunks.filter((t) => t.status === 'active').map((t) => ({ name: gatewayName(t), maxChannels: t.max_channels }));
+}
