@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import type { Change, Store } from '../db/store.js';
-import { loadTenantSnapshot, type TenantSnapshot } from './tenant-snapshot.js';
+import { loadActiveSnapshots, loadTenantSnapshot, type TenantSnapshot } from './tenant-snapshot.js';
 
 export interface TenantCacheOptions {
   /** Most tenants kept. */
@@ -32,9 +32,24 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change] }> {
     this.didToDomain = new LRUCache({ max: opts.maxTenants * 4, ttl: opts.ttlMs });
   }
 
-  /** Subscribes to change notices. */
+  /** Subscribes to change notices, then loads up to `maxTenants` active tenants. */
   async start(): Promise<void> {
     this.unlisten = await this.store.onChange((change) => this.invalidate(change));
+    await this.warm();
+  }
+
+  /**
+   * Fills the cache with the active tenants (four queries in all), so the first lookup of each
+   * tenant does not wait for the database. A change notice during the read discards it.
+   */
+  private async warm(): Promise<void> {
+    const generation = this.generation;
+    const snapshots = await this.store.withLookup((db) => loadActiveSnapshots(db, this.byDomain.max));
+    if (generation !== this.generation) return;
+    for (const snap of snapshots) {
+      this.byDomain.set(snap.tenant.sip_domain, snap);
+      for (const n of snap.numbers) this.didToDomain.set(n.number, snap.tenant.sip_domain);
+    }
   }
 
   async stop(): Promise<void> {

@@ -16,6 +16,8 @@ export interface TenantSnapshot {
   numbers: PhoneNumber[];
   /** Ordered by priority (1 = first), then name. */
   trunks: Trunk[];
+  /** Answers already rendered from this snapshot, by lookup key; they go when the snapshot goes. */
+  rendered: Map<string, string>;
 }
 
 /** Reads a tenant's snapshot by SIP domain (case-insensitive) or id; undefined when absent. */
@@ -31,7 +33,22 @@ export async function loadTenantSnapshot(db: Kysely<Database>, by: { domain: str
     db.selectFrom('phone_numbers').selectAll().where('tenant_id', '=', tenant.id).orderBy('number').execute(),
     db.selectFrom('trunks').selectAll().where('tenant_id', '=', tenant.id).orderBy('priority').orderBy('name').execute(),
   ]);
-  return { tenant, extensions, numbers, trunks };
+  return { tenant, extensions, numbers, trunks, rendered: new Map() };
+}
+
+/** Snapshots of up to `limit` active tenants (by name), read with four queries in all. */
+export async function loadActiveSnapshots(db: Kysely<Database>, limit: number): Promise<TenantSnapshot[]> {
+  const tenants = await db.selectFrom('tenants').selectAll().where('status', '=', 'active').orderBy('name').limit(limit).execute();
+  const byId = new Map<string, TenantSnapshot>(tenants.map((tenant) => [tenant.id, { tenant, extensions: [], numbers: [], trunks: [], rendered: new Map() }]));
+  const [extensions, numbers, trunks] = await Promise.all([
+    db.selectFrom('extensions').selectAll().execute(),
+    db.selectFrom('phone_numbers').selectAll().orderBy('number').execute(),
+    db.selectFrom('trunks').selectAll().orderBy('priority').orderBy('name').execute(),
+  ]);
+  for (const e of extensions) byId.get(e.tenant_id)?.extensions.push(e);
+  for (const n of numbers) byId.get(n.tenant_id)?.numbers.push(n);
+  for (const t of trunks) byId.get(t.tenant_id)?.trunks.push(t);
+  return [...byId.values()];
 }
 
 /**

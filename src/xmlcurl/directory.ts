@@ -100,5 +100,16 @@ export async function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDe
   if (!s || s.tenant.status !== 'active') return null;
   if (!isUserLookup) return renderDomains([s.tenant.sip_domain]);
   const ext = findActiveExtension(s, lookup.user!);
-  return ext ? renderUser(s, ext, lookup, deps) : null;
+  if (!ext) return null;
+  // The usual answer (realm = domain, no reverse-auth secrets) is rendered once per snapshot;
+  // other realms are rendered each time so that arbitrary realms cannot grow the cache.
+  const reusable = (lookup.realm === null || lookup.realm === s.tenant.sip_domain) && lookup.action !== 'reverse-auth-lookup';
+  if (!reusable) return renderUser(s, ext, lookup, deps);
+  const key = `user:${ext.id}`;
+  let xml = s.rendered.get(key);
+  if (xml === undefined) {
+    xml = renderUser(s, ext, lookup, deps);
+    s.rendered.set(key, xml);
+  }
+  return xml;
 }
