@@ -100,8 +100,15 @@ try {
   await load(dbUrl, secrets);
   console.log(`loaded ${TENANTS} tenants × ${EXTENSIONS} extensions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
+  started = performance.now();
   const app = await buildApp({ config, store, secrets, metrics: createMetrics() });
   await app.listen({ host: '127.0.0.1', port: 0 });
+  // Start-up state an operator waits for: tenants cached and their directory answers rendered.
+  const settled = (h: { tenantCache: string; directoryPrerenderPending: number }) => h.tenantCache !== 'warming' && h.directoryPrerenderPending === 0;
+  while (!settled((await app.inject({ method: 'GET', url: '/health' })).json())) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.log(`start-up: tenant cache loaded and directory answers rendered in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/freeswitch/xml`;
 
   // Sample answers: they must be real finds, and they are the ceiling server's fixed bodies.

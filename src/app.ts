@@ -9,7 +9,9 @@ import type { Store } from './db/store.js';
 import type { SecretBox } from './domain/secrets.js';
 import { TenantCache } from './domain/tenant-cache.js';
 import type { Metrics } from './metrics.js';
+import { prerenderUsers, type DirectoryDeps } from './xmlcurl/directory.js';
 import { xmlcurlPlugin } from './xmlcurl/plugin.js';
+import { Prerenderer } from './xmlcurl/prerender.js';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -26,7 +28,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024 });
   const clock = deps.clock ?? (() => new Date());
 
-  /** 200 once a lookup query succeeds within the XML-curl budget, else 503. */
+  const health = { prerender: () => 0, cache: (): string => 'warming' };
+  /**
+   * 200 once a lookup query succeeds within the XML-curl budget, else 503. `tenantCache` is
+   * warming | warm | cold; `directoryPrerenderPending` counts cached tenants whose directory
+   * answers are still being rendered.
+   */
   app.get('/health', async (_req, reply) => {
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -36,7 +43,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           timer = setTimeout(() => reject(new Error('database too slow')), deps.config.xmlcurl.budgetMs);
         }),
       ]);
-      return { status: 'ok', database: deps.store.kind };
+      return { status: 'ok', database: deps.store.kind, tenantCache: health.cache(), directoryPrerenderPending: health.prerender() };
     } catch (err) {
       return reply.code(503).send({ status: 'unavailable', database: deps.store.kind, error: (err as Error).message });
     } finally {
@@ -49,8 +56,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   const tenants = deps.tenants ?? new TenantCache(deps.store, deps.config.lookupCache);
-  await tenants.start();
+  const directory: DirectoryDeps = {
+    tenants,
+    withLookup: deps.store.withLookup,
+    secrets: deps.secrets,
+    cacheMs: deps.config.xmlcurl.directoryCacheMs,
+  };
+  const prerenderer = new Prerenderer(
+    (s) => prerenderUsers(s, directory),
+    (err, s) => app.log.error({ err, tenant: s.tenant.id }, 'directory prerender failed; users render at first lookup'),
+  );
+  tenants.on('loaded', (snapshots) => prerenderer.enqueue(snapshots));
   app.addHook('onClose', () => tenants.stop());
-  await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, tenants, secrets: deps.secrets, metrics: deps.metrics, clock });
+  await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, tenants, directory, metrics: deps.metrics, clock });
+  await tenants.start();
+  health.prerender = () => prerenderer.pending;
+  health.cache = () => tenants.state;
   return app;
 }

@@ -4,7 +4,7 @@
  * (sql/003_change_notify.sql), all of them when the notice channel was interrupted, and in any
  * case after `ttlMs`. Misses are not cached (FreeSWITCH falls back to its files for those), and
  * concurrent misses for one domain share one read. Emits `invalidated` (with the `Change`) after
- * dropping entries.
+ * dropping entries and `loaded` (with the new snapshots) after reading some.
  */
 import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
@@ -18,7 +18,7 @@ export interface TenantCacheOptions {
   ttlMs: number;
 }
 
-export class TenantCache extends EventEmitter<{ invalidated: [Change] }> {
+export class TenantCache extends EventEmitter<{ invalidated: [Change]; loaded: [TenantSnapshot[]] }> {
   private readonly byDomain: LRUCache<string, TenantSnapshot>;
   private readonly didToDomain: LRUCache<string, string>;
   private readonly inflight = new Map<string, Promise<TenantSnapshot | undefined>>();
@@ -32,10 +32,22 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change] }> {
     this.didToDomain = new LRUCache({ max: opts.maxTenants * 4, ttl: opts.ttlMs });
   }
 
-  /** Subscribes to change notices, then loads up to `maxTenants` active tenants. */
+  /**
+   * `warming` while the start-up read runs, `warm` after it, `cold` when it failed (lookups then
+   * read through to the database tenant by tenant).
+   */
+  state: 'warming' | 'warm' | 'cold' = 'warming';
+
+  /**
+   * Subscribes to change notices and starts loading up to `maxTenants` active tenants in the
+   * background; a database that is down at start only leaves the cache cold.
+   */
   async start(): Promise<void> {
     this.unlisten = await this.store.onChange((change) => this.invalidate(change));
-    await this.warm();
+    this.warm().then(
+      () => (this.state = 'warm'),
+      () => (this.state = 'cold'),
+    );
   }
 
   /**
@@ -50,6 +62,7 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change] }> {
       this.byDomain.set(snap.tenant.sip_domain, snap);
       for (const n of snap.numbers) this.didToDomain.set(n.number, snap.tenant.sip_domain);
     }
+    this.emit('loaded', snapshots);
   }
 
   async stop(): Promise<void> {
@@ -81,7 +94,10 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change] }> {
       pending = this.store
         .withLookup((db) => loadTenantSnapshot(db, { domain: key }))
         .then((snap) => {
-          if (snap && generation === this.generation) this.byDomain.set(key, snap);
+          if (snap && generation === this.generation) {
+            this.byDomain.set(key, snap);
+            this.emit('loaded', [snap]);
+          }
           return snap;
         })
         .finally(() => this.inflight.delete(key));

@@ -27,12 +27,11 @@ export interface DirectoryDeps {
 /** Actions answered with the user entry (mod_sofia, mod_dptools, mod_voicemail callers). */
 const USER_ACTIONS = new Set(['sip_auth', 'user_call', 'message-count', 'voicemail-lookup', 'web-vm', 'reverse-auth-lookup']);
 
-function renderUser(s: TenantSnapshot, ext: Extension, lookup: DirectoryLookup, deps: DirectoryDeps): string {
+function renderUser(s: TenantSnapshot, ext: Extension, realm: string, reverseAuth: boolean, deps: DirectoryDeps): string {
   const tenant = s.tenant;
   const domain = tenant.sip_domain;
   const presented = outboundCallerNumber(s, ext.caller_id_number);
   const password = deps.secrets.open(ext.password_enc);
-  const realm = lookup.realm ?? domain;
   const displayName = fsText(ext.display_name ?? ext.extension);
 
   const params: Array<[string, string]> = [
@@ -42,7 +41,7 @@ function renderUser(s: TenantSnapshot, ext: Extension, lookup: DirectoryLookup, 
   ];
   if (ext.voicemail_enabled && ext.voicemail_pin_enc) params.push(['vm-password', deps.secrets.open(ext.voicemail_pin_enc)]);
   if (ext.voicemail_enabled && ext.email) params.push(['vm-mailto', fsText(ext.email)]);
-  if (lookup.action === 'reverse-auth-lookup') {
+  if (reverseAuth) {
     params.push(['reverse-auth-user', ext.sip_username], ['reverse-auth-pass', password]);
   }
 
@@ -101,15 +100,38 @@ export async function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDe
   if (!isUserLookup) return renderDomains([s.tenant.sip_domain]);
   const ext = findActiveExtension(s, lookup.user!);
   if (!ext) return null;
-  // The usual answer (realm = domain, no reverse-auth secrets) is rendered once per snapshot;
-  // other realms are rendered each time so that arbitrary realms cannot grow the cache.
-  const reusable = (lookup.realm === null || lookup.realm === s.tenant.sip_domain) && lookup.action !== 'reverse-auth-lookup';
-  if (!reusable) return renderUser(s, ext, lookup, deps);
+  const domain = s.tenant.sip_domain;
+  const reverseAuth = lookup.action === 'reverse-auth-lookup';
+  // Only the usual answer is kept, so arbitrary realms or reverse-auth secrets cannot grow the cache.
+  return (lookup.realm === null || lookup.realm === domain) && !reverseAuth
+    ? usualAnswer(s, ext, deps)
+    : renderUser(s, ext, lookup.realm ?? domain, reverseAuth, deps);
+}
+
+/** A user's answer for realm = its domain, rendered once per snapshot. */
+function usualAnswer(s: TenantSnapshot, ext: Extension, deps: DirectoryDeps): string {
   const key = `user:${ext.id}`;
   let xml = s.rendered.get(key);
   if (xml === undefined) {
-    xml = renderUser(s, ext, lookup, deps);
+    xml = renderUser(s, ext, s.tenant.sip_domain, false, deps);
     s.rendered.set(key, xml);
   }
   return xml;
+}
+
+/**
+ * Renders the usual answer of every active extension of an active tenant ahead of its first
+ * lookup (`Prerenderer` calls this in idle time).
+ * @returns the number of extensions rendered
+ */
+export function prerenderUsers(s: TenantSnapshot, deps: DirectoryDeps): number {
+  if (s.tenant.status !== 'active') return 0;
+  let n = 0;
+  for (const ext of s.extensions) {
+    if (ext.status === 'active') {
+      usualAnswer(s, ext, deps);
+      n++;
+    }
+  }
+  return n;
 }

@@ -12,11 +12,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import { planCall } from '../domain/call-routing.js';
-import type { SecretBox } from '../domain/secrets.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { Metrics } from '../metrics.js';
 import { allowlist } from './access.js';
-import { answerDirectory } from './directory.js';
+import { answerDirectory, type DirectoryDeps } from './directory.js';
 import { renderDialplan } from './dialplan.js';
 import { NOT_FOUND_XML } from './document.js';
 import { flattenFields, parseLookup, type Lookup } from './request.js';
@@ -26,7 +25,7 @@ export interface XmlCurlOptions {
   config: Readonly<Config>;
   store: Store;
   tenants: TenantCache;
-  secrets: SecretBox;
+  directory: DirectoryDeps;
   metrics: Metrics;
   /** The time business hours are checked against; injected by tests. */
   clock: () => Date;
@@ -51,9 +50,8 @@ function sameSecret(a: string, b: string): boolean {
 const SECTIONS = new Set(['directory', 'dialplan', 'configuration']);
 
 export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opts) => {
-  const { config, store, tenants, secrets, metrics, clock } = opts;
+  const { config, store, tenants, directory, metrics, clock } = opts;
   const allowed = allowlist(config.xmlcurl.allowFrom);
-  const directoryDeps = { tenants, withLookup: store.withLookup, secrets, cacheMs: config.xmlcurl.directoryCacheMs };
 
   await app.register(formbody);
   // Whatever else arrives is read as text and parsed as a form, so garbage still gets an answer.
@@ -96,14 +94,14 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
   async function answer(lookup: Lookup): Promise<string | null> {
     switch (lookup.section) {
       case 'directory':
-        return answerDirectory(lookup, directoryDeps);
+        return answerDirectory(lookup, directory);
       case 'dialplan': {
         const plan = await planCall(tenants, lookup, clock());
         return plan ? renderDialplan(plan) : null;
       }
       case 'configuration':
         return lookup.file === 'sofia.conf'
-          ? store.withLookup((db) => answerSofia(db, lookup, config.sofia, secrets))
+          ? store.withLookup((db) => answerSofia(db, lookup, config.sofia, directory.secrets))
           : null;
       case 'other':
         return null;
