@@ -67,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     (err, s) => app.log.error({ err, tenant: s.tenant.id }, 'directory prerender failed; users render at first lookup'),
   );
   tenants.on('loaded', (snapshots) => prerenderer.enqueue(snapshots));
+  tenants.on('warmFailed', (err) => app.log.warn({ err }, 'tenant cache could not be loaded at start; lookups read through'));
   app.addHook('onClose', () => tenants.stop());
   await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, tenants, directory, metrics: deps.metrics, clock });
   await tenants.start();

@@ -126,7 +126,13 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store> {
         await sql`select set_config(${TENANT_SETTING}, ${tenantId}, true)`.execute(trx);
         return fn(trx);
       }),
-    withLookup: (fn) => fn(lookup),
+    withLookup: (fn, lookupOpts) =>
+      lookupOpts?.statementTimeoutMs === undefined
+        ? fn(lookup)
+        : lookup.transaction().execute(async (trx) => {
+            await sql`select set_config('statement_timeout', ${String(lookupOpts.statementTimeoutMs)}, true)`.execute(trx);
+            return fn(trx);
+          }),
     onChange: async (listener) => listenForChanges(opts.url, listener),
     close: async () => {
       await Promise.all([app.destroy(), lookup.destroy()]);

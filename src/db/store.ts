@@ -16,9 +16,10 @@ export interface Store {
   withTenant<T>(tenantId: string, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` read-only as `switchplane_lookup`, which sees every tenant: the mod_xml_curl path
-   * uses it to find a tenant by SIP domain or DID.
+   * uses it to find a tenant by SIP domain or DID. Each statement is cut off after the lookup
+   * budget unless `opts.statementTimeoutMs` (0 = none) says otherwise, in one transaction.
    */
-  withLookup<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
+  withLookup<T>(fn: (db: Kysely<Database>) => Promise<T>, opts?: { statementTimeoutMs?: number }): Promise<T>;
   /**
    * Calls `listener` for every committed change notice (sql/003_change_notify.sql). After the
    * notice channel was lost and re-established it calls `listener` with `table: '*'`, since

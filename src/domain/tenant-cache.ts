@@ -4,7 +4,8 @@
  * (sql/003_change_notify.sql), all of them when the notice channel was interrupted, and in any
  * case after `ttlMs`. Misses are not cached (FreeSWITCH falls back to its files for those), and
  * concurrent misses for one domain share one read. Emits `invalidated` (with the `Change`) after
- * dropping entries and `loaded` (with the new snapshots) after reading some.
+ * dropping entries, `loaded` (with the new snapshots) after reading some, and `warmFailed` when
+ * the start-up read failed.
  */
 import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
@@ -18,7 +19,7 @@ export interface TenantCacheOptions {
   ttlMs: number;
 }
 
-export class TenantCache extends EventEmitter<{ invalidated: [Change]; loaded: [TenantSnapshot[]] }> {
+export class TenantCache extends EventEmitter<{ invalidated: [Change]; loaded: [TenantSnapshot[]]; warmFailed: [unknown] }> {
   private readonly byDomain: LRUCache<string, TenantSnapshot>;
   private readonly didToDomain: LRUCache<string, string>;
   private readonly inflight = new Map<string, Promise<TenantSnapshot | undefined>>();
@@ -46,7 +47,10 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change]; loaded: [
     this.unlisten = await this.store.onChange((change) => this.invalidate(change));
     this.warm().then(
       () => (this.state = 'warm'),
-      () => (this.state = 'cold'),
+      (err: unknown) => {
+        this.state = 'cold';
+        this.emit('warmFailed', err);
+      },
     );
   }
 
@@ -56,7 +60,7 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change]; loaded: [
    */
   private async warm(): Promise<void> {
     const generation = this.generation;
-    const snapshots = await this.store.withLookup((db) => loadActiveSnapshots(db, this.byDomain.max));
+    const snapshots = await this.store.withLookup((db) => loadActiveSnapshots(db, this.byDomain.max), { statementTimeoutMs: 0 });
     if (generation !== this.generation) return;
     for (const snap of snapshots) {
       this.byDomain.set(snap.tenant.sip_domain, snap);
