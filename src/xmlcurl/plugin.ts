@@ -18,7 +18,7 @@ import { allowlist } from './access.js';
 import { answerDirectory, type DirectoryDeps } from './directory.js';
 import { renderDialplan } from './dialplan.js';
 import { NOT_FOUND_XML } from './document.js';
-import { flattenFields, parseLookup, type Lookup } from './request.js';
+import { formFields, parseLookup, type Lookup } from './request.js';
 import { answerSofia } from './sofia.js';
 
 export interface XmlCurlOptions {
@@ -109,8 +109,7 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
   }
 
   async function handle(req: FastifyRequest, reply: FastifyReply, sectionFromPath?: string) {
-    const fields = flattenFields(req.method === 'GET' ? req.query : req.body);
-    const lookup = parseLookup(fields, sectionFromPath);
+    const lookup = parseLookup(formFields(req.method === 'GET' ? req.query : req.body), sectionFromPath);
     const section = lookup.section === 'other' ? 'other' : lookup.section;
     const stopTimer = metrics.xmlcurlDuration.startTimer({ section });
     let xml: string | null = null;

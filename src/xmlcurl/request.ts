@@ -4,7 +4,18 @@
  * switch_event.c `switch_event_build_param_string`) into a typed lookup.
  */
 
-export type Fields = Record<string, string>;
+/** Reads one form field: the first value when a key repeats (xml_locate repeats `section`). */
+export type Fields = (name: string) => string | undefined;
+
+/** Field reader over a parsed form or query string, which holds strings or arrays of strings. */
+export function formFields(input: unknown): Fields {
+  const record = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+  return (name) => {
+    const v = Object.hasOwn(record, name) ? record[name] : undefined;
+    const first = Array.isArray(v) ? v[0] : v;
+    return typeof first === 'string' ? first : undefined;
+  };
+}
 
 export interface DirectoryLookup {
   section: 'directory';
@@ -47,43 +58,32 @@ export interface OtherLookup {
 
 export type Lookup = DirectoryLookup | DialplanLookup | ConfigurationLookup | OtherLookup;
 
-/** First value of a field; form parsers give arrays for repeated keys (xml_locate repeats `section`). */
-export function flattenFields(input: unknown): Fields {
-  const out: Fields = {};
-  if (!input || typeof input !== 'object') return out;
-  for (const [k, v] of Object.entries(input as Record<string, unknown>)) {
-    const first = Array.isArray(v) ? v[0] : v;
-    if (typeof first === 'string') out[k] = first;
-  }
-  return out;
-}
-
 const nonEmpty = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v);
 
 /** Classifies a request; never throws. */
-export function parseLookup(fields: Fields, sectionFromPath?: string): Lookup {
-  const section = fields.section || sectionFromPath || '';
+export function parseLookup(f: Fields, sectionFromPath?: string): Lookup {
+  const section = f('section') || sectionFromPath || '';
   switch (section) {
     case 'directory':
       return {
         section,
-        domain: (fields.domain || fields.key_value || '').toLowerCase(),
-        user: nonEmpty(fields.user),
-        action: nonEmpty(fields.action),
-        purpose: nonEmpty(fields.purpose),
-        realm: nonEmpty(fields.sip_auth_realm),
+        domain: (f('domain') || f('key_value') || '').toLowerCase(),
+        user: nonEmpty(f('user')),
+        action: nonEmpty(f('action')),
+        purpose: nonEmpty(f('purpose')),
+        realm: nonEmpty(f('sip_auth_realm')),
       };
     case 'dialplan':
       return {
         section,
-        context: fields['Hunt-Context'] || fields['Caller-Context'] || '',
-        destination: fields['Hunt-Destination-Number'] || fields['Caller-Destination-Number'] || '',
-        callerNumber: fields['Hunt-Caller-ID-Number'] || fields['Caller-Caller-ID-Number'] || '',
-        authUser: nonEmpty(fields.variable_user_name),
-        uniqueId: nonEmpty(fields['Unique-ID']),
+        context: f('Hunt-Context') || f('Caller-Context') || '',
+        destination: f('Hunt-Destination-Number') || f('Caller-Destination-Number') || '',
+        callerNumber: f('Hunt-Caller-ID-Number') || f('Caller-Caller-ID-Number') || '',
+        authUser: nonEmpty(f('variable_user_name')),
+        uniqueId: nonEmpty(f('Unique-ID')),
       };
     case 'configuration':
-      return { section, file: fields.key_value ?? '', profile: nonEmpty(fields.profile) };
+      return { section, file: f('key_value') ?? '', profile: nonEmpty(f('profile')) };
     default:
       return { section: 'other', name: section };
   }
