@@ -73,13 +73,15 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     return sendXml(reply, 200, NOT_FOUND_XML);
   });
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (!allowed(req.ip)) {
-      metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'denied' });
-      req.log.warn({ ip: req.ip }, 'xml_curl request from an address outside XMLCURL_ALLOW_FROM');
-      return sendXml(reply, 403, NOT_FOUND_XML);
-    }
-  });
+  if (config.xmlcurl.allowFrom.length > 0) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (!allowed(req.ip)) {
+        metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'denied' });
+        req.log.warn({ ip: req.ip }, 'xml_curl request from an address outside XMLCURL_ALLOW_FROM');
+        return sendXml(reply, 403, NOT_FOUND_XML);
+      }
+    });
+  }
   if (config.xmlcurl.username && config.xmlcurl.password) {
     const { username, password } = config.xmlcurl;
     await app.register(basicAuth, {
