@@ -25,7 +25,8 @@ export interface AppDeps {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024 });
+  // Per-request access logs are off: FreeSWITCH asks hundreds of times a second; failures are logged.
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024, disableRequestLogging: true });
   const clock = deps.clock ?? (() => new Date());
 
   const health = { prerender: () => 0, cache: (): string => 'warming' };

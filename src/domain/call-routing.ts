@@ -2,7 +2,6 @@
  * Where a call goes: the decision behind every dialplan answer, free of XML. The dialplan
  * renderer (src/xmlcurl/dialplan.ts) turns a `CallPlan` into mod_dialplan_xml actions.
  */
-import type { Extension, Tenant } from '../db/schema.js';
 import { isWithinBusinessHours } from './business-hours.js';
 import { toE164 } from './numbers.js';
 import type { TenantCache } from './tenant-cache.js';
@@ -10,6 +9,8 @@ import {
   findActiveExtension,
   outboundCallerNumber,
   outboundGateways,
+  type LookupExtension,
+  type LookupTenant,
   type OutboundGateway,
   type TenantSnapshot,
 } from './tenant-snapshot.js';
@@ -53,7 +54,7 @@ export interface CallPlan {
   context: string;
   /** The destination number exactly as FreeSWITCH sent it. */
   destination: string;
-  tenant: Tenant | null;
+  tenant: LookupTenant | null;
   /** The authenticated extension placing the call (tenant context only). */
   caller: ExtensionTarget | null;
   route: Route;
@@ -67,7 +68,7 @@ export interface CallRequest {
   authUser: string | null;
 }
 
-function target(ext: Extension): ExtensionTarget {
+function target(ext: LookupExtension): ExtensionTarget {
   return {
     id: ext.id,
     extension: ext.extension,
@@ -82,7 +83,7 @@ function target(ext: Extension): ExtensionTarget {
 const reject = (cause: RejectCause, reason: string): Route => ({ kind: 'reject', cause, reason });
 
 /** Route to an extension, or, when it forwards all calls, out through the tenant's trunks. */
-function toExtension(s: TenantSnapshot, ext: Extension): Route {
+function toExtension(s: TenantSnapshot, ext: LookupExtension): Route {
   const forwardTo = ext.call_forwarding_enabled && ext.call_forwarding_number ? toE164(ext.call_forwarding_number) : null;
   if (!forwardTo) return { kind: 'extension', target: target(ext) };
   const gateways = outboundGateways(s);
@@ -118,7 +119,7 @@ function routeInbound(s: TenantSnapshot, did: string, req: CallRequest, now: Dat
   }
 }
 
-function routeTenant(s: TenantSnapshot, req: CallRequest, callerExt: Extension | undefined): Route {
+function routeTenant(s: TenantSnapshot, req: CallRequest, callerExt: LookupExtension | undefined): Route {
   const ext = findActiveExtension(s, req.destination);
   if (ext) return toExtension(s, ext);
   const dest = toE164(req.destination);

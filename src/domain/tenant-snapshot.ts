@@ -9,13 +9,35 @@ import type { Database, Extension, PhoneNumber, Tenant, Trunk } from '../db/sche
 import { toE164 } from './numbers.js';
 import { gatewayName } from './trunks.js';
 
+/**
+ * The columns lookups use. Snapshots keep only these (no timestamps, registration or call state),
+ * which keeps a cache of 100,000 extensions small for the garbage collector.
+ */
+const TENANT_COLUMNS = ['id', 'name', 'slug', 'sip_domain', 'timezone', 'max_concurrent_calls', 'status'] as const;
+const EXTENSION_COLUMNS = [
+  'id', 'tenant_id', 'extension', 'sip_username', 'password_enc', 'display_name', 'email', 'caller_id_name',
+  'caller_id_number', 'allowed_codecs', 'voicemail_enabled', 'voicemail_pin_enc', 'call_recording',
+  'call_forwarding_enabled', 'call_forwarding_number', 'do_not_disturb', 'max_concurrent_calls',
+  'registration_expiry', 'status',
+] as const;
+const NUMBER_COLUMNS = [
+  'id', 'tenant_id', 'number', 'incoming_enabled', 'outbound_enabled', 'route', 'route_target',
+  'ai_agent_profile', 'business_hours', 'failover_extension',
+] as const;
+const TRUNK_COLUMNS = ['id', 'tenant_id', 'name', 'priority', 'max_channels', 'status'] as const;
+
+export type LookupTenant = Pick<Tenant, (typeof TENANT_COLUMNS)[number]>;
+export type LookupExtension = Pick<Extension, (typeof EXTENSION_COLUMNS)[number]>;
+export type LookupNumber = Pick<PhoneNumber, (typeof NUMBER_COLUMNS)[number]>;
+export type LookupTrunk = Pick<Trunk, (typeof TRUNK_COLUMNS)[number]>;
+
 export interface TenantSnapshot {
-  tenant: Tenant;
-  extensions: Extension[];
+  tenant: LookupTenant;
+  extensions: LookupExtension[];
   /** Ordered by number. */
-  numbers: PhoneNumber[];
+  numbers: LookupNumber[];
   /** Ordered by priority (1 = first), then name. */
-  trunks: Trunk[];
+  trunks: LookupTrunk[];
   /** Answers already rendered from this snapshot, by lookup key; they go when the snapshot goes. */
   rendered: Map<string, string>;
 }
@@ -24,26 +46,26 @@ export interface TenantSnapshot {
 export async function loadTenantSnapshot(db: Kysely<Database>, by: { domain: string } | { id: string }): Promise<TenantSnapshot | undefined> {
   const tenant = await db
     .selectFrom('tenants')
-    .selectAll()
+    .select(TENANT_COLUMNS)
     .where((eb) => ('domain' in by ? eb('sip_domain', '=', by.domain.toLowerCase()) : eb('id', '=', by.id)))
     .executeTakeFirst();
   if (!tenant) return undefined;
   const [extensions, numbers, trunks] = await Promise.all([
-    db.selectFrom('extensions').selectAll().where('tenant_id', '=', tenant.id).execute(),
-    db.selectFrom('phone_numbers').selectAll().where('tenant_id', '=', tenant.id).orderBy('number').execute(),
-    db.selectFrom('trunks').selectAll().where('tenant_id', '=', tenant.id).orderBy('priority').orderBy('name').execute(),
+    db.selectFrom('extensions').select(EXTENSION_COLUMNS).where('tenant_id', '=', tenant.id).execute(),
+    db.selectFrom('phone_numbers').select(NUMBER_COLUMNS).where('tenant_id', '=', tenant.id).orderBy('number').execute(),
+    db.selectFrom('trunks').select(TRUNK_COLUMNS).where('tenant_id', '=', tenant.id).orderBy('priority').orderBy('name').execute(),
   ]);
   return { tenant, extensions, numbers, trunks, rendered: new Map() };
 }
 
 /** Snapshots of up to `limit` active tenants (by name), read with four queries in all. */
 export async function loadActiveSnapshots(db: Kysely<Database>, limit: number): Promise<TenantSnapshot[]> {
-  const tenants = await db.selectFrom('tenants').selectAll().where('status', '=', 'active').orderBy('name').limit(limit).execute();
+  const tenants = await db.selectFrom('tenants').select(TENANT_COLUMNS).where('status', '=', 'active').orderBy('name').limit(limit).execute();
   const byId = new Map<string, TenantSnapshot>(tenants.map((tenant) => [tenant.id, { tenant, extensions: [], numbers: [], trunks: [], rendered: new Map() }]));
   const [extensions, numbers, trunks] = await Promise.all([
-    db.selectFrom('extensions').selectAll().execute(),
-    db.selectFrom('phone_numbers').selectAll().orderBy('number').execute(),
-    db.selectFrom('trunks').selectAll().orderBy('priority').orderBy('name').execute(),
+    db.selectFrom('extensions').select(EXTENSION_COLUMNS).execute(),
+    db.selectFrom('phone_numbers').select(NUMBER_COLUMNS).orderBy('number').execute(),
+    db.selectFrom('trunks').select(TRUNK_COLUMNS).orderBy('priority').orderBy('name').execute(),
   ]);
   for (const e of extensions) byId.get(e.tenant_id)?.extensions.push(e);
   for (const n of numbers) byId.get(n.tenant_id)?.numbers.push(n);
@@ -55,7 +77,7 @@ export async function loadActiveSnapshots(db: Kysely<Database>, limit: number): 
  * The active extension `user` of the tenant, by SIP username or extension number (a SIP username
  * match wins), as FreeSWITCH matches a directory user by `id` or `number-alias`.
  */
-export function findActiveExtension(s: TenantSnapshot, user: string): Extension | undefined {
+export function findActiveExtension(s: TenantSnapshot, user: string): LookupExtension | undefined {
   const active = s.extensions.filter((e) => e.status === 'active');
   return active.find((e) => e.sip_username === user) ?? active.find((e) => e.extension === user);
 }
@@ -65,7 +87,7 @@ export function findActiveExtension(s: TenantSnapshot, user: string): Extension 
  * is one of the tenant's numbers, else the first outbound-enabled number, else the first number.
  * The caller checks `outbound_enabled`.
  */
-export function outboundCallerNumber(s: TenantSnapshot, preferred: string | null): PhoneNumber | undefined {
+export function outboundCallerNumber(s: TenantSnapshot, preferred: string | null): LookupNumber | undefined {
   const wanted = preferred ? toE164(preferred) : null;
   return s.numbers.find((n) => n.number === wanted) ?? s.numbers.find((n) => n.outbound_enabled) ?? s.numbers[0];
 }

@@ -4,7 +4,7 @@
  * mod_voicemail). FreeSWITCH never caches dialplan answers, so each call and each transfer asks.
  */
 import type { CallPlan, ExtensionTarget, Route } from '../domain/call-routing.js';
-import type { Tenant } from '../db/schema.js';
+import type { LookupTenant } from '../domain/tenant-snapshot.js';
 import { fsText, newSection, render } from './document.js';
 
 type Action = [application: string, data?: string];
@@ -35,7 +35,7 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function tenantActions(tenant: Tenant): Action[] {
+function tenantActions(tenant: LookupTenant): Action[] {
   return [
     ['set', `domain_name=${tenant.sip_domain}`],
     ['export', `accountcode=${tenant.id}`],
@@ -59,7 +59,7 @@ function extensionActions(t: ExtensionTarget, domain: string, tenantId: string):
   return voicemail.length ? [...actions, ...voicemail] : [...actions, ['hangup', '${originate_disposition}']];
 }
 
-function routeActions(route: Route, tenant: Tenant | null): Action[] {
+function routeActions(route: Route, tenant: LookupTenant | null): Action[] {
   switch (route.kind) {
     case 'reject':
       return [['log', `NOTICE Switchplane rejects the call: ${fsText(route.reason)}`], ['hangup', route.cause]];

@@ -5,12 +5,12 @@
  * list only; everything else is `not found` so FreeSWITCH uses its own files.
  */
 import type { Kysely } from 'kysely';
-import type { Database, Extension } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { dialString } from '../domain/extensions.js';
 import type { SecretBox } from '../domain/secrets.js';
 import { a1Hash } from '../domain/sip-digest.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
-import { findActiveExtension, outboundCallerNumber, type TenantSnapshot } from '../domain/tenant-snapshot.js';
+import { findActiveExtension, outboundCallerNumber, type LookupExtension, type TenantSnapshot } from '../domain/tenant-snapshot.js';
 import { listActiveDomains, tenantContext } from '../domain/tenants.js';
 import { fsText, nameValueList, newSection, render } from './document.js';
 import type { DirectoryLookup } from './request.js';
@@ -27,7 +27,7 @@ export interface DirectoryDeps {
 /** Actions answered with the user entry (mod_sofia, mod_dptools, mod_voicemail callers). */
 const USER_ACTIONS = new Set(['sip_auth', 'user_call', 'message-count', 'voicemail-lookup', 'web-vm', 'reverse-auth-lookup']);
 
-function renderUser(s: TenantSnapshot, ext: Extension, realm: string, reverseAuth: boolean, deps: DirectoryDeps): string {
+function renderUser(s: TenantSnapshot, ext: LookupExtension, realm: string, reverseAuth: boolean, deps: DirectoryDeps): string {
   const tenant = s.tenant;
   const domain = tenant.sip_domain;
   const presented = outboundCallerNumber(s, ext.caller_id_number);
@@ -109,7 +109,7 @@ export async function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDe
 }
 
 /** A user's answer for realm = its domain, rendered once per snapshot. */
-function usualAnswer(s: TenantSnapshot, ext: Extension, deps: DirectoryDeps): string {
+function usualAnswer(s: TenantSnapshot, ext: LookupExtension, deps: DirectoryDeps): string {
   const key = `user:${ext.id}`;
   let xml = s.rendered.get(key);
   if (xml === undefined) {
