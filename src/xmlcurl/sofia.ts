@@ -20,15 +20,24 @@ export type ProfileName = (typeof PROFILES)[number];
 /** The external profile's TLS port when a trunk uses TLS: the SIP port + 1 (5081 by default). */
 export const tlsPort = (s: SofiaSettings): number => s.externalPort + 1;
 
-function internalSettings(s: SofiaSettings): Array<[string, string]> {
-  const settings: Array<[string, string]> = [
+/** Settings both profiles share: addresses, the unauthenticated context, RTP timeouts. */
+function commonSettings(s: SofiaSettings, port: number): Array<[string, string]> {
+  return [
     ['sip-ip', s.sipIp],
     ['rtp-ip', s.sipIp],
-    ['sip-port', String(s.internalPort)],
+    ['sip-port', String(port)],
     ['ext-sip-ip', s.externalIp],
     ['ext-rtp-ip', s.externalIp],
     ['context', INBOUND_CONTEXT],
     ['dialplan', 'XML'],
+    ['rtp-timeout-sec', '300'],
+    ['rtp-hold-timeout-sec', '1800'],
+  ];
+}
+
+function internalSettings(s: SofiaSettings): Array<[string, string]> {
+  const settings: Array<[string, string]> = [
+    ...commonSettings(s, s.internalPort),
     ['auth-calls', 'true'],
     ['auth-subscriptions', 'true'],
     ['inbound-reg-force-matching-username', 'true'],
@@ -40,8 +49,6 @@ function internalSettings(s: SofiaSettings): Array<[string, string]> {
     ['local-network-acl', 'localnet.auto'],
     ['inbound-codec-prefs', 'OPUS,PCMU,PCMA'],
     ['outbound-codec-prefs', 'OPUS,PCMU,PCMA'],
-    ['rtp-timeout-sec', '300'],
-    ['rtp-hold-timeout-sec', '1800'],
   ];
   if (s.wssPort > 0) settings.push(['wss-binding', `:${s.wssPort}`], ['tls-cert-dir', '$${certs_dir}']);
   return settings;
@@ -49,18 +56,10 @@ function internalSettings(s: SofiaSettings): Array<[string, string]> {
 
 function externalSettings(s: SofiaSettings, tls: boolean): Array<[string, string]> {
   const settings: Array<[string, string]> = [
-    ['sip-ip', s.sipIp],
-    ['rtp-ip', s.sipIp],
-    ['sip-port', String(s.externalPort)],
-    ['ext-sip-ip', s.externalIp],
-    ['ext-rtp-ip', s.externalIp],
-    ['context', INBOUND_CONTEXT],
-    ['dialplan', 'XML'],
+    ...commonSettings(s, s.externalPort),
     ['auth-calls', 'false'],
     ['inbound-codec-prefs', 'PCMU,PCMA,OPUS'],
     ['outbound-codec-prefs', 'PCMU,PCMA,OPUS'],
-    ['rtp-timeout-sec', '300'],
-    ['rtp-hold-timeout-sec', '1800'],
   ];
   if (tls) settings.push(['tls', 'true'], ['tls-sip-port', String(tlsPort(s))], ['tls-cert-dir', '$${certs_dir}']);
   return settings;
