@@ -38,8 +38,11 @@ export interface TenantSnapshot {
   numbers: LookupNumber[];
   /** Ordered by priority (1 = first), then name. */
   trunks: LookupTrunk[];
-  /** Answers already rendered from this snapshot, by lookup key; they go when the snapshot goes. */
-  rendered: Map<string, string>;
+  /**
+   * Answers already rendered from this snapshot, by lookup key, as UTF-8 bytes ready to send;
+   * they go when the snapshot goes.
+   */
+  rendered: Map<string, Buffer>;
 }
 
 /** Reads a tenant's snapshot by SIP domain (case-insensitive) or id; undefined when absent. */

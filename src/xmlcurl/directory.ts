@@ -88,7 +88,7 @@ function renderDomains(domains: string[]): string {
  * Answers a directory lookup.
  * @returns the XML document, or null for `not found`
  */
-export async function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDeps): Promise<string | null> {
+export async function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDeps): Promise<string | Buffer | null> {
   if (lookup.purpose === 'network-list') return null;
   if (lookup.purpose === 'gateways' && lookup.domain === '') return renderDomains(await deps.withLookup(listActiveDomains));
   if (lookup.domain === '') return null;
@@ -108,12 +108,15 @@ export async function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDe
     : renderUser(s, ext, lookup.realm ?? domain, reverseAuth, deps);
 }
 
-/** A user's answer for realm = its domain, rendered once per snapshot. */
-function usualAnswer(s: TenantSnapshot, ext: LookupExtension, deps: DirectoryDeps): string {
+/**
+ * A user's answer for realm = its domain, rendered once per snapshot and kept as bytes, so a
+ * repeated lookup neither renders nor encodes.
+ */
+function usualAnswer(s: TenantSnapshot, ext: LookupExtension, deps: DirectoryDeps): Buffer {
   const key = `user:${ext.id}`;
   let xml = s.rendered.get(key);
   if (xml === undefined) {
-    xml = renderUser(s, ext, s.tenant.sip_domain, false, deps);
+    xml = Buffer.from(renderUser(s, ext, s.tenant.sip_domain, false, deps), 'utf8');
     s.rendered.set(key, xml);
   }
   return xml;

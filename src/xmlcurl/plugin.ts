@@ -59,7 +59,7 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
 
-  const sendXml = (reply: FastifyReply, status: number, xml: string) =>
+  const sendXml = (reply: FastifyReply, status: number, xml: string | Buffer) =>
     reply.code(status).header('content-type', 'text/xml; charset=utf-8').send(xml);
 
   app.setErrorHandler((err, req, reply) => {
@@ -93,7 +93,7 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     app.addHook('onRequest', app.basicAuth);
   }
 
-  async function answer(lookup: Lookup): Promise<string | null> {
+  async function answer(lookup: Lookup): Promise<string | Buffer | null> {
     switch (lookup.section) {
       case 'directory':
         return answerDirectory(lookup, directory);
@@ -114,7 +114,7 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     const lookup = parseLookup(formFields(req.method === 'GET' ? req.query : req.body), sectionFromPath);
     const section = lookup.section === 'other' ? 'other' : lookup.section;
     const stopTimer = metrics.xmlcurlDuration.startTimer({ section });
-    let xml: string | null = null;
+    let xml: string | Buffer | null = null;
     let result = 'not_found';
     try {
       xml = await withinBudget(answer(lookup), config.xmlcurl.budgetMs);
