@@ -13,6 +13,8 @@ import { SecretBox } from '../../src/domain/secrets.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { seedDemo } from '../../src/seed/demo.js';
 import type { Backend } from './backends.js';
+import { FORM } from './fixtures.js';
+import type { Test } from 'tap';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -29,6 +31,17 @@ export interface TestApp {
   /** Sets the time the dialplan checks business hours against. */
   setNow(iso: string): void;
   close(): Promise<void>;
+}
+
+/**
+ * Posts a mod_xml_curl form body as FreeSWITCH does and checks what every answer must be:
+ * HTTP 200 with a text/xml body. Returns the body.
+ */
+export async function postLookup(t: Test, app: FastifyInstance, payload: string): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/freeswitch/xml', headers: FORM, payload });
+  t.equal(res.statusCode, 200);
+  t.match(res.headers['content-type'], /text\/xml/);
+  return res.body;
 }
 
 export async function demoApp(backend: Backend, env: Record<string, string> = {}): Promise<TestApp> {

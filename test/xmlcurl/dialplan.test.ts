@@ -1,7 +1,7 @@
 import t from 'tap';
 import { backends } from '../helpers/backends.js';
-import { demoApp } from '../helpers/app.js';
-import { FORM, fixtureBody, isNotFound, rewrite } from '../helpers/fixtures.js';
+import { demoApp, postLookup } from '../helpers/app.js';
+import { fixtureBody, isNotFound, rewrite } from '../helpers/fixtures.js';
 import { dialplan } from '../helpers/xml.js';
 
 const ACME = 'acme.switchplane.test';
@@ -20,11 +20,7 @@ for (const backend of backends) {
   t.test(`dialplan on ${backend.name}`, async (t) => {
     const ctx = await demoApp(backend);
     t.teardown(ctx.close);
-    const post = async (payload: string) => {
-      const res = await ctx.app.inject({ method: 'POST', url: '/freeswitch/xml', headers: FORM, payload });
-      t.equal(res.statusCode, 200);
-      return res.body;
-    };
+    const post = (payload: string) => postLookup(t, ctx.app, payload);
     const ids = await ctx.store.withLookup(async (db) => ({
       tenants: Object.fromEntries((await db.selectFrom('tenants').select(['slug', 'id']).execute()).map((r) => [r.slug, r.id])),
       trunks: Object.fromEntries((await db.selectFrom('trunks').select(['name', 'id']).execute()).map((r) => [r.name, r.id])),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
 import { backends } from '../helpers/backends.js';
-import { demoApp } from '../helpers/app.js';
+import { demoApp, postLookup } from '../helpers/app.js';
 import { FORM, fixtureBody, isNotFound, rewrite } from '../helpers/fixtures.js';
 import { directoryDomains, directoryUser } from '../helpers/xml.js';
 
@@ -21,12 +21,7 @@ for (const backend of backends) {
   t.test(`directory on ${backend.name}`, async (t) => {
     const ctx = await demoApp(backend);
     t.teardown(ctx.close);
-    const post = async (payload: string) => {
-      const res = await ctx.app.inject({ method: 'POST', url: '/freeswitch/xml', headers: FORM, payload });
-      t.equal(res.statusCode, 200);
-      t.match(res.headers['content-type'], /text\/xml/);
-      return res.body;
-    };
+    const post = (payload: string) => postLookup(t, ctx.app, payload);
 
     t.test('a phone registers: REGISTER digest auth gets the user with its a1-hash', async (t) => {
       for (const fixture of ['directory-register.txt', 'directory-unregister.txt', 'directory-invite-auth.txt']) {

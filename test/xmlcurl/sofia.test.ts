@@ -1,18 +1,14 @@
 import t from 'tap';
 import { backends } from '../helpers/backends.js';
-import { demoApp } from '../helpers/app.js';
-import { FORM, fixtureBody, isNotFound, requestFixtures, rewrite } from '../helpers/fixtures.js';
+import { demoApp, postLookup } from '../helpers/app.js';
+import { fixtureBody, isNotFound, requestFixtures, rewrite } from '../helpers/fixtures.js';
 import { sofiaProfiles } from '../helpers/xml.js';
 
 for (const backend of backends) {
   t.test(`sofia.conf on ${backend.name}`, async (t) => {
     const ctx = await demoApp(backend, { SOFIA_INTERNAL_PORT: '5090', SOFIA_EXTERNAL_PORT: '5091', SOFIA_SIP_IP: '127.0.0.1' });
     t.teardown(ctx.close);
-    const post = async (payload: string) => {
-      const res = await ctx.app.inject({ method: 'POST', url: '/freeswitch/xml', headers: FORM, payload });
-      t.equal(res.statusCode, 200);
-      return res.body;
-    };
+    const post = (payload: string) => postLookup(t, ctx.app, payload);
     const trunkIds = async (tenant: string) => {
       const rows = await ctx.store.withLookup((db) =>
         db.selectFrom('trunks').innerJoin('tenants', 'tenants.id', 'trunks.tenant_id')
