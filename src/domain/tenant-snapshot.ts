@@ -39,8 +39,8 @@ export interface TenantSnapshot {
   /** Ordered by priority (1 = first), then name. */
   trunks: LookupTrunk[];
   /**
-   * Answers already rendered from this snapshot, by lookup key, as UTF-8 bytes ready to send;
-   * they go when the snapshot goes.
+   * Directory answers already rendered from this snapshot, by extension id, as UTF-8 bytes
+   * ready to send; they go when the snapshot goes.
    */
   rendered: Map<string, Buffer>;
 }
@@ -81,8 +81,13 @@ export async function loadActiveSnapshots(db: Kysely<Database>, limit: number): 
  * match wins), as FreeSWITCH matches a directory user by `id` or `number-alias`.
  */
 export function findActiveExtension(s: TenantSnapshot, user: string): LookupExtension | undefined {
-  const active = s.extensions.filter((e) => e.status === 'active');
-  return active.find((e) => e.sip_username === user) ?? active.find((e) => e.extension === user);
+  let byNumber: LookupExtension | undefined;
+  for (const e of s.extensions) {
+    if (e.status !== 'active') continue;
+    if (e.sip_username === user) return e;
+    if (byNumber === undefined && e.extension === user) byNumber = e;
+  }
+  return byNumber;
 }
 
 /**

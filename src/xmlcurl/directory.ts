@@ -113,11 +113,10 @@ export async function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDe
  * repeated lookup neither renders nor encodes.
  */
 function usualAnswer(s: TenantSnapshot, ext: LookupExtension, deps: DirectoryDeps): Buffer {
-  const key = `user:${ext.id}`;
-  let xml = s.rendered.get(key);
+  let xml = s.rendered.get(ext.id);
   if (xml === undefined) {
     xml = Buffer.from(renderUser(s, ext, s.tenant.sip_domain, false, deps), 'utf8');
-    s.rendered.set(key, xml);
+    s.rendered.set(ext.id, xml);
   }
   return xml;
 }
