@@ -110,10 +110,25 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     }
   }
 
+  // prom-client children per label set, so a lookup does not hash its labels twice.
+  const timers = new Map<string, ReturnType<typeof metrics.xmlcurlDuration.labels>>();
+  const counters = new Map<string, ReturnType<typeof metrics.xmlcurlLookups.labels>>();
+  const timerFor = (section: string) => {
+    let child = timers.get(section);
+    if (!child) timers.set(section, (child = metrics.xmlcurlDuration.labels({ section })));
+    return child;
+  };
+  const countFor = (section: string, result: string) => {
+    const key = `${section}/${result}`;
+    let child = counters.get(key);
+    if (!child) counters.set(key, (child = metrics.xmlcurlLookups.labels({ section, result })));
+    return child;
+  };
+
   async function handle(req: FastifyRequest, reply: FastifyReply, sectionFromPath?: string) {
     const lookup = parseLookup(formFields(req.method === 'GET' ? req.query : req.body), sectionFromPath);
     const section = lookup.section === 'other' ? 'other' : lookup.section;
-    const stopTimer = metrics.xmlcurlDuration.startTimer({ section });
+    const stopTimer = timerFor(section).startTimer();
     let xml: string | Buffer | null = null;
     let result = 'not_found';
     try {
@@ -124,7 +139,7 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
       req.log.error({ err, lookup }, `xml_curl ${section} lookup ${result}; answering not found`);
     }
     stopTimer();
-    metrics.xmlcurlLookups.inc({ section, result });
+    countFor(section, result).inc();
     return sendXml(reply, 200, xml ?? NOT_FOUND_XML);
   }
 
