@@ -9,6 +9,7 @@ import type { Store } from './db/store.js';
 import type { SecretBox } from './domain/secrets.js';
 import { TenantCache } from './domain/tenant-cache.js';
 import type { Metrics } from './metrics.js';
+import { withinBudget } from './xmlcurl/budget.js';
 import { prerenderUsers, type DirectoryDeps } from './xmlcurl/directory.js';
 import { xmlcurlPlugin } from './xmlcurl/plugin.js';
 import { Prerenderer } from './xmlcurl/prerender.js';
@@ -28,34 +29,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Per-request access logs are off: FreeSWITCH asks hundreds of times a second; failures are logged.
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024, disableRequestLogging: true });
   const clock = deps.clock ?? (() => new Date());
-
-  const health = { prerender: () => 0, cache: (): string => 'warming' };
-  /**
-   * 200 once a lookup query succeeds within the XML-curl budget, else 503. `tenantCache` is
-   * warming | warm | cold; `directoryPrerenderPending` counts cached tenants whose directory
-   * answers are still being rendered.
-   */
-  app.get('/health', async (_req, reply) => {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        deps.store.withLookup((db) => sql`select 1 from tenants limit 1`.execute(db)),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('database too slow')), deps.config.xmlcurl.budgetMs);
-        }),
-      ]);
-      return { status: 'ok', database: deps.store.kind, tenantCache: health.cache(), directoryPrerenderPending: health.prerender() };
-    } catch (err) {
-      return reply.code(503).send({ status: 'unavailable', database: deps.store.kind, error: (err as Error).message });
-    } finally {
-      clearTimeout(timer);
-    }
-  });
-
-  app.get('/metrics', async (_req, reply) =>
-    reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-  );
-
   const tenants = deps.tenants ?? new TenantCache(deps.store, deps.config.lookupCache);
   const directory: DirectoryDeps = {
     tenants,
@@ -70,9 +43,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   tenants.on('loaded', (snapshots) => prerenderer.enqueue(snapshots));
   tenants.on('warmFailed', (err) => app.log.warn({ err }, 'tenant cache could not be loaded at start; lookups read through'));
   app.addHook('onClose', () => tenants.stop());
+
+  /**
+   * 200 once a lookup query succeeds within the XML-curl budget, else 503. `tenantCache` is
+   * warming | warm | cold; `directoryPrerenderPending` counts cached tenants whose directory
+   * answers are still being rendered.
+   */
+  app.get('/health', async (_req, reply) => {
+    try {
+      await withinBudget(deps.store.withLookup((db) => sql`select 1 from tenants limit 1`.execute(db)), deps.config.xmlcurl.budgetMs);
+      return { status: 'ok', database: deps.store.kind, tenantCache: tenants.state, directoryPrerenderPending: prerenderer.pending };
+    } catch (err) {
+      return reply.code(503).send({ status: 'unavailable', database: deps.store.kind, error: (err as Error).message });
+    }
+  });
+
+  app.get('/metrics', async (_req, reply) =>
+    reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
+
   await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, tenants, directory, metrics: deps.metrics, clock });
   await tenants.start();
-  health.prerender = () => prerenderer.pending;
-  health.cache = () => tenants.state;
   return app;
 }

@@ -15,6 +15,7 @@ import { planCall } from '../domain/call-routing.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { Metrics } from '../metrics.js';
 import { allowlist } from './access.js';
+import { BudgetExceeded, withinBudget } from './budget.js';
 import { answerDirectory, type DirectoryDeps } from './directory.js';
 import { renderDialplan } from './dialplan.js';
 import { NOT_FOUND_XML } from './document.js';
@@ -29,16 +30,6 @@ export interface XmlCurlOptions {
   metrics: Metrics;
   /** The time business hours are checked against; injected by tests. */
   clock: () => Date;
-}
-
-class BudgetExceeded extends Error {}
-
-function withinBudget<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BudgetExceeded(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function sameSecret(a: string, b: string): boolean {
