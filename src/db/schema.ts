@@ -2,7 +2,7 @@
  * Kysely table types; they mirror sql/001_schema.sql column by column.
  * Timestamps are UTC `timestamptz` read back as `Date`; durations are integer seconds.
  */
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -217,11 +217,6 @@ export interface Database {
 }
 
 export type Tenant = Selectable<TenantsTable>;
-export type NewTenant = Insertable<TenantsTable>;
 export type Trunk = Selectable<TrunksTable>;
-export type NewTrunk = Insertable<TrunksTable>;
 export type Extension = Selectable<ExtensionsTable>;
-export type NewExtension = Insertable<ExtensionsTable>;
-export type ExtensionUpdate = Updateable<ExtensionsTable>;
 export type PhoneNumber = Selectable<PhoneNumbersTable>;
-export type NewPhoneNumber = Insertable<PhoneNumbersTable>;
