@@ -12,7 +12,6 @@ import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
  * dropped too.
  */
 export function fsText(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return value.replace(/[${}\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
 }
 

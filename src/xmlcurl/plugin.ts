@@ -118,7 +118,7 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
 
   async function handle(req: FastifyRequest, reply: FastifyReply, sectionFromPath?: string) {
     const lookup = parseLookup(formFields(req.method === 'GET' ? req.query : req.body), sectionFromPath);
-    const section = lookup.section === 'other' ? 'other' : lookup.section;
+    const { section } = lookup;
     const stopTimer = timerFor(section).startTimer();
     let xml: string | Buffer | null = null;
     let result = 'not_found';

@@ -40,7 +40,6 @@ export interface DialplanLookup {
   callerNumber: string;
   /** `variable_user_name`: the directory user that authenticated the call. */
   authUser: string | null;
-  uniqueId: string | null;
 }
 
 export interface ConfigurationLookup {
@@ -80,7 +79,6 @@ export function parseLookup(f: Fields, sectionFromPath?: string): Lookup {
         destination: f('Hunt-Destination-Number') || f('Caller-Destination-Number') || '',
         callerNumber: f('Hunt-Caller-ID-Number') || f('Caller-Caller-ID-Number') || '',
         authUser: nonEmpty(f('variable_user_name')),
-        uniqueId: nonEmpty(f('Unique-ID')),
       };
     case 'configuration':
       return { section, file: f('key_value') ?? '', profile: nonEmpty(f('profile')) };
