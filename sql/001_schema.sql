@@ -5,7 +5,8 @@ create table tenants (
   id uuid primary key default gen_random_uuid(),
   name text not null,
   slug text not null unique check (slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'),
-  sip_domain text not null unique check (sip_domain = lower(sip_domain)),
+  -- A DNS name: it becomes the dialplan context and goes unquoted into dial strings.
+  sip_domain text not null unique check (sip_domain ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$'),
   timezone text not null default 'UTC',
   max_concurrent_calls integer not null default 10 check (max_concurrent_calls >= 1),
   status text not null default 'active' check (status in ('active', 'suspended', 'inactive')),
@@ -19,7 +20,7 @@ create table trunks (
   tenant_id uuid not null references tenants(id) on delete cascade,
   name text not null,
   provider text,
-  host text not null,
+  host text not null check (host ~ '^[A-Za-z0-9.:\[\]-]{1,253}$'),
   port integer not null default 5060 check (port between 1 and 65535),
   transport text not null default 'udp' check (transport in ('udp', 'tcp', 'tls')),
   username text,
@@ -53,7 +54,8 @@ create table extensions (
   id uuid primary key default gen_random_uuid(),
   tenant_id uuid not null references tenants(id) on delete cascade,
   extension text not null check (extension ~ '^[0-9]{2,10}$'),
-  sip_username text not null,
+  -- Goes unquoted into dial strings (`user/<name>@<domain>`, `sofia_contact(*/<name>@<domain>)`).
+  sip_username text not null check (sip_username ~ '^[A-Za-z0-9._-]{1,64}$'),
   password_enc text not null,
   user_id text,
   display_name text,
