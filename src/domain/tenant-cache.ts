@@ -87,6 +87,11 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change]; loaded: [
     this.emit('invalidated', change);
   }
 
+  /** The cached snapshot of the tenant owning `domain` (lower-case), without reading the database. */
+  cached(domain: string): TenantSnapshot | undefined {
+    return this.byDomain.get(domain);
+  }
+
   /** The snapshot of the tenant owning `domain` (any status), or undefined. */
   async tenantByDomain(domain: string): Promise<TenantSnapshot | undefined> {
     const key = domain.toLowerCase();

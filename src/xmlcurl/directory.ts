@@ -84,18 +84,26 @@ function renderDomains(domains: string[]): string {
   return render(doc);
 }
 
+type Answer = string | Buffer | null;
+
 /**
- * Answers a directory lookup.
+ * Answers a directory lookup: synchronously when the tenant is cached (the usual REGISTER),
+ * else once its snapshot or the domain list has been read.
  * @returns the XML document, or null for `not found`
  */
-export async function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDeps): Promise<string | Buffer | null> {
+export function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDeps): Answer | Promise<Answer> {
   if (lookup.purpose === 'network-list') return null;
-  if (lookup.purpose === 'gateways' && lookup.domain === '') return renderDomains(await deps.withLookup(listActiveDomains));
+  if (lookup.purpose === 'gateways' && lookup.domain === '') return deps.withLookup(listActiveDomains).then(renderDomains);
   if (lookup.domain === '') return null;
   const isUserLookup = lookup.user !== null && (lookup.action === null || USER_ACTIONS.has(lookup.action));
   const isDomainLookup = lookup.purpose === 'gateways' || (lookup.user === null && lookup.action === null);
   if (!isUserLookup && !isDomainLookup) return null;
-  const s = await deps.tenants.tenantByDomain(lookup.domain);
+  const cached = deps.tenants.cached(lookup.domain);
+  if (cached) return answerFromTenant(lookup, cached, isUserLookup, deps);
+  return deps.tenants.tenantByDomain(lookup.domain).then((s) => answerFromTenant(lookup, s, isUserLookup, deps));
+}
+
+function answerFromTenant(lookup: DirectoryLookup, s: TenantSnapshot | undefined, isUserLookup: boolean, deps: DirectoryDeps): Answer {
   if (!s || s.tenant.status !== 'active') return null;
   if (!isUserLookup) return renderDomains([s.tenant.sip_domain]);
   const ext = findActiveExtension(s, lookup.user!);

@@ -84,14 +84,14 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     app.addHook('onRequest', app.basicAuth);
   }
 
-  async function answer(lookup: Lookup): Promise<string | Buffer | null> {
+  type Answer = string | Buffer | null;
+  /** Synchronous when the answer needs no database read (a cached directory user). */
+  function answer(lookup: Lookup): Answer | Promise<Answer> {
     switch (lookup.section) {
       case 'directory':
         return answerDirectory(lookup, directory);
-      case 'dialplan': {
-        const plan = await planCall(tenants, lookup, clock());
-        return plan ? renderDialplan(plan) : null;
-      }
+      case 'dialplan':
+        return planCall(tenants, lookup, clock()).then((plan) => (plan ? renderDialplan(plan) : null));
       case 'configuration':
         return lookup.file === 'sofia.conf'
           ? store.withLookup((db) => answerSofia(db, lookup, config.sofia, directory.secrets))
@@ -116,22 +116,36 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     return child;
   };
 
-  async function handle(req: FastifyRequest, reply: FastifyReply, sectionFromPath?: string) {
+  /**
+   * Sends the answer. A synchronous answer is sent at once and nothing is returned (Fastify
+   * would send a returned non-promise value a second time); else the returned promise settles
+   * once it is sent.
+   */
+  function handle(req: FastifyRequest, reply: FastifyReply, sectionFromPath?: string): Promise<FastifyReply> | undefined {
     const lookup = parseLookup(formFields(req.method === 'GET' ? req.query : req.body), sectionFromPath);
-    const { section } = lookup;
-    const stopTimer = timerFor(section).startTimer();
-    let xml: string | Buffer | null = null;
-    let result = 'not_found';
+    const stopTimer = timerFor(lookup.section).startTimer();
+    const settle = (xml: Answer, result: string) => {
+      stopTimer();
+      countFor(lookup.section, result).inc();
+      return sendXml(reply, 200, xml ?? NOT_FOUND_XML);
+    };
+    const failed = (err: unknown): FastifyReply => {
+      const result = err instanceof BudgetExceeded ? 'timeout' : 'failed';
+      req.log.error({ err, lookup }, `xml_curl ${lookup.section} lookup ${result}; answering not found`);
+      return settle(null, result);
+    };
+    let pending: Answer | Promise<Answer>;
     try {
-      xml = await withinBudget(answer(lookup), config.xmlcurl.budgetMs);
-      result = xml === null ? 'not_found' : 'found';
+      pending = answer(lookup);
     } catch (err) {
-      result = err instanceof BudgetExceeded ? 'timeout' : 'failed';
-      req.log.error({ err, lookup }, `xml_curl ${section} lookup ${result}; answering not found`);
+      failed(err);
+      return;
     }
-    stopTimer();
-    countFor(section, result).inc();
-    return sendXml(reply, 200, xml ?? NOT_FOUND_XML);
+    if (!(pending instanceof Promise)) {
+      settle(pending, pending === null ? 'not_found' : 'found');
+      return;
+    }
+    return withinBudget(pending, config.xmlcurl.budgetMs).then((xml) => settle(xml, xml === null ? 'not_found' : 'found'), failed);
   }
 
   for (const method of ['GET', 'POST'] as const) {
@@ -139,8 +153,10 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     app.route<{ Params: { section: string } }>({
       method,
       url: '/freeswitch/:section',
-      handler: (req, reply) =>
-        SECTIONS.has(req.params.section) ? handle(req, reply, req.params.section) : sendXml(reply, 200, NOT_FOUND_XML),
+      handler: (req, reply) => {
+        if (SECTIONS.has(req.params.section)) return handle(req, reply, req.params.section);
+        sendXml(reply, 200, NOT_FOUND_XML);
+      },
     });
   }
 };
