@@ -7,7 +7,8 @@
  * dialplan lookups for random DIDs, from a second process at full speed for BENCH_SECONDS (20)
  * each. The same load against a trivial HTTP server answering a fixed XML body, measured just
  * before and just after, is the ceiling (the mean of the two).
- * Prints lookups/s, p50/p99 latency (ms) and the ratio to the ceiling, with the targets.
+ * Prints lookups/s, the share answered with a real find (from the app's own counter), p50/p99
+ * latency (ms) and the ratio to the ceiling, with the targets.
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -103,7 +104,11 @@ try {
   console.log(`loaded ${TENANTS} tenants × ${EXTENSIONS} extensions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
   started = performance.now();
-  const app = await buildApp({ config, store, secrets, metrics: createMetrics() });
+  const metrics = createMetrics();
+  const app = await buildApp({ config, store, secrets, metrics });
+  // Every answer must be a real find, not a fast `not found`: counted by the app itself.
+  const found = async (section: string) =>
+    (await metrics.xmlcurlLookups.get()).values.find((v) => v.labels.section === section && v.labels.result === 'found')?.value ?? 0;
   await app.listen({ host: '127.0.0.1', port: 0 });
   // Start-up state an operator waits for: tenants cached and their directory answers rendered.
   const settled = (h: { tenantCache: string; directoryPrerenderPending: number }) => h.tenantCache !== 'warming' && h.directoryPrerenderPending === 0;
@@ -119,12 +124,14 @@ try {
   const dpBody = await sample(`section=dialplan&Hunt-Context=public&Hunt-Destination-Number=%2B15550000007&Caller-Caller-ID-Number=100`);
   if (!dirBody.includes('a1-hash') || !dpBody.includes('bridge')) throw new Error('sample lookups did not find the loaded records');
 
-  const results: Array<[string, LoadResult, LoadResult]> = [];
+  const results: Array<[string, LoadResult & { found: number }, LoadResult]> = [];
   // The ceiling is measured right before and right after Switchplane and averaged, so that
   // drift in the machine's speed during the run affects both sides alike.
   for (const [mode, body] of [['directory', dirBody], ['dialplan', dpBody]] as const) {
     const before = await ceiling(body, mode);
-    const ours = await fire(url, mode);
+    const foundBefore = await found(mode);
+    const ours = { ...(await fire(url, mode)), found: 0 };
+    ours.found = (await found(mode)) - foundBefore;
     const after = await ceiling(body, mode);
     console.log(`${mode}: ceiling ${before.perSecond.toFixed(0)}/s before, ${after.perSecond.toFixed(0)}/s after`);
     results.push([mode, ours, { ...before, perSecond: (before.perSecond + after.perSecond) / 2 }]);
@@ -133,15 +140,15 @@ try {
   await store.close();
 
   console.log(`\n${SECONDS} s per run, ${CONNECTIONS} connections, ${process.platform} ${process.arch}, node ${process.version}`);
-  console.log('lookup     | lookups/s | p50 ms | p99 ms | errors | ceiling/s | ratio');
+  console.log('lookup     | lookups/s | found  | p50 ms | p99 ms | errors | ceiling/s | ratio');
   for (const [mode, ours, ceil] of results) {
     console.log(
-      `${mode.padEnd(10)} | ${ours.perSecond.toFixed(0).padStart(9)} | ${String(ours.p50).padStart(6)} | ${String(ours.p99).padStart(6)} | ${String(ours.errors + ours.non2xx).padStart(6)} | ${ceil.perSecond.toFixed(0).padStart(9)} | ${(ours.perSecond / ceil.perSecond).toFixed(2)}`,
+      `${mode.padEnd(10)} | ${ours.perSecond.toFixed(0).padStart(9)} | ${`${((100 * ours.found) / ours.requests).toFixed(1)}%`.padStart(6)} | ${String(ours.p50).padStart(6)} | ${String(ours.p99).padStart(6)} | ${String(ours.errors + ours.non2xx).padStart(6)} | ${ceil.perSecond.toFixed(0).padStart(9)} | ${(ours.perSecond / ceil.perSecond).toFixed(2)}`,
     );
   }
   const [, dir, dirCeil] = results[0]!;
-  const meets = dir.perSecond >= TARGET.directoryPerSecond && dir.p99 <= TARGET.p99Ms && dir.perSecond / dirCeil.perSecond >= TARGET.ratio;
-  console.log(`\ntarget (directory): ≥ ${TARGET.directoryPerSecond}/s, p99 ≤ ${TARGET.p99Ms} ms, ≥ ${TARGET.ratio} of ceiling: ${meets ? 'met' : 'NOT met'}`);
+  const meets = dir.found >= dir.requests && dir.perSecond >= TARGET.directoryPerSecond && dir.p99 <= TARGET.p99Ms && dir.perSecond / dirCeil.perSecond >= TARGET.ratio;
+  console.log(`\ntarget (directory): every answer found, ≥ ${TARGET.directoryPerSecond}/s, p99 ≤ ${TARGET.p99Ms} ms, ≥ ${TARGET.ratio} of ceiling: ${meets ? 'met' : 'NOT met'}`);
 } finally {
   await admin(`drop database if exists ${dbName} with (force)`);
 }

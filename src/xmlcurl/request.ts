@@ -7,8 +7,40 @@
 /** Reads one form field: the first value when a key repeats (xml_locate repeats `section`). */
 export type Fields = (name: string) => string | undefined;
 
-/** Field reader over a parsed form or query string, which holds strings or arrays of strings. */
+/**
+ * A mod_xml_curl form body, read lazily: only the fields a lookup asks for are found and
+ * decoded. A REGISTER body carries some 50 fields (about 1.2 KB) and the directory reads six.
+ * Field names are event header names, which switch_event_build_param_string sends unencoded;
+ * values are URL-encoded (switch_url_encode), `+` included as a space for other clients.
+ */
+export class FormBody {
+  constructor(readonly raw: string) {}
+
+  /** The first value of `name`, decoded; a value with a broken escape is returned as sent. */
+  field(name: string): string | undefined {
+    const { raw } = this;
+    let start: number;
+    if (raw.startsWith(`${name}=`)) {
+      start = name.length + 1;
+    } else {
+      const at = raw.indexOf(`&${name}=`);
+      if (at < 0) return undefined;
+      start = at + name.length + 2;
+    }
+    const end = raw.indexOf('&', start);
+    const value = end < 0 ? raw.slice(start) : raw.slice(start, end);
+    if (!value.includes('%') && !value.includes('+')) return value;
+    try {
+      return decodeURIComponent(value.replaceAll('+', ' '));
+    } catch {
+      return value;
+    }
+  }
+}
+
+/** Field reader over a `FormBody`, or a parsed query string (strings or arrays of strings). */
 export function formFields(input: unknown): Fields {
+  if (input instanceof FormBody) return (name) => input.field(name);
   const record = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
   return (name) => {
     const v = Object.hasOwn(record, name) ? record[name] : undefined;
