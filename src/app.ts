@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
+import { apiPlugin } from './api/plugin.js';
 import type { Config } from './config.js';
 import type { Store } from './db/store.js';
 import type { SecretBox } from './domain/secrets.js';
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, tenants, directory, metrics: deps.metrics, clock });
+  await app.register(apiPlugin, { config: deps.config, store: deps.store, secrets: deps.secrets, tenants, clock });
   await tenants.start();
   return app;
 }

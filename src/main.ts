@@ -1,10 +1,11 @@
 /**
  * Composition root: configuration → database (migrated) → secrets → demo data on a new embedded
- * database → HTTP app → listen; SIGINT/SIGTERM close the server, then the database.
+ * database → the first admin API key → HTTP app → listen; SIGINT/SIGTERM close the server, then the database.
  */
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { openStore } from './db/open.js';
+import { ensureAdminKey } from './domain/api-keys.js';
 import { loadSecretBox } from './domain/secrets.js';
 import { createMetrics } from './metrics.js';
 import { seedDemo } from './seed/demo.js';
@@ -17,6 +18,11 @@ const app = await buildApp({ config, store, secrets, metrics: createMetrics(true
 if (store.kind === 'pglite' && config.demoSeed) {
   const created = await seedDemo(store, secrets);
   if (created.length) app.log.info({ tenants: created }, 'demo tenants loaded (for trying Switchplane out only)');
+}
+const adminKey = await ensureAdminKey(store, config.api.adminKey);
+if (adminKey) {
+  // Printed once, on the start that created it; only its hash is stored.
+  process.stdout.write(`\nAdmin API key (shown once, keep it): ${adminKey}\n\n`);
 }
 
 await app.listen({ host: config.host, port: config.port });

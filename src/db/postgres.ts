@@ -9,7 +9,7 @@ import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
 import pRetry from 'p-retry';
-import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, TENANT_SETTING, parseChange, type Change, type Store } from './store.js';
+import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, OPERATOR_ROLE, TENANT_SETTING, parseChange, type Change, type Store } from './store.js';
 
 export interface PostgresOptions {
   url: string;
@@ -124,6 +124,11 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store> {
     withTenant: (tenantId, fn) =>
       app.transaction().execute(async (trx) => {
         await sql`select set_config(${TENANT_SETTING}, ${tenantId}, true)`.execute(trx);
+        return fn(trx);
+      }),
+    withOperator: (fn) =>
+      app.transaction().execute(async (trx) => {
+        await sql`select set_config('role', ${OPERATOR_ROLE}, true)`.execute(trx);
         return fn(trx);
       }),
     withLookup: (fn, lookupOpts) =>

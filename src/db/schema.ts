@@ -29,8 +29,8 @@ export interface TenantsTable {
   max_concurrent_calls: Generated<number>;
   status: Generated<TenantStatus>;
   crm_webhook_url: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface TrunksTable {
@@ -62,8 +62,8 @@ export interface TrunksTable {
   successful_calls: Generated<Counter>;
   failed_calls: Generated<Counter>;
   current_channels: Generated<number>;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface ExtensionsTable {
@@ -94,8 +94,8 @@ export interface ExtensionsTable {
   registered_ip: string | null;
   registered_port: number | null;
   contact: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface PhoneNumbersTable {
@@ -111,8 +111,8 @@ export interface PhoneNumbersTable {
   ai_agent_profile: string | null;
   business_hours: Json<BusinessHours | null>;
   failover_extension: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface AiSessionsTable {
@@ -133,7 +133,7 @@ export interface AiSessionsTable {
   failure_reason: string | null;
   sentiment: 'positive' | 'neutral' | 'negative' | null;
   satisfaction_score: number | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface CdrsTable {
@@ -160,7 +160,7 @@ export interface CdrsTable {
   recording_url: string | null;
   ai_session_id: string | null;
   metadata: Generated<Json<Record<string, unknown>>>;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface RecurringCallsTable {
@@ -176,8 +176,8 @@ export interface RecurringCallsTable {
   enabled: Generated<boolean>;
   next_execution_at: NullableTimestamp;
   last_execution_at: NullableTimestamp;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface ApiKeysTable {
@@ -187,7 +187,7 @@ export interface ApiKeysTable {
   key_prefix: string;
   key_hash: string;
   scopes: string[];
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
   last_used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
 }
@@ -201,7 +201,7 @@ export interface AuditLogTable {
   resource_id: string | null;
   before: Json<Record<string, unknown> | null>;
   after: Json<Record<string, unknown> | null>;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface Database {

@@ -15,6 +15,11 @@ export interface Store {
    */
   withTenant<T>(tenantId: string, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
+   * Runs `fn` in a transaction as `switchplane_operator`, which reads and writes tenants, API keys
+   * and the audit log of every tenant, and nothing else (sql/004_operator_role.sql): the admin API.
+   */
+  withOperator<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
    * Runs `fn` read-only as `switchplane_lookup`, which sees every tenant: the mod_xml_curl path
    * uses it to find a tenant by SIP domain or DID. Each statement is cut off after the lookup
    * budget unless `opts.statementTimeoutMs` (0 = none) says otherwise, in one transaction.
@@ -52,3 +57,4 @@ export function parseChange(payload: string | undefined): Change {
 export const TENANT_SETTING = 'switchplane.tenant_id';
 export const APP_ROLE = 'switchplane_app';
 export const LOOKUP_ROLE = 'switchplane_lookup';
+export const OPERATOR_ROLE = 'switchplane_operator';

@@ -88,6 +88,7 @@ t.test('a database that is unreachable or slower than the budget answers not fou
     ['unreachable', {
       kind: 'postgres',
       withTenant: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+      withOperator: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
       withLookup: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
       onChange: async () => async () => undefined,
       close: async () => undefined,
@@ -95,6 +96,7 @@ t.test('a database that is unreachable or slower than the budget answers not fou
     ['hanging', {
       kind: 'postgres',
       withTenant: () => new Promise(() => undefined),
+      withOperator: () => new Promise(() => undefined),
       withLookup: () => new Promise(() => undefined),
       onChange: async () => async () => undefined,
       close: async () => undefined,

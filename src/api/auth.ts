@@ -1,0 +1,80 @@
+/**
+ * Authentication and tenancy of the REST API. `Authorization: Bearer <key>` names a principal
+ * (src/domain/api-keys.ts); `actingTenant` decides which tenant a request acts on:
+ * - a tenant key acts on its own tenant; a customer id in the path that is not its own answers
+ *   404, as if it did not exist;
+ * - an admin key acts on the customer in the path (`/api/v1/customers/{id}/...`) or in the
+ *   `X-Tenant-ID` header.
+ * Row-level security then enforces the choice: everything a request reads or writes runs in
+ * `store.withTenant(tenantId, ...)`.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Store } from '../db/store.js';
+import { authenticateKey, type Principal, type Scope } from '../domain/api-keys.js';
+import { ApiError, notFound } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** onRequest hook: sets `req.principal` or answers 401. */
+export function authenticate(store: Store) {
+  return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer <key>');
+    const principal = await authenticateKey(store, match[1]!);
+    if (!principal) throw new ApiError(401, 'unauthorized', 'the API key is unknown or revoked');
+    req.principal = principal;
+  };
+}
+
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer <key>');
+  return req.principal;
+}
+
+const isAdmin = (p: Principal) => p.scopes.has('admin');
+
+/** 403 unless the key is an admin key. */
+export function requireAdmin(req: FastifyRequest): Principal {
+  const p = principalOf(req);
+  if (!isAdmin(p)) throw new ApiError(403, 'forbidden', 'this needs an admin key');
+  return p;
+}
+
+/**
+ * The tenant a request acts on, checked against what the key may do.
+ * @param customerId the `{id}` of a `/customers/{id}/...` path, if any
+ * @param access `read` needs `tenant:read`, `tenant` or `admin`; `write` needs `tenant` or `admin`
+ * @throws ApiError 404 for another tenant's customer id, 400 `tenant_required` for an admin key
+ *   without a tenant, 403 for a read-only key writing
+ */
+export function actingTenant(req: FastifyRequest, access: 'read' | 'write', customerId?: string): { principal: Principal; tenantId: string } {
+  const principal = principalOf(req);
+  let tenantId: string;
+  if (isAdmin(principal)) {
+    const header = req.headers['x-tenant-id'];
+    const chosen = customerId ?? (typeof header === 'string' ? header : undefined);
+    if (!chosen) throw new ApiError(400, 'tenant_required', 'an admin key names the tenant with /customers/{id}/... or X-Tenant-ID', 'X-Tenant-ID');
+    if (!UUID.test(chosen)) throw (customerId ? notFound('customer') : new ApiError(400, 'validation_failed', 'X-Tenant-ID must be a UUID', 'X-Tenant-ID'));
+    tenantId = chosen.toLowerCase();
+  } else {
+    if (!principal.tenantId || (customerId !== undefined && customerId.toLowerCase() !== principal.tenantId)) throw notFound('customer');
+    tenantId = principal.tenantId;
+    const may: Scope[] = access === 'read' ? ['tenant', 'tenant:read'] : ['tenant'];
+    if (!may.some((s) => principal.scopes.has(s))) throw new ApiError(403, 'forbidden', `this key may not ${access}`);
+  }
+  return { principal, tenantId };
+}
+
+/** 403 unless the key may read SIP passwords (`extensions:credentials`). */
+export function requireCredentialsScope(principal: Principal): void {
+  if (!principal.scopes.has('extensions:credentials')) {
+    throw new ApiError(403, 'forbidden', 'reading SIP passwords needs the extensions:credentials scope');
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * REST errors: every failure answers `{ "error": { "code", "message", "field"? } }` with a 4xx
+ * status naming the offending field where there is one, or 500 without internals.
+ * PostgreSQL constraint violations are translated here (SQLSTATE 23505 unique → 409,
+ * 23514 check and 22P02 bad text representation → 400, 23503 foreign key → 404), so the
+ * database stays the last word on what is valid.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+export type ErrorCode =
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'tenant_required'
+  | 'rate_limited'
+  | 'internal';
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string };
+}
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+export const invalid = (field: string, message: string) => new ApiError(400, 'validation_failed', message, field);
+
+const camel = (column: string) => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** `extensions_tenant_id_extension_key` on table `extensions` → `extension` (the last column). */
+function fieldOfConstraint(table: string | undefined, constraint: string | undefined): string | undefined {
+  if (!constraint) return undefined;
+  const columns = constraint
+    .replace(new RegExp(`^${table ?? ''}_`), '')
+    .replace(/_(key|check|fkey|pkey)$/, '')
+    .replace(/^tenant_id_/, '');
+  return camel(columns);
+}
+
+interface PgError {
+  code?: string;
+  table?: string;
+  constraint?: string;
+  column?: string;
+}
+
+/** An ApiError for a PostgreSQL error, or undefined when it is not the client's fault. */
+export function fromDatabase(err: unknown): ApiError | undefined {
+  const e = err as PgError;
+  if (typeof e?.code !== 'string' || !/^(23|22)/.test(e.code)) return undefined;
+  const field = e.column ? camel(e.column) : fieldOfConstraint(e.table, e.constraint);
+  switch (e.code) {
+    case '23505':
+      return new ApiError(409, 'conflict', `${field ?? 'value'} is already in use`, field);
+    case '23503':
+      return new ApiError(404, 'not_found', `the referenced ${field ?? 'record'} does not exist`, field);
+    case '23514':
+    case '23502':
+      return new ApiError(400, 'validation_failed', `${field ?? 'a value'} is not valid`, field);
+    case '22P02':
+    case '22001':
+    case '22003':
+    case '22007':
+      return new ApiError(400, 'validation_failed', `${field ?? 'a value'} is not valid`, field);
+    default:
+      return undefined;
+  }
+}
+
+/** The field a JSON-schema (ajv) validation error is about: `/port` → `port`, missing → its name. */
+function fieldOfValidation(err: FastifyError): string | undefined {
+  const first = err.validation?.[0];
+  if (!first) return undefined;
+  const missing = (first.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
+  const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const leaf = missing.missingProperty ?? missing.additionalProperty;
+  return [path, leaf].filter(Boolean).join('.') || undefined;
+}
+
+/** Fastify error handler of the API: never leaks internals, always names the field it can. */
+export function sendApiError(err: FastifyError | ApiError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  let api: ApiError;
+  if (err instanceof ApiError) {
+    api = err;
+  } else if ((err as FastifyError).validation) {
+    const field = fieldOfValidation(err as FastifyError);
+    const where = (err as FastifyError).validationContext ?? 'body';
+    api = new ApiError(400, 'validation_failed', `${field ?? where}: ${(err as FastifyError).validation?.[0]?.message ?? 'invalid'}`, field);
+  } else if (err.statusCode === 429) {
+    api = new ApiError(429, 'rate_limited', err.message);
+  } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    api = new ApiError(err.statusCode, err.statusCode === 404 ? 'not_found' : 'validation_failed', err.message);
+  } else {
+    const fromDb = fromDatabase(err);
+    if (fromDb) {
+      api = fromDb;
+    } else {
+      req.log.error({ err }, 'API request failed');
+      api = new ApiError(500, 'internal', 'internal error');
+    }
+  }
+  const body: ErrorBody = { error: { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } };
+  return reply.code(api.statusCode).send(body);
+}

@@ -1,0 +1,56 @@
+/**
+ * The REST API under `/api/v1`, with its OpenAPI document at `/docs/json` and a browsable page at
+ * `/docs`. Every route needs `Authorization: Bearer <key>`; requests are rate-limited per key
+ * (@fastify/rate-limit: 429 with `Retry-After`); errors are `{ error: { code, message, field } }`.
+ */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from '../config.js';
+import type { Store } from '../db/store.js';
+import type { SecretBox } from '../domain/secrets.js';
+import type { TenantCache } from '../domain/tenant-cache.js';
+import { apiKeyRoutes } from './api-keys.js';
+import { authenticate } from './auth.js';
+import { customerRoutes } from './customers.js';
+import { ApiError, sendApiError } from './errors.js';
+import { ErrorResponse } from './schemas.js';
+
+export interface ApiDeps {
+  config: Readonly<Config>;
+  store: Store;
+  secrets: SecretBox;
+  tenants: TenantCache;
+  clock: () => Date;
+}
+
+export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Switchplane API', version: '1', description: 'Tenants (customers), SIP trunks, phone numbers and extensions of a FreeSWITCH control plane.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addSchema(ErrorResponse);
+
+  await app.register(
+    async (api) => {
+      api.decorateRequest('principal', null);
+      api.setErrorHandler(sendApiError);
+      api.setNotFoundHandler((req, reply) => sendApiError(new ApiError(404, 'not_found', `no route ${req.method} ${req.url}`), req, reply));
+      api.addHook('onRequest', authenticate(deps.store));
+      await api.register(rateLimit, {
+        max: deps.config.api.rateLimitPerMinute,
+        timeWindow: 60_000,
+        hook: 'preHandler',
+        keyGenerator: (req) => req.principal?.keyId ?? req.ip,
+        errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `more than ${ctx.max} requests a minute; retry in ${ctx.after}`),
+      });
+      await api.register(customerRoutes, deps);
+      await api.register(apiKeyRoutes, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+};

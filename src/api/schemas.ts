@@ -1,0 +1,38 @@
+/**
+ * Shared TypeBox schemas of the REST API: they validate requests (Fastify's ajv) and make the
+ * OpenAPI document at /docs/json.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const IdParams = Type.Object({ id: Uuid });
+export const CustomerParams = Type.Object({ customerId: Uuid });
+
+/** E.164 as sent: `+` and 7–15 digits; spaces, dots, dashes and parentheses are removed first. */
+export const PhoneNumberText = Type.String({ minLength: 3, maxLength: 32, description: 'E.164, e.g. +390510510511' });
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable error code: validation_failed, unauthorized, forbidden, not_found, conflict, tenant_required, rate_limited, internal' }),
+      message: Type.String(),
+      field: Type.Optional(Type.String({ description: 'the request field at fault' })),
+    }),
+  },
+  { $id: 'Error', title: 'Error' },
+);
+
+/** `{ data: T }`, the envelope of every success answer. */
+export const Data = <T extends TSchema>(data: T) => Type.Object({ data });
+
+/** Error answers every authenticated route documents. */
+export const errorResponses = {
+  400: Type.Ref(ErrorResponse),
+  401: Type.Ref(ErrorResponse),
+  403: Type.Ref(ErrorResponse),
+  404: Type.Ref(ErrorResponse),
+  409: Type.Ref(ErrorResponse),
+  429: Type.Ref(ErrorResponse),
+};
+
+export const bearer = [{ bearerAuth: [] }];
