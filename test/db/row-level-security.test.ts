@@ -29,6 +29,18 @@ for (const backend of backends) {
       t.equal(lookup, 'switchplane_lookup');
     });
 
+    t.test('the operator role (admin API) sees tenants and keys, but no tenant\'s trunks, numbers or extensions', async (t) => {
+      const seen = await store.withOperator(async (db) => ({
+        user: (await sql<{ user: string; bypass: boolean }>`select current_user as user, r.rolbypassrls as bypass from pg_roles r where r.rolname = current_user`.execute(db)).rows[0],
+        tenants: (await db.selectFrom('tenants').select('id').execute()).length,
+      }));
+      t.same(seen, { user: { user: 'switchplane_operator', bypass: false }, tenants: 2 });
+      for (const table of ['trunks', 'extensions', 'phone_numbers', 'cdrs'] as const) {
+        await t.rejects(store.withOperator((db) => db.selectFrom(table).select('tenant_id').execute()), /permission denied/, `${table} is not readable`);
+      }
+      await t.rejects(store.withOperator((db) => db.deleteFrom('tenants').execute()), /permission denied/, 'tenants cannot be deleted');
+    });
+
     t.test('a tenant sees only its own rows in every table', async (t) => {
       for (const [id, slug] of [[acme, 'acme'], [globex, 'globex']] as const) {
         const seen = await store.withTenant(id, async (db) => ({
