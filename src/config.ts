@@ -23,6 +23,13 @@ export interface SofiaSettings {
   wssPort: number;
 }
 
+/** A FreeSWITCH event socket (mod_event_socket `listen-ip`/`listen-port`) to keep connected. */
+export interface EslNodeAddress {
+  name: string;
+  host: string;
+  port: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -50,8 +57,22 @@ export interface Config {
     /** Longest a cached tenant is used without a change notice, milliseconds. */
     ttlMs: number;
   };
+  api: {
+    /** ADMIN_API_KEY: registered as an admin key at start; undefined = generate one if none exists. */
+    adminKey: string | undefined;
+    /** Requests per minute allowed per API key (per client address before authentication). */
+    rateLimitPerMinute: number;
+    /** Host phones register to, as shown in `sipCredentials.server`; undefined = the tenant's SIP domain. */
+    sipServer: string | undefined;
+  };
   /** Load the demo tenants on the first start of an empty embedded database. */
   demoSeed: boolean;
+  esl: {
+    /** Event sockets to connect to; empty = no ESL. */
+    nodes: EslNodeAddress[];
+    /** mod_event_socket `password`, the same on every node. */
+    password: string;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -79,6 +100,23 @@ function secretsKey(raw: string | undefined): Buffer | undefined {
   const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
   if (key.length !== 32) throw new ConfigError('SECRETS_KEY', 'expected 32 bytes as 64 hex digits or base64');
   return key;
+}
+
+/** `ESL_NODES`: comma-separated `name@host:port` or `host:port` (the name is then the host). */
+function eslNodes(raw: string | undefined): EslNodeAddress[] {
+  const nodes: EslNodeAddress[] = [];
+  for (const item of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(?:([\w.-]+)@)?(\[[0-9a-f:.]+\]|[^\s@:[\]]+):(\d{1,5})$/i.exec(item);
+    const port = Number(m?.[3]);
+    if (!m?.[2] || port < 1 || port > 65535) {
+      throw new ConfigError('ESL_NODES', `expected name@host:port or host:port with a port from 1 to 65535, got "${item}"`);
+    }
+    const host = m[2].replace(/^\[(.*)\]$/, '$1');
+    const name = m[1] ?? host;
+    if (nodes.some((n) => n.name === name)) throw new ConfigError('ESL_NODES', `node name "${name}" is used twice`);
+    nodes.push({ name, host, port });
+  }
+  return nodes;
 }
 
 /** Builds the configuration from an environment (default `process.env`). */
@@ -110,7 +148,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxTenants: int(env, 'LOOKUP_CACHE_TENANTS', 10000, 1, 10000000),
       ttlMs: int(env, 'LOOKUP_CACHE_TTL_MS', 300000, 1000, 86400000),
     },
+    api: {
+      adminKey: env.ADMIN_API_KEY || undefined,
+      rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 600, 1, 1000000),
+      sipServer: env.SIP_SERVER || undefined,
+    },
     demoSeed: bool(env, 'DEMO_SEED', true),
+    esl: {
+      nodes: eslNodes(env.ESL_NODES),
+      password: env.ESL_PASSWORD || 'ClueCon',
+    },
   };
   if (Boolean(config.xmlcurl.username) !== Boolean(config.xmlcurl.password)) {
     throw new ConfigError('XMLCURL_PASSWORD', 'XMLCURL_USERNAME and XMLCURL_PASSWORD must be set together');
