@@ -14,8 +14,11 @@ import type { TenantCache } from '../domain/tenant-cache.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { authenticate } from './auth.js';
 import { customerRoutes } from './customers.js';
+import { extensionRoutes } from './extensions.js';
 import { ApiError, sendApiError } from './errors.js';
+import { phoneNumberRoutes } from './phone-numbers.js';
 import { ErrorResponse } from './schemas.js';
+import { trunkRoutes } from './trunks.js';
 
 export interface ApiDeps {
   config: Readonly<Config>;
@@ -50,6 +53,9 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       });
       await api.register(customerRoutes, deps);
       await api.register(apiKeyRoutes, deps);
+      await api.register(trunkRoutes, deps);
+      await api.register(phoneNumberRoutes, deps);
+      await api.register(extensionRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -1,0 +1,172 @@
+/**
+ * Phone numbers (DIDs) of a customer: `POST/GET /api/v1/phone-numbers`,
+ * `GET/PUT/PATCH/DELETE /api/v1/phone-numbers/{id}`, and the same under
+ * `/api/v1/customers/{customerId}/phone-numbers` for admin keys. A number routes inbound calls
+ * to an extension, the AI agent (inside business hours, else the failover extension) or an
+ * external number (src/domain/call-routing.ts); FreeSWITCH sees a change once the change notice
+ * has reached the lookup cache (sql/003_change_notify.sql).
+ * Numbers are unique across all customers: taking one another customer holds answers 409 on
+ * `number`, which tells only that the number is taken. Another customer's number id answers 404.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { recordAudit } from '../domain/audit.js';
+import { HHMM, isTenantTrunk, NUMBER_ROUTES, numberChanges, numberColumns, numberJson } from '../domain/number-records.js';
+import { actingTenant } from './auth.js';
+import { ApiError, notFound } from './errors.js';
+import type { ApiDeps } from './plugin.js';
+import { bearer, CustomerParams, Data, errorResponses, PhoneNumberText, Uuid } from './schemas.js';
+import { Nullable, requireCustomer, sendRecordError, StringEnum } from './trunks.js';
+
+const Hhmm = Type.String({ pattern: HHMM.source, description: 'HH:MM, 00:00–23:59' });
+const DayHours = Nullable(Type.Object({ start: Hhmm, end: Hhmm }, { description: 'start inclusive, end exclusive; end before start spans midnight; null = closed' }));
+/** W3 Suite `aiTimePolicy`: unknown weekday names are refused by the record check, not dropped. */
+const BusinessHoursSchema = Type.Object(
+  {
+    monday: Type.Optional(DayHours),
+    tuesday: Type.Optional(DayHours),
+    wednesday: Type.Optional(DayHours),
+    thursday: Type.Optional(DayHours),
+    friday: Type.Optional(DayHours),
+    saturday: Type.Optional(DayHours),
+    sunday: Type.Optional(DayHours),
+  },
+  { description: 'per weekday, in the customer time zone; a day absent or null is closed' },
+);
+
+const PhoneNumberSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    customerId: Type.String({ format: 'uuid' }),
+    number: Type.String({ description: 'E.164' }),
+    trunkId: Nullable(Type.String({ format: 'uuid' })),
+    description: Nullable(Type.String()),
+    incomingEnabled: Type.Boolean(),
+    outboundEnabled: Type.Boolean(),
+    route: StringEnum(NUMBER_ROUTES),
+    routeTarget: Nullable(Type.String()),
+    aiAgentProfile: Nullable(Type.String()),
+    businessHours: Nullable(BusinessHoursSchema),
+    failoverExtension: Nullable(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'PhoneNumber', title: 'PhoneNumber' },
+);
+
+const Writable = {
+  number: PhoneNumberText,
+  trunkId: Nullable(Type.String({ format: 'uuid', description: 'a trunk of the same customer' })),
+  description: Nullable(Type.String({ maxLength: 500 })),
+  incomingEnabled: Type.Boolean({ description: 'default true' }),
+  outboundEnabled: Type.Boolean({ description: 'default true' }),
+  route: StringEnum(NUMBER_ROUTES, { description: 'extension (default) | ai_agent | forward' }),
+  routeTarget: Nullable(Type.String({ minLength: 1, maxLength: 32, description: 'extension number (route extension) or E.164 (route forward)' })),
+  aiAgentProfile: Nullable(Type.String({ pattern: '^[a-z0-9-]{1,64}$', description: 'required by route ai_agent' })),
+  businessHours: Nullable(BusinessHoursSchema),
+  failoverExtension: Nullable(Type.String({ pattern: '^[0-9]{2,10}$', description: 'takes the calls the route cannot' })),
+};
+const CreateNumber = Type.Object({ ...Type.Partial(Type.Object(Writable)).properties, number: Writable.number }, { additionalProperties: false });
+const UpdateNumber = Type.Partial(Type.Object(Writable), { additionalProperties: false, minProperties: 1 });
+
+const ItemParams = Type.Object({ id: Uuid });
+const CustomerItemParams = Type.Object({ customerId: Uuid, id: Uuid });
+type Params = { id: string; customerId?: string };
+
+const FORMS = [
+  { prefix: '', collection: undefined, item: ItemParams },
+  { prefix: '/customers/:customerId', collection: CustomerParams, item: CustomerItemParams },
+] as const;
+
+/** 404 naming `trunkId` unless it is a trunk of the tenant (another tenant's is as unknown as a made-up one). */
+async function checkTrunk(trx: Kysely<Database>, tenantId: string, trunkId: string | null | undefined): Promise<void> {
+  if (trunkId && !(await isTenantTrunk(trx, tenantId, trunkId))) {
+    throw new ApiError(404, 'not_found', 'trunkId: no such trunk for this customer', 'trunkId');
+  }
+}
+
+export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
+  app.addSchema(PhoneNumberSchema);
+  app.setErrorHandler(sendRecordError);
+  const tags = ['phone numbers'];
+  const one = { 200: Data(Type.Ref(PhoneNumberSchema)), ...errorResponses };
+
+  const create = async (req: FastifyRequest<{ Params: { customerId?: string }; Body: Static<typeof CreateNumber> }>, reply: FastifyReply) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    const columns = numberColumns(req.body);
+    const row = await store.withTenant(tenantId, async (trx) => {
+      await requireCustomer(trx, tenantId);
+      await checkTrunk(trx, tenantId, columns.trunk_id);
+      const created = await trx.insertInto('phone_numbers').values({ ...columns, tenant_id: tenantId }).returningAll().executeTakeFirstOrThrow();
+      await recordAudit(trx, principal, { tenantId, action: 'create', resourceType: 'phone_number', resourceId: created.id, after: created });
+      return created;
+    });
+    return reply.code(201).send({ data: numberJson(row) });
+  };
+
+  const list = async (req: FastifyRequest<{ Params: { customerId?: string } }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const rows = await store.withTenant(tenantId, async (trx) => {
+      await requireCustomer(trx, tenantId);
+      return trx.selectFrom('phone_numbers').selectAll().where('tenant_id', '=', tenantId).orderBy('number').execute();
+    });
+    return { data: rows.map(numberJson) };
+  };
+
+  const get = async (req: FastifyRequest<{ Params: Params }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const row = await store.withTenant(tenantId, (trx) =>
+      trx.selectFrom('phone_numbers').selectAll().where('id', '=', req.params.id).where('tenant_id', '=', tenantId).executeTakeFirst(),
+    );
+    if (!row) throw notFound('phone number');
+    return { data: numberJson(row) };
+  };
+
+  const update = async (req: FastifyRequest<{ Params: Params; Body: Static<typeof UpdateNumber> }>) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    const row = await store.withTenant(tenantId, async (trx) => {
+      const before = await trx.selectFrom('phone_numbers').selectAll().where('id', '=', req.params.id).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
+      if (!before) throw notFound('phone number');
+      const changes = numberChanges(req.body, before);
+      await checkTrunk(trx, tenantId, changes.trunk_id);
+      const after = await trx.updateTable('phone_numbers').set({ ...changes, updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
+      await recordAudit(trx, principal, { tenantId, action: 'update', resourceType: 'phone_number', resourceId: before.id, before, after });
+      return after;
+    });
+    return { data: numberJson(row) };
+  };
+
+  const remove = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    await store.withTenant(tenantId, async (trx) => {
+      const before = await trx.deleteFrom('phone_numbers').where('id', '=', req.params.id).where('tenant_id', '=', tenantId).returningAll().executeTakeFirst();
+      if (!before) throw notFound('phone number');
+      await recordAudit(trx, principal, { tenantId, action: 'delete', resourceType: 'phone_number', resourceId: before.id, before });
+    });
+    return reply.code(204).send();
+  };
+
+  for (const form of FORMS) {
+    const collection = `${form.prefix}/phone-numbers`;
+    const item = `${collection}/:id`;
+    const p = form.collection ? { params: form.collection } : {};
+    app.post(collection, {
+      schema: { tags, security: bearer, summary: 'Create a phone number', ...p, body: CreateNumber, response: { 201: Data(Type.Ref(PhoneNumberSchema)), ...errorResponses } },
+    }, create);
+    app.get(collection, {
+      schema: { tags, security: bearer, summary: 'List phone numbers', ...p, response: { 200: Data(Type.Array(Type.Ref(PhoneNumberSchema))), ...errorResponses } },
+    }, list);
+    app.get(item, { schema: { tags, security: bearer, summary: 'Get a phone number', params: form.item, response: one } }, get);
+    app.route({
+      method: ['PUT', 'PATCH'],
+      url: item,
+      schema: { tags, security: bearer, summary: 'Update a phone number (the fields sent)', params: form.item, body: UpdateNumber, response: one },
+      handler: update,
+    });
+    app.delete(item, {
+      schema: { tags, security: bearer, summary: 'Delete a phone number; calls to it are refused from then on', params: form.item, response: { 204: Type.Null({ description: 'deleted' }), ...errorResponses } },
+    }, remove);
+  }
+};

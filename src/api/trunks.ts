@@ -1,0 +1,194 @@
+/**
+ * SIP trunks of a customer: `POST/GET /api/v1/trunks`, `GET/PUT/PATCH/DELETE /api/v1/trunks/{id}`,
+ * and the same under `/api/v1/customers/{customerId}/trunks` for admin keys. Every active trunk
+ * of an active customer is a gateway of the `external` sofia profile, named by its id
+ * (src/xmlcurl/sofia.ts); FreeSWITCH reads it at the next sofia.conf fetch. The password is
+ * write-only: it is stored sealed and answers only say `passwordSet`.
+ * Another customer's trunk answers 404, as if it did not exist (row-level security hides it).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { recordAudit } from '../domain/audit.js';
+import { FieldError, TRANSPORTS, TRUNK_STATUSES, trunkChanges, trunkColumns, trunkJson } from '../domain/trunk-records.js';
+import { actingTenant } from './auth.js';
+import { ApiError, invalid, notFound, sendApiError } from './errors.js';
+import type { ApiDeps } from './plugin.js';
+import { bearer, CustomerParams, Data, errorResponses, Uuid } from './schemas.js';
+
+/** A string of one of `values`, documented as an enum (ajv: "must be equal to one of the allowed values"). */
+export const StringEnum = <T extends string>(values: readonly T[], opts: { description?: string } = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts });
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/**
+ * Error handler of the trunk and number routes: a `FieldError` from the record modules is a 400
+ * naming its field; everything else is answered as by the rest of the API.
+ */
+export function sendRecordError(err: FastifyError | ApiError | FieldError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendApiError(err instanceof FieldError ? invalid(err.field, err.message) : (err as FastifyError | ApiError), req, reply);
+}
+
+/** 404 `customer not found` unless the tenant exists (an admin key may name any UUID). */
+export async function requireCustomer(trx: Kysely<Database>, tenantId: string): Promise<void> {
+  if (!(await trx.selectFrom('tenants').select('id').where('id', '=', tenantId).executeTakeFirst())) throw notFound('customer');
+}
+
+const TrunkSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    customerId: Type.String({ format: 'uuid' }),
+    name: Type.String(),
+    provider: Nullable(Type.String()),
+    host: Type.String({ description: 'hostname or IP address; IPv6 as [addr]' }),
+    port: Type.Integer(),
+    transport: StringEnum(TRANSPORTS),
+    username: Nullable(Type.String()),
+    passwordSet: Type.Boolean({ description: 'whether a password is stored; the password itself is never answered' }),
+    realm: Nullable(Type.String()),
+    fromUser: Nullable(Type.String()),
+    fromDomain: Nullable(Type.String()),
+    register: Type.Boolean(),
+    expireSeconds: Type.Integer(),
+    retrySeconds: Type.Integer(),
+    pingSeconds: Nullable(Type.Integer()),
+    callerIdInFrom: Type.Boolean(),
+    priority: Type.Integer(),
+    maxChannels: Type.Integer(),
+    status: StringEnum(TRUNK_STATUSES),
+    gatewayName: Type.String({ description: 'the sofia gateway name: sofia/gateway/<gatewayName>/<number>' }),
+    stats: Type.Object({
+      totalCalls: Type.Integer(),
+      successfulCalls: Type.Integer(),
+      failedCalls: Type.Integer(),
+      currentChannels: Type.Integer(),
+      registrationState: Type.String({ description: 'sofia gateway state, e.g. REGED, NOREG, FAIL_WAIT; unknown until reported' }),
+      pingStatus: Nullable(Type.String()),
+      lastError: Nullable(Type.String()),
+      lastRegisteredAt: Nullable(Type.String({ format: 'date-time' })),
+    }),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Trunk', title: 'Trunk' },
+);
+
+const Writable = {
+  name: Type.String({ minLength: 1, maxLength: 100, description: 'unique within the customer' }),
+  provider: Nullable(Type.String({ maxLength: 100 })),
+  host: Type.String({ minLength: 1, maxLength: 255, description: 'the carrier SIP server: hostname (RFC 1123) or IP address' }),
+  port: Type.Integer({ minimum: 1, maximum: 65535, description: 'default 5060' }),
+  transport: StringEnum(TRANSPORTS, { description: 'default udp' }),
+  username: Nullable(Type.String({ minLength: 1, maxLength: 128, description: 'SIP auth username; required with register' })),
+  password: Nullable(Type.String({ minLength: 1, maxLength: 128, writeOnly: true, description: 'SIP auth password, write-only; no $, { or }; null removes it' })),
+  realm: Nullable(Type.String({ minLength: 1, maxLength: 260, description: 'host[:port]; default: host' })),
+  fromUser: Nullable(Type.String({ minLength: 1, maxLength: 128 })),
+  fromDomain: Nullable(Type.String({ minLength: 1, maxLength: 260, description: 'host[:port]' })),
+  register: Type.Boolean({ description: 'register to the carrier (default false)' }),
+  expireSeconds: Type.Integer({ minimum: 5, maximum: 31_536_000, description: 'registration expiry, seconds (default 3600)' }),
+  retrySeconds: Type.Integer({ minimum: 5, maximum: 86_400, description: 'wait after a failed registration, seconds (default 30)' }),
+  pingSeconds: Nullable(Type.Integer({ minimum: 5, maximum: 86_400, description: 'OPTIONS keep-alive interval, seconds; null for none' })),
+  callerIdInFrom: Type.Boolean({ description: "the caller's number as From user (default false)" }),
+  priority: Type.Integer({ minimum: 1, maximum: 100, description: 'outbound order, 1 first (default 1)' }),
+  maxChannels: Type.Integer({ minimum: 1, maximum: 100_000, description: 'concurrent calls (default 10)' }),
+  status: StringEnum(TRUNK_STATUSES, { description: 'only active trunks are gateways (default active)' }),
+};
+const CreateTrunk = Type.Object(
+  { ...Type.Partial(Type.Object(Writable)).properties, name: Writable.name, host: Writable.host },
+  { additionalProperties: false },
+);
+type CreateBody = Static<typeof CreateTrunk>;
+const UpdateTrunk = Type.Partial(Type.Object(Writable), { additionalProperties: false, minProperties: 1 });
+type UpdateBody = Static<typeof UpdateTrunk>;
+
+const ItemParams = Type.Object({ id: Uuid });
+const CustomerItemParams = Type.Object({ customerId: Uuid, id: Uuid });
+type Params = { id: string; customerId?: string };
+
+/** The two forms of every path: the key's own tenant (or X-Tenant-ID), and `/customers/{customerId}`. */
+const FORMS = [
+  { prefix: '', collection: undefined, item: ItemParams },
+  { prefix: '/customers/:customerId', collection: CustomerParams, item: CustomerItemParams },
+] as const;
+
+export const trunkRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets }) => {
+  app.addSchema(TrunkSchema);
+  app.setErrorHandler(sendRecordError);
+  const tags = ['trunks'];
+  const one = { 200: Data(Type.Ref(TrunkSchema)), ...errorResponses };
+
+  const create = async (req: FastifyRequest<{ Params: { customerId?: string }; Body: CreateBody }>, reply: FastifyReply) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    const columns = trunkColumns(req.body, secrets);
+    const row = await store.withTenant(tenantId, async (trx) => {
+      await requireCustomer(trx, tenantId);
+      const created = await trx.insertInto('trunks').values({ ...columns, tenant_id: tenantId }).returningAll().executeTakeFirstOrThrow();
+      await recordAudit(trx, principal, { tenantId, action: 'create', resourceType: 'trunk', resourceId: created.id, after: created });
+      return created;
+    });
+    return reply.code(201).send({ data: trunkJson(row) });
+  };
+
+  const list = async (req: FastifyRequest<{ Params: { customerId?: string } }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const rows = await store.withTenant(tenantId, async (trx) => {
+      await requireCustomer(trx, tenantId);
+      return trx.selectFrom('trunks').selectAll().where('tenant_id', '=', tenantId).orderBy('priority').orderBy('name').execute();
+    });
+    return { data: rows.map(trunkJson) };
+  };
+
+  const get = async (req: FastifyRequest<{ Params: Params }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const row = await store.withTenant(tenantId, (trx) => trx.selectFrom('trunks').selectAll().where('id', '=', req.params.id).where('tenant_id', '=', tenantId).executeTakeFirst());
+    if (!row) throw notFound('trunk');
+    return { data: trunkJson(row) };
+  };
+
+  const update = async (req: FastifyRequest<{ Params: Params; Body: UpdateBody }>) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    const row = await store.withTenant(tenantId, async (trx) => {
+      const before = await trx.selectFrom('trunks').selectAll().where('id', '=', req.params.id).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
+      if (!before) throw notFound('trunk');
+      const changes = trunkChanges(req.body, secrets, before);
+      const after = await trx.updateTable('trunks').set({ ...changes, updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
+      await recordAudit(trx, principal, { tenantId, action: 'update', resourceType: 'trunk', resourceId: before.id, before, after });
+      return after;
+    });
+    return { data: trunkJson(row) };
+  };
+
+  const remove = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    await store.withTenant(tenantId, async (trx) => {
+      const before = await trx.deleteFrom('trunks').where('id', '=', req.params.id).where('tenant_id', '=', tenantId).returningAll().executeTakeFirst();
+      if (!before) throw notFound('trunk');
+      await recordAudit(trx, principal, { tenantId, action: 'delete', resourceType: 'trunk', resourceId: before.id, before });
+    });
+    return reply.code(204).send();
+  };
+
+  for (const form of FORMS) {
+    const collection = `${form.prefix}/trunks`;
+    const item = `${collection}/:id`;
+    const p = form.collection ? { params: form.collection } : {};
+    app.post(collection, {
+      schema: { tags, security: bearer, summary: 'Create a trunk', ...p, body: CreateTrunk, response: { 201: Data(Type.Ref(TrunkSchema)), ...errorResponses } },
+    }, create);
+    app.get(collection, {
+      schema: { tags, security: bearer, summary: 'List trunks, in priority order', ...p, response: { 200: Data(Type.Array(Type.Ref(TrunkSchema))), ...errorResponses } },
+    }, list);
+    app.get(item, { schema: { tags, security: bearer, summary: 'Get a trunk', params: form.item, response: one } }, get);
+    app.route({
+      method: ['PUT', 'PATCH'],
+      url: item,
+      schema: { tags, security: bearer, summary: 'Update a trunk (the fields sent; password: null removes it)', params: form.item, body: UpdateTrunk, response: one },
+      handler: update,
+    });
+    app.delete(item, {
+      schema: { tags, security: bearer, summary: 'Delete a trunk; its numbers keep working without it', params: form.item, response: { 204: Type.Null({ description: 'deleted' }), ...errorResponses } },
+    }, remove);
+  }
+};

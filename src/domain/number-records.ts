@@ -1,0 +1,238 @@
+/**
+ * Phone number (DID) records as the API and other writers see them: checking and converting
+ * camelCase input into `phone_numbers` columns, and rendering a row as JSON. What the fields
+ * mean for a call is decided in src/domain/call-routing.ts:
+ * - `route: extension` bridges to the extension `routeTarget`;
+ * - `route: ai_agent` parks the call for the AI agent `aiAgentProfile` inside `businessHours`
+ *   (tenant time zone, src/domain/business-hours.ts) and sends it to `failoverExtension` outside;
+ * - `route: forward` sends it out through the tenant's trunks to the E.164 `routeTarget`;
+ * and any route falls back to `failoverExtension` when its target is missing or inactive.
+ */
+import type { Insertable, Kysely } from 'kysely';
+import type { BusinessHours, Database, NumberRoute, PhoneNumber, PhoneNumbersTable, Weekday } from '../db/schema.js';
+import { toE164 } from './numbers.js';
+import { FieldError } from './trunk-records.js';
+
+export { FieldError };
+
+export const NUMBER_ROUTES: readonly NumberRoute[] = ['extension', 'ai_agent', 'forward'];
+export const WEEKDAYS: readonly Weekday[] = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+
+/** `HH:MM`, 00:00–23:59, as src/domain/business-hours.ts reads it. */
+export const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+/** An extension number, as the `extensions.extension` check of sql/001_schema.sql. */
+export const EXTENSION_NUMBER = /^[0-9]{2,10}$/;
+/** An AI agent profile name. */
+export const AI_AGENT_PROFILE = /^[a-z0-9-]{1,64}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * What a client may set on a phone number. Absent = unchanged (on update) or the default (on
+ * create); `null` clears an optional value.
+ */
+export interface NumberInput {
+  /** The DID, normalised to E.164 (`+39 051 0510 511` → `+390510510511`); unique across all tenants. */
+  number?: string;
+  /** The tenant's trunk the number arrives on (checked by the caller with `isTenantTrunk`). */
+  trunkId?: string | null;
+  /** Free text, at most 500 characters (blank = none). */
+  description?: string | null;
+  /** Whether calls to the number are taken (default true). */
+  incomingEnabled?: boolean;
+  /** Whether the number may be presented on outbound calls (default true). */
+  outboundEnabled?: boolean;
+  /** `extension` (default), `ai_agent` or `forward`. */
+  route?: NumberRoute;
+  /** The extension number (route `extension`) or E.164 number (route `forward`); unused by `ai_agent`. */
+  routeTarget?: string | null;
+  /** The AI agent profile, `^[a-z0-9-]{1,64}$`; required by route `ai_agent`. */
+  aiAgentProfile?: string | null;
+  /**
+   * When the AI agent answers (W3 Suite `aiTimePolicy` shape): `{ monday: { start: "09:00",
+   * end: "18:00" }, ..., sunday: null }`; a day absent or null is closed, `null` is always open.
+   */
+  businessHours?: unknown;
+  /** The extension taking calls the route cannot (outside business hours, target inactive). */
+  failoverExtension?: string | null;
+}
+
+export type NumberColumns = Omit<Insertable<PhoneNumbersTable>, 'id' | 'tenant_id' | 'created_at' | 'updated_at'>;
+
+export interface NumberRecord {
+  id: string;
+  customerId: string;
+  number: string;
+  trunkId: string | null;
+  description: string | null;
+  incomingEnabled: boolean;
+  outboundEnabled: boolean;
+  route: NumberRoute;
+  routeTarget: string | null;
+  aiAgentProfile: string | null;
+  businessHours: BusinessHours | null;
+  failoverExtension: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * Checks business hours and returns them rebuilt from known keys only.
+ * @throws FieldError (`businessHours`, `businessHours.<day>`, `businessHours.<day>.start|end`)
+ */
+export function parseBusinessHours(value: unknown, field = 'businessHours'): BusinessHours | null {
+  if (value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new FieldError(field, `${field} must be an object with weekdays (monday … sunday), or null for always open`);
+  const out: BusinessHours = {};
+  for (const [day, hours] of Object.entries(value as Record<string, unknown>)) {
+    if (!(WEEKDAYS as readonly string[]).includes(day)) throw new FieldError(field, `${field}: "${day}" is not a weekday; use monday … sunday`);
+    const at = `${field}.${day}`;
+    if (hours === null) {
+      out[day as Weekday] = null;
+      continue;
+    }
+    if (typeof hours !== 'object' || Array.isArray(hours)) throw new FieldError(at, `${at} must be { "start": "HH:MM", "end": "HH:MM" }, or null for closed`);
+    const { start, end } = hours as { start?: unknown; end?: unknown };
+    for (const [name, v] of [['start', start], ['end', end]] as const) {
+      if (typeof v !== 'string' || !HHMM.test(v)) throw new FieldError(`${at}.${name}`, `${at}.${name} must be HH:MM from 00:00 to 23:59`);
+    }
+    if (start === end) throw new FieldError(at, `${at}: start equals end; use null for a closed day, or 00:00–23:59`);
+    out[day as Weekday] = { start: start as string, end: end as string };
+  }
+  return out;
+}
+
+function text(field: string, value: string, max: number): string {
+  const v = value.trim();
+  if (v.length === 0) throw new FieldError(field, `${field} must not be empty`);
+  if (v.length > max || /[\u0000-\u001f\u007f]/.test(v)) throw new FieldError(field, `${field} must be at most ${max} printable characters`);
+  return v;
+}
+
+function extensionNumber(field: string, value: string): string {
+  if (!EXTENSION_NUMBER.test(value)) throw new FieldError(field, `${field} must be an extension number of 2 to 10 digits`);
+  return value;
+}
+
+function e164(field: string, value: string): string {
+  const n = toE164(value);
+  if (!n) throw new FieldError(field, `${field} must be an E.164 number such as +390510510511`);
+  return n;
+}
+
+const orNull = <T, R>(value: T | null, check: (v: T) => R): R | null => (value === null ? null : check(value));
+
+/** Checks and converts the fields present, each on its own. */
+function convert(input: NumberInput): Partial<NumberColumns> {
+  const out: Partial<NumberColumns> = {};
+  if (input.number !== undefined) out.number = e164('number', input.number);
+  if (input.trunkId !== undefined) {
+    out.trunk_id = orNull(input.trunkId, (v) => {
+      if (!UUID.test(v)) throw new FieldError('trunkId', 'trunkId must be a trunk id (UUID)');
+      return v.toLowerCase();
+    });
+  }
+  if (input.description !== undefined) out.description = orNull(input.description, (v) => (v.trim() === '' ? null : text('description', v, 500)));
+  if (input.incomingEnabled !== undefined) out.incoming_enabled = input.incomingEnabled;
+  if (input.outboundEnabled !== undefined) out.outbound_enabled = input.outboundEnabled;
+  if (input.route !== undefined) {
+    if (!NUMBER_ROUTES.includes(input.route)) throw new FieldError('route', `route must be one of ${NUMBER_ROUTES.join(', ')}`);
+    out.route = input.route;
+  }
+  if (input.aiAgentProfile !== undefined) {
+    out.ai_agent_profile = orNull(input.aiAgentProfile, (v) => {
+      if (!AI_AGENT_PROFILE.test(v)) throw new FieldError('aiAgentProfile', 'aiAgentProfile must be 1 to 64 of a-z, 0-9 and -');
+      return v;
+    });
+  }
+  if (input.businessHours !== undefined) {
+    const hours = parseBusinessHours(input.businessHours);
+    // SQL NULL (always open), not the JSON `null`; the Json<> column type only names the text form.
+    out.business_hours = hours === null ? (null as unknown as string) : JSON.stringify(hours);
+  }
+  if (input.failoverExtension !== undefined) out.failover_extension = orNull(input.failoverExtension, (v) => extensionNumber('failoverExtension', v));
+  return out;
+}
+
+type RouteState = Pick<PhoneNumber, 'route' | 'route_target' | 'ai_agent_profile'>;
+
+/**
+ * Checks the route fields together, on the record as it will be, and sets `route_target`:
+ * the extension number or normalised E.164 of `routeTarget`, or null for `ai_agent` (a target
+ * left over from an earlier route is dropped).
+ */
+function resolveRoute(input: NumberInput, changes: Partial<NumberColumns>, current: RouteState): void {
+  const route = changes.route ?? current.route;
+  const given = input.routeTarget !== undefined;
+  const target = given ? input.routeTarget ?? null : current.route_target;
+  switch (route) {
+    case 'ai_agent': {
+      if (given && target !== null) throw new FieldError('routeTarget', 'route ai_agent takes no routeTarget; it uses aiAgentProfile');
+      const profile = changes.ai_agent_profile !== undefined ? changes.ai_agent_profile : current.ai_agent_profile;
+      if (!profile) throw new FieldError('aiAgentProfile', 'route ai_agent needs aiAgentProfile');
+      if (current.route_target !== null || given) changes.route_target = null;
+      return;
+    }
+    case 'extension':
+      if (target === null) throw new FieldError('routeTarget', 'route extension needs routeTarget, the extension number');
+      changes.route_target = extensionNumber('routeTarget', target);
+      return;
+    case 'forward':
+      if (target === null) throw new FieldError('routeTarget', 'route forward needs routeTarget, an E.164 number');
+      changes.route_target = e164('routeTarget', target);
+      return;
+  }
+}
+
+/**
+ * Columns of a new number from `input`; `number` is required, `route` defaults to `extension`.
+ * `trunkId` is only checked for form: the caller checks it is the tenant's (`isTenantTrunk`).
+ * @throws FieldError naming the bad or missing field
+ */
+export function numberColumns(input: NumberInput): NumberColumns {
+  if (input.number === undefined) throw new FieldError('number', 'number is required');
+  const cols = convert(input);
+  resolveRoute(input, cols, { route: 'extension', route_target: null, ai_agent_profile: null });
+  return { ...cols, number: cols.number! };
+}
+
+/**
+ * The columns to update on `current` for a partial `input`; the route fields are checked on the
+ * result, so `{ route: 'forward' }` alone is refused while the target is an extension number.
+ * @throws FieldError naming the bad field
+ */
+export function numberChanges(input: NumberInput, current: RouteState): Partial<NumberColumns> {
+  const changes = convert(input);
+  if (input.route === undefined && input.routeTarget === undefined && input.aiAgentProfile === undefined) return changes;
+  resolveRoute(input, changes, current);
+  if (changes.route_target === current.route_target && input.routeTarget === undefined) delete changes.route_target;
+  return changes;
+}
+
+/**
+ * Whether `trunkId` is a trunk of `tenantId`. Foreign keys are checked without row-level
+ * security, so this, not the `trunk_id` reference, keeps a tenant off another tenant's trunks.
+ */
+export async function isTenantTrunk(db: Kysely<Database>, tenantId: string, trunkId: string): Promise<boolean> {
+  const row = await db.selectFrom('trunks').select('id').where('id', '=', trunkId).where('tenant_id', '=', tenantId).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** A phone number row as the API answers it. */
+export function numberJson(n: PhoneNumber): NumberRecord {
+  return {
+    id: n.id,
+    customerId: n.tenant_id,
+    number: n.number,
+    trunkId: n.trunk_id,
+    description: n.description,
+    incomingEnabled: n.incoming_enabled,
+    outboundEnabled: n.outbound_enabled,
+    route: n.route,
+    routeTarget: n.route_target,
+    aiAgentProfile: n.ai_agent_profile,
+    businessHours: n.business_hours,
+    failoverExtension: n.failover_extension,
+    createdAt: n.created_at.toISOString(),
+    updatedAt: n.updated_at.toISOString(),
+  };
+}
