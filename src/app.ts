@@ -8,6 +8,7 @@ import { apiPlugin } from './api/plugin.js';
 import type { Config } from './config.js';
 import type { Store } from './db/store.js';
 import type { SecretBox } from './domain/secrets.js';
+import type { EslNodes } from './esl/nodes.js';
 import { TenantCache } from './domain/tenant-cache.js';
 import type { Metrics } from './metrics.js';
 import { withinBudget } from './xmlcurl/budget.js';
@@ -23,6 +24,8 @@ export interface AppDeps {
   secrets: SecretBox;
   metrics: Metrics;
   clock?: () => Date;
+  /** FreeSWITCH event socket connections, shown in /health. */
+  esl?: EslNodes;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -48,12 +51,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   /**
    * 200 once a lookup query succeeds within the XML-curl budget, else 503. `tenantCache` is
    * warming | warm | cold; `directoryPrerenderPending` counts cached tenants whose directory
-   * answers are still being rendered.
+   * answers are still being rendered; `esl` lists each FreeSWITCH node's connection.
    */
   app.get('/health', async (_req, reply) => {
     try {
       await withinBudget(deps.store.withLookup((db) => sql`select 1 from tenants limit 1`.execute(db)), deps.config.xmlcurl.budgetMs);
-      return { status: 'ok', database: deps.store.kind, tenantCache: tenants.state, directoryPrerenderPending: prerenderer.pending };
+      return { status: 'ok', database: deps.store.kind, tenantCache: tenants.state, directoryPrerenderPending: prerenderer.pending, esl: deps.esl?.health() ?? [] };
     } catch (err) {
       return reply.code(503).send({ status: 'unavailable', database: deps.store.kind, error: (err as Error).message });
     }

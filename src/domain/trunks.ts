@@ -19,9 +19,9 @@ export interface GatewayRow extends Trunk {
   tenant_domain: string;
 }
 
-/** Every active trunk of every active tenant, ordered by tenant and priority. */
-export async function listActiveGateways(db: Kysely<Database>): Promise<GatewayRow[]> {
-  return db
+/** Every active trunk of every active tenant (or of `tenantId` only), ordered by tenant and priority. */
+export async function listActiveGateways(db: Kysely<Database>, tenantId?: string): Promise<GatewayRow[]> {
+  let query = db
     .selectFrom('trunks')
     .innerJoin('tenants', 'tenants.id', 'trunks.tenant_id')
     .selectAll('trunks')
@@ -30,6 +30,7 @@ export async function listActiveGateways(db: Kysely<Database>): Promise<GatewayR
     .where('tenants.status', '=', 'active')
     .orderBy('tenants.slug')
     .orderBy('trunks.priority')
-    .orderBy('trunks.name')
-    .execute();
+    .orderBy('trunks.name');
+  if (tenantId !== undefined) query = query.where('trunks.tenant_id', '=', tenantId);
+  return query.execute();
 }

@@ -65,7 +65,8 @@ function externalSettings(s: SofiaSettings, tls: boolean): Array<[string, string
   return settings;
 }
 
-function gatewayParams(t: GatewayRow, secrets: SecretBox): Array<[string, string]> {
+/** A gateway's `<param>`s (mod_sofia sofia.c `parse_gateways`); the reloader fingerprints them. */
+export function gatewayParams(t: GatewayRow, secrets: SecretBox): Array<[string, string]> {
   const params: Array<[string, string]> = [
     ['username', t.username ?? 'switchplane'],
     ['realm', t.realm ?? t.host],
