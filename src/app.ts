@@ -2,7 +2,7 @@
  * Builds the Fastify application from its dependencies (nothing is a module singleton), so tests
  * use `app.inject()` against an embedded database.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
 import { apiPlugin } from './api/plugin.js';
 import type { Config } from './config.js';
@@ -31,7 +31,7 @@ export interface AppDeps {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Per-request access logs are off: FreeSWITCH asks hundreds of times a second; failures are logged.
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024, disableRequestLogging: true });
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024, logController: new LogController({ disableRequestLogging: true }) });
   const clock = deps.clock ?? (() => new Date());
   const tenants = deps.tenants ?? new TenantCache(deps.store, deps.config.lookupCache);
   const directory: DirectoryDeps = {

@@ -28,7 +28,11 @@ export function authenticate(store: Store) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer <key>');
     const principal = await authenticateKey(store, match[1]!);
-    if (!principal) throw new ApiError(401, 'unauthorized', 'the API key is unknown or revoked');
+    if (!principal) {
+      // Only the public prefix is logged, never the secret part of a key.
+      req.log.warn({ keyPrefix: match[1]!.slice(0, 11), ip: req.ip }, 'API request with an unknown, malformed or revoked key');
+      throw new ApiError(401, 'unauthorized', 'the API key is unknown or revoked');
+    }
     req.principal = principal;
   };
 }

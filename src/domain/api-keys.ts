@@ -5,7 +5,7 @@
  * listings and logs.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Store } from '../db/store.js';
 
@@ -91,7 +91,7 @@ export async function insertApiKey(trx: Kysely<Database>, input: { tenantId: str
  */
 export async function ensureAdminKey(store: Store, configured: string | undefined): Promise<string | null> {
   if (configured !== undefined && !KEY_SHAPE.test(configured)) {
-    throw new Error('ADMIN_API_KEY must look like sp_<8 hex digits>_<43 base64url characters>; generate one with `npm run api-key`');
+    throw new Error('ADMIN_API_KEY must look like sp_<8 hex digits>_<43 base64url characters> (32 random bytes), e.g. sp_$(openssl rand -hex 4)_$(openssl rand -base64 32 | tr "+/" "-_" | tr -d =)');
   }
   return store.withOperator(async (trx) => {
     if (configured) {
@@ -105,7 +105,7 @@ export async function ensureAdminKey(store: Store, configured: string | undefine
       }
       return null;
     }
-    const existing = await trx.selectFrom('api_keys').select('id').where('scopes', '@>', ['admin']).where('revoked_at', 'is', null).executeTakeFirst();
+    const existing = await trx.selectFrom('api_keys').select('id').where(sql<boolean>`'admin' = any(scopes)`).where('revoked_at', 'is', null).executeTakeFirst();
     if (existing) return null;
     const { key } = await insertApiKey(trx, { tenantId: null, name: 'first admin key', scopes: ['admin', 'extensions:credentials'] });
     return key;

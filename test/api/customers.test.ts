@@ -2,6 +2,7 @@ import t from 'tap';
 import { backends } from '../helpers/backends.js';
 import { demoApp } from '../helpers/app.js';
 import { call, demoKeys } from '../helpers/api.js';
+import { ensureAdminKey, generateApiKey } from '../../src/domain/api-keys.js';
 
 for (const backend of backends) {
   t.test(`${backend.name}: customers and API keys`, async (t) => {
@@ -77,6 +78,20 @@ for (const backend of backends) {
       t.equal((await call(app, keys.acme, 'POST', '/api/v1/api-keys', { name: 'x', customerId: keys.acmeId, scopes: ['tenant'] })).status, 403);
     });
 
+    t.test('the first start makes one admin key; ADMIN_API_KEY is registered as given', async (t) => {
+      const first = await ensureAdminKey(ctx.store, undefined);
+      t.ok(first === null, 'an admin key exists already (demoKeys), so none is generated');
+      await ctx.store.withOperator((trx) => trx.updateTable('api_keys').set({ revoked_at: new Date() }).where('tenant_id', 'is', null).execute());
+      const generated = await ensureAdminKey(ctx.store, undefined);
+      t.match(generated, /^sp_[0-9a-f]{8}_/);
+      t.equal((await call(app, generated, 'GET', '/api/v1/customers')).status, 200);
+      t.equal(await ensureAdminKey(ctx.store, undefined), null, 'only once');
+      const { key } = generateApiKey();
+      t.equal(await ensureAdminKey(ctx.store, key), null);
+      t.equal((await call(app, key, 'GET', '/api/v1/customers')).status, 200);
+      await t.rejects(ensureAdminKey(ctx.store, 'short'), /ADMIN_API_KEY/);
+    });
+
     t.test('the OpenAPI document lists the routes', async (t) => {
       const doc = await app.inject({ method: 'GET', url: '/docs/json' });
       t.equal(doc.statusCode, 200);
@@ -88,3 +103,25 @@ for (const backend of backends) {
     });
   });
 }
+
+t.test('rate limiting per key: 429 with Retry-After; keys never reach the logs', async (t) => {
+  const lines: string[] = [];
+  const { Writable } = await import('node:stream');
+  const stream = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+  const ctx = await demoApp(backends[0]!, { API_RATE_LIMIT_PER_MINUTE: '3' }, { level: 'trace', stream });
+  t.teardown(ctx.close);
+  const keys = await demoKeys(ctx.store);
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) statuses.push((await call(ctx.app, keys.acme, 'GET', `/api/v1/customers/${keys.acmeId}`)).status);
+  t.same(statuses, [200, 200, 200, 429]);
+  const limited = await call(ctx.app, keys.acme, 'GET', `/api/v1/customers/${keys.acmeId}`);
+  t.equal(limited.body.error.code, 'rate_limited');
+  t.match(limited.headers['retry-after'], /^\d+$/);
+  t.equal((await call(ctx.app, keys.globex, 'GET', `/api/v1/customers/${keys.globexId}`)).status, 200, 'another key has its own budget');
+  const revoked = await call(ctx.app, keys.admin, 'POST', '/api/v1/api-keys', { name: 'gone', customerId: keys.acmeId, scopes: ['tenant'] });
+  await call(ctx.app, keys.admin, 'DELETE', `/api/v1/api-keys/${revoked.body.data.id}`);
+  t.equal((await call(ctx.app, revoked.body.data.key, 'GET', '/api/v1/customers')).status, 401);
+  t.match(lines.join(''), revoked.body.data.prefix, 'the refused key is logged by its prefix');
+  const logged = lines.join('');
+  for (const key of [...Object.values(keys), revoked.body.data.key as string].filter((k) => k.startsWith('sp_'))) t.notOk(logged.includes(key.slice(12)), 'no key in the logs');
+});

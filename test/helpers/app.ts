@@ -2,7 +2,7 @@
  * A Switchplane app on a given backend, loaded with the demo tenants, with an injected clock.
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Kysely } from 'kysely';
@@ -44,7 +44,7 @@ export async function postLookup(t: Test, app: FastifyInstance, payload: string)
   return res.body;
 }
 
-export async function demoApp(backend: Backend, env: Record<string, string> = {}): Promise<TestApp> {
+export async function demoApp(backend: Backend, env: Record<string, string> = {}, logger: FastifyServerOptions['logger'] = false): Promise<TestApp> {
   const config = loadConfig({ DATA_DIR: '/nonexistent', ...env });
   const store = await backend.open({ lookupBudgetMs: config.xmlcurl.budgetMs });
   const secrets = new SecretBox(randomBytes(32));
@@ -52,7 +52,7 @@ export async function demoApp(backend: Backend, env: Record<string, string> = {}
   const metrics = createMetrics();
   let now = new Date('2026-11-23T10:00:00Z');
   const tenants = new TenantCache(store, config.lookupCache);
-  const app = await buildApp({ config, store, secrets, metrics, tenants, clock: () => now });
+  const app = await buildApp({ config, store, secrets, metrics, tenants, clock: () => now, logger });
   return {
     app,
     store,
