@@ -82,6 +82,18 @@ for (const backend of backends) {
       t.same(rows, []);
     });
 
+    t.test('a number cannot point at another tenant\'s trunk, even when the id is known', async (t) => {
+      const acmeTrunk = (await store.withTenant(acme, (db) => db.selectFrom('trunks').select('id').executeTakeFirstOrThrow())).id;
+      await t.rejects(
+        store.withTenant(globex, (db) => db.insertInto('phone_numbers').values({ tenant_id: globex, number: '+15550009999', trunk_id: acmeTrunk, route: 'extension', route_target: '1001' }).execute()),
+        /phone_numbers_trunk_same_tenant_fkey/,
+      );
+      await t.rejects(
+        store.withTenant(globex, (db) => db.updateTable('phone_numbers').set({ trunk_id: acmeTrunk }).execute()),
+        /phone_numbers_trunk_same_tenant_fkey/,
+      );
+    });
+
     t.test('the lookup role is read-only', async (t) => {
       await t.rejects(store.withLookup((db) => db.deleteFrom('extensions').execute()), /read-only|permission denied/);
     });
