@@ -10,6 +10,7 @@ import {
   outboundCallerNumber,
   outboundGateways,
   type LookupExtension,
+  type LookupNumber,
   type LookupTenant,
   type OutboundGateway,
   type TenantSnapshot,
@@ -91,8 +92,7 @@ function toExtension(s: TenantSnapshot, ext: LookupExtension): Route {
   return { kind: 'outbound', destination: forwardTo, gateways, callerIdNumber: null, callerIdName: null };
 }
 
-function routeInbound(s: TenantSnapshot, did: string, req: CallRequest, now: Date): Route {
-  const number = s.numbers.find((n) => n.number === did)!;
+function routeInbound(s: TenantSnapshot, number: LookupNumber, req: CallRequest, now: Date): Route {
   if (s.tenant.status !== 'active') return reject('CALL_REJECTED', `tenant is ${s.tenant.status}`);
   if (!number.incoming_enabled) return reject('INCOMING_CALL_BARRED', 'incoming calls disabled on this number');
 
@@ -103,7 +103,7 @@ function routeInbound(s: TenantSnapshot, did: string, req: CallRequest, now: Dat
   switch (number.route) {
     case 'ai_agent':
       return isWithinBusinessHours(number.business_hours, s.tenant.timezone, now)
-        ? { kind: 'ai_agent', profile: number.ai_agent_profile ?? 'default', did, caller: req.callerNumber }
+        ? { kind: 'ai_agent', profile: number.ai_agent_profile ?? 'default', did: number.number, caller: req.callerNumber }
         : failover('outside business hours');
     case 'forward': {
       const dest = number.route_target ? toE164(number.route_target) : null;
@@ -152,8 +152,10 @@ export async function planCall(tenants: TenantCache, req: CallRequest, now: Date
   if (req.context === INBOUND_CONTEXT) {
     const did = toE164(req.destination);
     const s = did ? await tenants.tenantByDid(did) : undefined;
-    if (!did || !s) return { ...base, tenant: null, caller: null, route: reject('UNALLOCATED_NUMBER', 'no tenant owns this number') };
-    return { ...base, tenant: s.tenant, caller: null, route: routeInbound(s, did, req, now) };
+    // The snapshot may predate the number for the moment between its commit and the change notice.
+    const number = s?.numbers.find((n) => n.number === did);
+    if (!s || !number) return { ...base, tenant: null, caller: null, route: reject('UNALLOCATED_NUMBER', 'no tenant owns this number') };
+    return { ...base, tenant: s.tenant, caller: null, route: routeInbound(s, number, req, now) };
   }
   const s = await tenants.tenantByDomain(req.context);
   if (!s || s.tenant.status !== 'active') return null;
