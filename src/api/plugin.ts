@@ -15,9 +15,12 @@ import { apiKeyRoutes } from './api-keys.js';
 import { authenticate } from './auth.js';
 import { customerRoutes } from './customers.js';
 import { extensionRoutes } from './extensions.js';
+import { freeswitchConfigRoutes } from './freeswitch-config.js';
 import { ApiError, sendApiError } from './errors.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
 import { ErrorResponse } from './schemas.js';
+import { sipConfigurationRoutes } from './sip-configuration.js';
+import { trunkTestRoutes } from './trunk-test.js';
 import { trunkRoutes } from './trunks.js';
 
 export interface ApiDeps {
@@ -56,6 +59,9 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(trunkRoutes, deps);
       await api.register(phoneNumberRoutes, deps);
       await api.register(extensionRoutes, deps);
+      await api.register(trunkTestRoutes, deps);
+      await api.register(sipConfigurationRoutes, deps);
+      await api.register(freeswitchConfigRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

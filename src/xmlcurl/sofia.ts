@@ -104,7 +104,7 @@ function addProfile(profiles: XMLBuilder, name: ProfileName, s: SofiaSettings, g
 }
 
 /**
- * Answers `sofia.conf`.
+ * Answers `sofia.conf`; with `tenantId`, with that tenant's gateways only (the API's preview).
  * @returns the document, or null (`not found`) for an unknown profile name
  */
 export async function answerSofia(
@@ -112,10 +112,11 @@ export async function answerSofia(
   lookup: ConfigurationLookup,
   settings: SofiaSettings,
   secrets: SecretBox,
+  tenantId?: string,
 ): Promise<string | null> {
   const wanted = lookup.profile === null ? [...PROFILES] : PROFILES.filter((p) => p === lookup.profile);
   if (wanted.length === 0) return null;
-  const gateways = wanted.includes('external') ? await listActiveGateways(db) : [];
+  const gateways = wanted.includes('external') ? await listActiveGateways(db, tenantId) : [];
   const { doc, section } = newSection('configuration');
   const conf = section.ele('configuration', { name: 'sofia.conf', description: 'Switchplane SIP profiles' });
   nameValueList(conf, 'global_settings', [

@@ -1,0 +1,114 @@
+/**
+ * Trunk connectivity tests: a real SIP OPTIONS (src/sip/options-probe.ts, RFC 3261 §11) to the
+ * trunk's host and port over its transport, answered with reachable yes/no, SIP status and
+ * phrase, round-trip milliseconds, the resolved address, or the reason it failed.
+ * - `POST /api/v1/trunks/{id}/test` (and `/customers/{customerId}/trunks/{id}/test`), camelCase;
+ * - `POST /api/v1/customers/{id}/phone_numbers/{phone_number_id}/test_sip_trunk`, the AI
+ *   receptionist guide's form, snake_case, testing the trunk behind the number.
+ * The wait is `?timeoutMs=` (`?timeout_ms=`), 100–10000 ms, default 3000.
+ * A test sends packets on the tenant's behalf, so it needs write access; another tenant's trunk
+ * or number is a 404 and nothing is sent. Each test is recorded in the audit log.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Trunk } from '../db/schema.js';
+import { recordAudit } from '../domain/audit.js';
+import { probeOptions, type ProbeResult } from '../sip/options-probe.js';
+import { actingTenant } from './auth.js';
+import { ApiError, notFound } from './errors.js';
+import type { ApiDeps } from './plugin.js';
+import { bearer, Data, errorResponses } from './schemas.js';
+
+const TestOptions = Type.Object(
+  { timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 10000, description: 'milliseconds; default 3000' })) },
+  { additionalProperties: false },
+);
+const ErrorInfo = Type.Union([Type.Null(), Type.Object({ code: Type.String({ description: 'dns_failure | timeout | connection_refused | tls_error | bad_response | network_error' }), message: Type.String() })]);
+const TrunkTest = Type.Object({
+  reachable: Type.Boolean(),
+  statusCode: Type.Union([Type.Integer(), Type.Null()]),
+  reasonPhrase: Type.Union([Type.String(), Type.Null()]),
+  roundTripMs: Type.Union([Type.Number(), Type.Null()]),
+  resolvedAddress: Type.Union([Type.String(), Type.Null()]),
+  transport: Type.String(),
+  error: ErrorInfo,
+});
+const SipTrunkTest = Type.Object({
+  reachable: Type.Boolean(),
+  status_code: Type.Union([Type.Integer(), Type.Null()]),
+  reason_phrase: Type.Union([Type.String(), Type.Null()]),
+  round_trip_ms: Type.Union([Type.Number(), Type.Null()]),
+  resolved_address: Type.Union([Type.String(), Type.Null()]),
+  transport: Type.String(),
+  error: ErrorInfo,
+});
+
+/** Probes `trunk`; its realm (else from-domain, else host) is the From/To domain. */
+function probeTrunk(t: Trunk, timeoutMs: number | undefined): Promise<ProbeResult> {
+  const domain = (t.realm ?? t.from_domain ?? t.host).replace(/:\d+$/, '');
+  return probeOptions({ host: t.host, port: t.port, transport: t.transport, domain, ...(t.username ? { username: t.username } : {}) }, timeoutMs ? { timeoutMs } : {});
+}
+
+const snake = (r: ProbeResult): Static<typeof SipTrunkTest> => ({
+  reachable: r.reachable,
+  status_code: r.statusCode,
+  reason_phrase: r.reasonPhrase,
+  round_trip_ms: r.roundTripMs,
+  resolved_address: r.resolvedAddress,
+  transport: r.transport,
+  error: r.error,
+});
+
+export const trunkTestRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
+  const tags = ['trunks'];
+
+  /** Finds the trunk inside the tenant (RLS), probes it outside any transaction, records the test. */
+  async function run(req: FastifyRequest, customerId: string | undefined, find: (tenantId: string) => Promise<Trunk | undefined>, timeoutMs?: number) {
+    const { principal, tenantId } = actingTenant(req, 'write', customerId);
+    const trunk = await find(tenantId);
+    if (!trunk) throw notFound('trunk');
+    const result = await probeTrunk(trunk, timeoutMs);
+    await store.withTenant(tenantId, (trx) =>
+      recordAudit(trx, principal, { tenantId, action: 'test', resourceType: 'trunk', resourceId: trunk.id, after: { ...result, error: result.error?.code ?? null } }),
+    );
+    return result;
+  }
+
+  type TrunkParams = { customerId?: string; id: string };
+  const byId = async (req: FastifyRequest<{ Params: TrunkParams; Querystring: Static<typeof TestOptions> }>) => {
+    const result = await run(req, req.params.customerId, (tenantId) =>
+      store.withTenant(tenantId, (trx) => trx.selectFrom('trunks').selectAll().where('id', '=', req.params.id).where('tenant_id', '=', tenantId).executeTakeFirst()),
+      req.query.timeoutMs);
+    return { data: result };
+  };
+  for (const url of ['/trunks/:id/test', '/customers/:customerId/trunks/:id/test']) {
+    app.post(url, {
+      schema: {
+        tags, security: bearer, summary: 'Send a SIP OPTIONS to the trunk and report what came back',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }), customerId: Type.Optional(Type.String({ format: 'uuid' })) }),
+        querystring: TestOptions,
+        response: { 200: Data(TrunkTest), ...errorResponses },
+      },
+    }, byId);
+  }
+
+  type NumberParams = { customerId: string; phoneNumberId: string };
+  app.post<{ Params: NumberParams; Querystring: { timeout_ms?: number } }>('/customers/:customerId/phone_numbers/:phoneNumberId/test_sip_trunk', {
+    schema: {
+      tags: ['ai receptionist'], security: bearer, summary: 'Test the SIP trunk behind a phone number (AI receptionist guide)',
+      params: Type.Object({ customerId: Type.String({ format: 'uuid' }), phoneNumberId: Type.String({ format: 'uuid' }) }),
+      querystring: Type.Object({ timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 10000, description: 'milliseconds; default 3000' })) }),
+      response: { 200: Data(SipTrunkTest), ...errorResponses },
+    },
+  }, async (req) => {
+    const result = await run(req, req.params.customerId, (tenantId) =>
+      store.withTenant(tenantId, async (trx) => {
+        const number = await trx.selectFrom('phone_numbers').select('trunk_id').where('id', '=', req.params.phoneNumberId).where('tenant_id', '=', tenantId).executeTakeFirst();
+        if (!number) throw notFound('phone number');
+        if (!number.trunk_id) throw new ApiError(409, 'conflict', 'this phone number has no SIP trunk; configure one with configure_sip_trunk first', 'sip_trunk');
+        return trx.selectFrom('trunks').selectAll().where('id', '=', number.trunk_id).executeTakeFirst();
+      }),
+      req.query.timeout_ms);
+    return { data: snake(result) };
+  });
+};
