@@ -22,6 +22,7 @@ import { toE164 } from '../domain/numbers.js';
 import { actingTenant, requireCredentialsScope } from './auth.js';
 import { ApiError, fromDatabase, invalid, notFound } from './errors.js';
 import type { ApiDeps } from './plugin.js';
+import { deleteAudited } from './tenant-records.js';
 import { bearer, Data, errorResponses, Uuid } from './schemas.js';
 
 export const CODECS = ['PCMU', 'PCMA', 'G722', 'OPUS', 'G729'] as const;
@@ -375,12 +376,7 @@ export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
       schema: { tags, security: bearer, summary: 'Delete an extension; its phones can no longer register', params: ItemParams, response: { 204: Type.Null(), ...errorResponses } },
     }, async (req, reply: FastifyReply) => {
       const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-      await asTenant(tenantId, async (trx) => {
-        const before = await trx.selectFrom('extensions').selectAll().where('id', '=', req.params.id).forUpdate().executeTakeFirst();
-        if (!before) throw notFound('extension');
-        await trx.deleteFrom('extensions').where('id', '=', before.id).execute();
-        await recordAudit(trx, principal, { tenantId, action: 'delete', resourceType: 'extension', resourceId: before.id, before });
-      });
+      await asTenant(tenantId, (trx) => deleteAudited(trx, principal, { tenantId, table: 'extensions', id: req.params.id, resourceType: 'extension', what: 'extension' }));
       return reply.code(204).send();
     });
 

@@ -17,7 +17,8 @@ import { HHMM, isTenantTrunk, NUMBER_ROUTES, numberChanges, numberColumns, numbe
 import { actingTenant } from './auth.js';
 import { ApiError, notFound } from './errors.js';
 import type { ApiDeps } from './plugin.js';
-import { bearer, CustomerParams, Data, errorResponses, PhoneNumberText, Uuid } from './schemas.js';
+import { bearer, Data, errorResponses, PATH_FORMS, PhoneNumberText, Uuid, type ItemParams } from './schemas.js';
+import { deleteAudited } from './tenant-records.js';
 import { Nullable, requireCustomer, sendRecordError, StringEnum } from './trunks.js';
 
 const Hhmm = Type.String({ pattern: HHMM.source, description: 'HH:MM, 00:00–23:59' });
@@ -71,14 +72,8 @@ const Writable = {
 const CreateNumber = Type.Object({ ...Type.Partial(Type.Object(Writable)).properties, number: Writable.number }, { additionalProperties: false });
 const UpdateNumber = Type.Partial(Type.Object(Writable), { additionalProperties: false, minProperties: 1 });
 
-const ItemParams = Type.Object({ id: Uuid });
-const CustomerItemParams = Type.Object({ customerId: Uuid, id: Uuid });
-type Params = { id: string; customerId?: string };
+type Params = ItemParams;
 
-const FORMS = [
-  { prefix: '', collection: undefined, item: ItemParams },
-  { prefix: '/customers/:customerId', collection: CustomerParams, item: CustomerItemParams },
-] as const;
 
 /** 404 naming `trunkId` unless it is a trunk of the tenant (another tenant's is as unknown as a made-up one). */
 async function checkTrunk(trx: Kysely<Database>, tenantId: string, trunkId: string | null | undefined): Promise<void> {
@@ -140,15 +135,11 @@ export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { stor
 
   const remove = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    await store.withTenant(tenantId, async (trx) => {
-      const before = await trx.deleteFrom('phone_numbers').where('id', '=', req.params.id).where('tenant_id', '=', tenantId).returningAll().executeTakeFirst();
-      if (!before) throw notFound('phone number');
-      await recordAudit(trx, principal, { tenantId, action: 'delete', resourceType: 'phone_number', resourceId: before.id, before });
-    });
+    await store.withTenant(tenantId, (trx) => deleteAudited(trx, principal, { tenantId, table: 'phone_numbers', id: req.params.id, resourceType: 'phone_number', what: 'phone number' }));
     return reply.code(204).send();
   };
 
-  for (const form of FORMS) {
+  for (const form of PATH_FORMS) {
     const collection = `${form.prefix}/phone-numbers`;
     const item = `${collection}/:id`;
     const p = form.collection ? { params: form.collection } : {};

@@ -7,6 +7,18 @@ import { Type, type TSchema } from '@sinclair/typebox';
 export const Uuid = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Uuid });
 export const CustomerParams = Type.Object({ customerId: Uuid });
+export const CustomerItemParams = Type.Object({ customerId: Uuid, id: Uuid });
+/** Path parameters of a tenant resource route, in either form. */
+export type ItemParams = { id: string; customerId?: string };
+
+/**
+ * The two forms of every tenant resource path: the key's own tenant (or X-Tenant-ID), and
+ * `/customers/{customerId}` (an admin naming the customer).
+ */
+export const PATH_FORMS = [
+  { prefix: '', collection: undefined, item: IdParams },
+  { prefix: '/customers/:customerId', collection: CustomerParams, item: CustomerItemParams },
+] as const;
 
 /** E.164 as sent: `+` and 7–15 digits; spaces, dots, dashes and parentheses are removed first. */
 export const PhoneNumberText = Type.String({ minLength: 3, maxLength: 32, description: 'E.164, e.g. +390510510511' });

@@ -15,7 +15,8 @@ import { FieldError, TRANSPORTS, TRUNK_STATUSES, trunkChanges, trunkColumns, tru
 import { actingTenant } from './auth.js';
 import { ApiError, invalid, notFound, sendApiError } from './errors.js';
 import type { ApiDeps } from './plugin.js';
-import { bearer, CustomerParams, Data, errorResponses, Uuid } from './schemas.js';
+import { bearer, Data, errorResponses, PATH_FORMS, Uuid, type ItemParams } from './schemas.js';
+import { deleteAudited } from './tenant-records.js';
 
 /** A string of one of `values`, documented as an enum (ajv: "must be equal to one of the allowed values"). */
 export const StringEnum = <T extends string>(values: readonly T[], opts: { description?: string } = {}) =>
@@ -103,15 +104,8 @@ type CreateBody = Static<typeof CreateTrunk>;
 const UpdateTrunk = Type.Partial(Type.Object(Writable), { additionalProperties: false, minProperties: 1 });
 type UpdateBody = Static<typeof UpdateTrunk>;
 
-const ItemParams = Type.Object({ id: Uuid });
-const CustomerItemParams = Type.Object({ customerId: Uuid, id: Uuid });
-type Params = { id: string; customerId?: string };
+type Params = ItemParams;
 
-/** The two forms of every path: the key's own tenant (or X-Tenant-ID), and `/customers/{customerId}`. */
-const FORMS = [
-  { prefix: '', collection: undefined, item: ItemParams },
-  { prefix: '/customers/:customerId', collection: CustomerParams, item: CustomerItemParams },
-] as const;
 
 export const trunkRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets }) => {
   app.addSchema(TrunkSchema);
@@ -162,15 +156,11 @@ export const trunkRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, sec
 
   const remove = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    await store.withTenant(tenantId, async (trx) => {
-      const before = await trx.deleteFrom('trunks').where('id', '=', req.params.id).where('tenant_id', '=', tenantId).returningAll().executeTakeFirst();
-      if (!before) throw notFound('trunk');
-      await recordAudit(trx, principal, { tenantId, action: 'delete', resourceType: 'trunk', resourceId: before.id, before });
-    });
+    await store.withTenant(tenantId, (trx) => deleteAudited(trx, principal, { tenantId, table: 'trunks', id: req.params.id, resourceType: 'trunk', what: 'trunk' }));
     return reply.code(204).send();
   };
 
-  for (const form of FORMS) {
+  for (const form of PATH_FORMS) {
     const collection = `${form.prefix}/trunks`;
     const item = `${collection}/:id`;
     const p = form.collection ? { params: form.collection } : {};
