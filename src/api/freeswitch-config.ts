@@ -1,7 +1,8 @@
 /**
  * `GET /api/v1/customers/{id}/freeswitch_config` (AI receptionist guide): the exact XML
  * FreeSWITCH gets for this customer, from the same renderers as `/freeswitch/xml`:
- * - `directory`: the `sip_auth` answer of each active extension (realm = the SIP domain);
+ * - `directory`: the `sip_auth` answer of each active extension (realm = the SIP domain), with
+ *   the voicemail PIN (`vm-password`) replaced by `********`;
  * - `gateways`: the `sofia.conf` answer for the `external` profile with this customer's gateways
  *   only, trunk passwords replaced by `********` (FreeSWITCH itself gets them in clear);
  * - `dialplan`: the inbound (`public` context) answer for each of the customer's numbers, at the
@@ -25,12 +26,13 @@ const FreeswitchConfig = Type.Object({
   dialplan: Type.Array(Type.Object({ number: Type.String(), xml: Type.String() })),
 });
 
-const masked = (xml: string) => xml.replace(/(<param name="password" value=")[^"]*(")/g, '$1********$2');
+/** The document with the values of secret params (trunk `password`, voicemail `vm-password`) masked. */
+const masked = (xml: string) => xml.replace(/(<param name="(?:password|vm-password)" value=")[^"]*(")/g, '$1********$2');
 
 export const freeswitchConfigRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets, tenants, config, clock }) => {
   app.get<{ Params: { customerId: string } }>('/customers/:customerId/freeswitch_config', {
     schema: {
-      tags: ['ai receptionist'], security: bearer, summary: 'The XML FreeSWITCH gets for this customer (trunk passwords masked)',
+      tags: ['ai receptionist'], security: bearer, summary: 'The XML FreeSWITCH gets for this customer (trunk passwords and voicemail PINs masked)',
       params: Type.Object({ customerId: Type.String({ format: 'uuid' }) }),
       response: { 200: Data(FreeswitchConfig), ...errorResponses },
     },
@@ -47,7 +49,7 @@ export const freeswitchConfigRoutes: FastifyPluginAsync<ApiDeps> = async (app, {
     const directory = [];
     for (const { sip_username: user } of extensions) {
       const xml = await answerDirectory({ section: 'directory', domain, user, action: 'sip_auth', purpose: null, realm: domain }, deps);
-      if (xml !== null) directory.push({ user, xml: xml.toString() });
+      if (xml !== null) directory.push({ user, xml: masked(xml.toString()) });
     }
     const gateways = await store.withLookup((db) => answerSofia(db, { section: 'configuration', file: 'sofia.conf', profile: 'external' }, config.sofia, secrets, tenantId));
     const dialplan = [];
