@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics (prom-client), served at `GET /metrics`. One registry per app instance so
- * tests and benches can run several apps in one process.
+ * tests and benches can run several apps in one process. Durations are in seconds, as
+ * Prometheus names them.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -10,25 +11,90 @@ export interface Metrics {
   xmlcurlLookups: Counter<'section' | 'result'>;
   /** Lookup handling time in seconds, by section. */
   xmlcurlDuration: Histogram<'section'>;
+  /** ESL events received, by node, event name (CUSTOM as its subclass) and result (handled | ignored | malformed | failed). */
+  eslEvents: Counter<'node' | 'event' | 'result'>;
+  /** ESL links lost and reopened, by node. */
+  eslReconnects: Counter<'node'>;
+  /** Calls that ended (one per CDR leg), by direction and disposition. */
+  calls: Counter<'direction' | 'disposition'>;
+  /** Call duration (start to end) in seconds, by direction. */
+  callDuration: Histogram<'direction'>;
+  /** CDR rows written, by source (esl | json_cdr | spool) and result (inserted | merged | unattributed | rejected). */
+  cdrsWritten: Counter<'source' | 'result'>;
+  /** Time from a CDR's hangup event to its row committed, seconds. */
+  cdrWriteLatency: Histogram;
+  /** CDRs accepted and not yet committed (in memory or only in the spool). */
+  cdrQueueDepth: Gauge;
+  /** Failures by kind (cdr_write, registration, gateway_state, channel, call_control, ...). */
+  errors: Counter<'kind'>;
 }
 
 export function createMetrics(withDefaults = false): Metrics {
   const registry = new Registry();
   if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'switchplane_' });
+  const registers = [registry];
   return {
     registry,
     xmlcurlLookups: new Counter({
       name: 'switchplane_xmlcurl_lookups_total',
       help: 'mod_xml_curl lookups answered, by section and result',
       labelNames: ['section', 'result'],
-      registers: [registry],
+      registers,
     }),
     xmlcurlDuration: new Histogram({
       name: 'switchplane_xmlcurl_lookup_seconds',
       help: 'Time to answer a mod_xml_curl lookup',
       labelNames: ['section'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
-      registers: [registry],
+      registers,
+    }),
+    eslEvents: new Counter({
+      name: 'switchplane_esl_events_total',
+      help: 'Event socket events received, by node, event and result',
+      labelNames: ['node', 'event', 'result'],
+      registers,
+    }),
+    eslReconnects: new Counter({
+      name: 'switchplane_esl_reconnects_total',
+      help: 'Event socket links lost, by node',
+      labelNames: ['node'],
+      registers,
+    }),
+    calls: new Counter({
+      name: 'switchplane_calls_total',
+      help: 'Call legs ended, by direction and disposition',
+      labelNames: ['direction', 'disposition'],
+      registers,
+    }),
+    callDuration: new Histogram({
+      name: 'switchplane_call_duration_seconds',
+      help: 'Call leg duration from start to end',
+      labelNames: ['direction'],
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    }),
+    cdrsWritten: new Counter({
+      name: 'switchplane_cdrs_written_total',
+      help: 'CDR rows written, by source and result',
+      labelNames: ['source', 'result'],
+      registers,
+    }),
+    cdrWriteLatency: new Histogram({
+      name: 'switchplane_cdr_write_latency_seconds',
+      help: 'Time from the hangup event to the CDR row committed',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300],
+      registers,
+    }),
+    cdrQueueDepth: new Gauge({
+      name: 'switchplane_cdr_queue_depth',
+      help: 'CDRs accepted and not yet committed to the database',
+      registers,
+    }),
+    errors: new Counter({
+      name: 'switchplane_errors_total',
+      help: 'Failures by kind',
+      labelNames: ['kind'],
+      registers,
     }),
   };
 }

@@ -9,7 +9,7 @@ import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
 import pRetry from 'p-retry';
-import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, OPERATOR_ROLE, TENANT_SETTING, parseChange, type Change, type Store } from './store.js';
+import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, TENANT_SETTING, parseChange, type Change, type Store } from './store.js';
 
 export interface PostgresOptions {
   url: string;
@@ -129,6 +129,11 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store> {
     withOperator: (fn) =>
       app.transaction().execute(async (trx) => {
         await sql`select set_config('role', ${OPERATOR_ROLE}, true)`.execute(trx);
+        return fn(trx);
+      }),
+    withIngest: (fn) =>
+      app.transaction().execute(async (trx) => {
+        await sql`select set_config('role', ${INGEST_ROLE}, true)`.execute(trx);
         return fn(trx);
       }),
     withLookup: (fn, lookupOpts) =>

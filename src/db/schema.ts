@@ -94,6 +94,8 @@ export interface ExtensionsTable {
   registered_ip: string | null;
   registered_port: number | null;
   contact: string | null;
+  /** ESL_NODES name of the FreeSWITCH node holding the registration (sql/006). */
+  registered_node: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -163,6 +165,14 @@ export interface CdrsTable {
   created_at: Timestamp;
 }
 
+/** A CDR no tenant could be found for, or that the database refused, with the reason (sql/006). */
+export interface UnattributedCdrsTable {
+  unique_id: string;
+  reason: string;
+  record: Json<Record<string, unknown>>;
+  received_at: Timestamp;
+}
+
 export interface RecurringCallsTable {
   id: Generated<string>;
   tenant_id: string;
@@ -211,6 +221,7 @@ export interface Database {
   phone_numbers: PhoneNumbersTable;
   ai_sessions: AiSessionsTable;
   cdrs: CdrsTable;
+  unattributed_cdrs: UnattributedCdrsTable;
   recurring_calls: RecurringCallsTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
@@ -220,3 +231,4 @@ export type Tenant = Selectable<TenantsTable>;
 export type Trunk = Selectable<TrunksTable>;
 export type Extension = Selectable<ExtensionsTable>;
 export type PhoneNumber = Selectable<PhoneNumbersTable>;
+export type Cdr = Selectable<CdrsTable>;

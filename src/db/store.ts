@@ -26,6 +26,13 @@ export interface Store {
    */
   withLookup<T>(fn: (db: Kysely<Database>) => Promise<T>, opts?: { statementTimeoutMs?: number }): Promise<T>;
   /**
+   * Runs `fn` in a transaction as `switchplane_ingest` (sql/006_ingest_role.sql): writes CDRs of
+   * any tenant, the registration columns of extensions and the state and counter columns of
+   * trunks, and reads only what attributes an event to a tenant. The ESL controller and the
+   * mod_json_cdr endpoint use it.
+   */
+  withIngest<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
    * Calls `listener` for every committed change notice (sql/003_change_notify.sql). After the
    * notice channel was lost and re-established it calls `listener` with `table: '*'`, since
    * notices may have been missed. Returns a function that stops listening.
@@ -58,3 +65,4 @@ export const TENANT_SETTING = 'switchplane.tenant_id';
 export const APP_ROLE = 'switchplane_app';
 export const LOOKUP_ROLE = 'switchplane_lookup';
 export const OPERATOR_ROLE = 'switchplane_operator';
+export const INGEST_ROLE = 'switchplane_ingest';

@@ -111,12 +111,14 @@ function command(conn: esl.Connection, text: string): Promise<string> {
 
 /**
  * The link to one node. Emits `connected` (authenticated and subscribed), `disconnected` (with
- * the reason, only after `connected`) and `event`; never `error`.
+ * the reason, only after `connected`), `event` and `malformed`; never `error`.
  */
 export class EslConnection extends EventEmitter<{
   connected: [];
   disconnected: [reason: Error];
   event: [event: EslEvent];
+  /** An event frame without an `Event-Name` (unparsable JSON, or a frame FreeSWITCH never sends). */
+  malformed: [frame: EslEvent];
 }> {
   private readonly stopping = new AbortController();
   private readonly backoff: { initialMs: number; maxMs: number };
@@ -312,7 +314,10 @@ export class EslConnection extends EventEmitter<{
   }
 
   private dispatch(event: EslEvent): void {
-    if (typeof event['Event-Name'] !== 'string') return; // an unparsable frame; modesl reported it as an error
+    if (typeof event['Event-Name'] !== 'string') {
+      this.emit('malformed', event); // modesl also reported the parse failure as an error
+      return;
+    }
     this.eventsReceived++;
     const jobUuid = event['Job-UUID'];
     if (event['Event-Name'] === 'BACKGROUND_JOB' && typeof jobUuid === 'string') {

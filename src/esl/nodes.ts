@@ -13,7 +13,8 @@ const CATCH_UP = ['xml_flush_cache', 'sofia profile external rescan'];
 
 /** Events the controller subscribes to (narrowly; mod_event_socket drops slow listeners). */
 export const SUBSCRIBED_EVENTS = [
-  'CHANNEL_CREATE', 'CHANNEL_ANSWER', 'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_PARK', 'BACKGROUND_JOB', 'HEARTBEAT',
+  'CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP',
+  'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_PARK', 'BACKGROUND_JOB', 'HEARTBEAT',
   'CUSTOM sofia::register sofia::unregister sofia::expire sofia::gateway_state',
 ];
 
@@ -26,9 +27,14 @@ interface Node {
 export class EslNodes {
   private readonly nodes: Node[];
 
-  constructor(config: Readonly<Config>['esl'], private readonly onError: (err: unknown, node: string, command: string) => void) {
+  /** @param backoff reconnect delays, milliseconds (default EslConnection's 500 ms to 30 s) */
+  constructor(
+    config: Readonly<Config>['esl'],
+    private readonly onError: (err: unknown, node: string, command: string) => void,
+    backoff?: { initialMs: number; maxMs: number },
+  ) {
     this.nodes = config.nodes.map((n) => ({
-      conn: new EslConnection({ name: n.name, host: n.host, port: n.port, password: config.password, events: SUBSCRIBED_EVENTS }),
+      conn: new EslConnection({ name: n.name, host: n.host, port: n.port, password: config.password, events: SUBSCRIBED_EVENTS, ...(backoff ? { backoff } : {}) }),
       outbox: [],
       flushing: null,
     }));
@@ -37,6 +43,16 @@ export class EslNodes {
 
   get connections(): EslConnection[] {
     return this.nodes.map((n) => n.conn);
+  }
+
+  /** The connection to the node named `name` in ESL_NODES, if there is one. */
+  node(name: string): EslConnection | undefined {
+    return this.nodes.find((n) => n.conn.health().name === name)?.conn;
+  }
+
+  /** The first connected node, in ESL_NODES order (where new calls are originated). */
+  firstConnected(): EslConnection | undefined {
+    return this.nodes.find((n) => n.conn.health().connected)?.conn;
   }
 
   start(): void {

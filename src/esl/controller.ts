@@ -1,0 +1,87 @@
+/**
+ * The ESL controller: routes every event of every FreeSWITCH node to the handlers that want it
+ * (CDR writer, registration and gateway trackers, channel tracker, call control), counts what it
+ * saw (`switchplane_esl_events_total`), and tells handlers when a node's link comes up so they can
+ * reconcile with what FreeSWITCH reports.
+ *
+ * Events are dispatched synchronously from the socket's read loop (src/esl/connection.ts), so a
+ * handler must only look at the event and hand work to its own queue: mod_event_socket drops a
+ * listener whose queue fills up (`MAX_MISSED` events in mod_event_socket.c). A handler that
+ * throws is counted as `failed` and the next handler still gets the event.
+ */
+import type { EslConnection, EslEvent } from './connection.js';
+import { eventKey } from './events.js';
+import type { Metrics } from '../metrics.js';
+import type { EslNodes } from './nodes.js';
+
+export interface EventHandler {
+  /** Event names (or CUSTOM subclasses, e.g. `sofia::register`) this handler takes. */
+  readonly events: readonly string[];
+  /** Takes one event from node `node` (the ESL_NODES name); must not block or await. */
+  handle(event: EslEvent, node: string): void;
+  /** Called each time `node`'s link is authenticated and subscribed (also after a reconnect). */
+  connected?(node: string, conn: EslConnection): void;
+  /** Called when `node`'s link is lost. */
+  disconnected?(node: string): void;
+}
+
+/** Event names counted under their own label; anything else is `other`, so labels stay bounded. */
+const KNOWN = new Set([
+  'CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP',
+  'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_PARK', 'BACKGROUND_JOB', 'HEARTBEAT', 'sofia::register', 'sofia::unregister',
+  'sofia::expire', 'sofia::gateway_state',
+]);
+
+export class EslController {
+  private readonly routes = new Map<string, EventHandler[]>();
+
+  constructor(
+    private readonly nodes: EslNodes,
+    private readonly handlers: readonly EventHandler[],
+    private readonly metrics: Metrics,
+    private readonly onError: (err: unknown, context: { node: string; event: string }) => void,
+  ) {
+    for (const handler of handlers) {
+      for (const key of handler.events) this.routes.set(key, [...(this.routes.get(key) ?? []), handler]);
+    }
+    for (const conn of nodes.connections) this.attach(conn);
+  }
+
+  private attach(conn: EslConnection): void {
+    const node = conn.health().name;
+    conn.on('event', (event) => this.dispatch(event, node));
+    conn.on('malformed', () => this.metrics.eslEvents.inc({ node, event: 'unknown', result: 'malformed' }));
+    conn.on('connected', () => {
+      for (const h of this.handlers) this.safely(node, 'connected', () => h.connected?.(node, conn));
+    });
+    conn.on('disconnected', () => {
+      this.metrics.eslReconnects.inc({ node });
+      for (const h of this.handlers) this.safely(node, 'disconnected', () => h.disconnected?.(node));
+    });
+  }
+
+  /** Hands `event` to every handler of its kind; counts it as handled, ignored or failed. */
+  dispatch(event: EslEvent, node: string): void {
+    const key = eventKey(event);
+    const label = KNOWN.has(key) ? key : 'other';
+    const handlers = this.routes.get(key);
+    if (!handlers) {
+      this.metrics.eslEvents.inc({ node, event: label, result: key === 'HEARTBEAT' || key === 'BACKGROUND_JOB' ? 'handled' : 'ignored' });
+      return;
+    }
+    let failed = false;
+    for (const h of handlers) failed = !this.safely(node, key, () => h.handle(event, node)) || failed;
+    this.metrics.eslEvents.inc({ node, event: label, result: failed ? 'failed' : 'handled' });
+  }
+
+  private safely(node: string, event: string, fn: () => void): boolean {
+    try {
+      fn();
+      return true;
+    } catch (err) {
+      this.metrics.errors.inc({ kind: 'esl_handler' });
+      this.onError(err, { node, event });
+      return false;
+    }
+  }
+}
