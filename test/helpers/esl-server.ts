@@ -340,3 +340,25 @@ export function recordedEvents(file = 'call-json.txt'): JsonEvent[] {
 export function recordedEventStream(file = 'call-json.txt'): Buffer {
   return Buffer.concat(readCapture(file).filter(isJsonEvent).map((f) => f.raw));
 }
+
+const isPlainEvent = (f: CapturedFrame) => f.headers['Content-Type'] === 'text/event-plain';
+
+/**
+ * The recorded `text/event-plain` events of a capture as the JSON objects FreeSWITCH would have
+ * sent with `event json` (the same headers, URL-decoded; an event body after its inner
+ * `Content-Length` becomes `_body`), so plain captures replay through FakeEslServer.
+ */
+export function recordedPlainEvents(file: string): JsonEvent[] {
+  return readCapture(file).filter(isPlainEvent).map((f) => {
+    const text = f.body;
+    const end = text.indexOf('\n\n');
+    const head = end === -1 ? text : text.slice(0, end);
+    const event: JsonEvent = {};
+    for (const line of head.split('\n')) {
+      const colon = line.indexOf(': ');
+      if (colon > 0) event[line.slice(0, colon)] = decodeURIComponent(line.slice(colon + 2));
+    }
+    if (end !== -1 && event['Content-Length'] !== undefined) event._body = text.slice(end + 2, end + 2 + Number(event['Content-Length']));
+    return event;
+  });
+}
