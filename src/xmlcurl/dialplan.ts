@@ -35,10 +35,21 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function tenantActions(tenant: LookupTenant): Action[] {
+/**
+ * The call's direction from the tenant's side, exported to every leg as `switchplane_direction`
+ * so each leg's CDR carries it (src/cdr/records.ts): a call from a trunk (the `public` context)
+ * is inbound, a call out through a trunk outbound, a call between the tenant's phones internal.
+ */
+export function callDirection(plan: CallPlan): 'inbound' | 'outbound' | 'internal' {
+  if (plan.context === 'public') return 'inbound';
+  return plan.route.kind === 'outbound' ? 'outbound' : 'internal';
+}
+
+function tenantActions(tenant: LookupTenant, direction: string): Action[] {
   return [
     ['set', `domain_name=${tenant.sip_domain}`],
     ['export', `accountcode=${tenant.id}`],
+    ['export', `switchplane_direction=${direction}`],
     ['limit', `hash ${LIMIT_REALM.tenant} ${tenant.id} ${tenant.max_concurrent_calls} !NORMAL_CIRCUIT_CONGESTION`],
   ];
 }
@@ -53,7 +64,11 @@ function extensionActions(t: ExtensionTarget, domain: string, tenantId: string):
     ['set', 'continue_on_fail=true'],
   );
   if (t.recording) {
-    actions.push(['record_session', `$\${recordings_dir}/${tenantId}/\${strftime(%Y-%m-%d)}/\${uuid}.wav`]);
+    // The path is kept in a variable so that the CDR can name the recording (recording_url).
+    actions.push(
+      ['set', `switchplane_recording_path=$\${recordings_dir}/${tenantId}/\${strftime(%Y-%m-%d)}/\${uuid}.wav`],
+      ['record_session', '${switchplane_recording_path}'],
+    );
   }
   actions.push(['bridge', `user/${t.sipUsername}@${domain}`]);
   return voicemail.length ? [...actions, ...voicemail] : [...actions, ['hangup', '${originate_disposition}']];
@@ -96,7 +111,7 @@ function routeActions(route: Route, tenant: LookupTenant | null): Action[] {
 /** Renders a call plan as a dialplan document for `plan.context`. */
 export function renderDialplan(plan: CallPlan): string {
   const actions: Action[] = [];
-  if (plan.tenant && plan.route.kind !== 'reject') actions.push(...tenantActions(plan.tenant));
+  if (plan.tenant && plan.route.kind !== 'reject') actions.push(...tenantActions(plan.tenant, callDirection(plan)));
   if (plan.caller && plan.route.kind !== 'reject') {
     actions.push(['limit', `hash ${LIMIT_REALM.extension} ${plan.caller.id} ${plan.caller.maxConcurrentCalls} !USER_BUSY`]);
   }

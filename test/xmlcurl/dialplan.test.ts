@@ -39,6 +39,7 @@ for (const backend of backends) {
       t.same(apps(await post(call('public', '+390510510511'))), [
         `set domain_name=${ACME}`,
         `export accountcode=${acmeId}`,
+        `export switchplane_direction=inbound`,
         `limit hash switchplane_tenant ${acmeId} 10 !NORMAL_CIRCUIT_CONGESTION`,
         `limit hash switchplane_extension ${ids.ext['acme/1001']} 2 !USER_BUSY`,
         'set call_timeout=30',
@@ -54,7 +55,7 @@ for (const backend of backends) {
 
     t.test('an AI number inside business hours parks the call for the AI agent', async (t) => {
       ctx.setNow('2026-11-23T10:00:00Z'); // Monday 11:00 in Rome
-      t.same(apps(await post(call('public', '+390510510510', { caller: '+393297626144' }))).slice(3), [
+      t.same(apps(await post(call('public', '+390510510510', { caller: '+393297626144' }))).slice(4), [
         'set switchplane_ai_profile=customer-care-voice',
         `set switchplane_tenant_id=${acmeId}`,
         'set switchplane_did=+390510510510',
@@ -99,6 +100,7 @@ for (const backend of backends) {
       t.same(list, [
         `set domain_name=${ACME}`,
         `export accountcode=${acmeId}`,
+        `export switchplane_direction=internal`,
         `limit hash switchplane_tenant ${acmeId} 10 !NORMAL_CIRCUIT_CONGESTION`,
         `limit hash switchplane_extension ${ids.ext['acme/1001']} 2 !USER_BUSY`,
         `limit hash switchplane_extension ${ids.ext['acme/1002']} 2 !USER_BUSY`,
@@ -116,7 +118,8 @@ for (const backend of backends) {
       const list = apps(await post(call(ACME, '+14155550100', { user: '1001', caller: '1001' })));
       const main = ids.trunks['acme-main'];
       const backup = ids.trunks['acme-backup'];
-      t.same(list.slice(4), [
+      t.equal(list[2], 'export switchplane_direction=outbound', 'every leg learns the direction');
+      t.same(list.slice(5), [
         'set effective_caller_id_number=+390510510510',
         'set effective_caller_id_name=Mario Rossi',
         'set hangup_after_bridge=true',
@@ -152,7 +155,8 @@ for (const backend of backends) {
       );
       const vm = apps(await post(call(ACME, '1002', { user: '1001' })));
       t.same(vm.slice(-3), [`bridge user/1002@${ACME}`, 'answer', `voicemail default ${ACME} 1002`]);
-      t.ok(vm.some((a) => a.startsWith(`record_session $\${recordings_dir}/${acmeId}/`)));
+      t.ok(vm.some((a) => a.startsWith(`set switchplane_recording_path=$\${recordings_dir}/${acmeId}/`)));
+      t.ok(vm.includes('record_session ${switchplane_recording_path}'));
       await ctx.change(acmeId, (db) =>
         db.updateTable('extensions').set({ call_forwarding_enabled: true, call_forwarding_number: '+393331234567' }).where('extension', '=', '1002').execute(),
       );
