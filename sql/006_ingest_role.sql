@@ -54,7 +54,9 @@ grant select (id, sip_domain, status) on tenants to switchplane_ingest;
 grant select (id, tenant_id, extension, sip_username, status, registered, registered_node) on extensions to switchplane_ingest;
 grant update (registered, last_registration_at, user_agent, registered_ip, registered_port, contact, registered_node)
   on extensions to switchplane_ingest;
-grant select (id, tenant_id, name, status) on trunks to switchplane_ingest;
+grant select (id, tenant_id, name, status, registration_state, ping_status, last_error, last_registered_at,
+              total_calls, successful_calls, failed_calls, current_channels)
+  on trunks to switchplane_ingest;
 grant update (registration_state, ping_status, last_error, last_registered_at, total_calls, successful_calls,
               failed_calls, current_channels)
   on trunks to switchplane_ingest;

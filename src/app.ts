@@ -5,9 +5,12 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
 import { apiPlugin } from './api/plugin.js';
+import { jsonCdrPlugin } from './cdr/json-cdr-plugin.js';
+import type { CdrWriter } from './cdr/writer.js';
 import type { Config } from './config.js';
 import type { Store } from './db/store.js';
 import type { SecretBox } from './domain/secrets.js';
+import type { CallControl } from './esl/call-control.js';
 import type { EslNodes } from './esl/nodes.js';
 import { TenantCache } from './domain/tenant-cache.js';
 import type { Metrics } from './metrics.js';
@@ -26,6 +29,10 @@ export interface AppDeps {
   clock?: () => Date;
   /** FreeSWITCH event socket connections, shown in /health. */
   esl?: EslNodes;
+  /** Call control over `esl` (src/esl/call-control.ts), behind /api/v1/calls; absent: those routes answer 503. */
+  calls?: CallControl;
+  /** The CDR writer behind `POST /freeswitch/cdr` (mod_json_cdr); the route exists only with it. */
+  cdrs?: CdrWriter;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -67,7 +74,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, tenants, directory, metrics: deps.metrics, clock });
-  await app.register(apiPlugin, { config: deps.config, store: deps.store, secrets: deps.secrets, tenants, clock });
+  if (deps.cdrs) await app.register(jsonCdrPlugin, { config: deps.config, writer: deps.cdrs });
+  await app.register(apiPlugin, { config: deps.config, store: deps.store, secrets: deps.secrets, tenants, clock, esl: deps.esl, calls: deps.calls });
   await tenants.start();
   return app;
 }

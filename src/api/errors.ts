@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'conflict'
   | 'tenant_required'
   | 'rate_limited'
+  | 'esl_unavailable'
   | 'internal';
 
 export class ApiError extends Error {

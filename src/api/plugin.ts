@@ -11,8 +11,12 @@ import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import type { SecretBox } from '../domain/secrets.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
+import type { CallControl } from '../esl/call-control.js';
+import type { EslNodes } from '../esl/nodes.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { authenticate } from './auth.js';
+import { callRoutes } from './calls.js';
+import { cdrRoutes } from './cdrs.js';
 import { customerRoutes } from './customers.js';
 import { extensionRoutes } from './extensions.js';
 import { freeswitchConfigRoutes } from './freeswitch-config.js';
@@ -20,6 +24,7 @@ import { ApiError, sendApiError } from './errors.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
 import { ErrorResponse } from './schemas.js';
 import { sipConfigurationRoutes } from './sip-configuration.js';
+import { statusRoutes } from './status.js';
 import { trunkTestRoutes } from './trunk-test.js';
 import { trunkRoutes } from './trunks.js';
 
@@ -29,6 +34,10 @@ export interface ApiDeps {
   secrets: SecretBox;
   tenants: TenantCache;
   clock: () => Date;
+  /** Click-to-call, hangup, transfer and live calls; absent (no ESL_NODES): the call routes answer 503. */
+  calls?: CallControl;
+  /** FreeSWITCH event socket links, for GET /status. */
+  esl?: EslNodes;
 }
 
 export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
@@ -62,6 +71,9 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(trunkTestRoutes, deps);
       await api.register(sipConfigurationRoutes, deps);
       await api.register(freeswitchConfigRoutes, deps);
+      await api.register(callRoutes, deps);
+      await api.register(statusRoutes, deps);
+      await api.register(cdrRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -24,7 +24,7 @@ export function withoutSecrets(row: Row | null | undefined): Row | null {
 
 export interface AuditEntry {
   tenantId: string | null;
-  action: 'create' | 'update' | 'delete' | 'suspend' | 'revoke' | 'test';
+  action: 'create' | 'update' | 'delete' | 'suspend' | 'revoke' | 'test' | 'originate' | 'hangup' | 'transfer';
   resourceType: string;
   resourceId: string | null;
   before?: Row | null;

@@ -1,8 +1,16 @@
 /**
- * Who may query the XML-curl endpoint: an optional source-address allowlist (CIDRs, matched
- * with ipaddr.js; IPv4-mapped IPv6 addresses count as IPv4).
+ * Who may query the XML-curl and json_cdr endpoints: an optional source-address allowlist (CIDRs,
+ * matched with ipaddr.js; IPv4-mapped IPv6 addresses count as IPv4), and basic-auth credentials.
  */
+import { timingSafeEqual } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
+
+/** Compares two secrets in constant time (basic-auth credentials). */
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
 
 export type AddressCheck = (address: string) => boolean;
 

@@ -7,14 +7,13 @@
  */
 import basicAuth from '@fastify/basic-auth';
 import formbody from '@fastify/formbody';
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import { planCall } from '../domain/call-routing.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { Metrics } from '../metrics.js';
-import { allowlist } from './access.js';
+import { allowlist, sameSecret } from './access.js';
 import { BudgetExceeded, withinBudget } from './budget.js';
 import { answerDirectory, type DirectoryDeps } from './directory.js';
 import { renderDialplan } from './dialplan.js';
@@ -30,12 +29,6 @@ export interface XmlCurlOptions {
   metrics: Metrics;
   /** The time business hours are checked against; injected by tests. */
   clock: () => Date;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 const SECTIONS = new Set(['directory', 'dialplan', 'configuration']);

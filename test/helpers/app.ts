@@ -3,7 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/schema.js';
@@ -44,7 +44,16 @@ export async function postLookup(t: Test, app: FastifyInstance, payload: string)
   return res.body;
 }
 
-export async function demoApp(backend: Backend, env: Record<string, string> = {}, logger: FastifyServerOptions['logger'] = false): Promise<TestApp> {
+/**
+ * @param extra more app dependencies (e.g. a CDR writer or call control), made once the store and
+ *   metrics exist
+ */
+export async function demoApp(
+  backend: Backend,
+  env: Record<string, string> = {},
+  logger: FastifyServerOptions['logger'] = false,
+  extra: (parts: { store: Store; metrics: Metrics }) => Partial<AppDeps> = () => ({}),
+): Promise<TestApp> {
   const config = loadConfig({ DATA_DIR: '/nonexistent', ...env });
   const store = await backend.open({ lookupBudgetMs: config.xmlcurl.budgetMs });
   const secrets = new SecretBox(randomBytes(32));
@@ -52,7 +61,7 @@ export async function demoApp(backend: Backend, env: Record<string, string> = {}
   const metrics = createMetrics();
   let now = new Date('2026-11-23T10:00:00Z');
   const tenants = new TenantCache(store, config.lookupCache);
-  const app = await buildApp({ config, store, secrets, metrics, tenants, clock: () => now, logger });
+  const app = await buildApp({ config, store, secrets, metrics, tenants, clock: () => now, logger, ...extra({ store, metrics }) });
   return {
     app,
     store,

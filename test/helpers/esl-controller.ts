@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { EslController, type EventHandler } from '../../src/esl/controller.js';
 import { EslNodes } from '../../src/esl/nodes.js';
 import type { Metrics } from '../../src/metrics.js';
-import { FakeEslServer } from './esl-server.js';
+import { FakeEslServer, type ApiResponder } from './esl-server.js';
 
 export interface EslRig {
   server: FakeEslServer;
@@ -24,9 +24,11 @@ export const TEST_BACKOFF = { initialMs: 5, maxMs: 40 };
 /**
  * Starts the fake server and connects node `fs1` to it; resolves once connected and subscribed
  * (`connected` handlers have been called).
+ * @param api answers api/bgapi commands from the first connect on (e.g. a handler's reconcile)
  */
-export async function eslRig(t: Test, handlers: EventHandler[], metrics: Metrics): Promise<EslRig> {
+export async function eslRig(t: Test, handlers: EventHandler[], metrics: Metrics, api?: ApiResponder): Promise<EslRig> {
   const server = await FakeEslServer.start();
+  if (api) server.api = api;
   const config = loadConfig({ ESL_NODES: `fs1@${server.host}:${server.port}` });
   const errors: unknown[] = [];
   const nodes = new EslNodes(config.esl, (err) => errors.push(err), TEST_BACKOFF);

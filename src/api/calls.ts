@@ -1,0 +1,204 @@
+/**
+ * A customer's calls, controlled over the FreeSWITCH event socket (src/esl/call-control.ts):
+ * - `POST /api/v1/calls` `{ extension | extensionId, destination }`: click-to-call (the
+ *   Welcomedly guide's `call/originate`, the VoIP extensions guide's call from an extension):
+ *   the extension's phone rings, and once answered the call goes to `destination` through the
+ *   customer's dialplan. 202 `{ data: Call }` at once, state `originating`;
+ * - `GET /api/v1/calls/active`: `{ data: [Call] }`, the customer's live calls, oldest first;
+ * - `GET /api/v1/calls/{id}`: `{ data: Call }` (a placed call is kept a while after it ended);
+ * - `POST /api/v1/calls/{id}/hangup`: 202 `{ data: Call }`, FreeSWITCH hangs it up;
+ * - `POST /api/v1/calls/{id}/transfer` `{ extension }`: 202 `{ data: Call }`, a blind transfer to
+ *   one of the customer's active extensions;
+ * and the same under `/api/v1/customers/{customerId}/calls` for admin keys (or X-Tenant-ID).
+ *
+ * `destination` is an extension number of the customer, or a number as the dialplan reads one
+ * (src/domain/numbers.ts toE164: E.164 `+...`, `00...`, or 8 to 15 digits); spaces, dots,
+ * dashes and parentheses are dropped. Anything the dialplan would reject as UNALLOCATED_NUMBER
+ * is a 400 here, before a phone rings. Another customer's call answers 404 on every route; a
+ * call that ended or a FreeSWITCH refusal (no such channel) is 409; without a connected
+ * FreeSWITCH node (or without ESL_NODES at all) the routes answer 503 `esl_unavailable`.
+ * Originate, hangup and transfer write an audit row (resource type `call`).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { recordAudit } from '../domain/audit.js';
+import { toE164 } from '../domain/numbers.js';
+import { CALL_STATES, CallError, type Call, type CallControl, type CallTenant } from '../esl/call-control.js';
+import { actingTenant } from './auth.js';
+import { ApiError, invalid, notFound } from './errors.js';
+import type { ApiDeps } from './plugin.js';
+import { bearer, Data, ErrorResponse, errorResponses, PATH_FORMS, Uuid, type ItemParams } from './schemas.js';
+import { Nullable, requireCustomer, StringEnum } from './trunks.js';
+
+const DateTime = Type.String({ format: 'date-time' });
+
+const CallSchema = Type.Object(
+  {
+    callId: Type.String({ format: 'uuid', description: 'the A leg\'s FreeSWITCH Unique-ID' }),
+    state: StringEnum(CALL_STATES, { description: 'originating → ringing → answered → bridged → ended | failed' }),
+    direction: StringEnum(['inbound', 'outbound'] as const, { description: 'Call-Direction of the A leg' }),
+    extension: Nullable(Type.String({ description: 'a click-to-call\'s extension, whose phone rang first' })),
+    callerNumber: Nullable(Type.String()),
+    destination: Nullable(Type.String()),
+    node: Type.String({ description: 'the FreeSWITCH node (ESL_NODES name) holding the call' }),
+    channel: Nullable(Type.String({ description: 'Channel-Name of the A leg, e.g. sofia/internal/1001@acme.switchplane.test' })),
+    trunkId: Nullable(Type.String({ format: 'uuid' })),
+    otherLeg: Nullable(Type.String({ description: 'Unique-ID of the bridged leg' })),
+    hangupCause: Nullable(Type.String({ description: 'FreeSWITCH hangup cause, e.g. NORMAL_CLEARING, USER_NOT_REGISTERED' })),
+    createdAt: DateTime,
+    answeredAt: Nullable(DateTime),
+    endedAt: Nullable(DateTime),
+    stale: Type.Boolean({ description: 'the node\'s event socket is down; the state is as last seen' }),
+  },
+  { $id: 'Call', title: 'Call' },
+);
+
+const Extension = Type.String({ pattern: '^[0-9]{2,10}$', description: 'an extension number of the customer, e.g. 1001' });
+const Originate = Type.Object(
+  {
+    extension: Type.Optional(Extension),
+    extensionId: Type.Optional(Uuid),
+    destination: Type.String({ minLength: 2, maxLength: 32, description: 'E.164 (+390212345678), 00..., 8 to 15 digits, or an extension number' }),
+  },
+  { additionalProperties: false },
+);
+const Transfer = Type.Object({ extension: Extension }, { additionalProperties: false });
+
+function callJson(c: Call) {
+  return { ...c, createdAt: c.createdAt.toISOString(), answeredAt: c.answeredAt?.toISOString() ?? null, endedAt: c.endedAt?.toISOString() ?? null };
+}
+
+function apiErrorOf(err: CallError, extensionField: string): ApiError {
+  switch (err.code) {
+    case 'esl_unavailable':
+      return new ApiError(503, 'esl_unavailable', err.message);
+    case 'not_found':
+      return notFound('call');
+    case 'conflict':
+      return new ApiError(409, 'conflict', err.message);
+    case 'invalid_extension':
+      return invalid(extensionField, `${extensionField}: ${err.message}`);
+  }
+}
+
+/** Runs a CallControl method, turning its CallError into the API's error. */
+async function asApiErrors<T>(fn: () => Promise<T>, extensionField = 'extension'): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof CallError ? apiErrorOf(err, extensionField) : err;
+  }
+}
+
+async function tenantRow(trx: Kysely<Database>, tenantId: string): Promise<CallTenant> {
+  const tenant = await trx.selectFrom('tenants').select(['id', 'sip_domain', 'status']).where('id', '=', tenantId).executeTakeFirst();
+  if (!tenant) throw notFound('customer');
+  return tenant;
+}
+
+async function extensionRow(trx: Kysely<Database>, tenantId: string, by: 'id' | 'extension', value: string, field: string) {
+  const ext = await trx.selectFrom('extensions').select(['tenant_id', 'extension', 'sip_username', 'status']).where('tenant_id', '=', tenantId).where(by, '=', value).executeTakeFirst();
+  if (!ext) throw new ApiError(404, 'not_found', `${field}: no such extension for this customer`, field);
+  return ext;
+}
+
+/** Whether the dialplan routes `dialled` in the tenant's context (src/domain/call-routing.ts routeTenant). */
+async function routable(trx: Kysely<Database>, tenantId: string, dialled: string): Promise<boolean> {
+  const ext = await trx
+    .selectFrom('extensions')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('status', '=', 'active')
+    .where((eb) => eb.or([eb('extension', '=', dialled), eb('sip_username', '=', dialled)]))
+    .executeTakeFirst();
+  return ext !== undefined || toE164(dialled) !== null;
+}
+
+type Params = { customerId?: string };
+
+export const callRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, calls }) => {
+  app.addSchema(CallSchema);
+  const tags = ['calls'];
+  const answers = { ...errorResponses, 503: Type.Ref(ErrorResponse) };
+  const accepted = { 202: Data(Type.Ref(CallSchema)), ...answers };
+  const callControl = (): CallControl => {
+    if (!calls) throw new ApiError(503, 'esl_unavailable', 'call control needs a FreeSWITCH event socket (ESL_NODES is not set)');
+    return calls;
+  };
+
+  const originate = async (req: FastifyRequest<{ Params: Params; Body: Static<typeof Originate> }>, reply: FastifyReply) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    const cc = callControl();
+    const { extension, extensionId } = req.body;
+    if (extension === undefined && extensionId === undefined) throw invalid('extension', 'give the calling extension: extension (its number) or extensionId');
+    if (extension !== undefined && extensionId !== undefined) throw invalid('extensionId', 'give extension or extensionId, not both');
+    const field = extensionId !== undefined ? 'extensionId' : 'extension';
+    const dialled = req.body.destination.replace(/[\s().-]/g, '');
+    if (!/^\+?[0-9]{2,15}$/.test(dialled)) throw invalid('destination', 'destination must be a phone number or an extension number: digits, with an optional leading +');
+    const call = await store.withTenant(tenantId, async (trx) => {
+      const tenant = await tenantRow(trx, tenantId);
+      const from = await extensionRow(trx, tenantId, field === 'extensionId' ? 'id' : 'extension', (extensionId ?? extension)!, field);
+      if (dialled === from.extension || dialled === from.sip_username) throw invalid('destination', `destination is the calling extension ${from.extension}`);
+      if (!(await routable(trx, tenantId, dialled))) {
+        throw invalid('destination', `${dialled} is neither an active extension of this customer nor a number the dialplan can route (E.164 +..., 00..., or 8 to 15 digits)`);
+      }
+      const placed = await asApiErrors(() => cc.originate(tenant, from, dialled), field);
+      await recordAudit(trx, principal, { tenantId, action: 'originate', resourceType: 'call', resourceId: placed.callId, after: callJson(placed) });
+      return placed;
+    });
+    return reply.code(202).send({ data: callJson(call) });
+  };
+
+  const active = async (req: FastifyRequest<{ Params: Params }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const cc = callControl();
+    await store.withTenant(tenantId, (trx) => requireCustomer(trx, tenantId));
+    return { data: cc.active(tenantId).map(callJson) };
+  };
+
+  const get = async (req: FastifyRequest<{ Params: ItemParams }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const call = callControl().get(tenantId, req.params.id);
+    if (!call) throw notFound('call');
+    return { data: callJson(call) };
+  };
+
+  const hangup = async (req: FastifyRequest<{ Params: ItemParams }>, reply: FastifyReply) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    const cc = callControl();
+    const call = await store.withTenant(tenantId, async (trx) => {
+      const done = await asApiErrors(() => cc.hangup(tenantId, req.params.id));
+      await recordAudit(trx, principal, { tenantId, action: 'hangup', resourceType: 'call', resourceId: done.callId, after: callJson(done) });
+      return done;
+    });
+    return reply.code(202).send({ data: callJson(call) });
+  };
+
+  const transfer = async (req: FastifyRequest<{ Params: ItemParams; Body: Static<typeof Transfer> }>, reply: FastifyReply) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    const cc = callControl();
+    const before = cc.get(tenantId, req.params.id);
+    if (!before) throw notFound('call');
+    const call = await store.withTenant(tenantId, async (trx) => {
+      const tenant = await tenantRow(trx, tenantId);
+      const to = await extensionRow(trx, tenantId, 'extension', req.body.extension, 'extension');
+      const done = await asApiErrors(() => cc.transfer(tenant, before.callId, to));
+      await recordAudit(trx, principal, { tenantId, action: 'transfer', resourceType: 'call', resourceId: done.callId, before: callJson(before), after: { ...callJson(done), transferredTo: to.extension } });
+      return done;
+    });
+    return reply.code(202).send({ data: callJson(call) });
+  };
+
+  for (const form of PATH_FORMS) {
+    const collection = `${form.prefix}/calls`;
+    const item = `${collection}/:id`;
+    const p = form.collection ? { params: form.collection } : {};
+    app.post(collection, { schema: { tags, security: bearer, summary: 'Click-to-call: ring an extension, then connect it to a destination', ...p, body: Originate, response: accepted } }, originate);
+    app.get(`${collection}/active`, { schema: { tags, security: bearer, summary: 'List live calls', ...p, response: { 200: Data(Type.Array(Type.Ref(CallSchema))), ...answers } } }, active);
+    app.get(item, { schema: { tags, security: bearer, summary: 'Get a call and its state', params: form.item, response: { 200: Data(Type.Ref(CallSchema)), ...answers } } }, get);
+    app.post(`${item}/hangup`, { schema: { tags, security: bearer, summary: 'Hang a call up', params: form.item, response: accepted } }, hangup);
+    app.post(`${item}/transfer`, { schema: { tags, security: bearer, summary: 'Blind-transfer a call to an extension', params: form.item, body: Transfer, response: accepted } }, transfer);
+  }
+};

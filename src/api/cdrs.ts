@@ -1,0 +1,282 @@
+/**
+ * Call detail records of a customer, read-only (the ESL CDR writer stores them):
+ * - `GET /api/v1/cdrs`: `{ data: [Cdr], pagination: { page, limit, total, pages } }`, newest
+ *   first (start time descending, then id), the W3 Suite `GET /api/voip/cdrs` shape;
+ * - `GET /api/v1/cdrs/stats`: `{ data: CdrStats }`, the Welcomedly `calls/stats` figures;
+ * - `GET /api/v1/cdrs/{id}`: `{ data: CdrDetail }` by record id or by call id (FreeSWITCH
+ *   Unique-ID), the only answer that carries the raw FreeSWITCH variables (`metadata`);
+ * and the same under `/api/v1/customers/{customerId}/cdrs` for admin keys (or X-Tenant-ID).
+ * Names: the W3 Suite guide's CDR fields (callId = Unique-ID, startTime, answerTime, endTime,
+ * durationSeconds, billableSeconds = FreeSWITCH billsec, hangupCause, recordingUrl, ...) and the
+ * Welcomedly guide's stats (totalCalls, answered, noAnswer, busy, failed, cancelled,
+ * totalDuration, totalBillsec, avgDuration, avgBillsec, answerRate) and dispositions (ANSWERED,
+ * NO ANSWER, BUSY, FAILED, CANCELLED). Times are ISO 8601 UTC; durations are integer seconds;
+ * avgDuration = totalDuration / totalCalls and avgBillsec = totalBillsec / answered, both
+ * rounded to the nearest second (as in the Welcomedly example: 18000 / 150 = 120,
+ * 15000 / 120 = 125); answerRate = answered / totalCalls × 100 as a two-decimal string.
+ *
+ * Filters of the list and the stats: `from`, `to` (start time; a date-time is an instant with
+ * `Z` or an offset, `from` inclusive and `to` exclusive; a date `YYYY-MM-DD` is that whole day in
+ * the customer's time zone, `tenants.timezone`: `from` = its first instant, `to` = up to its end),
+ * `direction`, `disposition`, `callType`, `extension` (number) or `extensionId`, `trunk` (id),
+ * `number` (part of the caller or called number). An unknown query parameter is a 400, so a
+ * misspelt filter (`startDate`) is never silently ignored.
+ * Everything runs in `withTenant`: another customer's CDR answers 404.
+ */
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Cdr, Database } from '../db/schema.js';
+import { actingTenant } from './auth.js';
+import { invalid, notFound } from './errors.js';
+import type { ApiDeps } from './plugin.js';
+import { bearer, CustomerParams, Data, errorResponses, PATH_FORMS, Uuid } from './schemas.js';
+import { Nullable, StringEnum } from './trunks.js';
+
+const DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
+const CALL_TYPES = ['voice', 'ai_voice', 'transfer'] as const;
+const DISPOSITIONS = ['ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED', 'CANCELLED'] as const;
+
+const Time = Type.String({ format: 'date-time' });
+const CdrFields = {
+  id: Uuid,
+  callId: Type.String({ description: 'FreeSWITCH Unique-ID of the leg' }),
+  otherLegCallId: Nullable(Type.String()),
+  direction: StringEnum(DIRECTIONS),
+  callType: StringEnum(CALL_TYPES),
+  callerNumber: Nullable(Type.String()),
+  callerName: Nullable(Type.String()),
+  calledNumber: Nullable(Type.String()),
+  calledName: Nullable(Type.String()),
+  startTime: Time,
+  answerTime: Nullable(Time),
+  endTime: Nullable(Time),
+  durationSeconds: Type.Integer({ description: 'start to end, seconds' }),
+  billableSeconds: Type.Integer({ description: 'answer to end (FreeSWITCH billsec), seconds' }),
+  hangupCause: Nullable(Type.String({ description: 'e.g. NORMAL_CLEARING, USER_BUSY' })),
+  sipStatus: Nullable(Type.Integer()),
+  disposition: StringEnum(DISPOSITIONS),
+  trunkId: Nullable(Uuid),
+  extensionId: Nullable(Uuid),
+  recordingUrl: Nullable(Type.String()),
+  aiSessionId: Nullable(Uuid),
+};
+const CdrSchema = Type.Object(CdrFields, { $id: 'Cdr', title: 'Cdr' });
+const CdrDetailSchema = Type.Object(
+  { ...CdrFields, metadata: Type.Record(Type.String(), Type.Unknown(), { description: 'the raw FreeSWITCH channel variables' }) },
+  { $id: 'CdrDetail', title: 'CdrDetail' },
+);
+const seconds = (description: string) => Type.Integer({ description: `${description}, seconds` });
+const CdrStatsSchema = Type.Object(
+  {
+    totalCalls: Type.Integer(),
+    answered: Type.Integer({ description: 'disposition ANSWERED' }),
+    noAnswer: Type.Integer({ description: 'disposition NO ANSWER' }),
+    busy: Type.Integer({ description: 'disposition BUSY' }),
+    failed: Type.Integer({ description: 'disposition FAILED' }),
+    cancelled: Type.Integer({ description: 'disposition CANCELLED' }),
+    totalDuration: seconds('sum of durationSeconds'),
+    totalBillsec: seconds('sum of billableSeconds'),
+    avgDuration: seconds('totalDuration / totalCalls, rounded to the nearest integer; 0 without calls'),
+    avgBillsec: seconds('totalBillsec / answered (talk time of an answered call), rounded to the nearest integer; 0 without answered calls'),
+    answerRate: Type.String({ description: 'answered / totalCalls × 100 with two decimals, e.g. "80.00"; "0.00" without calls' }),
+  },
+  { $id: 'CdrStats', title: 'CdrStats' },
+);
+
+/** A date or a date-time; years from 1000 (PostgreSQL has no year 0). */
+const bound = (description: string) =>
+  Type.String({ anyOf: [{ format: 'date' }, { format: 'date-time' }], pattern: '^[1-9]', description });
+const Filters = {
+  from: Type.Optional(bound("calls starting at or after this: a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone")),
+  to: Type.Optional(bound("calls starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone")),
+  direction: Type.Optional(StringEnum(DIRECTIONS)),
+  disposition: Type.Optional(StringEnum(DISPOSITIONS, { description: 'NO ANSWER is sent as NO%20ANSWER or NO+ANSWER' })),
+  callType: Type.Optional(StringEnum(CALL_TYPES)),
+  extension: Type.Optional(Type.String({ pattern: '^[0-9]{2,10}$', description: 'extension number, e.g. 1001' })),
+  extensionId: Type.Optional(Uuid),
+  trunk: Type.Optional(Type.String({ format: 'uuid', description: 'trunk id' })),
+  number: Type.Optional(Type.String({ pattern: '^\\+?[0-9*#]{1,32}$', description: 'digits (optionally a leading +) contained in the caller or the called number' })),
+};
+const StatsQuery = Type.Object(Filters);
+const ListQuery = Type.Object({
+  ...Filters,
+  page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+});
+type FilterValues = Static<typeof StatsQuery>;
+type Req<Q> = FastifyRequest<{ Params: { customerId?: string }; Querystring: Q }>;
+
+/** 400 naming the first query parameter `schema` does not know (ajv keeps unknown ones). */
+function rejectUnknown(query: object, schema: TObject): void {
+  const unknown = Object.keys(query).find((k) => !(k in schema.properties));
+  if (unknown) throw invalid(unknown, `unknown query parameter ${unknown}`);
+}
+
+/** `text` (a date or a date-time) as an instant; a date is its day's start (or the next day's) in the tenant's zone. */
+const instant = (text: string | undefined, nextDay: boolean) =>
+  text === undefined
+    ? sql<Date | null>`null::timestamptz`
+    : text.length === 10
+      ? sql<Date>`(cast(${text} as date) + ${nextDay ? 1 : 0}::int)::timestamp at time zone ${sql.ref('timezone')}`
+      : sql<Date>`cast(${text} as timestamptz)`;
+
+/** The resolved start-time range; 404 for an unknown customer, 400 on `from` when the range is empty. */
+async function resolveRange(trx: Kysely<Database>, tenantId: string, q: FilterValues): Promise<{ fromAt: Date | null; toAt: Date | null }> {
+  const row = await trx
+    .selectFrom('tenants')
+    .select([instant(q.from, false).as('fromAt'), instant(q.to, true).as('toAt')])
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
+  if (!row) throw notFound('customer');
+  if (row.fromAt && row.toAt && row.fromAt >= row.toAt) throw invalid('from', 'from must be before to');
+  return row;
+}
+
+/** The tenant's CDRs matching the filters. */
+function matching(trx: Kysely<Database>, tenantId: string, q: FilterValues, range: { fromAt: Date | null; toAt: Date | null }) {
+  let query = trx.selectFrom('cdrs').where('tenant_id', '=', tenantId);
+  if (range.fromAt) query = query.where('start_at', '>=', range.fromAt);
+  if (range.toAt) query = query.where('start_at', '<', range.toAt);
+  if (q.direction) query = query.where('direction', '=', q.direction);
+  if (q.disposition) query = query.where('disposition', '=', q.disposition);
+  if (q.callType) query = query.where('call_type', '=', q.callType);
+  if (q.extensionId) query = query.where('extension_id', '=', q.extensionId);
+  if (q.trunk) query = query.where('trunk_id', '=', q.trunk);
+  if (q.extension) {
+    const ext = q.extension;
+    query = query.where('extension_id', 'in', (eb) => eb.selectFrom('extensions').select('id').where('tenant_id', '=', tenantId).where('extension', '=', ext));
+  }
+  if (q.number) {
+    const n = q.number;
+    query = query.where(({ eb, or, fn }) => or([eb(fn('strpos', ['caller_number', eb.val(n)]), '>', 0), eb(fn('strpos', ['called_number', eb.val(n)]), '>', 0)]));
+  }
+  return query;
+}
+
+const LIST_COLUMNS = [
+  'id', 'unique_id', 'other_leg_unique_id', 'direction', 'call_type', 'caller_number', 'caller_name', 'called_number', 'called_name',
+  'start_at', 'answer_at', 'end_at', 'duration_seconds', 'billsec', 'hangup_cause', 'sip_status', 'disposition', 'trunk_id',
+  'extension_id', 'recording_url', 'ai_session_id',
+] as const;
+
+function cdrJson(c: Omit<Cdr, 'tenant_id' | 'metadata' | 'created_at'>) {
+  return {
+    id: c.id,
+    callId: c.unique_id,
+    otherLegCallId: c.other_leg_unique_id,
+    direction: c.direction,
+    callType: c.call_type,
+    callerNumber: c.caller_number,
+    callerName: c.caller_name,
+    calledNumber: c.called_number,
+    calledName: c.called_name,
+    startTime: c.start_at.toISOString(),
+    answerTime: c.answer_at?.toISOString() ?? null,
+    endTime: c.end_at?.toISOString() ?? null,
+    durationSeconds: c.duration_seconds,
+    billableSeconds: c.billsec,
+    hangupCause: c.hangup_cause,
+    sipStatus: c.sip_status,
+    disposition: c.disposition,
+    trunkId: c.trunk_id,
+    extensionId: c.extension_id,
+    recordingUrl: c.recording_url,
+    aiSessionId: c.ai_session_id,
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CdrKey = Type.String({ minLength: 1, maxLength: 255, description: 'the record id or the call id (FreeSWITCH Unique-ID)' });
+
+export const cdrRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
+  app.addSchema(CdrSchema);
+  app.addSchema(CdrDetailSchema);
+  app.addSchema(CdrStatsSchema);
+  const tags = ['call detail records'];
+
+  const list = async (req: Req<Static<typeof ListQuery>>) => {
+    rejectUnknown(req.query, ListQuery);
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const { page, limit } = req.query;
+    const { rows, total } = await store.withTenant(tenantId, async (trx) => {
+      const range = await resolveRange(trx, tenantId, req.query);
+      const { count } = await matching(trx, tenantId, req.query, range).select(sql<string | number>`count(*)`.as('count')).executeTakeFirstOrThrow();
+      const found = await matching(trx, tenantId, req.query, range)
+        .select(LIST_COLUMNS)
+        .orderBy('start_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .offset((page - 1) * limit)
+        .execute();
+      return { rows: found, total: Number(count) };
+    });
+    return { data: rows.map(cdrJson), pagination: { page, limit, total, pages: Math.ceil(total / limit) } };
+  };
+
+  const stats = async (req: Req<FilterValues>) => {
+    rejectUnknown(req.query, StatsQuery);
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const row = await store.withTenant(tenantId, async (trx) => {
+      const range = await resolveRange(trx, tenantId, req.query);
+      const answered = sql`count(*) filter (where disposition = 'ANSWERED')`;
+      const n = (expr: RawBuilder<unknown>) => sql<string | number>`${expr}::bigint`;
+      return matching(trx, tenantId, req.query, range)
+        .select([
+          n(sql`count(*)`).as('totalCalls'),
+          n(answered).as('answered'),
+          n(sql`count(*) filter (where disposition = 'NO ANSWER')`).as('noAnswer'),
+          n(sql`count(*) filter (where disposition = 'BUSY')`).as('busy'),
+          n(sql`count(*) filter (where disposition = 'FAILED')`).as('failed'),
+          n(sql`count(*) filter (where disposition = 'CANCELLED')`).as('cancelled'),
+          n(sql`coalesce(sum(duration_seconds), 0)`).as('totalDuration'),
+          n(sql`coalesce(sum(billsec), 0)`).as('totalBillsec'),
+          n(sql`coalesce(round(sum(duration_seconds)::numeric / nullif(count(*), 0)), 0)`).as('avgDuration'),
+          n(sql`coalesce(round(sum(billsec)::numeric / nullif(${answered}, 0)), 0)`).as('avgBillsec'),
+          sql<string>`coalesce(round(100.0 * ${answered} / nullif(count(*), 0), 2), 0.00)::text`.as('answerRate'),
+        ])
+        .executeTakeFirstOrThrow();
+    });
+    const { answerRate, ...counts } = row;
+    return { data: { ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v)])), answerRate } };
+  };
+
+  const get = async (req: FastifyRequest<{ Params: { customerId?: string; id: string } }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const key = req.params.id;
+    const row = await store.withTenant(tenantId, (trx) =>
+      trx
+        .selectFrom('cdrs')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where((eb) => (UUID.test(key) ? eb.or([eb('id', '=', key), eb('unique_id', '=', key)]) : eb('unique_id', '=', key)))
+        .executeTakeFirst(),
+    );
+    if (!row) throw notFound('cdr');
+    return { data: { ...cdrJson(row), metadata: row.metadata } };
+  };
+
+  for (const form of PATH_FORMS) {
+    const collection = `${form.prefix}/cdrs`;
+    const p = form.collection ? { params: form.collection } : {};
+    const itemParams = form.collection ? Type.Object({ ...CustomerParams.properties, id: CdrKey }) : Type.Object({ id: CdrKey });
+    app.get(collection, {
+      schema: {
+        tags, security: bearer, summary: 'List call detail records, newest first', ...p, querystring: ListQuery,
+        response: {
+          200: Type.Object({
+            data: Type.Array(Type.Ref(CdrSchema)),
+            pagination: Type.Object({ page: Type.Integer(), limit: Type.Integer(), total: Type.Integer({ description: 'records matching the filters' }), pages: Type.Integer({ description: 'ceil(total / limit); 0 when none match' }) }),
+          }),
+          ...errorResponses,
+        },
+      },
+    }, list);
+    app.get(`${collection}/stats`, {
+      schema: { tags, security: bearer, summary: 'Call figures over the records matching the filters', ...p, querystring: StatsQuery, response: { 200: Data(Type.Ref(CdrStatsSchema)), ...errorResponses } },
+    }, stats);
+    app.get(`${collection}/:id`, {
+      schema: { tags, security: bearer, summary: 'Get a call detail record by id or call id, with the raw FreeSWITCH variables', params: itemParams, response: { 200: Data(Type.Ref(CdrDetailSchema)), ...errorResponses } },
+    }, get);
+  }
+};

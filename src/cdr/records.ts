@@ -1,0 +1,188 @@
+/**
+ * One CDR per call leg, read from what FreeSWITCH reports when the leg is done: the
+ * `CHANNEL_HANGUP_COMPLETE` event (switch_core_state_machine.c; it carries every channel
+ * variable as `variable_<name>`) or a mod_json_cdr document (mod_json_cdr.c: `variables`,
+ * URL-encoded, and `callflow[].caller_profile`). Both give the same `CdrRecord`, so whichever
+ * arrives second finds the row already there (src/cdr/writer.ts).
+ *
+ * A record is plain JSON: it is what the spool keeps on disk until its row is committed. The
+ * tenant, trunk and extension are resolved in the database when the row is written, from the
+ * hints kept here (accountcode, SIP domain, DID, gateway name, directory user).
+ */
+import type { EslEvent } from '../esl/connection.js';
+import { field, fromMicroseconds } from '../esl/events.js';
+import { toE164 } from '../domain/numbers.js';
+import { dispositionOf, type Disposition } from './disposition.js';
+
+export type CdrDirection = 'inbound' | 'outbound' | 'internal';
+export type CallType = 'voice' | 'ai_voice' | 'transfer';
+
+export interface CdrRecord {
+  /** The leg's `Unique-ID`. */
+  uniqueId: string;
+  /** The bridged or originating leg's `Unique-ID` (`Other-Leg-Unique-ID`, `bridge_uuid`, `originator`). */
+  otherLegUniqueId: string | null;
+  /** `accountcode`: the tenant id, exported by the dialplan and set by the directory. */
+  accountcode: string | null;
+  /** `domain_name`: the tenant's SIP domain. */
+  domain: string | null;
+  /** The DID (E.164) of a call from a trunk. */
+  did: string | null;
+  direction: CdrDirection;
+  callType: CallType;
+  callerNumber: string | null;
+  callerName: string | null;
+  calledNumber: string | null;
+  calledName: string | null;
+  /** ISO 8601 UTC, from `start_uepoch` / `answer_uepoch` (null when unanswered) / `end_uepoch`. */
+  startAt: string;
+  answerAt: string | null;
+  endAt: string | null;
+  /** FreeSWITCH's `duration` (start to end) and `billsec` (answer to end), whole seconds. */
+  durationSeconds: number;
+  billsec: number;
+  hangupCause: string | null;
+  /** Final SIP status: `sip_term_status`, else the code in `proto_specific_hangup_cause` (`sip:486`). */
+  sipStatus: number | null;
+  disposition: Disposition;
+  /** `sip_gateway_name` (outbound through a gateway) or `sip_gateway`: a trunk id. */
+  gateway: string | null;
+  /**
+   * The tenant's directory user on this leg: for a leg from a phone (`Call-Direction` inbound)
+   * the user that authenticated (`user_name`), for a leg to a phone the user dialled
+   * (`dialed_user`, which the `user/` endpoint also sets on the calling leg).
+   */
+  extension: string | null;
+  /** `switchplane_recording_path`, set by the dialplan when the extension records calls. */
+  recordingUrl: string | null;
+  /** Every channel variable, without the `variable_` prefix. */
+  metadata: Record<string, string>;
+  /** When FreeSWITCH reported the hangup (`Event-Date-Timestamp`), epoch milliseconds. */
+  reportedAtMs: number;
+}
+
+const int = (v: string | undefined): number => {
+  const n = Number(v);
+  return Number.isFinite(n) ? Math.max(0, Math.trunc(n)) : 0;
+};
+
+function sipStatusOf(vars: Record<string, string>): number | null {
+  const text = vars.sip_term_status ?? /^sip:(\d{3})$/.exec(vars.proto_specific_hangup_cause ?? '')?.[1];
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 100 && n <= 699 ? n : null;
+}
+
+function directionOf(vars: Record<string, string>, context: string | undefined): CdrDirection {
+  const exported = vars.switchplane_direction;
+  if (exported === 'inbound' || exported === 'outbound' || exported === 'internal') return exported;
+  if (context === 'public') return 'inbound';
+  return vars.sip_gateway_name ? 'outbound' : 'internal';
+}
+
+function callTypeOf(vars: Record<string, string>): CallType {
+  if (vars.switchplane_ai_profile) return 'ai_voice';
+  // Every transfer (uuid_transfer, a dialplan `transfer`) appends to transfer_history; the
+  // click-to-call originate transfers its first leg too, and says so.
+  if (vars.transfer_history && !vars.switchplane_click_to_call) return 'transfer';
+  return 'voice';
+}
+
+const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null);
+
+/**
+ * The CDR of one leg from its `CHANNEL_HANGUP_COMPLETE` event.
+ * @returns null when the event has no `Unique-ID` (not a channel event)
+ */
+export function cdrFromEvent(event: EslEvent, now: () => number = Date.now): CdrRecord | null {
+  const uniqueId = field(event, 'Unique-ID');
+  if (!uniqueId) return null;
+  const vars: Record<string, string> = {};
+  for (const key of Object.keys(event)) {
+    if (!key.startsWith('variable_')) continue;
+    const value = field(event, key);
+    if (value !== undefined) vars[key.slice(9)] = value;
+  }
+  const context = field(event, 'Caller-Context');
+  const destination = field(event, 'Caller-Destination-Number') ?? null;
+  const start = fromMicroseconds(vars.start_uepoch) ?? fromMicroseconds(field(event, 'Caller-Channel-Created-Time'));
+  const answer = fromMicroseconds(vars.answer_uepoch) ?? fromMicroseconds(field(event, 'Caller-Channel-Answered-Time'));
+  const end = fromMicroseconds(vars.end_uepoch) ?? fromMicroseconds(field(event, 'Caller-Channel-Hangup-Time'));
+  const reported = fromMicroseconds(field(event, 'Event-Date-Timestamp'));
+  const hangupCause = vars.hangup_cause ?? field(event, 'Hangup-Cause') ?? null;
+  return {
+    uniqueId,
+    otherLegUniqueId: field(event, 'Other-Leg-Unique-ID') ?? vars.bridge_uuid ?? vars.originator ?? null,
+    accountcode: vars.accountcode ?? null,
+    domain: vars.domain_name?.toLowerCase() ?? null,
+    did: vars.switchplane_did ?? (context === 'public' && destination ? toE164(destination) : null),
+    direction: directionOf(vars, context),
+    callType: callTypeOf(vars),
+    callerNumber: field(event, 'Caller-Caller-ID-Number') ?? null,
+    callerName: field(event, 'Caller-Caller-ID-Name') ?? null,
+    calledNumber: destination,
+    calledName: field(event, 'Caller-Callee-ID-Name') ?? null,
+    startAt: (start ?? end ?? reported ?? new Date(now())).toISOString(),
+    answerAt: iso(answer),
+    endAt: iso(end),
+    durationSeconds: int(vars.duration),
+    billsec: int(vars.billsec),
+    hangupCause,
+    sipStatus: sipStatusOf(vars),
+    disposition: dispositionOf(answer !== undefined, hangupCause ?? undefined, vars.sip_hangup_disposition),
+    gateway: vars.sip_gateway_name ?? vars.sip_gateway ?? null,
+    extension: (field(event, 'Call-Direction') === 'outbound' ? vars.dialed_user ?? vars.user_name : vars.user_name ?? vars.dialed_user) ?? null,
+    recordingUrl: vars.switchplane_recording_path ?? null,
+    metadata: vars,
+    reportedAtMs: reported?.getTime() ?? now(),
+  };
+}
+
+/** A mod_json_cdr document (`encode-values` URL-encodes every variable). */
+export interface JsonCdrDocument {
+  variables?: Record<string, unknown>;
+  callflow?: Array<{ caller_profile?: Record<string, unknown>; times?: Record<string, unknown> }> | { caller_profile?: Record<string, unknown> };
+  channel_data?: Record<string, unknown>;
+}
+
+function decode(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = String(value);
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // not encoded after all (`encode-values=false`) and holds a bare %
+  }
+}
+
+/**
+ * The CDR of one leg from a mod_json_cdr post: its variables become `variable_*` headers and the
+ * current callflow's caller profile the `Caller-*` headers of the equivalent event, so both paths
+ * read the leg the same way.
+ * @returns null when the document has no `uuid` variable
+ */
+export function cdrFromJsonCdr(doc: JsonCdrDocument, now: () => number = Date.now): CdrRecord | null {
+  const event: Record<string, string> = {};
+  for (const [key, value] of Object.entries(doc.variables ?? {})) {
+    const text = decode(value);
+    if (text !== undefined) event[`variable_${key}`] = text;
+  }
+  const flows = Array.isArray(doc.callflow) ? doc.callflow : doc.callflow ? [doc.callflow] : [];
+  // Newest profile first (switch_channel_set_caller_profile links the previous one as `next`),
+  // which is the profile the hangup event's Caller-* headers come from.
+  const profile = flows[0]?.caller_profile ?? {};
+  const header = (name: string, value: unknown) => {
+    const text = decode(value);
+    if (text) event[name] = text;
+  };
+  header('Unique-ID', event.variable_uuid);
+  header('Call-Direction', event.variable_direction);
+  header('Caller-Caller-ID-Number', profile.caller_id_number);
+  header('Caller-Caller-ID-Name', profile.caller_id_name);
+  header('Caller-Destination-Number', profile.destination_number);
+  header('Caller-Callee-ID-Name', profile.callee_id_name);
+  header('Caller-Context', profile.context);
+  header('Hangup-Cause', event.variable_hangup_cause);
+  // The post is made after hangup; its end time is the closest thing to "when it was reported".
+  header('Event-Date-Timestamp', event.variable_end_uepoch);
+  return cdrFromEvent(event, now);
+}

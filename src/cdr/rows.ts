@@ -1,0 +1,157 @@
+/**
+ * Writing CDR records as `cdrs` rows, as the ingest role (sql/006_ingest_role.sql), in one
+ * statement per batch: the records travel as one jsonb array, and the database resolves each
+ * one's tenant (accountcode = tenant id, else the SIP domain, else the DID), trunk (gateway name
+ * = trunk id, of that tenant), extension (directory user or number, of that tenant) and AI
+ * session (by call id). A `Unique-ID` already stored is not written twice: the second report of
+ * a leg (ESL and mod_json_cdr) only fills fields the first left empty. Trunk counters
+ * (`total_calls`, `successful_calls` = answered, `failed_calls` = disposition FAILED) grow only
+ * for rows inserted. A record with no tenant goes to `unattributed_cdrs` with the reason.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { CdrRecord } from './records.js';
+
+export interface WrittenRow {
+  uniqueId: string;
+  /**
+   * inserted: a new row; merged: the leg was already stored; unattributed: kept without a tenant;
+   * rejected: refused by the database, kept in unattributed_cdrs with the reason.
+   */
+  result: 'inserted' | 'merged' | 'unattributed' | 'rejected';
+  direction: string | null;
+  disposition: string | null;
+  durationSeconds: number | null;
+}
+
+const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
+
+const asRow = (r: CdrRecord) => ({
+  unique_id: r.uniqueId,
+  other_leg_unique_id: r.otherLegUniqueId,
+  accountcode: r.accountcode,
+  domain: r.domain,
+  did: r.did,
+  direction: r.direction,
+  call_type: r.callType,
+  caller_number: r.callerNumber,
+  caller_name: r.callerName,
+  called_number: r.calledNumber,
+  called_name: r.calledName,
+  start_at: r.startAt,
+  answer_at: r.answerAt,
+  end_at: r.endAt,
+  duration_seconds: r.durationSeconds,
+  billsec: r.billsec,
+  hangup_cause: r.hangupCause,
+  sip_status: r.sipStatus,
+  disposition: r.disposition,
+  gateway: r.gateway,
+  extension: r.extension,
+  recording_url: r.recordingUrl,
+  metadata: r.metadata,
+});
+
+/**
+ * Writes `records` (distinct Unique-IDs) in one statement.
+ * @throws the database's error; a data error (SQLSTATE class 22 or 23) fails the whole batch
+ */
+export async function writeCdrRows(trx: Kysely<Database>, records: CdrRecord[]): Promise<WrittenRow[]> {
+  const batch = JSON.stringify(records.map(asRow));
+  const { rows } = await sql<{ unique_id: string; inserted: boolean; orphan: boolean; direction: string | null; disposition: string | null; duration_seconds: number | null }>`
+    with v as (
+      select * from jsonb_to_recordset(${batch}::jsonb) as v(
+        unique_id text, other_leg_unique_id text, accountcode text, domain text, did text, direction text,
+        call_type text, caller_number text, caller_name text, called_number text, called_name text,
+        start_at timestamptz, answer_at timestamptz, end_at timestamptz, duration_seconds integer, billsec integer,
+        hangup_cause text, sip_status integer, disposition text, gateway text, extension text, recording_url text,
+        metadata jsonb)
+    ),
+    r as (
+      select v.*, coalesce(ta.id, td.id, pn.tenant_id) as tenant_id
+      from v
+      left join tenants ta on ta.id = case when v.accountcode ~* ${sql.raw(UUID)} then v.accountcode::uuid end
+      left join tenants td on td.sip_domain = v.domain
+      left join phone_numbers pn on pn.number = v.did
+    ),
+    ins as (
+      insert into cdrs as c (
+        tenant_id, unique_id, other_leg_unique_id, direction, call_type, caller_number, caller_name, called_number,
+        called_name, start_at, answer_at, end_at, duration_seconds, billsec, hangup_cause, sip_status, disposition,
+        trunk_id, extension_id, recording_url, ai_session_id, metadata)
+      select r.tenant_id, r.unique_id, r.other_leg_unique_id, r.direction, r.call_type, r.caller_number, r.caller_name,
+        r.called_number, r.called_name, r.start_at, r.answer_at, r.end_at, r.duration_seconds, r.billsec,
+        r.hangup_cause, r.sip_status, r.disposition, tr.id, ex.id, r.recording_url, ai.id, r.metadata
+      from r
+      left join trunks tr on tr.tenant_id = r.tenant_id
+        and tr.id = case when r.gateway ~* ${sql.raw(UUID)} then r.gateway::uuid end
+      left join lateral (
+        select e.id from extensions e
+        where e.tenant_id = r.tenant_id and (e.sip_username = r.extension or e.extension = r.extension)
+        order by e.sip_username = r.extension desc limit 1
+      ) ex on true
+      left join ai_sessions ai on ai.tenant_id = r.tenant_id and ai.call_id = r.unique_id
+      where r.tenant_id is not null
+      on conflict (unique_id) do update set
+        other_leg_unique_id = coalesce(c.other_leg_unique_id, excluded.other_leg_unique_id),
+        caller_name = coalesce(c.caller_name, excluded.caller_name),
+        called_name = coalesce(c.called_name, excluded.called_name),
+        answer_at = coalesce(c.answer_at, excluded.answer_at),
+        end_at = coalesce(c.end_at, excluded.end_at),
+        hangup_cause = coalesce(c.hangup_cause, excluded.hangup_cause),
+        sip_status = coalesce(c.sip_status, excluded.sip_status),
+        trunk_id = coalesce(c.trunk_id, excluded.trunk_id),
+        extension_id = coalesce(c.extension_id, excluded.extension_id),
+        recording_url = coalesce(c.recording_url, excluded.recording_url),
+        ai_session_id = coalesce(c.ai_session_id, excluded.ai_session_id),
+        metadata = excluded.metadata || c.metadata
+      returning c.unique_id, c.trunk_id, c.direction, c.disposition, c.duration_seconds, (c.xmax = 0) as inserted
+    ),
+    orphans as (
+      insert into unattributed_cdrs (unique_id, reason, record)
+      select r.unique_id, 'no tenant has this accountcode, SIP domain or DID', to_jsonb(v)
+      from r join v using (unique_id) where r.tenant_id is null
+      on conflict (unique_id) do nothing
+      returning unique_id
+    ),
+    counted as (
+      update trunks t set
+        total_calls = t.total_calls + s.total,
+        successful_calls = t.successful_calls + s.answered,
+        failed_calls = t.failed_calls + s.failed
+      from (
+        select trunk_id, count(*) as total,
+          count(*) filter (where disposition = 'ANSWERED') as answered,
+          count(*) filter (where disposition = 'FAILED') as failed
+        from ins where inserted and trunk_id is not null group by trunk_id
+      ) s
+      where t.id = s.trunk_id
+      returning t.id
+    )
+    select unique_id, inserted, false as orphan, direction, disposition, duration_seconds from ins
+    union all
+    select unique_id, false, true, null, null, null from orphans
+  `.execute(trx);
+  return rows.map((row) => ({
+    uniqueId: row.unique_id,
+    result: row.orphan ? 'unattributed' : row.inserted ? 'inserted' : 'merged',
+    direction: row.direction,
+    disposition: row.disposition,
+    durationSeconds: row.duration_seconds,
+  }));
+}
+
+/** Keeps a record the database refused as a row (e.g. a constraint it breaks), with the reason. */
+export async function keepRefusedCdr(trx: Kysely<Database>, record: CdrRecord, reason: string): Promise<void> {
+  await trx
+    .insertInto('unattributed_cdrs')
+    .values({ unique_id: record.uniqueId, reason: reason.slice(0, 1000), record: JSON.stringify(record) })
+    .onConflict((oc) => oc.column('unique_id').doNothing())
+    .execute();
+}
+
+/** A data error (SQLSTATE class 22 data exception or 23 integrity violation): retrying will not help. */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}

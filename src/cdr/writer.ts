@@ -1,0 +1,228 @@
+/**
+ * The CDR writer: takes every finished call leg (from the event socket's `CHANNEL_HANGUP_COMPLETE`
+ * or a mod_json_cdr post), journals it in the spool at once, and writes the rows in batches.
+ *
+ * Nothing is lost: a CDR is on disk before `accept` returns; a batch leaves the spool only after
+ * its rows are committed; while the database is down batches are retried with capped exponential
+ * backoff (p-retry, `retry.minMs` doubling to `retry.maxMs`), in order, and the CDRs that arrive
+ * meanwhile keep being journalled. At most `memoryLimit` pending CDRs are held in memory; beyond
+ * that a batch is kept on disk only and read back when its turn comes. A record the database
+ * refuses (a data error) is retried row by row, and a row still refused is kept in
+ * `unattributed_cdrs` with the reason. Duplicates are ignored by `Unique-ID` (src/cdr/rows.ts).
+ *
+ * `handle` runs on the event socket's read loop and only parses and journals: a batch is sealed
+ * every `flushIntervalMs` milliseconds or when `batchSize` CDRs are waiting.
+ */
+import pRetry from 'p-retry';
+import type { EslEvent } from '../esl/connection.js';
+import type { EventHandler } from '../esl/controller.js';
+import type { Store } from '../db/store.js';
+import type { Metrics } from '../metrics.js';
+import { cdrFromEvent, type CdrRecord } from './records.js';
+import { isDataError, keepRefusedCdr, writeCdrRows, type WrittenRow } from './rows.js';
+import { CdrSpool, type SpoolSegment } from './spool.js';
+
+export type CdrSource = 'esl' | 'json_cdr';
+
+/** One spool line. */
+interface SpoolEntry {
+  source: CdrSource;
+  record: CdrRecord;
+}
+
+interface Batch {
+  segment: SpoolSegment;
+  /** null: kept on disk only (memory limit, or left by a previous run). */
+  entries: SpoolEntry[] | null;
+  recovered: boolean;
+}
+
+export interface CdrWriterOptions {
+  store: Store;
+  spool: CdrSpool;
+  metrics: Metrics;
+  /** Reports a failed batch attempt (it is retried) or a refused row (it is kept aside). */
+  onError: (err: unknown, context: { batch: number; attempt?: number; uniqueId?: string }) => void;
+  /** Called once a batch is committed, with its records and the commit time (epoch ms). */
+  onCommitted?: (records: CdrRecord[], committedAtMs: number) => void;
+  batchSize?: number;
+  flushIntervalMs?: number;
+  memoryLimit?: number;
+  retry?: { minMs: number; maxMs: number };
+}
+
+export class CdrWriter implements EventHandler {
+  readonly events = ['CHANNEL_HANGUP_COMPLETE'] as const;
+  private readonly batchSize: number;
+  private readonly memoryLimit: number;
+  private readonly queue: Batch[] = [];
+  private inMemory = 0;
+  private onDiskOnly = 0;
+  private open: SpoolEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | null = null;
+  private readonly stopping = new AbortController();
+  private readonly idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly opts: CdrWriterOptions) {
+    this.batchSize = opts.batchSize ?? 500;
+    this.memoryLimit = opts.memoryLimit ?? 50_000;
+  }
+
+  /**
+   * Opens the spool, queues what a previous run left in it, and starts sealing batches.
+   * @throws when the spool directory is unusable
+   */
+  start(): void {
+    for (const segment of this.opts.spool.open()) {
+      this.queue.push({ segment, entries: null, recovered: true });
+      this.onDiskOnly += segment.count;
+    }
+    this.updateDepth();
+    this.timer = setInterval(() => this.seal(), this.opts.flushIntervalMs ?? 50);
+    this.timer.unref();
+    this.drain();
+  }
+
+  /** Stops retrying; what is not committed stays in the spool for the next start. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.seal();
+    this.stopping.abort();
+    await this.writing;
+  }
+
+  /** CDRs accepted and not yet committed. */
+  get depth(): number {
+    return this.inMemory + this.onDiskOnly + this.open.length;
+  }
+
+  /** Resolves once every CDR accepted so far is committed (or set aside as refused). */
+  idle(): Promise<void> {
+    if (this.depth === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The event socket path: a `CHANNEL_HANGUP_COMPLETE` event. */
+  handle(event: EslEvent): void {
+    const record = cdrFromEvent(event);
+    if (!record) throw new Error('CHANNEL_HANGUP_COMPLETE without a Unique-ID');
+    this.accept(record, 'esl');
+  }
+
+  /** Journals `record` and queues it for the next batch; it is on disk when this returns. */
+  accept(record: CdrRecord, source: CdrSource): void {
+    const entry = { source, record };
+    this.opts.spool.append(entry);
+    this.open.push(entry);
+    if (this.open.length >= this.batchSize) this.seal();
+    this.updateDepth();
+  }
+
+  private seal(): void {
+    const segment = this.opts.spool.seal();
+    if (!segment) return;
+    const entries = this.open;
+    this.open = [];
+    if (this.inMemory + entries.length <= this.memoryLimit) {
+      this.queue.push({ segment, entries, recovered: false });
+      this.inMemory += entries.length;
+    } else {
+      this.queue.push({ segment, entries: null, recovered: false });
+      this.onDiskOnly += entries.length;
+    }
+    this.drain();
+  }
+
+  private drain(): void {
+    this.writing ??= (async () => {
+      while (this.queue.length > 0 && !this.stopping.signal.aborted) {
+        const batch = this.queue[0]!;
+        const ok = await this.commit(batch);
+        if (!ok) break;
+        this.queue.shift();
+        this.opts.spool.remove(batch.segment);
+        if (batch.entries) this.inMemory -= batch.entries.length;
+        else this.onDiskOnly -= batch.segment.count;
+        this.updateDepth();
+      }
+    })().finally(() => {
+      this.writing = null;
+      if (this.depth === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      else if (this.queue.length > 0 && !this.stopping.signal.aborted) this.drain();
+    });
+  }
+
+  /** Writes one batch, retrying until it is committed; false only when stopping. */
+  private async commit(batch: Batch): Promise<boolean> {
+    const entries = batch.entries ?? CdrSpool.read<SpoolEntry>(batch.segment.path);
+    const byId = new Map<string, SpoolEntry>();
+    for (const e of entries) if (!byId.has(e.record.uniqueId)) byId.set(e.record.uniqueId, e);
+    const distinct = [...byId.values()];
+    try {
+      for (let i = 0; i < distinct.length; i += this.batchSize) {
+        const chunk = distinct.slice(i, i + this.batchSize);
+        // p-retry gives up at once on a TypeError; a CDR batch is retried whatever went wrong.
+        const attempt = () => this.write(chunk, batch.recovered).catch((err: unknown) => {
+          throw err instanceof TypeError ? new Error(err.message, { cause: err }) : err;
+        });
+        await pRetry(attempt, {
+          retries: Infinity,
+          minTimeout: this.opts.retry?.minMs ?? 100,
+          maxTimeout: this.opts.retry?.maxMs ?? 10_000,
+          randomize: true,
+          signal: this.stopping.signal,
+          onFailedAttempt: ({ error, attemptNumber }) => {
+            this.opts.metrics.errors.inc({ kind: 'cdr_write' });
+            this.opts.onError(error, { batch: chunk.length, attempt: attemptNumber });
+          },
+        });
+      }
+      return true;
+    } catch {
+      return false; // aborted by stop(): the batch stays in the spool for the next start
+    }
+  }
+
+  private async write(chunk: SpoolEntry[], recovered: boolean): Promise<void> {
+    const records = chunk.map((e) => e.record);
+    let rows: WrittenRow[];
+    try {
+      rows = await this.opts.store.withIngest((trx) => writeCdrRows(trx, records));
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      rows = await this.writeOneByOne(records);
+    }
+    const committedAt = Date.now();
+    const sourceOf = new Map(chunk.map((e) => [e.record.uniqueId, recovered ? 'spool' : e.source]));
+    for (const row of rows) {
+      this.opts.metrics.cdrsWritten.inc({ source: sourceOf.get(row.uniqueId) ?? 'spool', result: row.result });
+      if (row.result === 'inserted' && row.direction && row.disposition) {
+        this.opts.metrics.calls.inc({ direction: row.direction, disposition: row.disposition });
+        this.opts.metrics.callDuration.observe({ direction: row.direction }, row.durationSeconds ?? 0);
+      }
+    }
+    for (const r of records) this.opts.metrics.cdrWriteLatency.observe(Math.max(0, committedAt - r.reportedAtMs) / 1000);
+    this.opts.onCommitted?.(records, committedAt);
+  }
+
+  /** After a data error: each record alone; one still refused is kept aside with the reason. */
+  private async writeOneByOne(records: CdrRecord[]): Promise<WrittenRow[]> {
+    const rows: WrittenRow[] = [];
+    for (const record of records) {
+      try {
+        rows.push(...(await this.opts.store.withIngest((trx) => writeCdrRows(trx, [record]))));
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        this.opts.onError(err, { batch: 1, uniqueId: record.uniqueId });
+        await this.opts.store.withIngest((trx) => keepRefusedCdr(trx, record, (err as Error).message));
+        rows.push({ uniqueId: record.uniqueId, result: 'rejected', direction: null, disposition: null, durationSeconds: null });
+      }
+    }
+    return rows;
+  }
+
+  private updateDepth(): void {
+    this.opts.metrics.cdrQueueDepth.set(this.depth);
+  }
+}

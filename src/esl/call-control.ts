@@ -1,0 +1,290 @@
+/**
+ * Call control over the event socket: click-to-call, hangup and blind transfer, and the state of
+ * a tenant's calls as the ChannelTracker sees them.
+ *
+ * Click-to-call (the Welcomedly guide's `call/originate`, the VoIP extensions guide's
+ * "call from an extension"): the extension's phone rings first; once it answers, FreeSWITCH runs
+ * the tenant's dialplan for the destination exactly as if the phone had dialled it:
+ *
+ *   bgapi originate {origination_uuid=<call id>,origination_caller_id_name=<destination>,
+ *     origination_caller_id_number=<destination>,originate_timeout=<ring seconds>,
+ *     accountcode=<tenant id>,user_name=<sip username>}user/<sip username>@<sip domain>
+ *     <destination> XML <context>
+ *
+ * (mod_commands.c originate_function: `<call url> <exten> [<dialplan>] [<context>] ...`; the
+ * `{}` variables are read by switch_ivr_originate.c and set on the A leg):
+ * - `origination_uuid`: the A leg's Unique-ID, chosen here, is the call id answered at once;
+ * - `origination_caller_id_name` / `_number`: what the ringing phone shows: whom it will call;
+ * - `originate_timeout`: seconds the phone rings (the dialplan's extension ring time) before
+ *   the call fails with NO_ANSWER;
+ * - `accountcode`: the tenant, on the A leg from its CHANNEL_CREATE on (the directory sets it
+ *   again with the user's other variables once the leg answers: mod_dptools
+ *   user_outgoing_channel), so the ChannelTracker and the CDR attribute the call;
+ * - `user_name`: the dialplan's calling user (`variable_user_name`, which sip_auth sets on a
+ *   phone's own calls), so the call gets the extension's caller ID and the tenant's outbound
+ *   number, the extension's and the tenant's channel limits, and the trunks in priority order
+ *   with failover and their channel limits (src/domain/call-routing.ts).
+ * `user/<user>@<domain>` rings the user's registered contact (its directory `dial-string`); the
+ * context is the tenant's (its SIP domain, src/domain/tenants.ts).
+ *
+ * originate goes by bgapi only (it blocks until the phone answers or fails); its BACKGROUND_JOB
+ * body is `+OK <uuid>` (the phone answered) or `-ERR <CAUSE>` (USER_NOT_REGISTERED, NO_ANSWER,
+ * ...): the call failed with that hangup cause.
+ *
+ * States: `originating` (bgapi sent) → `ringing` (the A leg exists) → `answered` (the phone
+ * answered) → `bridged` (connected to the destination) → `ended` (hung up after answering) or
+ * `failed` (never answered, or `-ERR`), with the Hangup-Cause. Calls not placed here (a phone's
+ * own call, a call from a trunk) are the A legs the tracker holds, with their channel's state,
+ * until they hang up. Placed calls are remembered for `keepEnded` calls after they end.
+ *
+ * hangup: `uuid_kill <uuid>` (NORMAL_CLEARING) on the node holding the call. transfer (blind,
+ * mod_commands.c transfer_function): a call from elsewhere moves its A leg, the caller:
+ * `uuid_transfer <uuid> <extension> XML <context>`; a click-to-call moves its far party, the
+ * destination bridged to the A leg: `uuid_transfer <uuid> -bleg <extension> XML <context>`, and
+ * the extension's phone then hangs up (`hangup_after_bridge`). Every method finds only the given
+ * tenant's calls: another tenant's call id is not found.
+ */
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Extension, Tenant } from '../db/schema.js';
+import { tenantContext } from '../domain/tenants.js';
+import { EXTENSION_RING_SECONDS } from '../xmlcurl/dialplan.js';
+import type { Channel, ChannelTracker } from './channels.js';
+import type { EslNodes } from './nodes.js';
+
+export const CALL_STATES = ['originating', 'ringing', 'answered', 'bridged', 'ended', 'failed'] as const;
+export type CallState = (typeof CALL_STATES)[number];
+
+export interface Call {
+  /** The A leg's Unique-ID. */
+  callId: string;
+  state: CallState;
+  /** `Call-Direction` of the A leg (a click-to-call's A leg is outbound: to the phone). */
+  direction: 'inbound' | 'outbound';
+  /** The extension whose phone a click-to-call rang first; null for other calls. */
+  extension: string | null;
+  callerNumber: string | null;
+  destination: string | null;
+  /** The ESL_NODES name of the node holding the call. */
+  node: string;
+  /** `Channel-Name` of the A leg, e.g. `sofia/internal/1001@acme.switchplane.test`; null before it exists. */
+  channel: string | null;
+  /** The trunk the call goes through (its own leg's or its other leg's gateway). */
+  trunkId: string | null;
+  /** Unique-ID of the leg bridged to it. */
+  otherLeg: string | null;
+  hangupCause: string | null;
+  createdAt: Date;
+  answeredAt: Date | null;
+  endedAt: Date | null;
+  /** The node's link is down: the state is as last seen. */
+  stale: boolean;
+}
+
+export type CallTenant = Pick<Tenant, 'id' | 'sip_domain' | 'status'>;
+export type CallExtension = Pick<Extension, 'tenant_id' | 'extension' | 'sip_username' | 'status'>;
+
+/** What a method refuses: `invalid_extension` is an extension that is not the tenant's or not active. */
+export class CallError extends Error {
+  constructor(
+    readonly code: 'esl_unavailable' | 'not_found' | 'conflict' | 'invalid_extension',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CallError';
+  }
+}
+
+/** The originate command (without `bgapi`); `destination` is digits with an optional leading `+`. */
+export function originateCommand(o: { callId: string; tenant: Pick<Tenant, 'id' | 'sip_domain'>; from: Pick<Extension, 'sip_username'>; destination: string; ringSeconds: number }): string {
+  const vars = [
+    `origination_uuid=${o.callId}`,
+    `origination_caller_id_name=${o.destination}`,
+    `origination_caller_id_number=${o.destination}`,
+    `originate_timeout=${o.ringSeconds}`,
+    `accountcode=${o.tenant.id}`,
+    `user_name=${o.from.sip_username}`,
+  ];
+  return `originate {${vars.join(',')}}user/${o.from.sip_username}@${o.tenant.sip_domain} ${o.destination} XML ${tenantContext(o.tenant)}`;
+}
+
+interface Placed {
+  callId: string;
+  tenantId: string;
+  node: string;
+  extension: string;
+  destination: string;
+  state: CallState;
+  hangupCause: string | null;
+  createdAt: Date;
+  answeredAt: Date | null;
+  endedAt: Date | null;
+  /** The BACKGROUND_JOB was lost with the link: the next reconcile of the node decides. */
+  jobLost: boolean;
+}
+
+const ORDER: Record<CallState, number> = { originating: 0, ringing: 1, answered: 2, bridged: 3, ended: 4, failed: 4 };
+const FROM_CHANNEL = { ringing: 'ringing', early: 'ringing', answered: 'answered', bridged: 'bridged' } as const;
+const DESTINATION = /^\+?[0-9]{2,15}$/;
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export interface CallControlDeps {
+  nodes: EslNodes;
+  channels: ChannelTracker;
+  /** Seconds the extension's phone rings (default EXTENSION_RING_SECONDS, as the dialplan). */
+  ringSeconds?: number;
+  /** Ended placed calls kept for `get` (default 10,000). */
+  keepEnded?: number;
+}
+
+export class CallControl {
+  private readonly live = new Map<string, Placed>();
+  private readonly ended: LRUCache<string, Placed>;
+
+  constructor(private readonly deps: CallControlDeps) {
+    this.ended = new LRUCache({ max: deps.keepEnded ?? 10_000 });
+    deps.channels.on('channel', (c) => this.advance(this.live.get(c.uuid), FROM_CHANNEL[c.state], c.answeredAt));
+    deps.channels.on('hangup', (c, cause) => {
+      const placed = this.live.get(c.uuid);
+      if (placed) this.finish(placed, (placed.answeredAt ?? c.answeredAt) ? 'ended' : 'failed', cause);
+    });
+    deps.channels.on('reconciled', (node) => {
+      for (const p of this.live.values()) if (p.node === node && p.jobLost && !deps.channels.channel(p.callId)) this.finish(p, 'failed', null);
+    });
+  }
+
+  /**
+   * Rings `from`'s phone, then routes `destination` in the tenant's dialplan, on the first
+   * connected node; resolves once FreeSWITCH took the bgapi, with the call `originating`.
+   * @throws CallError `esl_unavailable` (no node connected, or the node did not take it),
+   *   `conflict` (tenant not active), `invalid_extension`
+   */
+  async originate(tenant: CallTenant, from: CallExtension, destination: string): Promise<Call> {
+    if (tenant.status !== 'active') throw new CallError('conflict', `the customer is ${tenant.status}`);
+    this.checkExtension(tenant, from);
+    if (!DESTINATION.test(destination)) throw new Error(`originate: destination ${destination} is not digits`);
+    const conn = this.deps.nodes.firstConnected();
+    if (!conn) throw new CallError('esl_unavailable', 'no FreeSWITCH node is connected');
+    const placed: Placed = {
+      callId: randomUUID(), tenantId: tenant.id, node: conn.health().name, extension: from.extension, destination,
+      state: 'originating', hangupCause: null, createdAt: new Date(), answeredAt: null, endedAt: null, jobLost: false,
+    };
+    this.live.set(placed.callId, placed);
+    const ringSeconds = this.deps.ringSeconds ?? EXTENSION_RING_SECONDS;
+    let result: Promise<string>;
+    try {
+      ({ result } = await conn.bgapi(originateCommand({ callId: placed.callId, tenant, from, destination, ringSeconds })));
+    } catch (err) {
+      this.live.delete(placed.callId);
+      throw new CallError('esl_unavailable', `FreeSWITCH node ${placed.node} did not take the originate: ${messageOf(err)}`);
+    }
+    result.then(
+      () => this.advance(placed, 'answered', null),
+      (err: unknown) => {
+        const cause = /-ERR\s+([A-Z_]+)\s*$/.exec(messageOf(err))?.[1];
+        if (cause) this.finish(placed, 'failed', cause);
+        else placed.jobLost = true;
+      },
+    );
+    return this.view(placed);
+  }
+
+  /** The tenant's call `callId`: placed here (live or recently ended), or a live A leg. */
+  get(tenantId: string, callId: string): Call | undefined {
+    const id = callId.toLowerCase();
+    const placed = this.live.get(id) ?? this.ended.get(id);
+    if (placed) return placed.tenantId === tenantId ? this.view(placed) : undefined;
+    const channel = this.deps.channels.channel(id);
+    return channel && channel.tenantId === tenantId && channel.originator === null ? this.channelCall(channel) : undefined;
+  }
+
+  /** The tenant's live calls: its A legs, then placed calls whose A leg does not exist yet. */
+  active(tenantId: string): Call[] {
+    const calls = this.deps.channels.aLegs(tenantId).map((c) => {
+      const placed = this.live.get(c.uuid);
+      return placed ? this.view(placed) : this.channelCall(c);
+    });
+    for (const p of this.live.values()) if (p.tenantId === tenantId && !this.deps.channels.channel(p.callId)) calls.push(this.view(p));
+    return calls;
+  }
+
+  /**
+   * Hangs the call up (`uuid_kill`, NORMAL_CLEARING); the state follows from CHANNEL_HANGUP_COMPLETE.
+   * @throws CallError `not_found`, `conflict` (ended, or FreeSWITCH has no such channel), `esl_unavailable`
+   */
+  async hangup(tenantId: string, callId: string): Promise<Call> {
+    const call = this.liveCall(tenantId, callId);
+    await this.send(call.node, `uuid_kill ${call.callId}`);
+    return this.get(tenantId, call.callId) ?? call;
+  }
+
+  /**
+   * Blind-transfers the call to `to`, an active extension of the tenant, through the tenant's context.
+   * @throws CallError `not_found`, `invalid_extension`, `conflict` (ended, a click-to-call not
+   *   bridged yet, or FreeSWITCH refused), `esl_unavailable`
+   */
+  async transfer(tenant: CallTenant, callId: string, to: CallExtension): Promise<Call> {
+    const call = this.liveCall(tenant.id, callId);
+    this.checkExtension(tenant, to);
+    const target = `${to.extension} XML ${tenantContext(tenant)}`;
+    if (this.live.has(call.callId)) {
+      if (call.state !== 'bridged') throw new CallError('conflict', `call ${call.callId} is not connected to its destination yet (${call.state})`);
+      await this.send(call.node, `uuid_transfer ${call.callId} -bleg ${target}`);
+    } else {
+      await this.send(call.node, `uuid_transfer ${call.callId} ${target}`);
+    }
+    return this.get(tenant.id, call.callId) ?? call;
+  }
+
+  private checkExtension(tenant: CallTenant, ext: CallExtension): void {
+    if (ext.tenant_id !== tenant.id) throw new CallError('invalid_extension', `extension ${ext.extension} is not this customer's`);
+    if (ext.status !== 'active') throw new CallError('invalid_extension', `extension ${ext.extension} is ${ext.status}`);
+  }
+
+  private liveCall(tenantId: string, callId: string): Call {
+    const call = this.get(tenantId, callId);
+    if (!call) throw new CallError('not_found', 'call not found');
+    if (call.endedAt) throw new CallError('conflict', `call ${call.callId} has ended (${call.hangupCause ?? 'cause unknown'})`);
+    return call;
+  }
+
+  private async send(node: string, command: string): Promise<void> {
+    const conn = this.deps.nodes.node(node);
+    if (!conn?.health().connected) throw new CallError('esl_unavailable', `FreeSWITCH node ${node} is not connected`);
+    try {
+      await conn.api(command);
+    } catch (err) {
+      throw new CallError(conn.health().connected ? 'conflict' : 'esl_unavailable', messageOf(err));
+    }
+  }
+
+  private advance(placed: Placed | undefined, state: CallState, answeredAt: Date | null): void {
+    if (!placed || !this.live.has(placed.callId) || ORDER[state] <= ORDER[placed.state]) return;
+    placed.state = state;
+    if (ORDER[state] >= ORDER.answered) placed.answeredAt ??= answeredAt ?? new Date();
+  }
+
+  private finish(placed: Placed, state: 'ended' | 'failed', cause: string | null): void {
+    if (!this.live.delete(placed.callId)) return;
+    Object.assign(placed, { state, hangupCause: cause, endedAt: new Date() });
+    this.ended.set(placed.callId, placed);
+  }
+
+  private channelCall(c: Readonly<Channel>): Call {
+    const other = c.otherLeg ? this.deps.channels.channel(c.otherLeg) : undefined;
+    return {
+      callId: c.uuid, state: FROM_CHANNEL[c.state], direction: c.direction, extension: null, callerNumber: c.callerNumber,
+      destination: c.destination, node: c.node, channel: c.name, trunkId: c.trunkId ?? other?.trunkId ?? null, otherLeg: c.otherLeg,
+      hangupCause: null, createdAt: c.createdAt, answeredAt: c.answeredAt, endedAt: null, stale: c.stale,
+    };
+  }
+
+  private view(p: Placed): Call {
+    const channel = this.live.has(p.callId) ? this.deps.channels.channel(p.callId) : undefined;
+    const legs = channel ? this.channelCall(channel) : { direction: 'outbound' as const, channel: null, trunkId: null, otherLeg: null, stale: false };
+    return {
+      ...legs, callId: p.callId, state: p.state, extension: p.extension, callerNumber: p.extension, destination: p.destination,
+      node: p.node, hangupCause: p.hangupCause, createdAt: p.createdAt, answeredAt: p.answeredAt, endedAt: p.endedAt,
+    };
+  }
+}

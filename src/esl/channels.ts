@@ -1,0 +1,291 @@
+/**
+ * The live channels of every FreeSWITCH node, from the channel events switch_channel.c fires
+ * (each carries the channel's headers and variables, switch_channel_event_set_data):
+ * - CHANNEL_CREATE adds a channel (`ringing`); CHANNEL_PROGRESS (180) keeps it ringing,
+ *   CHANNEL_PROGRESS_MEDIA (183) makes it `early`, CHANNEL_ANSWER `answered`; CHANNEL_BRIDGE,
+ *   fired once on the A leg with `Bridge-A-Unique-ID` / `Bridge-B-Unique-ID`, makes both legs
+ *   `bridged`; CHANNEL_HANGUP_COMPLETE removes it with its `Hangup-Cause`. Any event of a channel
+ *   not seen yet (it started before the link came up) adds it. States never go back, except that
+ *   a bridged channel whose other leg ended is `answered` again.
+ * - Tenant: `variable_accountcode` (a tenant id: the dialplan exports it, the directory sets it
+ *   on a tenant's phones, originate sets it), else `variable_switchplane_tenant_id` (AI agent
+ *   calls); only UUIDs count, so a channel of no tenant is kept but listed for nobody.
+ * - Trunk: `variable_sip_gateway_name`, which mod_sofia sets on a leg dialled through
+ *   `sofia/gateway/<name>/...`; gateways are named by trunk id (src/domain/trunks.ts).
+ * - Legs: `Other-Leg-Unique-ID` is the other leg; `variable_originator` names the channel that
+ *   originated this one (switch_ivr_originate.c), so a channel without it is the A leg of its call.
+ *
+ * The number of channels per trunk is written to `trunks.current_channels` (as
+ * switchplane_ingest, which may update that column of every tenant's trunks): changed trunks
+ * are collected and written together `countDelayMs` after the first change, one transaction at a
+ * time, never from `handle()` itself; a failed write is retried after `retryMs`. The first
+ * reconcile also sets every other trunk to 0, which clears counts left by an earlier process.
+ *
+ * When a node's link comes up, its channels are reconciled: `api show channels as json`
+ * (mod_commands.c show_function: `{"row_count":N,"rows":[{"uuid":...,"direction":...,
+ * "created_epoch":...,"name":...,"state":...,"cid_num":...,"dest":...,"callstate":...,
+ * "accountcode":...},...]}`, or `{"row_count": 0}` without `rows` when there are none) lists the
+ * node's channels. Channels kept from before the link was lost that FreeSWITCH no longer lists
+ * end (cause null); listed channels that are unknown or stale are read with
+ * `api uuid_dump <uuid> json` (a CHANNEL_DATA event with every variable, parsed like any other
+ * event). A lost link keeps the node's channels, marked `stale`, until then.
+ */
+import { EventEmitter } from 'node:events';
+import type { Store } from '../db/store.js';
+import type { Metrics } from '../metrics.js';
+import type { EslConnection, EslEvent } from './connection.js';
+import type { EventHandler } from './controller.js';
+import { field, fromMicroseconds, variable } from './events.js';
+
+export type ChannelState = 'ringing' | 'early' | 'answered' | 'bridged';
+
+const RANK: Record<ChannelState, number> = { ringing: 0, early: 1, answered: 2, bridged: 3 };
+
+export interface Channel {
+  /** `Unique-ID`. */
+  uuid: string;
+  /** The ESL_NODES name of the node that has it. */
+  node: string;
+  tenantId: string | null;
+  /** `Call-Direction`, as FreeSWITCH sees the leg. */
+  direction: 'inbound' | 'outbound';
+  /** `Channel-Name`, e.g. `sofia/internal/1001@acme.switchplane.test`. */
+  name: string | null;
+  /** `Caller-Caller-ID-Number`. */
+  callerNumber: string | null;
+  /** `Caller-Destination-Number`. */
+  destination: string | null;
+  state: ChannelState;
+  /** `Caller-Channel-Created-Time` (µs epoch). */
+  createdAt: Date;
+  /** `Caller-Channel-Answered-Time` (µs epoch), null until answered. */
+  answeredAt: Date | null;
+  /** `Other-Leg-Unique-ID`: the bridged or originating peer. */
+  otherLeg: string | null;
+  /** `variable_originator`: the channel that originated this leg; null for an A leg. */
+  originator: string | null;
+  /** Trunk id from `variable_sip_gateway_name`. */
+  trunkId: string | null;
+  /** The node's link was lost since this was last confirmed. */
+  stale: boolean;
+}
+
+export interface ChannelTrackerDeps {
+  store: Store;
+  metrics: Metrics;
+  onError: (err: unknown, context: { node: string | null; what: 'reconcile' | 'channel_counts' }) => void;
+  /** Wait after the first change before channel counts are written, ms (default 250). */
+  countDelayMs?: number;
+  /** Wait before a failed count write is tried again, ms (default 5000). */
+  retryMs?: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const uuidOf = (value: string | undefined) => (value && UUID.test(value) ? value.toLowerCase() : null);
+
+/** The node's channel uuids from `show channels as json`. */
+function listedChannels(body: string): Set<string> {
+  const parsed = JSON.parse(body) as { row_count?: unknown; rows?: Array<{ uuid?: unknown }> };
+  if (typeof parsed?.row_count !== 'number') throw new Error(`show channels as json: unexpected answer ${body.slice(0, 80)}`);
+  return new Set((parsed.rows ?? []).map((r) => r.uuid).filter((u): u is string => typeof u === 'string'));
+}
+
+function stateOf(event: EslEvent): ChannelState {
+  switch (field(event, 'Event-Name')) {
+    case 'CHANNEL_BRIDGE':
+      return 'bridged';
+    case 'CHANNEL_ANSWER':
+      return 'answered';
+    case 'CHANNEL_PROGRESS_MEDIA':
+      return 'early';
+  }
+  const answer = field(event, 'Answer-State');
+  return answer === 'answered' ? 'answered' : answer === 'early' ? 'early' : 'ringing';
+}
+
+export class ChannelTracker
+  extends EventEmitter<{
+    /** A channel was added or changed. */
+    channel: [Readonly<Channel>];
+    /** A channel ended, with its `Hangup-Cause`, or null when a reconcile found it gone. */
+    hangup: [Readonly<Channel>, string | null];
+    /** A node's channels were reconciled with what it reports. */
+    reconciled: [node: string];
+    /** Counts written to `trunks.current_channels`: trunk id → channels. */
+    counts: [ReadonlyMap<string, number>];
+  }>
+  implements EventHandler
+{
+  readonly events = ['CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP_COMPLETE'];
+  private readonly channels = new Map<string, Channel>();
+  /** Bumped on every link change of a node, so a reconcile of an older link stops. */
+  private readonly links = new Map<string, number>();
+  private readonly dirty = new Set<string>();
+  private zeroOthers = false;
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly deps: ChannelTrackerDeps) {
+    super();
+  }
+
+  handle(event: EslEvent, node: string): void {
+    const uuid = field(event, 'Unique-ID');
+    if (!uuid) return;
+    if (field(event, 'Event-Name') === 'CHANNEL_HANGUP_COMPLETE') return this.remove(uuid, field(event, 'Hangup-Cause') ?? null);
+    const channel = this.upsert(event, node);
+    const bLeg = field(event, 'Event-Name') === 'CHANNEL_BRIDGE' ? this.channels.get(field(event, 'Bridge-B-Unique-ID') ?? '') : undefined;
+    if (bLeg && bLeg !== channel) {
+      bLeg.state = 'bridged';
+      bLeg.otherLeg = channel.uuid;
+      this.emit('channel', bLeg);
+    }
+  }
+
+  connected(node: string, conn: EslConnection): void {
+    const link = this.nextLink(node);
+    this.reconcile(node, conn, link).catch((err) => this.fail(err, node, 'reconcile'));
+  }
+
+  disconnected(node: string): void {
+    this.nextLink(node);
+    for (const c of this.channels.values()) if (c.node === node) c.stale = true;
+  }
+
+  channel(uuid: string): Readonly<Channel> | undefined {
+    return this.channels.get(uuid);
+  }
+
+  /** The tenant's live channels that are the A leg of their call, oldest first. */
+  aLegs(tenantId: string): Array<Readonly<Channel>> {
+    return [...this.channels.values()].filter((c) => c.tenantId === tenantId && c.originator === null).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** Stops writing counts after writing what is pending. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.writing;
+    if (this.dirty.size > 0 || this.zeroOthers) await this.writeCounts();
+  }
+
+  private nextLink(node: string): number {
+    const link = (this.links.get(node) ?? 0) + 1;
+    this.links.set(node, link);
+    return link;
+  }
+
+  private upsert(event: EslEvent, node: string): Channel {
+    const uuid = field(event, 'Unique-ID')!;
+    const prev = this.channels.get(uuid);
+    const state = stateOf(event);
+    const direction = field(event, 'Call-Direction');
+    const channel: Channel = {
+      uuid,
+      node,
+      tenantId: uuidOf(variable(event, 'accountcode')) ?? uuidOf(variable(event, 'switchplane_tenant_id')) ?? prev?.tenantId ?? null,
+      direction: direction === 'inbound' || direction === 'outbound' ? direction : (prev?.direction ?? 'outbound'),
+      name: field(event, 'Channel-Name') ?? prev?.name ?? null,
+      callerNumber: field(event, 'Caller-Caller-ID-Number') ?? prev?.callerNumber ?? null,
+      destination: field(event, 'Caller-Destination-Number') ?? prev?.destination ?? null,
+      state: prev && RANK[prev.state] > RANK[state] ? prev.state : state,
+      createdAt: prev?.createdAt ?? fromMicroseconds(field(event, 'Caller-Channel-Created-Time')) ?? fromMicroseconds(field(event, 'Event-Date-Timestamp')) ?? new Date(),
+      answeredAt: prev?.answeredAt ?? fromMicroseconds(field(event, 'Caller-Channel-Answered-Time')) ?? null,
+      otherLeg: field(event, 'Other-Leg-Unique-ID') ?? prev?.otherLeg ?? null,
+      originator: prev ? prev.originator : (variable(event, 'originator') ?? null),
+      trunkId: uuidOf(variable(event, 'sip_gateway_name')) ?? prev?.trunkId ?? null,
+      stale: false,
+    };
+    if (channel.trunkId !== (prev?.trunkId ?? null)) for (const id of [prev?.trunkId, channel.trunkId]) if (id) this.countChanged(id);
+    const kept = prev ? Object.assign(prev, channel) : channel;
+    this.channels.set(uuid, kept);
+    this.emit('channel', kept);
+    return kept;
+  }
+
+  private remove(uuid: string, cause: string | null): void {
+    const channel = this.channels.get(uuid);
+    if (!channel) return;
+    this.channels.delete(uuid);
+    for (const c of this.channels.values()) {
+      if (c.otherLeg === uuid) {
+        c.otherLeg = null;
+        if (c.state === 'bridged') c.state = 'answered';
+      }
+      if (c.originator === uuid) c.originator = null; // e.g. a leg transferred away from its A leg
+    }
+    if (channel.trunkId) this.countChanged(channel.trunkId);
+    this.emit('hangup', channel, cause);
+  }
+
+  private async reconcile(node: string, conn: EslConnection, link: number): Promise<void> {
+    const current = () => this.links.get(node) === link;
+    const listed = listedChannels(await conn.api('show channels as json'));
+    if (!current()) return;
+    for (const c of [...this.channels.values()]) if (c.node === node && c.stale && !listed.has(c.uuid)) this.remove(c.uuid, null);
+    for (const uuid of listed) {
+      const known = this.channels.get(uuid);
+      if (known && !known.stale) continue;
+      let dump: EslEvent | undefined;
+      try {
+        dump = JSON.parse(await conn.api(`uuid_dump ${uuid} json`)) as EslEvent;
+      } catch (err) {
+        if (!conn.health().connected) throw err; // else `-ERR No such channel!`: it ended meanwhile
+      }
+      if (!current()) return;
+      if (dump && field(dump, 'Unique-ID') === uuid && field(dump, 'Answer-State') !== 'hangup') this.upsert(dump, node);
+      else this.remove(uuid, null);
+    }
+    this.zeroOthers = true;
+    this.scheduleWrite(this.deps.countDelayMs ?? 250);
+    this.emit('reconciled', node);
+  }
+
+  private countChanged(trunkId: string): void {
+    this.dirty.add(trunkId);
+    this.scheduleWrite(this.deps.countDelayMs ?? 250);
+  }
+
+  private scheduleWrite(delayMs: number): void {
+    if (this.timer || this.writing || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.writing = this.writeCounts().finally(() => {
+        this.writing = null;
+        if (this.dirty.size > 0 || this.zeroOthers) this.scheduleWrite(this.deps.countDelayMs ?? 250);
+      });
+    }, delayMs);
+  }
+
+  /** Writes the counts of the changed trunks (and zeroes every other trunk after a reconcile). */
+  private async writeCounts(): Promise<void> {
+    const zeroOthers = this.zeroOthers;
+    const changed = [...this.dirty];
+    this.zeroOthers = false;
+    this.dirty.clear();
+    const counts = new Map<string, number>();
+    for (const c of this.channels.values()) if (c.trunkId) counts.set(c.trunkId, (counts.get(c.trunkId) ?? 0) + 1);
+    const written = new Map((zeroOthers ? [...new Set([...counts.keys(), ...changed])] : changed).map((id) => [id, counts.get(id) ?? 0]));
+    try {
+      await this.deps.store.withIngest(async (trx) => {
+        if (zeroOthers) {
+          const others = trx.updateTable('trunks').set({ current_channels: 0 });
+          await (written.size > 0 ? others.where('id', 'not in', [...written.keys()]) : others).execute();
+        }
+        for (const [id, n] of written) await trx.updateTable('trunks').set({ current_channels: n }).where('id', '=', id).execute();
+      });
+      this.emit('counts', written);
+    } catch (err) {
+      for (const id of changed) this.dirty.add(id);
+      this.zeroOthers ||= zeroOthers;
+      this.fail(err, null, 'channel_counts');
+      if (!this.closed) await new Promise((resolve) => setTimeout(resolve, this.deps.retryMs ?? 5000).unref());
+    }
+  }
+
+  private fail(err: unknown, node: string | null, what: 'reconcile' | 'channel_counts'): void {
+    this.deps.metrics.errors.inc({ kind: what === 'reconcile' ? 'channel_reconcile' : 'channel_counts' });
+    this.deps.onError(err, { node, what });
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The gateway state tracker: keeps each trunk's registration state, OPTIONS ping status, last
+ * error and last registration time as FreeSWITCH reports them for its gateway (named by the
+ * trunk's id, src/domain/trunks.ts `gatewayName`).
+ *
+ * Event `sofia::gateway_state` (CUSTOM, sofia_reg.c `sofia_reg_fire_custom_gateway_state_event`),
+ * fired on every change of a gateway's state:
+ * - `Gateway`: the gateway name;
+ * - `State`: mod_sofia.c `sofia_state_names`: `UNREGED`, `TRYING`, `REGISTER`, `REGED`,
+ *   `UNREGISTER`, `FAILED`, `FAIL_WAIT`, `EXPIRED`, `NOREG` (a gateway that does not register),
+ *   `TIMEOUT`, and on 1.10.12 `DOWN` (after `killgw`);
+ * - `Ping-Status`: `sofia_gateway_status_name`: `DOWN`, `UP` or `INVALID`;
+ * - `Status` (SIP code) and `Phrase`: only when fired for a REGISTER response
+ *   (`sofia_reg_handle_sip_r_register`: `REGISTER` on 200, `FAILED` on anything else); the timed
+ *   transitions of `sofia_reg_check_gateway` (`TRYING` → `TIMEOUT` → `FAILED` → `FAIL_WAIT` →
+ *   `UNREGED`, `REGISTER` → `REGED`) carry neither.
+ *
+ * Written: `registration_state` = `State`, `ping_status` = `Ping-Status`; `last_error` =
+ * `<Status> <Phrase>` (e.g. `403 Forbidden`) for a failure state with a status, `TIMEOUT` for a
+ * REGISTER that got no answer, null once `REGED`, otherwise unchanged (a `FAIL_WAIT` keeps the
+ * error of the `FAILED` before it); `last_registered_at` = the event time (`Event-Date-Timestamp`,
+ * microseconds) on `REGED`. A gateway that is not a trunk (e.g. one from FreeSWITCH's own files)
+ * is counted (`switchplane_errors_total{kind="gateway_unknown"}`) and ignored.
+ *
+ * Each time a node's link comes up, the tracker reads every gateway's state (`LIST_GATEWAYS`) and
+ * writes it, for what changed while the link was down (the list has no registration time or SIP
+ * status: `last_registered_at` stays, `last_error` follows the rule above without a status). `handle()` never awaits: writes go through
+ * a WriteQueue (serial, batched, coalesced per gateway, retried until they land; failures counted
+ * as `kind="gateway_state"` and reported). A trunk has one state row whatever the number of
+ * nodes: the latest report wins.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Store } from '../db/store.js';
+import { gatewayName } from '../domain/trunks.js';
+import type { Metrics } from '../metrics.js';
+import type { EslConnection, EslEvent } from './connection.js';
+import type { EventHandler } from './controller.js';
+import { field, fromMicroseconds } from './events.js';
+import { elements, text } from './sofia-xml.js';
+import { WriteQueue } from './write-queue.js';
+
+/**
+ * Every gateway of every running profile (mod_sofia.c `cmd_xml_status` with one argument,
+ * `xml_gateway_status`): `<gateways><gateway>` with `<name>`, `<profile>`, `<state>` (as `State`),
+ * `<status>` (the ping status, `DOWN` or `UP`), `<uptime-usec>`, call counters, ....
+ */
+export const LIST_GATEWAYS = 'sofia xmlstatus gateway';
+
+const FAILURES = new Set(['FAILED', 'FAIL_WAIT', 'TIMEOUT', 'EXPIRED']);
+/** How every trunk id, and so every gateway name of a trunk, looks; nothing else is looked up. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface GatewayState {
+  name: string;
+  state: string;
+  pingStatus: string | null;
+  /** undefined = keep what is stored. */
+  lastError?: string | null;
+  registeredAt?: Date;
+}
+
+export interface GatewayTrackerDeps {
+  store: Pick<Store, 'withIngest'>;
+  metrics: Metrics;
+  /** A failed write (retried until it lands) or reconcile (tried again on the next connect). */
+  onError: (err: unknown, context: { step: 'write' | 'reconcile'; node?: string }) => void;
+  /** Backoff between write attempts, milliseconds (default 200 ms to 30 s). */
+  retry?: { minTimeoutMs: number; maxTimeoutMs: number };
+}
+
+/** The last error a state implies: see the module comment. */
+function lastError(state: string, status: string | undefined, phrase: string | undefined): string | null | undefined {
+  if (state === 'REGED') return null;
+  if (!FAILURES.has(state)) return undefined;
+  if (status) return phrase ? `${status} ${phrase}` : status;
+  return state === 'TIMEOUT' ? 'TIMEOUT' : undefined;
+}
+
+/**
+ * The gateways in a `LIST_GATEWAYS` answer.
+ * @throws when the answer is not a gateway list
+ */
+function parseGateways(xml: string): GatewayState[] {
+  const [list] = elements(xml, 'gateways');
+  if (list === undefined) throw new Error(`${LIST_GATEWAYS} answered no gateway list: ${xml.trim().slice(0, 100)}`);
+  return elements(list, 'gateway').flatMap((gw) => {
+    const name = text(gw, 'name');
+    const state = text(gw, 'state');
+    if (!name || !state) return [];
+    return [{ name, state, pingStatus: text(gw, 'status') ?? null, lastError: lastError(state, undefined, undefined) }];
+  });
+}
+
+function merge(waiting: GatewayState, newer: GatewayState): GatewayState {
+  return { ...newer, lastError: newer.lastError !== undefined ? newer.lastError : waiting.lastError, registeredAt: newer.registeredAt ?? waiting.registeredAt };
+}
+
+export class GatewayTracker implements EventHandler {
+  readonly events = ['sofia::gateway_state'];
+  private readonly queue: WriteQueue<GatewayState>;
+  private readonly reconciling = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly deps: GatewayTrackerDeps) {
+    this.queue = new WriteQueue<GatewayState>({
+      write: async (batch) => {
+        const unknown = await deps.store.withIngest((trx) => write(trx, batch));
+        if (unknown > 0) deps.metrics.errors.inc({ kind: 'gateway_unknown' }, unknown);
+      },
+      merge,
+      onFailure: (err) => this.fail(err, { step: 'write' }),
+      ...(deps.retry ? { retry: deps.retry } : {}),
+    });
+  }
+
+  handle(event: EslEvent): void {
+    const state = field(event, 'State') ?? '';
+    const at = state === 'REGED' ? (fromMicroseconds(field(event, 'Event-Date-Timestamp')) ?? new Date()) : undefined;
+    this.push({
+      name: field(event, 'Gateway') ?? '',
+      state,
+      pingStatus: field(event, 'Ping-Status') ?? null,
+      lastError: lastError(state, field(event, 'Status'), field(event, 'Phrase')),
+      ...(at && { registeredAt: at }),
+    });
+  }
+
+  connected(node: string, conn: EslConnection): void {
+    const run: Promise<void> = this.reconcile(node, conn).finally(() => this.reconciling.delete(run));
+    this.reconciling.add(run);
+  }
+
+  /** Resolves once every reconcile under way and every write queued so far are done. */
+  async idle(): Promise<void> {
+    do {
+      await Promise.all([...this.reconciling]);
+      await this.queue.idle();
+    } while (this.reconciling.size > 0);
+  }
+
+  /** Stops retrying and reconciling; resolves once queued writes were tried. Close the ESL nodes first. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue.close();
+  }
+
+  /** Queues a trunk's gateway state; counts anything else (no trunk id, or no state). */
+  private push(gw: GatewayState): void {
+    if (UUID.test(gw.name) && gw.state) this.queue.push(gw.name.toLowerCase(), gw);
+    else this.deps.metrics.errors.inc({ kind: 'gateway_unknown' });
+  }
+
+  private async reconcile(node: string, conn: EslConnection): Promise<void> {
+    try {
+      const { result } = await conn.bgapi(LIST_GATEWAYS);
+      const gateways = parseGateways(await result);
+      if (!this.closed) for (const gw of gateways) this.push(gw);
+    } catch (err) {
+      if (!this.closed) this.fail(err, { step: 'reconcile', node });
+    }
+  }
+
+  private fail(err: unknown, context: { step: 'write' | 'reconcile'; node?: string }): void {
+    this.deps.metrics.errors.inc({ kind: 'gateway_state' });
+    this.deps.onError(err, context);
+  }
+}
+
+/** Writes a batch in one transaction; returns how many gateways are no trunk. */
+async function write(trx: Kysely<Database>, batch: GatewayState[]): Promise<number> {
+  const trunks = await trx.selectFrom('trunks').select('id').where('id', 'in', batch.map((g) => g.name.toLowerCase())).execute();
+  const ids = new Map(trunks.map((t) => [gatewayName(t), t.id]));
+  let unknown = 0;
+  for (const gw of batch) {
+    const id = ids.get(gw.name.toLowerCase());
+    if (id === undefined) {
+      unknown++;
+      continue;
+    }
+    await trx
+      .updateTable('trunks')
+      .set({
+        registration_state: gw.state,
+        ping_status: gw.pingStatus,
+        ...(gw.lastError !== undefined && { last_error: gw.lastError }),
+        ...(gw.registeredAt && { last_registered_at: gw.registeredAt }),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+  return unknown;
+}

@@ -1,0 +1,286 @@
+/**
+ * The registration tracker: keeps each extension's registration state (`registered`, the last
+ * binding: contact, user agent, source address and port, when, and which FreeSWITCH node holds
+ * it) in step with what the `internal` profile, where phones register, reports.
+ *
+ * Events (CUSTOM, sofia_reg.c):
+ * - `sofia::register` (`sofia_reg_handle_register_token`, after a REGISTER with Expires > 0 was
+ *   authenticated and stored in sofia's `sip_registrations`; again on every refresh, then with
+ *   `update-reg: true`): `profile-name`, `from-user`/`from-host` (the AOR, sofia's
+ *   sip_user@sip_host), `username`/`realm` (the digest username and realm), `contact`,
+ *   `network-ip`/`network-port` (where the REGISTER came from, after NAT), `user-agent`, `expires`
+ *   (seconds), `to-user`/`to-host` (the From header), plus the directory user's variables, among
+ *   them `domain_name` (src/xmlcurl/directory.ts: the tenant's SIP domain);
+ * - `sofia::unregister` (same function, a REGISTER with Expires: 0): `profile-name`, `username`,
+ *   `realm`, `from-user`, `from-host`, `contact`, `call-id`, the directory variables;
+ * - `sofia::expire` (`sofia_reg_del_callback`, when sofia drops a binding that was not
+ *   refreshed): `profile-name`, `user`/`host` (the AOR), `realm`, `contact`, `user-agent`,
+ *   `call-id`, `expires` (epoch seconds).
+ * Not `sofia::pre_register` (the 401 challenge) or `sofia::register_attempt`: they fire for
+ * digest-authenticated INVITEs too, and neither means a binding was stored.
+ *
+ * An event names a phone by its tenant's SIP domain (the first of `domain_name`, `realm`,
+ * `from-host`, `host`, `to-host`, lower-cased) and its SIP username (`username`, `from-user`,
+ * `user`, `to-user`; the internal profile has `inbound-reg-force-matching-username`, so the AOR
+ * user is the digest username). A register sets `registered`, the binding and
+ * `last_registration_at` (the event's `Event-Date-Timestamp`, microseconds); an unregister or
+ * expire clears `registered` and `registered_node` and keeps the last binding, unless another node
+ * holds the registration by then. Unknown phones, domains and other profiles are counted
+ * (`switchplane_errors_total{kind="registration_unknown"}`) and ignored.
+ *
+ * Each time a node's link comes up, the tracker asks it what is registered (`LIST_REGISTRATIONS`:
+ * sofia's own table; the core `registrations` table behind `show registrations` is not kept in
+ * step with it, FreeSWITCH issue #1869), marks those phones registered on that node with the
+ * listed binding (the list has no registration time: `last_registration_at` stays), and every
+ * other extension that node held as unregistered, so a missed unregister or a FreeSWITCH restart
+ * does not leave a phone shown registered.
+ *
+ * `handle()` never awaits: writes go through a WriteQueue (serial, batched, coalesced per phone
+ * and node, retried until they land; failures counted as `kind="registration"` and reported).
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Store } from '../db/store.js';
+import type { Metrics } from '../metrics.js';
+import type { ProfileName } from '../xmlcurl/sofia.js';
+import type { EslConnection, EslEvent } from './connection.js';
+import type { EventHandler } from './controller.js';
+import { eventKey, field, fromMicroseconds } from './events.js';
+import { elements, text } from './sofia-xml.js';
+import { WriteQueue } from './write-queue.js';
+
+/** The sofia profile phones register to (src/xmlcurl/sofia.ts). */
+const PHONE_PROFILE: ProfileName = 'internal';
+
+/**
+ * Lists the phone profile's bindings from sofia's `sip_registrations` (mod_sofia.c
+ * `cmd_xml_status`, `show_reg_callback_xml`), on 1.10 as
+ * `<profile><registrations><registration>` with `<user>` (AOR, `user@host`), `<contact>`,
+ * `<agent>`, `<status>` (`Registered(UDP)(unknown) exp(<local time>) expsecs(<seconds left>)`),
+ * `<network-ip>`, `<network-port>`, `<sip-auth-user>` (URL-encoded), `<sip-auth-realm>`, ...;
+ * an unknown profile answers `Invalid Profile!`.
+ */
+export const LIST_REGISTRATIONS = `sofia xmlstatus profile ${PHONE_PROFILE} reg`;
+
+/** A phone: its tenant's SIP domain (lower case) and its SIP username. */
+interface Aor {
+  domain: string;
+  username: string;
+}
+
+/** Where a registered phone is reached, as sofia stored it. */
+interface Binding {
+  /** The Contact as sofia keeps it, e.g. `"" <sip:1001@192.0.2.7:5070;transport=UDP>`. */
+  contact: string | null;
+  userAgent: string | null;
+  /** Source address and port of the REGISTER (sofia's `network_ip`, `network_port`). */
+  ip: string | null;
+  port: number | null;
+}
+
+type Write =
+  /** A phone's state on `node`; `binding`/`at` undefined = keep what is stored. */
+  | { kind: 'binding'; node: string; aor: Aor; registered: boolean; binding?: Binding; at?: Date }
+  /** Unregisters every extension `node` holds whose key is not in `present`. */
+  | { kind: 'sweep'; node: string; present: Set<string> };
+
+export interface RegistrationTrackerDeps {
+  store: Pick<Store, 'withIngest'>;
+  metrics: Metrics;
+  /** A failed write (retried until it lands) or reconcile (tried again on the next connect). */
+  onError: (err: unknown, context: { step: 'write' | 'reconcile'; node?: string }) => void;
+  /** Backoff between write attempts, milliseconds (default 200 ms to 30 s). */
+  retry?: { minTimeoutMs: number; maxTimeoutMs: number };
+}
+
+const aorKey = (aor: Aor) => JSON.stringify([aor.domain, aor.username]);
+/** Queue key of a phone's state on a node. */
+const bindingKey = (node: string, aor: Aor) => JSON.stringify([node, aor.domain, aor.username]);
+
+function toAor(domain: string | undefined, username: string | undefined): Aor | undefined {
+  return domain && username ? { domain: domain.toLowerCase(), username } : undefined;
+}
+
+function port(value: string | undefined): number | null {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : null;
+}
+
+function aorOf(event: EslEvent): Aor | undefined {
+  const domain = field(event, 'domain_name') ?? field(event, 'realm') ?? field(event, 'from-host') ?? field(event, 'host') ?? field(event, 'to-host');
+  return toAor(domain, field(event, 'username') ?? field(event, 'from-user') ?? field(event, 'user') ?? field(event, 'to-user'));
+}
+
+function bindingOf(event: EslEvent): Binding {
+  return {
+    contact: field(event, 'contact') ?? null,
+    userAgent: field(event, 'user-agent') ?? null,
+    ip: field(event, 'network-ip') ?? null,
+    port: port(field(event, 'network-port')),
+  };
+}
+
+function decodeUrl(value: string | undefined): string | undefined {
+  try {
+    return value === undefined ? undefined : decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * The bindings in a `LIST_REGISTRATIONS` answer; one whose `expsecs` has run out (sofia has not
+ * purged it yet) counts as gone.
+ * @throws when the answer is not a registration list (e.g. `Invalid Profile!`)
+ */
+function parseRegistrations(xml: string): Array<{ aor: Aor; binding: Binding }> {
+  const [list] = elements(xml, 'registrations');
+  if (list === undefined) throw new Error(`${LIST_REGISTRATIONS} answered no registration list: ${xml.trim().slice(0, 100)}`);
+  return elements(list, 'registration').flatMap((reg) => {
+    const user = text(reg, 'user') ?? '';
+    const at = user.lastIndexOf('@');
+    const aor = toAor(text(reg, 'sip-auth-realm') ?? user.slice(at + 1), decodeUrl(text(reg, 'sip-auth-user')) ?? user.slice(0, Math.max(at, 0)));
+    const left = /expsecs\((-?\d+)\)/.exec(text(reg, 'status') ?? '')?.[1];
+    if (!aor || (left !== undefined && Number(left) <= 0)) return [];
+    const binding = { contact: text(reg, 'contact') ?? null, userAgent: text(reg, 'agent') ?? null, ip: text(reg, 'network-ip') ?? null, port: port(text(reg, 'network-port')) };
+    return [{ aor, binding }];
+  });
+}
+
+/** A register folded after an unregister keeps its binding; the newer state wins. */
+function merge(waiting: Write, newer: Write): Write {
+  if (waiting.kind !== 'binding' || newer.kind !== 'binding') return newer;
+  return { ...newer, binding: newer.binding ?? waiting.binding, at: newer.at ?? waiting.at };
+}
+
+export class RegistrationTracker implements EventHandler {
+  readonly events = ['sofia::register', 'sofia::unregister', 'sofia::expire'];
+  private readonly queue: WriteQueue<Write>;
+  private readonly reconciling = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly deps: RegistrationTrackerDeps) {
+    this.queue = new WriteQueue<Write>({
+      write: async (batch) => {
+        const unknown = await deps.store.withIngest((trx) => this.write(trx, batch));
+        if (unknown > 0) deps.metrics.errors.inc({ kind: 'registration_unknown' }, unknown);
+      },
+      merge,
+      onFailure: (err) => this.fail(err, { step: 'write' }),
+      ...(deps.retry ? { retry: deps.retry } : {}),
+    });
+  }
+
+  handle(event: EslEvent, node: string): void {
+    const aor = aorOf(event);
+    const profile = field(event, 'profile-name');
+    if (!aor || (profile !== undefined && profile !== PHONE_PROFILE)) {
+      this.deps.metrics.errors.inc({ kind: 'registration_unknown' });
+      return;
+    }
+    const write: Write =
+      eventKey(event) === 'sofia::register'
+        ? { kind: 'binding', node, aor, registered: true, binding: bindingOf(event), at: fromMicroseconds(field(event, 'Event-Date-Timestamp')) ?? new Date() }
+        : { kind: 'binding', node, aor, registered: false };
+    this.queue.push(bindingKey(node, aor), write);
+  }
+
+  connected(node: string, conn: EslConnection): void {
+    const run: Promise<void> = this.reconcile(node, conn).finally(() => this.reconciling.delete(run));
+    this.reconciling.add(run);
+  }
+
+  /** Resolves once every reconcile under way and every write queued so far are done. */
+  async idle(): Promise<void> {
+    do {
+      await Promise.all([...this.reconciling]);
+      await this.queue.idle();
+    } while (this.reconciling.size > 0);
+  }
+
+  /** Stops retrying and reconciling; resolves once queued writes were tried. Close the ESL nodes first. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue.close();
+  }
+
+  private async reconcile(node: string, conn: EslConnection): Promise<void> {
+    try {
+      const { result } = await conn.bgapi(LIST_REGISTRATIONS); // a long list must not hold up the event socket
+      const bindings = parseRegistrations(await result);
+      if (this.closed) return;
+      const present = new Set<string>();
+      for (const { aor, binding } of bindings) {
+        const key = bindingKey(node, aor);
+        present.add(key);
+        this.queue.push(key, { kind: 'binding', node, aor, registered: true, binding });
+      }
+      this.queue.push(JSON.stringify(['sweep', node]), { kind: 'sweep', node, present });
+    } catch (err) {
+      if (!this.closed) this.fail(err, { step: 'reconcile', node });
+    }
+  }
+
+  private fail(err: unknown, context: { step: 'write' | 'reconcile'; node?: string }): void {
+    this.deps.metrics.errors.inc({ kind: 'registration' });
+    this.deps.onError(err, context);
+  }
+
+  /** Writes a batch in one transaction; returns how many phones were not found. */
+  private async write(trx: Kysely<Database>, batch: Write[]): Promise<number> {
+    const aors = batch.flatMap((w) => (w.kind === 'binding' ? [w.aor] : []));
+    const ids = new Map<string, string>();
+    if (aors.length > 0) {
+      const rows = await trx
+        .selectFrom('extensions')
+        .innerJoin('tenants', 'tenants.id', 'extensions.tenant_id')
+        .select(['extensions.id', 'extensions.sip_username', 'tenants.sip_domain'])
+        .where('tenants.sip_domain', 'in', [...new Set(aors.map((a) => a.domain))])
+        .where('extensions.sip_username', 'in', [...new Set(aors.map((a) => a.username))])
+        .execute();
+      for (const r of rows) ids.set(aorKey({ domain: r.sip_domain, username: r.sip_username }), r.id);
+    }
+    let unknown = 0;
+    for (const w of batch) {
+      if (w.kind === 'sweep') {
+        await sweep(trx, w.node, w.present);
+        continue;
+      }
+      const id = ids.get(aorKey(w.aor));
+      if (id === undefined) {
+        unknown++;
+        continue;
+      }
+      const values = {
+        registered: w.registered,
+        registered_node: w.registered ? w.node : null,
+        ...(w.binding && { contact: w.binding.contact, user_agent: w.binding.userAgent, registered_ip: w.binding.ip, registered_port: w.binding.port }),
+        ...(w.at && { last_registration_at: w.at }),
+      };
+      let update = trx.updateTable('extensions').set(values).where('id', '=', id);
+      // An unregister from a node that no longer holds the phone (it moved) changes nothing.
+      if (!w.registered) update = update.where((eb) => eb.or([eb('registered_node', 'is', null), eb('registered_node', '=', w.node)]));
+      await update.execute();
+    }
+    return unknown;
+  }
+}
+
+/** Unregisters the extensions `node` holds that FreeSWITCH's list did not have. */
+async function sweep(trx: Kysely<Database>, node: string, present: Set<string>): Promise<void> {
+  const held = await trx
+    .selectFrom('extensions')
+    .innerJoin('tenants', 'tenants.id', 'extensions.tenant_id')
+    .select(['extensions.id', 'extensions.sip_username', 'tenants.sip_domain'])
+    .where('extensions.registered_node', '=', node)
+    .execute();
+  const gone = held.filter((r) => !present.has(bindingKey(node, { domain: r.sip_domain, username: r.sip_username }))).map((r) => r.id);
+  for (let i = 0; i < gone.length; i += 1000) {
+    await trx
+      .updateTable('extensions')
+      .set({ registered: false, registered_node: null })
+      .where('id', 'in', gone.slice(i, i + 1000))
+      .where('registered_node', '=', node)
+      .execute();
+  }
+}
