@@ -67,6 +67,10 @@ export interface Config {
   };
   /** Load the demo tenants on the first start of an empty embedded database. */
   demoSeed: boolean;
+  cdr: {
+    /** The CDR spool: CDRs accepted and not yet committed (src/cdr/spool.ts). */
+    spoolDir: string;
+  };
   esl: {
     /** Event sockets to connect to; empty = no ESL. */
     nodes: EslNodeAddress[];
@@ -154,6 +158,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       sipServer: env.SIP_SERVER || undefined,
     },
     demoSeed: bool(env, 'DEMO_SEED', true),
+    cdr: {
+      spoolDir: path.resolve(env.CDR_SPOOL_DIR || path.join(env.DATA_DIR || './data', 'spool')),
+    },
     esl: {
       nodes: eslNodes(env.ESL_NODES),
       password: env.ESL_PASSWORD || 'ClueCon',

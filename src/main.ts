@@ -1,6 +1,8 @@
 /**
- * Composition root: configuration → database (migrated) → secrets → demo data on a new embedded
- * database → the first admin API key → HTTP app → ESL nodes and the reloader → listen; SIGINT/SIGTERM close the server, then the database.
+ * Composition root: configuration → database (migrated) → secrets → the CDR writer and, with
+ * ESL_NODES, the ESL controller's handlers → HTTP app → demo data on a new embedded database →
+ * the first admin API key → ESL nodes and the reloader → listen. SIGINT/SIGTERM close the server,
+ * the event sockets and the CDR writer (what is not written stays in the spool), then the database.
  */
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
@@ -9,6 +11,7 @@ import { ensureAdminKey } from './domain/api-keys.js';
 import { loadSecretBox } from './domain/secrets.js';
 import { EslNodes } from './esl/nodes.js';
 import { ConfigReloader } from './esl/reload.js';
+import { createEslService } from './esl/service.js';
 import { createMetrics } from './metrics.js';
 import { seedDemo } from './seed/demo.js';
 
@@ -16,7 +19,11 @@ const config = loadConfig();
 const store = await openStore(config);
 const secrets = await loadSecretBox(config.secretsKey, config.dataDir);
 const esl = config.esl.nodes.length > 0 ? new EslNodes(config.esl, (err, node, command) => app.log.warn({ err, node, command }, 'FreeSWITCH command failed')) : undefined;
-const app = await buildApp({ config, store, secrets, esl, metrics: createMetrics(true), logger: { level: config.logLevel } });
+const metrics = createMetrics(true);
+const service = createEslService({ config, store, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`) });
+const app = await buildApp({ config, store, secrets, esl, calls: service.calls, cdrs: service.cdrs, metrics, logger: { level: config.logLevel } });
+
+service.start();
 
 if (store.kind === 'pglite' && config.demoSeed) {
   const created = await seedDemo(store, secrets);
@@ -45,6 +52,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     app.log.info({ signal }, 'shutting down');
     await reloader?.stop();
     await esl?.close();
+    await service.close();
     await app.close();
     await store.close();
     process.exit(0);

@@ -1,0 +1,58 @@
+/**
+ * The ESL controller's parts, put together for one process: the CDR writer (also fed by
+ * mod_json_cdr, so it exists without ESL_NODES), and, when FreeSWITCH nodes are configured, the
+ * registration, gateway-state and channel trackers, call control, and the controller that routes
+ * every node's events to them. Created before the nodes connect, so the first connect already
+ * reconciles; `start()` opens the spool; `close()` stops them in order, keeping what is not written in the spool.
+ */
+import { CdrSpool } from '../cdr/spool.js';
+import { CdrWriter } from '../cdr/writer.js';
+import type { Config } from '../config.js';
+import type { Store } from '../db/store.js';
+import type { Metrics } from '../metrics.js';
+import { CallControl } from './call-control.js';
+import { ChannelTracker } from './channels.js';
+import { EslController } from './controller.js';
+import { GatewayTracker } from './gateways.js';
+import type { EslNodes } from './nodes.js';
+import { RegistrationTracker } from './registrations.js';
+
+export interface EslService {
+  cdrs: CdrWriter;
+  calls?: CallControl;
+  /**
+   * Opens the CDR spool and starts writing (first what a previous run left).
+   * @throws when the spool directory cannot be used (Switchplane must not run without it)
+   */
+  start(): void;
+  close(): Promise<void>;
+}
+
+/** @param report logs a failure of one part (`part` names it); every failure is also counted in metrics */
+export function createEslService(deps: {
+  config: Readonly<Config>;
+  store: Store;
+  metrics: Metrics;
+  nodes?: EslNodes;
+  report: (err: unknown, part: string, context: object) => void;
+}): EslService {
+  const { store, metrics, nodes, report } = deps;
+  const cdrs = new CdrWriter({ store, metrics, spool: new CdrSpool(deps.config.cdr.spoolDir), onError: (err, c) => report(err, 'cdr writer', c) });
+  const start = () => cdrs.start();
+  if (!nodes) return { cdrs, start, close: () => cdrs.stop() };
+
+  const registrations = new RegistrationTracker({ store, metrics, onError: (err, c) => report(err, 'registration tracker', c) });
+  const gateways = new GatewayTracker({ store, metrics, onError: (err, c) => report(err, 'gateway tracker', c) });
+  const channels = new ChannelTracker({ store, metrics, onError: (err, c) => report(err, 'channel tracker', c) });
+  const calls = new CallControl({ nodes, channels });
+  new EslController(nodes, [cdrs, registrations, gateways, channels], metrics, (err, c) => report(err, 'esl controller', c));
+  return {
+    cdrs,
+    calls,
+    start,
+    close: async () => {
+      await Promise.all([registrations.close(), gateways.close(), channels.close()]);
+      await cdrs.stop();
+    },
+  };
+}

@@ -1,0 +1,168 @@
+import t, { type Test } from 'tap';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.js';
+import { EslNodes } from '../../src/esl/nodes.js';
+import { createEslService, type EslService } from '../../src/esl/service.js';
+import { demoApp, type TestApp } from '../helpers/app.js';
+import { backends, type Backend } from '../helpers/backends.js';
+import { hangupEvent } from '../helpers/cdr.js';
+import { TEST_BACKOFF } from '../helpers/esl-controller.js';
+import { FakeEslServer, recordedEvents, type JsonEvent } from '../helpers/esl-server.js';
+
+const JSON_CDR = readFileSync(fileURLToPath(new URL('../../../shared/fixtures/freeswitch/cdr/json_cdr-call-9999.json', import.meta.url)), 'utf8');
+const JSON_CDR_UUID = '95f577b5-851f-4c2d-bbd7-182352e6c2c3';
+
+interface Rig {
+  ctx: TestApp;
+  server: FakeEslServer;
+  nodes: EslNodes;
+  service: EslService;
+  acmeId: string;
+}
+
+/** The service as src/main.ts composes it, against a fake FreeSWITCH, with the demo tenants. */
+async function rig(t: Test, backend: Backend, env: Record<string, string> = {}): Promise<Rig> {
+  const server = await FakeEslServer.start();
+  // The reconciles on connect find nothing registered and no channels.
+  server.api = (cmd) => (cmd.startsWith('sofia xmlstatus') ? '<profile><registrations></registrations><gateways></gateways></profile>\n' : cmd.startsWith('show channels') ? '{"row_count":0}\n' : undefined);
+  const spoolDir = mkdtempSync(path.join(tmpdir(), 'switchplane-spool-'));
+  const config = loadConfig({ ESL_NODES: `fs1@${server.host}:${server.port}`, CDR_SPOOL_DIR: spoolDir, DATA_DIR: '/nonexistent' });
+  let nodes!: EslNodes;
+  let service!: EslService;
+  const ctx = await demoApp(backend, env, false, ({ store, metrics }) => {
+    nodes = new EslNodes(config.esl, () => undefined, TEST_BACKOFF);
+    service = createEslService({ config, store, metrics, nodes, report: () => undefined });
+    return { esl: nodes, calls: service.calls, cdrs: service.cdrs };
+  });
+  service.start();
+  const up = once(nodes.connections[0]!, 'connected');
+  nodes.start();
+  await up;
+  const acmeId = (await ctx.store.withOperator((db) => db.selectFrom('tenants').select('id').where('slug', '=', 'acme').executeTakeFirstOrThrow())).id;
+  t.teardown(async () => {
+    await nodes.close();
+    await service.close();
+    await server.stop();
+    await ctx.close();
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+  return { ctx, server, nodes, service, acmeId };
+}
+
+/** The recorded 9999 call's events as a call of `tenantId`, with a fresh Unique-ID. */
+function recordedCall(tenantId: string): JsonEvent[] {
+  const uuid = crypto.randomUUID();
+  const old = 'b1c6c29f-fd6a-4f7a-bc35-49cac6eb65fa';
+  return recordedEvents('call-json.txt')
+    .filter((e) => e['Unique-ID'] === old)
+    .map((e) => JSON.parse(JSON.stringify(e).replaceAll(old, uuid)) as JsonEvent)
+    .map((e) => (e['Event-Name'] === 'CHANNEL_HANGUP_COMPLETE' ? { ...e, variable_accountcode: tenantId, variable_domain_name: 'acme.switchplane.test' } : e));
+}
+
+async function rows(r: Rig) {
+  return r.ctx.store.withTenant(r.acmeId, (db) => db.selectFrom('cdrs').select(['unique_id', 'caller_name', 'billsec', 'disposition', 'hangup_cause']).execute());
+}
+
+/** Waits, yielding to the event loop (socket reads), until `check` holds; the test's timeout bounds it. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await sleep(5);
+}
+
+const metric = async (r: Rig, name: string, labels: string) => {
+  const text = await r.ctx.metrics.registry.getSingleMetricAsString(name);
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+};
+
+for (const backend of backends) {
+  t.test(`CDRs from FreeSWITCH on ${backend.name}`, async (t) => {
+    t.test('a recorded call replayed over the event socket lands as one CDR', async (t) => {
+      const r = await rig(t, backend);
+      const call = recordedCall(r.acmeId);
+      for (const e of call) r.server.pushEvent(e);
+      const uuid = call[0]!['Unique-ID'] as string;
+      await until(async () => (await rows(r)).length > 0);
+      t.same(await rows(r), [{ unique_id: uuid, caller_name: '1001', billsec: 3, disposition: 'ANSWERED', hangup_cause: 'NORMAL_CLEARING' }]);
+    });
+
+    t.test('FreeSWITCH drops the connection mid-call: the controller reconnects and the CDR still lands', async (t) => {
+      const r = await rig(t, backend);
+      const call = recordedCall(r.acmeId);
+      const hangupAt = call.findIndex((e) => e['Event-Name'] === 'CHANNEL_HANGUP_COMPLETE');
+      for (const e of call.slice(0, hangupAt)) r.server.pushEvent(e);
+      const subscribed = r.server.commands.filter((c) => c.startsWith('event json CHANNEL_CREATE')).length;
+      const back = once(r.nodes.connections[0]!, 'connected');
+      r.server.dropAll();
+      await back;
+      t.equal(r.server.commands.filter((c) => c.startsWith('event json CHANNEL_CREATE')).length, subscribed + 1, 're-subscribed on the new link');
+      t.equal(await metric(r, 'switchplane_esl_reconnects_total', 'node="fs1"'), 1);
+      for (const e of call.slice(hangupAt)) r.server.pushEvent(e);
+      await until(async () => (await rows(r)).length > 0);
+      t.equal((await rows(r))[0]!.unique_id, call[0]!['Unique-ID']);
+    });
+
+    t.test('a json_cdr post and an ESL event for the same leg give one row', async (t) => {
+      const r = await rig(t, backend);
+      const doc = JSON.parse(JSON_CDR) as { variables: Record<string, string> };
+      doc.variables.accountcode = r.acmeId;
+      const post = await r.ctx.app.inject({ method: 'POST', url: `/freeswitch/cdr?uuid=${JSON_CDR_UUID}`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(doc) });
+      t.equal(post.statusCode, 200);
+      t.same(post.json(), { uniqueId: JSON_CDR_UUID });
+      await r.service.cdrs.idle();
+      r.server.pushEvent(hangupEvent({ 'Unique-ID': JSON_CDR_UUID, variable_uuid: JSON_CDR_UUID, variable_accountcode: r.acmeId }));
+      await until(async () => (await metric(r, 'switchplane_cdrs_written_total', 'source="esl",result="merged"')) > 0);
+      const all = await rows(r);
+      t.equal(all.length, 1);
+      t.equal(all[0]!.unique_id, JSON_CDR_UUID);
+      t.equal(await metric(r, 'switchplane_cdrs_written_total', 'source="json_cdr",result="inserted"'), 1);
+    });
+
+    t.test('json_cdr posts in every mod_json_cdr encoding are read; other bodies are refused with 400', async (t) => {
+      const r = await rig(t, backend);
+      const text = (uuid: string) => JSON_CDR.replaceAll(JSON_CDR_UUID, uuid).replace('"variables":{', `"variables":{"accountcode":"${r.acmeId}",`);
+      const form = crypto.randomUUID();
+      const b64 = crypto.randomUUID();
+      const urlencoded = await r.ctx.app.inject({ method: 'POST', url: '/freeswitch/cdr', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `cdr=${encodeURIComponent(text(form))}` });
+      t.same(urlencoded.json(), { uniqueId: form });
+      const base64 = await r.ctx.app.inject({ method: 'POST', url: '/freeswitch/cdr', headers: { 'content-type': 'application/x-www-form-base64-encoded' }, payload: `cdr=${encodeURIComponent(Buffer.from(text(b64)).toString('base64'))}` });
+      t.same(base64.json(), { uniqueId: b64 });
+      for (const [type, payload] of [['application/json', '{not json'], ['application/json', '{"variables": {}}'], ['application/x-www-form-urlencoded', 'x=1'], ['application/json', '[]']]) {
+        const res = await r.ctx.app.inject({ method: 'POST', url: '/freeswitch/cdr', headers: { 'content-type': type! }, payload });
+        t.equal(res.statusCode, 400, `${type} ${payload}`);
+        t.type(res.json().error, 'string');
+      }
+      await r.service.cdrs.idle();
+      t.same((await rows(r)).map((x) => x.unique_id).sort(), [form, b64].sort());
+    });
+
+    t.test('json_cdr posts need the xml_curl credentials when they are set', async (t) => {
+      const r = await rig(t, backend, { XMLCURL_USERNAME: 'fs', XMLCURL_PASSWORD: 'secret' });
+      const post = (auth?: string) =>
+        r.ctx.app.inject({ method: 'POST', url: '/freeswitch/cdr', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, payload: JSON_CDR });
+      t.equal((await post()).statusCode, 401);
+      t.equal((await post(`Basic ${Buffer.from('fs:wrong').toString('base64')}`)).statusCode, 401);
+      t.equal((await post(`Basic ${Buffer.from('fs:secret').toString('base64')}`)).statusCode, 200);
+    });
+
+    t.test('malformed frames and unknown events are counted and skipped; the next call still lands', async (t) => {
+      const r = await rig(t, backend);
+      const bad = '{"Event-Name": "CHANNEL_HANGUP_COMPLETE", "Unique-ID": ';
+      r.server.pushRaw(`Content-Length: ${bad.length}\nContent-Type: text/event-json\n\n${bad}`);
+      const unknown = JSON.stringify(r.server.event('PRESENCE_IN', { 'Unique-ID': crypto.randomUUID() }));
+      r.server.pushRaw(`Content-Length: ${Buffer.byteLength(unknown)}\nContent-Type: text/event-json\n\n${unknown}`);
+      const call = recordedCall(r.acmeId);
+      for (const e of call) r.server.pushEvent(e);
+      await until(async () => (await rows(r)).length > 0);
+      t.equal((await rows(r)).length, 1);
+      t.equal(await metric(r, 'switchplane_esl_events_total', 'node="fs1",event="unknown",result="malformed"'), 1);
+      t.equal(await metric(r, 'switchplane_esl_events_total', 'node="fs1",event="other",result="ignored"'), 1);
+      t.equal(await metric(r, 'switchplane_esl_events_total', 'node="fs1",event="CHANNEL_HANGUP_COMPLETE",result="handled"'), 1);
+      t.ok(r.nodes.connections[0]!.health().connected, 'the link survived');
+    });
+  });
+}
