@@ -104,6 +104,9 @@ export function originateCommand(o: { callId: string; tenant: Pick<Tenant, 'id' 
     `originate_timeout=${o.ringSeconds}`,
     `accountcode=${o.tenant.id}`,
     `user_name=${o.from.sip_username}`,
+    // originate hands the answered leg to the dialplan by a transfer (mod_commands.c
+    // originate_function), which a CDR would otherwise take for a transferred call.
+    'switchplane_click_to_call=true',
   ];
   return `originate {${vars.join(',')}}user/${o.from.sip_username}@${o.tenant.sip_domain} ${o.destination} XML ${tenantContext(o.tenant)}`;
 }

@@ -92,7 +92,7 @@ for (const backend of backends) {
       t.equal(
         sent.command,
         `bgapi originate {origination_uuid=${id},origination_caller_id_name=+390212345678,origination_caller_id_number=+390212345678,` +
-          `originate_timeout=30,accountcode=${keys.acmeId},user_name=1001}user/1001@${DOMAIN} +390212345678 XML ${DOMAIN}`,
+          `originate_timeout=30,accountcode=${keys.acmeId},user_name=1001,switchplane_click_to_call=true}user/1001@${DOMAIN} +390212345678 XML ${DOMAIN}`,
       );
       t.match(sent.headers['Job-UUID'], /^[0-9a-f-]{36}$/, 'with our own Job-UUID');
       t.notOk(rig.server.commands.some((c) => c.startsWith('api originate')), 'never api originate');
@@ -124,7 +124,7 @@ for (const backend of backends) {
       const res = await call(api, keys.acme, 'POST', '/api/v1/calls', { extension: '1002', destination: '1001' });
       t.equal(res.status, 202);
       const id = res.body.data.callId as string;
-      t.match((await rig.server.waitForCommand(new RegExp(`origination_uuid=${id}`))).command, `user_name=1002}user/1002@${DOMAIN} 1001 XML ${DOMAIN}`);
+      t.match((await rig.server.waitForCommand(new RegExp(`origination_uuid=${id}`))).command, `user_name=1002,switchplane_click_to_call=true}user/1002@${DOMAIN} 1001 XML ${DOMAIN}`);
       release('-ERR USER_NOT_REGISTERED\n');
       await until(async () => (await get(id)).data.state !== 'originating');
       t.match(await get(id), { data: { state: 'failed', hangupCause: 'USER_NOT_REGISTERED', endedAt: String } });
