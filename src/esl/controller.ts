@@ -12,7 +12,7 @@
 import type { EslConnection, EslEvent } from './connection.js';
 import { eventKey } from './events.js';
 import type { Metrics } from '../metrics.js';
-import type { EslNodes } from './nodes.js';
+import { SUBSCRIBED_EVENTS, type EslNodes } from './nodes.js';
 
 export interface EventHandler {
   /** Event names (or CUSTOM subclasses, e.g. `sofia::register`) this handler takes. */
@@ -25,12 +25,11 @@ export interface EventHandler {
   disconnected?(node: string): void;
 }
 
-/** Event names counted under their own label; anything else is `other`, so labels stay bounded. */
-const KNOWN = new Set([
-  'CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP',
-  'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_PARK', 'BACKGROUND_JOB', 'HEARTBEAT', 'sofia::register', 'sofia::unregister',
-  'sofia::expire', 'sofia::gateway_state',
-]);
+/**
+ * Event names (and CUSTOM subclasses) counted under their own label: the subscribed ones.
+ * Anything else is `other`, so labels stay bounded.
+ */
+const KNOWN = new Set(SUBSCRIBED_EVENTS.flatMap((entry) => entry.split(' ').filter((word) => word !== 'CUSTOM')));
 
 export class EslController {
   private readonly routes = new Map<string, EventHandler[]>();

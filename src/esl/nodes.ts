@@ -11,10 +11,13 @@ import { EslConnection, type EslHealth } from './connection.js';
 const OUTBOX_LIMIT = 1000;
 const CATCH_UP = ['xml_flush_cache', 'sofia profile external rescan'];
 
-/** Events the controller subscribes to (narrowly; mod_event_socket drops slow listeners). */
+/**
+ * Events the controller subscribes to: only those a handler takes (src/esl/controller.ts), since
+ * mod_event_socket drops a listener that falls behind. HEARTBEAT (every 20 s) shows a live link.
+ */
 export const SUBSCRIBED_EVENTS = [
-  'CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP',
-  'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_PARK', 'BACKGROUND_JOB', 'HEARTBEAT',
+  'CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE',
+  'CHANNEL_HANGUP_COMPLETE', 'BACKGROUND_JOB', 'HEARTBEAT',
   'CUSTOM sofia::register sofia::unregister sofia::expire sofia::gateway_state',
 ];
 
