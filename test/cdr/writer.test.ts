@@ -1,6 +1,7 @@
 import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { cdrFromEvent } from '../../src/cdr/records.js';
 import type { Store } from '../../src/db/store.js';
 import { backends } from '../helpers/backends.js';
@@ -138,6 +139,29 @@ for (const backend of backends) {
       t.same(readdirSync(rig.spoolDir), []);
       t.equal(rig.writer.depth, 0);
     });
+
+    if (backend.name === 'postgres') {
+      t.test('the PostgreSQL server refuses the database and drops its sessions during a burst: every CDR lands once', async (t) => {
+        const rig = await cdrRig(t, backend, { batchSize: 50 });
+        const { rows } = await rig.store.withIngest((db) => sql<{ name: string }>`select current_database() as name`.execute(db));
+        const dbName = rows[0]!.name;
+        const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+        await admin.connect();
+        t.teardown(() => admin.end());
+        await admin.query(`alter database ${dbName} allow_connections false`);
+        await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [dbName]);
+        const events = Array.from({ length: 300 }, () => hangupEvent({ variable_accountcode: rig.acmeId }));
+        for (const e of events) rig.writer.handle(e);
+        while (rig.errors.length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+        t.equal(rig.writer.depth, 300, 'nothing is written while the database refuses sessions');
+        await admin.query(`alter database ${dbName} allow_connections true`);
+        await rig.writer.idle();
+        const ids = await rig.store.withTenant(rig.acmeId, (db) => db.selectFrom('cdrs').select('unique_id').execute());
+        t.equal(ids.length, 300);
+        t.same(new Set(ids.map((r) => r.unique_id)), new Set(events.map((e) => e['Unique-ID'])));
+        t.same(readdirSync(rig.spoolDir), []);
+      });
+    }
 
     t.test('a restarted Switchplane writes what the previous run left in the spool', async (t) => {
       const down = { is: true, attempts: 0 };
