@@ -14,10 +14,9 @@
  * json_cdr.conf's `cred` sends as basic auth); 503 when the spool cannot be written, so
  * FreeSWITCH keeps the CDR and retries.
  */
-import basicAuth from '@fastify/basic-auth';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
-import { allowlist, sameSecret } from '../xmlcurl/access.js';
+import { guardFreeswitchRoutes } from '../xmlcurl/access.js';
 import { cdrFromJsonCdr, type JsonCdrDocument } from './records.js';
 import type { CdrWriter } from './writer.js';
 
@@ -49,28 +48,14 @@ function documentOf(contentType: string, body: string): JsonCdrDocument {
 }
 
 export const jsonCdrPlugin: FastifyPluginAsync<JsonCdrOptions> = async (app, { config, writer }) => {
-  const allowed = allowlist(config.xmlcurl.allowFrom);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 4 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
-  if (config.xmlcurl.allowFrom.length > 0) {
-    app.addHook('onRequest', async (req, reply) => {
-      if (!allowed(req.ip)) {
-        req.log.warn({ ip: req.ip }, 'json_cdr post from an address outside XMLCURL_ALLOW_FROM');
-        return reply.code(403).send({ error: 'address not allowed' });
-      }
-    });
-  }
-  if (config.xmlcurl.username && config.xmlcurl.password) {
-    const { username, password } = config.xmlcurl;
-    await app.register(basicAuth, {
-      validate: async (user, pass) => {
-        if (!(sameSecret(user, username) && sameSecret(pass, password))) throw new Error('bad json_cdr credentials');
-      },
-      authenticate: { realm: 'switchplane' },
-    });
-    app.addHook('onRequest', app.basicAuth);
-  }
+  await guardFreeswitchRoutes(app, config.xmlcurl, 'json_cdr', (req, reply, denial) => {
+    if (denial.status === 401) return reply.send(denial.error); // Fastify's error handler answers it: a JSON 401
+    req.log.warn({ ip: req.ip }, 'json_cdr post from an address outside XMLCURL_ALLOW_FROM');
+    return reply.code(403).send({ error: 'address not allowed' });
+  });
 
   app.post('/freeswitch/cdr', async (req, reply) => {
     let record;

@@ -31,14 +31,11 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { Store } from '../db/store.js';
 import { gatewayName } from '../domain/trunks.js';
-import type { Metrics } from '../metrics.js';
 import type { EslConnection, EslEvent } from './connection.js';
-import type { EventHandler } from './controller.js';
 import { field, fromMicroseconds } from './events.js';
 import { elements, text } from './sofia-xml.js';
-import { WriteQueue } from './write-queue.js';
+import { StateTracker, type StateTrackerDeps } from './state-tracker.js';
 
 /**
  * Every gateway of every running profile (mod_sofia.c `cmd_xml_status` with one argument,
@@ -60,14 +57,7 @@ interface GatewayState {
   registeredAt?: Date;
 }
 
-export interface GatewayTrackerDeps {
-  store: Pick<Store, 'withIngest'>;
-  metrics: Metrics;
-  /** A failed write (retried until it lands) or reconcile (tried again on the next connect). */
-  onError: (err: unknown, context: { step: 'write' | 'reconcile'; node?: string }) => void;
-  /** Backoff between write attempts, milliseconds (default 200 ms to 30 s). */
-  retry?: { minTimeoutMs: number; maxTimeoutMs: number };
-}
+export type GatewayTrackerDeps = StateTrackerDeps;
 
 /** The last error a state implies: see the module comment. */
 function lastError(state: string, status: string | undefined, phrase: string | undefined): string | null | undefined {
@@ -96,22 +86,11 @@ function merge(waiting: GatewayState, newer: GatewayState): GatewayState {
   return { ...newer, lastError: newer.lastError !== undefined ? newer.lastError : waiting.lastError, registeredAt: newer.registeredAt ?? waiting.registeredAt };
 }
 
-export class GatewayTracker implements EventHandler {
+export class GatewayTracker extends StateTracker<GatewayState> {
   readonly events = ['sofia::gateway_state'];
-  private readonly queue: WriteQueue<GatewayState>;
-  private readonly reconciling = new Set<Promise<void>>();
-  private closed = false;
 
-  constructor(private readonly deps: GatewayTrackerDeps) {
-    this.queue = new WriteQueue<GatewayState>({
-      write: async (batch) => {
-        const unknown = await deps.store.withIngest((trx) => write(trx, batch));
-        if (unknown > 0) deps.metrics.errors.inc({ kind: 'gateway_unknown' }, unknown);
-      },
-      merge,
-      onFailure: (err) => this.fail(err, { step: 'write' }),
-      ...(deps.retry ? { retry: deps.retry } : {}),
-    });
+  constructor(deps: GatewayTrackerDeps) {
+    super(deps, { failureKind: 'gateway_state', unknownKind: 'gateway_unknown', merge });
   }
 
   handle(event: EslEvent): void {
@@ -126,68 +105,40 @@ export class GatewayTracker implements EventHandler {
     });
   }
 
-  connected(node: string, conn: EslConnection): void {
-    const run: Promise<void> = this.reconcile(node, conn).finally(() => this.reconciling.delete(run));
-    this.reconciling.add(run);
-  }
-
-  /** Resolves once every reconcile under way and every write queued so far are done. */
-  async idle(): Promise<void> {
-    do {
-      await Promise.all([...this.reconciling]);
-      await this.queue.idle();
-    } while (this.reconciling.size > 0);
-  }
-
-  /** Stops retrying and reconciling; resolves once queued writes were tried. Close the ESL nodes first. */
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.queue.close();
-  }
-
   /** Queues a trunk's gateway state; counts anything else (no trunk id, or no state). */
   private push(gw: GatewayState): void {
     if (UUID.test(gw.name) && gw.state) this.queue.push(gw.name.toLowerCase(), gw);
     else this.deps.metrics.errors.inc({ kind: 'gateway_unknown' });
   }
 
-  private async reconcile(node: string, conn: EslConnection): Promise<void> {
-    try {
-      const { result } = await conn.bgapi(LIST_GATEWAYS);
-      const gateways = parseGateways(await result);
-      if (!this.closed) for (const gw of gateways) this.push(gw);
-    } catch (err) {
-      if (!this.closed) this.fail(err, { step: 'reconcile', node });
-    }
+  protected async reconcile(_node: string, conn: EslConnection): Promise<void> {
+    const { result } = await conn.bgapi(LIST_GATEWAYS);
+    const gateways = parseGateways(await result);
+    if (!this.closed) for (const gw of gateways) this.push(gw);
   }
 
-  private fail(err: unknown, context: { step: 'write' | 'reconcile'; node?: string }): void {
-    this.deps.metrics.errors.inc({ kind: 'gateway_state' });
-    this.deps.onError(err, context);
-  }
-}
-
-/** Writes a batch in one transaction; returns how many gateways are no trunk. */
-async function write(trx: Kysely<Database>, batch: GatewayState[]): Promise<number> {
-  const trunks = await trx.selectFrom('trunks').select('id').where('id', 'in', batch.map((g) => g.name.toLowerCase())).execute();
-  const ids = new Map(trunks.map((t) => [gatewayName(t), t.id]));
-  let unknown = 0;
-  for (const gw of batch) {
-    const id = ids.get(gw.name.toLowerCase());
-    if (id === undefined) {
-      unknown++;
-      continue;
+  /** Writes a batch in one transaction; returns how many gateways are no trunk. */
+  protected async write(trx: Kysely<Database>, batch: GatewayState[]): Promise<number> {
+    const trunks = await trx.selectFrom('trunks').select('id').where('id', 'in', batch.map((g) => g.name.toLowerCase())).execute();
+    const ids = new Map(trunks.map((t) => [gatewayName(t), t.id]));
+    let unknown = 0;
+    for (const gw of batch) {
+      const id = ids.get(gw.name.toLowerCase());
+      if (id === undefined) {
+        unknown++;
+        continue;
+      }
+      await trx
+        .updateTable('trunks')
+        .set({
+          registration_state: gw.state,
+          ping_status: gw.pingStatus,
+          ...(gw.lastError !== undefined && { last_error: gw.lastError }),
+          ...(gw.registeredAt && { last_registered_at: gw.registeredAt }),
+        })
+        .where('id', '=', id)
+        .execute();
     }
-    await trx
-      .updateTable('trunks')
-      .set({
-        registration_state: gw.state,
-        ping_status: gw.pingStatus,
-        ...(gw.lastError !== undefined && { last_error: gw.lastError }),
-        ...(gw.registeredAt && { last_registered_at: gw.registeredAt }),
-      })
-      .where('id', '=', id)
-      .execute();
+    return unknown;
   }
-  return unknown;
 }

@@ -40,14 +40,11 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { Store } from '../db/store.js';
-import type { Metrics } from '../metrics.js';
 import type { ProfileName } from '../xmlcurl/sofia.js';
 import type { EslConnection, EslEvent } from './connection.js';
-import type { EventHandler } from './controller.js';
 import { eventKey, field, fromMicroseconds } from './events.js';
 import { elements, text } from './sofia-xml.js';
-import { WriteQueue } from './write-queue.js';
+import { StateTracker, type StateTrackerDeps } from './state-tracker.js';
 
 /** The sofia profile phones register to (src/xmlcurl/sofia.ts). */
 const PHONE_PROFILE: ProfileName = 'internal';
@@ -84,14 +81,7 @@ type Write =
   /** Unregisters every extension `node` holds whose key is not in `present`. */
   | { kind: 'sweep'; node: string; present: Set<string> };
 
-export interface RegistrationTrackerDeps {
-  store: Pick<Store, 'withIngest'>;
-  metrics: Metrics;
-  /** A failed write (retried until it lands) or reconcile (tried again on the next connect). */
-  onError: (err: unknown, context: { step: 'write' | 'reconcile'; node?: string }) => void;
-  /** Backoff between write attempts, milliseconds (default 200 ms to 30 s). */
-  retry?: { minTimeoutMs: number; maxTimeoutMs: number };
-}
+export type RegistrationTrackerDeps = StateTrackerDeps;
 
 const aorKey = (aor: Aor) => JSON.stringify([aor.domain, aor.username]);
 /** Queue key of a phone's state on a node. */
@@ -153,22 +143,11 @@ function merge(waiting: Write, newer: Write): Write {
   return { ...newer, binding: newer.binding ?? waiting.binding, at: newer.at ?? waiting.at };
 }
 
-export class RegistrationTracker implements EventHandler {
+export class RegistrationTracker extends StateTracker<Write> {
   readonly events = ['sofia::register', 'sofia::unregister', 'sofia::expire'];
-  private readonly queue: WriteQueue<Write>;
-  private readonly reconciling = new Set<Promise<void>>();
-  private closed = false;
 
-  constructor(private readonly deps: RegistrationTrackerDeps) {
-    this.queue = new WriteQueue<Write>({
-      write: async (batch) => {
-        const unknown = await deps.store.withIngest((trx) => this.write(trx, batch));
-        if (unknown > 0) deps.metrics.errors.inc({ kind: 'registration_unknown' }, unknown);
-      },
-      merge,
-      onFailure: (err) => this.fail(err, { step: 'write' }),
-      ...(deps.retry ? { retry: deps.retry } : {}),
-    });
+  constructor(deps: RegistrationTrackerDeps) {
+    super(deps, { failureKind: 'registration', unknownKind: 'registration_unknown', merge });
   }
 
   handle(event: EslEvent, node: string): void {
@@ -185,49 +164,21 @@ export class RegistrationTracker implements EventHandler {
     this.queue.push(bindingKey(node, aor), write);
   }
 
-  connected(node: string, conn: EslConnection): void {
-    const run: Promise<void> = this.reconcile(node, conn).finally(() => this.reconciling.delete(run));
-    this.reconciling.add(run);
-  }
-
-  /** Resolves once every reconcile under way and every write queued so far are done. */
-  async idle(): Promise<void> {
-    do {
-      await Promise.all([...this.reconciling]);
-      await this.queue.idle();
-    } while (this.reconciling.size > 0);
-  }
-
-  /** Stops retrying and reconciling; resolves once queued writes were tried. Close the ESL nodes first. */
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.queue.close();
-  }
-
-  private async reconcile(node: string, conn: EslConnection): Promise<void> {
-    try {
-      const { result } = await conn.bgapi(LIST_REGISTRATIONS); // a long list must not hold up the event socket
-      const bindings = parseRegistrations(await result);
-      if (this.closed) return;
-      const present = new Set<string>();
-      for (const { aor, binding } of bindings) {
-        const key = bindingKey(node, aor);
-        present.add(key);
-        this.queue.push(key, { kind: 'binding', node, aor, registered: true, binding });
-      }
-      this.queue.push(JSON.stringify(['sweep', node]), { kind: 'sweep', node, present });
-    } catch (err) {
-      if (!this.closed) this.fail(err, { step: 'reconcile', node });
+  protected async reconcile(node: string, conn: EslConnection): Promise<void> {
+    const { result } = await conn.bgapi(LIST_REGISTRATIONS); // a long list must not hold up the event socket
+    const bindings = parseRegistrations(await result);
+    if (this.closed) return;
+    const present = new Set<string>();
+    for (const { aor, binding } of bindings) {
+      const key = bindingKey(node, aor);
+      present.add(key);
+      this.queue.push(key, { kind: 'binding', node, aor, registered: true, binding });
     }
-  }
-
-  private fail(err: unknown, context: { step: 'write' | 'reconcile'; node?: string }): void {
-    this.deps.metrics.errors.inc({ kind: 'registration' });
-    this.deps.onError(err, context);
+    this.queue.push(JSON.stringify(['sweep', node]), { kind: 'sweep', node, present });
   }
 
   /** Writes a batch in one transaction; returns how many phones were not found. */
-  private async write(trx: Kysely<Database>, batch: Write[]): Promise<number> {
+  protected async write(trx: Kysely<Database>, batch: Write[]): Promise<number> {
     const aors = batch.flatMap((w) => (w.kind === 'binding' ? [w.aor] : []));
     const ids = new Map<string, string>();
     if (aors.length > 0) {

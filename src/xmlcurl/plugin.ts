@@ -5,7 +5,6 @@
  * than the budget, or a body that cannot be parsed all answer 200 `not found` (FreeSWITCH then
  * uses its own files), and are logged and counted.
  */
-import basicAuth from '@fastify/basic-auth';
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
@@ -13,7 +12,7 @@ import type { Store } from '../db/store.js';
 import { planCall } from '../domain/call-routing.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { Metrics } from '../metrics.js';
-import { allowlist, sameSecret } from './access.js';
+import { guardFreeswitchRoutes } from './access.js';
 import { BudgetExceeded, withinBudget } from './budget.js';
 import { answerDirectory, type DirectoryDeps } from './directory.js';
 import { renderDialplan } from './dialplan.js';
@@ -35,7 +34,6 @@ const SECTIONS = new Set(['directory', 'dialplan', 'configuration']);
 
 export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opts) => {
   const { config, store, tenants, directory, metrics, clock } = opts;
-  const allowed = allowlist(config.xmlcurl.allowFrom);
 
   // formbody's `parser` is typed as returning a record; a FormBody is read through formFields().
   await app.register(formbody, { parser: (body) => new FormBody(body) as unknown as Record<string, unknown> });
@@ -46,35 +44,17 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     reply.code(status).header('content-type', 'text/xml; charset=utf-8').send(xml);
 
   app.setErrorHandler((err, req, reply) => {
-    if ((err as { statusCode?: number }).statusCode === 401) {
-      metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'denied' });
-      req.log.warn({ ip: req.ip }, 'xml_curl request without valid credentials');
-      return sendXml(reply, 401, NOT_FOUND_XML);
-    }
     metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'failed' });
     req.log.warn({ err }, 'xml_curl request could not be read; answering not found');
     return sendXml(reply, 200, NOT_FOUND_XML);
   });
 
-  if (config.xmlcurl.allowFrom.length > 0) {
-    app.addHook('onRequest', async (req, reply) => {
-      if (!allowed(req.ip)) {
-        metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'denied' });
-        req.log.warn({ ip: req.ip }, 'xml_curl request from an address outside XMLCURL_ALLOW_FROM');
-        return sendXml(reply, 403, NOT_FOUND_XML);
-      }
-    });
-  }
-  if (config.xmlcurl.username && config.xmlcurl.password) {
-    const { username, password } = config.xmlcurl;
-    await app.register(basicAuth, {
-      validate: async (user, pass) => {
-        if (!(sameSecret(user, username) && sameSecret(pass, password))) throw new Error('bad xml_curl credentials');
-      },
-      authenticate: { realm: 'switchplane' },
-    });
-    app.addHook('onRequest', app.basicAuth);
-  }
+  await guardFreeswitchRoutes(app, config.xmlcurl, 'xml_curl', (req, reply, { status }) => {
+    metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'denied' });
+    if (status === 403) req.log.warn({ ip: req.ip }, 'xml_curl request from an address outside XMLCURL_ALLOW_FROM');
+    else req.log.warn({ ip: req.ip }, 'xml_curl request without valid credentials');
+    return sendXml(reply, status, NOT_FOUND_XML);
+  });
 
   type Answer = string | Buffer | null;
   /** Synchronous when the answer needs no database read (a cached directory user). */

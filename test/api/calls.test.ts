@@ -8,22 +8,9 @@ import { backends } from '../helpers/backends.js';
 import { demoApp } from '../helpers/app.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { eslRig } from '../helpers/esl-controller.js';
-import { recordedPlainEvents, type JsonEvent } from '../helpers/esl-server.js';
+import { legEvents } from '../helpers/esl-replay.js';
 
-const TRACKED = new Set(['CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP_COMPLETE']);
 const DOMAIN = 'acme.switchplane.test';
-
-/** The tracked events of the captured legs (old Unique-ID → new), uuids rewritten, `vars` (by new Unique-ID) added. */
-function legEvents(file: string, legs: Record<string, string>, vars: Record<string, Record<string, string>>): JsonEvent[] {
-  return recordedPlainEvents(file)
-    .filter((e) => TRACKED.has(e['Event-Name'] as string) && legs[e['Unique-ID'] as string] !== undefined)
-    .map((e) => {
-      let text = JSON.stringify(e);
-      for (const [from, to] of Object.entries(legs)) text = text.replaceAll(from, to);
-      const event = JSON.parse(text) as JsonEvent;
-      return { ...event, ...vars[event['Unique-ID'] as string] };
-    });
-}
 
 /** Resolves once `tracker` has handled an event of channel `uuid` (leaving it in `state`), or with `hangup` its end. */
 function handled(tracker: ChannelTracker, uuid: string, what: 'channel' | 'hangup' = 'channel', state?: Channel['state']): Promise<void> {

@@ -4,25 +4,7 @@ import { ChannelTracker, type Channel } from '../../src/esl/channels.js';
 import { backends } from '../helpers/backends.js';
 import { demoApp } from '../helpers/app.js';
 import { eslRig } from '../helpers/esl-controller.js';
-import { recordedPlainEvents, type JsonEvent } from '../helpers/esl-server.js';
-
-const TRACKED = new Set(['CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP_COMPLETE']);
-
-/**
- * The tracked events of the captured legs `legs` (old Unique-ID → new) of a capture, with every
- * uuid rewritten and `vars` (by new Unique-ID) added, as FreeSWITCH would send them for a
- * tenant's call.
- */
-function legEvents(file: string, legs: Record<string, string>, vars: Record<string, Record<string, string>>): JsonEvent[] {
-  return recordedPlainEvents(file)
-    .filter((e) => TRACKED.has(e['Event-Name'] as string) && legs[e['Unique-ID'] as string] !== undefined)
-    .map((e) => {
-      let text = JSON.stringify(e);
-      for (const [from, to] of Object.entries(legs)) text = text.replaceAll(from, to);
-      const event = JSON.parse(text) as JsonEvent;
-      return { ...event, ...vars[event['Unique-ID'] as string] };
-    });
-}
+import { legEvents } from '../helpers/esl-replay.js';
 
 /** Resolves with a copy of the channel once `tracker` reports `uuid` (in `state`, if given). */
 function seen(tracker: ChannelTracker, uuid: string, state?: Channel['state']): Promise<Channel> {

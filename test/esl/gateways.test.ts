@@ -1,12 +1,10 @@
 import t from 'tap';
-import { once } from 'node:events';
-import type { Store } from '../../src/db/store.js';
 import { GatewayTracker, LIST_GATEWAYS } from '../../src/esl/gateways.js';
-import type { Metrics } from '../../src/metrics.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { demoApp } from '../helpers/app.js';
 import { backends } from '../helpers/backends.js';
-import { eslRig, type EslRig } from '../helpers/esl-controller.js';
+import { eslRig } from '../helpers/esl-controller.js';
+import { arrive, deliver, errorCount, flakyIngest, reconnect } from '../helpers/esl-replay.js';
 import { recordedPlainEvents, type JsonEvent } from '../helpers/esl-server.js';
 
 /** Time of the captured REGED (gateway-plain.txt). */
@@ -58,54 +56,14 @@ function gatewayList(gateways: Array<{ name: string; state: string; status: 'UP'
   return `<?xml version="1.0" encoding="ISO-8859-1"?>\n<gateways>\n${rows.join('')}</gateways>\n`;
 }
 
-async function errorCount(metrics: Metrics, kind: string): Promise<number> {
-  return (await metrics.errors.get()).values.find((v) => v.labels.kind === kind)?.value ?? 0;
-}
-
-/** Pushes `events` through the fake FreeSWITCH; resolves with how many it sent, once they all arrived. */
-async function arrive(rig: EslRig, events: JsonEvent[]): Promise<number> {
-  const conn = rig.nodes.connections[0]!;
-  let expected = 0;
-  let seen = 0;
-  await new Promise<void>((resolve) => {
-    const onEvent = () => {
-      if (++seen < expected) return;
-      conn.off('event', onEvent);
-      resolve();
-    };
-    conn.on('event', onEvent);
-    for (const e of events) expected += rig.server.pushEvent(e);
-    if (expected === 0) onEvent();
-  });
-  return expected;
-}
-
-/** `arrive`, then waits until the tracker has written what they caused. */
-async function deliver(rig: EslRig, tracker: GatewayTracker, events: JsonEvent[]): Promise<number> {
-  const sent = await arrive(rig, events);
-  await tracker.idle();
-  return sent;
-}
-
 for (const backend of backends) {
   t.test(`${backend.name}: trunks show their gateway's state as FreeSWITCH reports it`, async (t) => {
     const ctx = await demoApp(backend);
     t.teardown(() => ctx.close());
     const keys = await demoKeys(ctx.store);
-    /** Transactions asked for; the first waits for `gate`; the next `failures` fail as a lost database connection would. */
-    let transactions = 0;
-    let gate: Promise<void> | undefined;
-    let failures = 0;
-    const store: Pick<Store, 'withIngest'> = {
-      withIngest: async (fn) => {
-        transactions++;
-        await gate;
-        if (failures-- > 0) throw new Error('Connection terminated unexpectedly');
-        return ctx.store.withIngest(fn);
-      },
-    };
+    const ingest = flakyIngest(ctx.store);
     const reported: unknown[] = [];
-    const tracker = new GatewayTracker({ store, metrics: ctx.metrics, onError: (err) => reported.push(err), retry: { minTimeoutMs: 1, maxTimeoutMs: 5 } });
+    const tracker = new GatewayTracker({ store: ingest.store, metrics: ctx.metrics, onError: (err) => reported.push(err), retry: { minTimeoutMs: 1, maxTimeoutMs: 5 } });
     let listed = gatewayList([]);
     const rig = await eslRig(t, [tracker], ctx.metrics, (cmd) => (cmd === LIST_GATEWAYS ? listed : undefined));
     t.teardown(() => tracker.close());
@@ -122,13 +80,6 @@ for (const backend of backends) {
     };
     const stateEvent = (gateway: string, fields: Record<string, string>) =>
       rig.server.event('CUSTOM', { 'Event-Subclass': 'sofia::gateway_state', 'Event-Calling-File': 'sofia_reg.c', Gateway: gateway, ...fields });
-    const conn = rig.nodes.connections[0]!;
-    const reconnect = async () => {
-      const up = once(conn, 'connected');
-      rig.server.dropAll();
-      await up;
-      await tracker.idle();
-    };
     const before = await rows();
     t.match(before['acme-main'], { registration_state: 'unknown', ping_status: null, last_error: null, last_registered_at: null });
 
@@ -189,7 +140,7 @@ for (const backend of backends) {
         { name: id['acme-backup'], state: 'NOREG', status: 'UP' },
         { name: id['globex-main'], state: 'REGED', status: 'UP' },
       ]);
-      await reconnect();
+      await reconnect(rig, tracker);
       const now = await rows();
       t.same(now['acme-main'], { ...seen['acme-main'], registration_state: 'FAIL_WAIT', ping_status: 'DOWN' });
       t.same(now['acme-backup'], { ...seen['acme-backup'], registration_state: 'NOREG', ping_status: 'UP' });
@@ -203,7 +154,7 @@ for (const backend of backends) {
       const seen = await rows();
       const failed = await errorCount(ctx.metrics, 'gateway_state');
       listed = '-ERR sofia Command not found!\n';
-      await reconnect();
+      await reconnect(rig, tracker);
       t.same(await rows(), seen);
       t.equal(await errorCount(ctx.metrics, 'gateway_state'), failed + 1);
       t.match(String(reported.at(-1)), /sofia xmlstatus gateway failed on fs1: -ERR sofia Command not found!/);
@@ -213,10 +164,10 @@ for (const backend of backends) {
     t.test('a database failure during a burst is retried and lands, coalesced, each gateway at its latest state', async (t) => {
       const failed = await errorCount(ctx.metrics, 'gateway_state');
       const reportedBefore = reported.length;
-      const asked = transactions;
+      const asked = ingest.transactions;
       let release!: () => void;
-      gate = new Promise((resolve) => (release = resolve));
-      failures = 2;
+      ingest.gate = new Promise((resolve) => (release = resolve));
+      ingest.failures = 2;
       const main = id['acme-main'];
       const backup = id['acme-backup'];
       const reged = stateEvent(main, { State: 'REGED', 'Ping-Status': 'UP' });
@@ -233,7 +184,7 @@ for (const backend of backends) {
       const now = await rows();
       t.same(now['acme-main'], { name: 'acme-main', registration_state: 'REGED', ping_status: 'UP', last_error: null, last_registered_at: new Date(Math.floor(Number(reged['Event-Date-Timestamp']) / 1000)) });
       t.match(now['acme-backup'], { registration_state: 'FAIL_WAIT', ping_status: 'DOWN', last_error: '401 Unauthorized' }, "FAIL_WAIT folded into FAILED keeps FAILED's error");
-      t.equal(transactions - asked, 4, 'the first event in three attempts (two failed), the other five in one batch');
+      t.equal(ingest.transactions - asked, 4, 'the first event in three attempts (two failed), the other five in one batch');
       t.equal(await errorCount(ctx.metrics, 'gateway_state'), failed + 2);
       t.same(reported.slice(reportedBefore).map((e) => (e as Error).message), ['Connection terminated unexpectedly', 'Connection terminated unexpectedly']);
     });

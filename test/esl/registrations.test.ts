@@ -1,12 +1,10 @@
 import t from 'tap';
-import { once } from 'node:events';
-import type { Store } from '../../src/db/store.js';
 import { LIST_REGISTRATIONS, RegistrationTracker } from '../../src/esl/registrations.js';
-import type { Metrics } from '../../src/metrics.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { demoApp } from '../helpers/app.js';
 import { backends } from '../helpers/backends.js';
-import { eslRig, type EslRig } from '../helpers/esl-controller.js';
+import { eslRig } from '../helpers/esl-controller.js';
+import { arrive, deliver, errorCount, flakyIngest, reconnect } from '../helpers/esl-replay.js';
 import { recordedPlainEvents, type JsonEvent } from '../helpers/esl-server.js';
 
 const ACME = 'acme.switchplane.test';
@@ -55,54 +53,14 @@ function registrationList(regs: Array<{ user: string; host: string; contact: str
   return `<?xml version="1.0" encoding="ISO-8859-1"?>\n<profile>\n  <registrations>\n${rows.join('')}  </registrations>\n</profile>\n`;
 }
 
-async function errorCount(metrics: Metrics, kind: string): Promise<number> {
-  return (await metrics.errors.get()).values.find((v) => v.labels.kind === kind)?.value ?? 0;
-}
-
-/** Pushes `events` through the fake FreeSWITCH; resolves with how many it sent, once they all arrived. */
-async function arrive(rig: EslRig, events: JsonEvent[]): Promise<number> {
-  const conn = rig.nodes.connections[0]!;
-  let expected = 0;
-  let seen = 0;
-  await new Promise<void>((resolve) => {
-    const onEvent = () => {
-      if (++seen < expected) return;
-      conn.off('event', onEvent);
-      resolve();
-    };
-    conn.on('event', onEvent);
-    for (const e of events) expected += rig.server.pushEvent(e);
-    if (expected === 0) onEvent();
-  });
-  return expected;
-}
-
-/** `arrive`, then waits until the tracker has written what they caused. */
-async function deliver(rig: EslRig, tracker: RegistrationTracker, events: JsonEvent[]): Promise<number> {
-  const sent = await arrive(rig, events);
-  await tracker.idle();
-  return sent;
-}
-
 for (const backend of backends) {
   t.test(`${backend.name}: phones' registrations follow what FreeSWITCH reports`, async (t) => {
     const ctx = await demoApp(backend);
     t.teardown(() => ctx.close());
     const keys = await demoKeys(ctx.store);
-    /** Transactions asked for; the first waits for `gate`; the next `failures` fail as a lost database connection would. */
-    let transactions = 0;
-    let gate: Promise<void> | undefined;
-    let failures = 0;
-    const store: Pick<Store, 'withIngest'> = {
-      withIngest: async (fn) => {
-        transactions++;
-        await gate;
-        if (failures-- > 0) throw new Error('Connection terminated unexpectedly');
-        return ctx.store.withIngest(fn);
-      },
-    };
+    const ingest = flakyIngest(ctx.store);
     const reported: unknown[] = [];
-    const tracker = new RegistrationTracker({ store, metrics: ctx.metrics, onError: (err) => reported.push(err), retry: { minTimeoutMs: 1, maxTimeoutMs: 5 } });
+    const tracker = new RegistrationTracker({ store: ingest.store, metrics: ctx.metrics, onError: (err) => reported.push(err), retry: { minTimeoutMs: 1, maxTimeoutMs: 5 } });
     let registered = registrationList([]);
     const rig = await eslRig(t, [tracker], ctx.metrics, (cmd) => (cmd === LIST_REGISTRATIONS ? registered : undefined));
     t.teardown(() => tracker.close());
@@ -125,13 +83,6 @@ for (const backend of backends) {
     };
     const before = await rows();
     const acme1001 = before[`1001@${ACME}`]!.id as string;
-    const conn = rig.nodes.connections[0]!;
-    const reconnect = async () => {
-      const up = once(conn, 'connected');
-      rig.server.dropAll();
-      await up;
-      await tracker.idle();
-    };
 
     t.test('the captured REGISTER marks Acme 1001 registered on fs1 with its binding, and nothing else', async (t) => {
       const events = captured(ACME);
@@ -216,7 +167,7 @@ for (const backend of backends) {
         { user: '1001', host: ACME, contact: CONTACT, agent: 'sipp-capture', ip: '127.0.0.1', port: 5070, expsecs: -2 },
         { user: '1002', host: ACME, contact: '"Giulia" <sip:1002@198.51.100.4:40112;transport=UDP;fs_nat=yes>', agent: 'Acme & Co <phone>', ip: '198.51.100.4', port: 40112, expsecs: 3541 },
       ]);
-      await reconnect();
+      await reconnect(rig, tracker);
       const now = await rows();
       t.match(now[`1001@${ACME}`], { registered: false, registered_node: null });
       t.match(now[`1002@${ACME}`], {
@@ -237,7 +188,7 @@ for (const backend of backends) {
       const seen = await rows();
       const failed = await errorCount(ctx.metrics, 'registration');
       registered = 'Invalid Profile!\n';
-      await reconnect();
+      await reconnect(rig, tracker);
       t.same(await rows(), seen);
       t.equal(await errorCount(ctx.metrics, 'registration'), failed + 1);
       t.match(String(reported.at(-1)), /no registration list: Invalid Profile!/);
@@ -247,10 +198,10 @@ for (const backend of backends) {
     t.test('a database failure during a burst is retried and lands, coalesced, latest event last', async (t) => {
       const failed = await errorCount(ctx.metrics, 'registration');
       const reportedBefore = reported.length;
-      const asked = transactions;
+      const asked = ingest.transactions;
       let release!: () => void;
-      gate = new Promise((resolve) => (release = resolve));
-      failures = 3;
+      ingest.gate = new Promise((resolve) => (release = resolve));
+      ingest.failures = 3;
       const burst: JsonEvent[] = [];
       for (let i = 0; i < 10; i++) {
         burst.push(registerOf(ACME, '1001', { 'user-agent': `burst-${i}`, 'network-port': String(6000 + i) }));
@@ -262,7 +213,7 @@ for (const backend of backends) {
       const now = await rows();
       t.match(now[`1001@${ACME}`], { registered: true, registered_node: 'fs1', user_agent: 'burst-9', registered_port: 6009 });
       t.match(now[`1002@${ACME}`], { registered: false, registered_node: null, user_agent: 'phone-8' }, 'unregistered, with the binding of its last register');
-      t.equal(transactions - asked, 5, 'the first event in four attempts (three failed), the other 19 in one batch');
+      t.equal(ingest.transactions - asked, 5, 'the first event in four attempts (three failed), the other 19 in one batch');
       t.equal(await errorCount(ctx.metrics, 'registration'), failed + 3);
       t.same(reported.slice(reportedBefore).map((e) => (e as Error).message), Array(3).fill('Connection terminated unexpectedly'));
     });
