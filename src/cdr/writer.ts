@@ -11,7 +11,8 @@
  * `unattributed_cdrs` with the reason. Duplicates are ignored by `Unique-ID` (src/cdr/rows.ts).
  *
  * `handle` runs on the event socket's read loop and only parses and journals: a batch is sealed
- * every `flushIntervalMs` milliseconds or when `batchSize` CDRs are waiting.
+ * every `flushIntervalMs` milliseconds or when `batchSize` CDRs are waiting. While the writer is
+ * behind, queued batches are written together, up to `batchSize` CDRs a statement.
  */
 import pRetry from 'p-retry';
 import type { EslEvent } from '../esl/connection.js';
@@ -137,13 +138,16 @@ export class CdrWriter implements EventHandler {
   private drain(): void {
     this.writing ??= (async () => {
       while (this.queue.length > 0 && !this.stopping.signal.aborted) {
-        const batch = this.queue[0]!;
-        const ok = await this.commit(batch);
+        const group = this.nextGroup();
+        const first = group[0]!;
+        const ok = await this.commit(group.length === 1 ? first : { ...first, entries: group.flatMap((b) => b.entries!) });
         if (!ok) break;
-        this.queue.shift();
-        this.opts.spool.remove(batch.segment);
-        if (batch.entries) this.inMemory -= batch.entries.length;
-        else this.onDiskOnly -= batch.segment.count;
+        for (const batch of group) {
+          this.queue.shift();
+          this.opts.spool.remove(batch.segment);
+          if (batch.entries) this.inMemory -= batch.entries.length;
+          else this.onDiskOnly -= batch.segment.count;
+        }
         this.updateDepth();
       }
     })().finally(() => {
@@ -151,6 +155,28 @@ export class CdrWriter implements EventHandler {
       if (this.depth === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       else if (this.queue.length > 0 && !this.stopping.signal.aborted) this.drain();
     });
+  }
+
+  /**
+   * The queued batches to write next as one: the first, and, when the writer is behind, the
+   * in-memory batches after it while they fit in `batchSize` and bring no Unique-ID already in the
+   * group (a leg's second report must merge into the row the first wrote, not be dropped with it).
+   */
+  private nextGroup(): Batch[] {
+    const first = this.queue[0]!;
+    const group = [first];
+    if (!first.entries || first.recovered) return group;
+    const ids = new Set(first.entries.map((e) => e.record.uniqueId));
+    let size = first.entries.length;
+    for (let i = 1; i < this.queue.length; i++) {
+      const next = this.queue[i]!;
+      if (!next.entries || next.recovered || size + next.entries.length > this.batchSize) break;
+      if (next.entries.some((e) => ids.has(e.record.uniqueId))) break;
+      for (const e of next.entries) ids.add(e.record.uniqueId);
+      size += next.entries.length;
+      group.push(next);
+    }
+    return group;
   }
 
   /** Writes one batch, retrying until it is committed; false only when stopping. */
