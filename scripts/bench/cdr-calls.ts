@@ -24,6 +24,9 @@ const SUBSCRIBED = new Set(SUBSCRIBED_EVENTS.filter((e) => !e.startsWith('CUSTOM
 /** The recorded call's subscribed events, in order (CHANNEL_CREATE ... CHANNEL_HANGUP_COMPLETE). */
 export const CALL_EVENTS = RECORDED.filter((e) => e['Unique-ID'] === CALL_UUID && SUBSCRIBED.has(e['Event-Name'] as string));
 
+/** With BENCH_RATE, the sender sends the calls due every this many ms (./esl-sender.ts). */
+export const TICK_MS = 10;
+
 /** Every fourth call goes out through its tenant's trunk. */
 export const isOutbound = (index: number) => index % 4 === 3;
 
@@ -33,7 +36,8 @@ export const callUuid = (run: string, index: number) => `${run}-0000-4000-8000-$
 /**
  * A builder of the run's calls. It fills the same event objects for every call (building ~200-header
  * objects anew costs the sender more than serialising them): send or read a call's events before
- * building the next one. `nowUs` stamps `Event-Date-Timestamp` (the send time, epoch µs).
+ * building the next one. `nowUs` stamps `Event-Date-Timestamp` (epoch µs; the sender stamps each
+ * hangup again as it writes it).
  */
 export function callBuilder(run: string, tenants: readonly BenchTenant[]): (index: number, nowUs: number) => JsonEvent[] {
   // Every header a call sets is in both templates from the start, so filling them keeps each object's shape.

@@ -52,6 +52,9 @@ export interface CdrWriterOptions {
   retry?: { minMs: number; maxMs: number };
 }
 
+/** CDRs a batch (and a statement) holds when `batchSize` is not given. */
+export const DEFAULT_BATCH_SIZE = 500;
+
 export class CdrWriter implements EventHandler {
   readonly events = ['CHANNEL_HANGUP_COMPLETE'] as const;
   private readonly batchSize: number;
@@ -66,7 +69,7 @@ export class CdrWriter implements EventHandler {
   private readonly idleWaiters: Array<() => void> = [];
 
   constructor(private readonly opts: CdrWriterOptions) {
-    this.batchSize = opts.batchSize ?? 500;
+    this.batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
     this.memoryLimit = opts.memoryLimit ?? 50_000;
   }
 

@@ -93,6 +93,24 @@ export class FakeEslServer extends EventEmitter<{ command: [ReceivedCommand]; co
     return [...this.clients].filter((c) => c.authed).length;
   }
 
+  /**
+   * Resolves once no authenticated client's socket holds more than its high-water mark unwritten
+   * (at once if none does), for senders that push as fast as the clients read. A socket that
+   * closes meanwhile counts as drained.
+   */
+  async drained(): Promise<void> {
+    for (const { authed, socket } of this.clients) {
+      if (!authed || !socket.writableNeedDrain) continue;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done).off('close', done);
+          resolve();
+        };
+        socket.on('drain', done).on('close', done);
+      });
+    }
+  }
+
   /** Resolves when the `occurrence`-th command matching `match` (exact text or pattern) has arrived. */
   waitForCommand(match: string | RegExp, occurrence = 1): Promise<ReceivedCommand> {
     const hits = (r: ReceivedCommand) => (typeof match === 'string' ? r.command === match : match.test(r.command));
