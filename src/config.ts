@@ -77,6 +77,15 @@ export interface Config {
     /** mod_event_socket `password`, the same on every node. */
     password: string;
   };
+  /** The recurring-call scheduler (src/scheduler/), milliseconds; it runs when ESL_NODES is set. */
+  scheduler: {
+    /** Wait between two passes over due recurring calls. */
+    intervalMs: number;
+    /** How long an instance holds a claimed occurrence before another may take it over. */
+    leaseMs: number;
+    /** An occurrence is called at most this long after its time; later it is skipped (missed). */
+    graceMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -165,7 +174,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       nodes: eslNodes(env.ESL_NODES),
       password: env.ESL_PASSWORD || 'ClueCon',
     },
+    scheduler: {
+      intervalMs: int(env, 'SCHEDULER_INTERVAL_MS', 10000, 100, 3600000),
+      leaseMs: int(env, 'SCHEDULER_LEASE_MS', 60000, 1000, 3600000),
+      graceMs: int(env, 'SCHEDULER_GRACE_MS', 300000, 1000, 86400000),
+    },
   };
+  if (config.scheduler.leaseMs >= config.scheduler.graceMs) {
+    throw new ConfigError('SCHEDULER_LEASE_MS', 'must be below SCHEDULER_GRACE_MS, so that an occurrence claimed by a stopped instance is still called in time');
+  }
   if (Boolean(config.xmlcurl.username) !== Boolean(config.xmlcurl.password)) {
     throw new ConfigError('XMLCURL_PASSWORD', 'XMLCURL_USERNAME and XMLCURL_PASSWORD must be set together');
   }

@@ -1,9 +1,12 @@
 /**
  * Composition root: configuration → database (migrated) → secrets → the CDR writer and, with
  * ESL_NODES, the ESL controller's handlers → HTTP app → demo data on a new embedded database →
- * the first admin API key → ESL nodes and the reloader → listen. SIGINT/SIGTERM close the server,
- * the event sockets and the CDR writer (what is not written stays in the spool), then the database.
+ * the first admin API key → ESL nodes, the reloader and the recurring-call scheduler → listen.
+ * SIGINT/SIGTERM stop the scheduler and close the server, the event sockets and the CDR writer
+ * (what is not written stays in the spool), then the database.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { openStore } from './db/open.js';
@@ -13,6 +16,7 @@ import { EslNodes } from './esl/nodes.js';
 import { ConfigReloader } from './esl/reload.js';
 import { createEslService } from './esl/service.js';
 import { createMetrics } from './metrics.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import { seedDemo } from './seed/demo.js';
 
 const config = loadConfig();
@@ -36,10 +40,16 @@ if (adminKey) {
 }
 
 let reloader: ConfigReloader | undefined;
+let scheduler: Scheduler | undefined;
 if (esl) {
   esl.start();
   reloader = new ConfigReloader({ store, secrets, send: (command) => esl.send(command), onError: (err) => app.log.error({ err }, 'FreeSWITCH reload failed') });
   await reloader.start();
+}
+if (esl && service.calls) {
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  scheduler = new Scheduler({ store, calls: service.calls, nodes: esl, instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') });
+  scheduler.start();
 }
 
 await app.listen({ host: config.host, port: config.port });
@@ -50,6 +60,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    await scheduler?.stop();
     await reloader?.stop();
     await esl?.close();
     await service.close();

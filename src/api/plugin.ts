@@ -22,6 +22,7 @@ import { extensionRoutes } from './extensions.js';
 import { freeswitchConfigRoutes } from './freeswitch-config.js';
 import { ApiError, sendApiError } from './errors.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
+import { recurringCallRoutes } from './recurring-calls.js';
 import { ErrorResponse } from './schemas.js';
 import { sipConfigurationRoutes } from './sip-configuration.js';
 import { statusRoutes } from './status.js';
@@ -74,6 +75,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(callRoutes, deps);
       await api.register(statusRoutes, deps);
       await api.register(cdrRoutes, deps);
+      await api.register(recurringCallRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

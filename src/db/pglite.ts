@@ -10,7 +10,7 @@ import { Kysely, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
-import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, TENANT_SETTING, parseChange, type Store } from './store.js';
+import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, SCHEDULER_ROLE, TENANT_SETTING, parseChange, type Store } from './store.js';
 
 /**
  * Opens (creating if needed) the embedded database and applies pending migrations.
@@ -41,6 +41,11 @@ export async function openPglite(dataDir: string | undefined): Promise<Store> {
     withIngest: (fn) =>
       db.transaction().execute(async (trx) => {
         await sql`select set_config('role', ${INGEST_ROLE}, true)`.execute(trx);
+        return fn(trx);
+      }),
+    withScheduler: (fn) =>
+      db.transaction().execute(async (trx) => {
+        await sql`select set_config('role', ${SCHEDULER_ROLE}, true)`.execute(trx);
         return fn(trx);
       }),
     withLookup: (fn) =>

@@ -9,7 +9,7 @@ import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
 import pRetry from 'p-retry';
-import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, TENANT_SETTING, parseChange, type Change, type Store } from './store.js';
+import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, SCHEDULER_ROLE, TENANT_SETTING, parseChange, type Change, type Store } from './store.js';
 
 export interface PostgresOptions {
   url: string;
@@ -134,6 +134,11 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store> {
     withIngest: (fn) =>
       app.transaction().execute(async (trx) => {
         await sql`select set_config('role', ${INGEST_ROLE}, true)`.execute(trx);
+        return fn(trx);
+      }),
+    withScheduler: (fn) =>
+      app.transaction().execute(async (trx) => {
+        await sql`select set_config('role', ${SCHEDULER_ROLE}, true)`.execute(trx);
         return fn(trx);
       }),
     withLookup: (fn, lookupOpts) =>

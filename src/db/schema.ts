@@ -190,6 +190,30 @@ export interface RecurringCallsTable {
   updated_at: Timestamp;
 }
 
+/** What became of an occurrence of a recurring call (sql/007_recurring_calls.sql). */
+export type ExecutionOutcome = 'claimed' | 'originated' | 'answered' | 'no_answer' | 'busy' | 'cancelled' | 'failed' | 'skipped';
+
+/** One occurrence of a recurring call, claimed by one scheduler instance (sql/007). */
+export interface RecurringCallExecutionsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  recurring_call_id: string;
+  scheduled_for: Timestamp;
+  /** The originate's origination_uuid: the A leg's Unique-ID, `cdrs.unique_id`. */
+  call_id: string;
+  /** The scheduler instance holding (or last holding) the claim. */
+  claimed_by: string;
+  claimed_at: Timestamp;
+  lease_expires_at: NullableTimestamp;
+  attempts: Generated<number>;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  outcome: ExecutionOutcome;
+  hangup_cause: string | null;
+  error: string | null;
+  cdr_id: string | null;
+}
+
 export interface ApiKeysTable {
   id: Generated<string>;
   tenant_id: string | null;
@@ -223,6 +247,7 @@ export interface Database {
   cdrs: CdrsTable;
   unattributed_cdrs: UnattributedCdrsTable;
   recurring_calls: RecurringCallsTable;
+  recurring_call_executions: RecurringCallExecutionsTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
 }
@@ -232,3 +257,5 @@ export type Trunk = Selectable<TrunksTable>;
 export type Extension = Selectable<ExtensionsTable>;
 export type PhoneNumber = Selectable<PhoneNumbersTable>;
 export type Cdr = Selectable<CdrsTable>;
+export type RecurringCall = Selectable<RecurringCallsTable>;
+export type RecurringCallExecution = Selectable<RecurringCallExecutionsTable>;

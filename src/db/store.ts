@@ -33,6 +33,12 @@ export interface Store {
    */
   withIngest<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
+   * Runs `fn` in a transaction as `switchplane_scheduler` (sql/007_recurring_calls.sql): claims due
+   * recurring calls of every tenant and writes their executions, reading only what an originate
+   * and its outcome need. The recurring-call scheduler (src/scheduler/) uses it.
+   */
+  withScheduler<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
    * Calls `listener` for every committed change notice (sql/003_change_notify.sql). After the
    * notice channel was lost and re-established it calls `listener` with `table: '*'`, since
    * notices may have been missed. Returns a function that stops listening.
@@ -66,3 +72,4 @@ export const APP_ROLE = 'switchplane_app';
 export const LOOKUP_ROLE = 'switchplane_lookup';
 export const OPERATOR_ROLE = 'switchplane_operator';
 export const INGEST_ROLE = 'switchplane_ingest';
+export const SCHEDULER_ROLE = 'switchplane_scheduler';

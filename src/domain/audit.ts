@@ -24,7 +24,9 @@ export function withoutSecrets(row: Row | null | undefined): Row | null {
 
 export interface AuditEntry {
   tenantId: string | null;
-  action: 'create' | 'update' | 'delete' | 'suspend' | 'revoke' | 'test' | 'originate' | 'hangup' | 'transfer';
+  action:
+    | 'create' | 'update' | 'delete' | 'suspend' | 'revoke' | 'test' | 'originate' | 'hangup' | 'transfer'
+    | 'recurring_call_created' | 'recurring_call_updated' | 'recurring_call_deleted' | 'recurring_call_executed';
   resourceType: string;
   resourceId: string | null;
   before?: Row | null;
@@ -34,13 +36,16 @@ export interface AuditEntry {
 /** `"sp_1a2b3c4d (Acme CRM)"`: the actor as it is stored. */
 export const actorOf = (p: Principal) => `${p.keyPrefix} (${p.name})`;
 
-/** Writes the entry in the caller's transaction, so it commits or rolls back with the change. */
-export async function recordAudit(trx: Kysely<Database>, actor: Principal, e: AuditEntry): Promise<void> {
+/**
+ * Writes the entry in the caller's transaction, so it commits or rolls back with the change.
+ * @param actor the API key, or a service's own name (e.g. the scheduler instance that executed a recurring call)
+ */
+export async function recordAudit(trx: Kysely<Database>, actor: Principal | string, e: AuditEntry): Promise<void> {
   await trx
     .insertInto('audit_log')
     .values({
       tenant_id: e.tenantId,
-      actor: actorOf(actor),
+      actor: typeof actor === 'string' ? actor : actorOf(actor),
       action: e.action,
       resource_type: e.resourceType,
       resource_id: e.resourceId,

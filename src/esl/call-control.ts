@@ -45,6 +45,7 @@
  * tenant's calls: another tenant's call id is not found.
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import type { Extension, Tenant } from '../db/schema.js';
 import { tenantContext } from '../domain/tenants.js';
@@ -140,11 +141,13 @@ export interface CallControlDeps {
   keepEnded?: number;
 }
 
-export class CallControl {
+/** Emits `ended` once for every call placed here, when it is `ended` or `failed`. */
+export class CallControl extends EventEmitter<{ ended: [Call] }> {
   private readonly live = new Map<string, Placed>();
   private readonly ended: LRUCache<string, Placed>;
 
   constructor(private readonly deps: CallControlDeps) {
+    super();
     this.ended = new LRUCache({ max: deps.keepEnded ?? 10_000 });
     deps.channels.on('channel', (c) => this.advance(this.live.get(c.uuid), FROM_CHANNEL[c.state], c.answeredAt));
     deps.channels.on('hangup', (c, cause) => {
@@ -159,17 +162,20 @@ export class CallControl {
   /**
    * Rings `from`'s phone, then routes `destination` in the tenant's dialplan, on the first
    * connected node; resolves once FreeSWITCH took the bgapi, with the call `originating`.
+   * @param callId the A leg's Unique-ID to use (default a new random UUID), e.g. one chosen and
+   *   recorded before originating
    * @throws CallError `esl_unavailable` (no node connected, or the node did not take it),
-   *   `conflict` (tenant not active), `invalid_extension`
+   *   `conflict` (tenant not active, or `callId` is being placed already), `invalid_extension`
    */
-  async originate(tenant: CallTenant, from: CallExtension, destination: string): Promise<Call> {
+  async originate(tenant: CallTenant, from: CallExtension, destination: string, callId: string = randomUUID()): Promise<Call> {
     if (tenant.status !== 'active') throw new CallError('conflict', `the customer is ${tenant.status}`);
     this.checkExtension(tenant, from);
     if (!DESTINATION.test(destination)) throw new Error(`originate: destination ${destination} is not digits`);
+    if (this.live.has(callId)) throw new CallError('conflict', `call ${callId} is being placed already`);
     const conn = this.deps.nodes.firstConnected();
     if (!conn) throw new CallError('esl_unavailable', 'no FreeSWITCH node is connected');
     const placed: Placed = {
-      callId: randomUUID(), tenantId: tenant.id, node: conn.health().name, extension: from.extension, destination,
+      callId, tenantId: tenant.id, node: conn.health().name, extension: from.extension, destination,
       state: 'originating', hangupCause: null, createdAt: new Date(), answeredAt: null, endedAt: null, jobLost: false,
     };
     this.live.set(placed.callId, placed);
@@ -271,6 +277,7 @@ export class CallControl {
     if (!this.live.delete(placed.callId)) return;
     Object.assign(placed, { state, hangupCause: cause, endedAt: new Date() });
     this.ended.set(placed.callId, placed);
+    this.emit('ended', this.view(placed));
   }
 
   private channelCall(c: Readonly<Channel>): Call {

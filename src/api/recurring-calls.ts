@@ -1,0 +1,286 @@
+/**
+ * Recurring calls, as in the VoIP extensions guide: an extension calls a destination every day,
+ * week or month at a local time in a time zone (src/scheduler/ places the calls).
+ * - `POST /api/v1/extensions/{id}/recurring-calls` `{ destinationNumber, schedule: { frequency,
+ *   time, dayOfWeek?, dayOfMonth?, timezone? }, enabled? }`: 201 `{ data: RecurringCall }`;
+ * - `GET /api/v1/extensions/{id}/recurring-calls`: `{ data: [RecurringCall] }`, oldest first;
+ * - `GET /api/v1/recurring-calls/{id}`, `PUT /api/v1/recurring-calls/{id}` (the fields given
+ *   change; a `schedule` given changes the fields it names, and a new `frequency` drops the day
+ *   fields it does not use), `DELETE /api/v1/recurring-calls/{id}` (204);
+ * - `GET /api/v1/recurring-calls/{id}/executions?limit=`: `{ data: [Execution] }`, newest first:
+ *   each occurrence's time, call id (the A leg's Unique-ID, the CDR's `callId`), outcome
+ *   (claimed | originated | answered | no_answer | busy | cancelled | failed | skipped), hangup
+ *   cause and error;
+ * and the same under `/api/v1/customers/{customerId}/...` for admin keys (or X-Tenant-ID).
+ *
+ * `schedule.time` is `HH:MM` (00:00 to 23:59) in `schedule.timezone` (IANA; omitted: the
+ * customer's zone); `dayOfWeek` (0 = Sunday ... 6 = Saturday) is required for weekly and
+ * `dayOfMonth` (1 to 31; the month's last day when the month is shorter) for monthly, and refused
+ * for other frequencies. `nextExecution` is the next run in UTC (src/scheduler/next-run.ts for DST
+ * rules), null while disabled. `destinationNumber` is an extension number of the customer or a
+ * number toE164 reads (E.164, `00...`, 8 to 15 digits), stored as E.164. Validation errors name
+ * the field (`schedule.dayOfWeek`, `schedule.timezone`, ...). Another customer's extension or
+ * recurring call answers 404. Writes record `recurring_call_created|updated|deleted` audit rows;
+ * the scheduler records `recurring_call_executed`.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database, ExecutionOutcome, RecurringCall, RecurringCallExecution } from '../db/schema.js';
+import { recordAudit } from '../domain/audit.js';
+import { toE164 } from '../domain/numbers.js';
+import { checkSchedule, FREQUENCIES, nextRun, scheduleOf, ScheduleError, type Schedule } from '../scheduler/next-run.js';
+import { actingTenant } from './auth.js';
+import { invalid, notFound } from './errors.js';
+import type { ApiDeps } from './plugin.js';
+import { bearer, Data, errorResponses, PATH_FORMS, type ItemParams } from './schemas.js';
+import { Nullable, StringEnum } from './trunks.js';
+
+const OUTCOMES = ['claimed', 'originated', 'answered', 'no_answer', 'busy', 'cancelled', 'failed', 'skipped'] as const satisfies readonly ExecutionOutcome[];
+const DateTime = Type.String({ format: 'date-time' });
+
+const scheduleFields = {
+  frequency: StringEnum(FREQUENCIES),
+  time: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'local time HH:MM, 00:00 to 23:59' }),
+  dayOfWeek: Type.Integer({ minimum: 0, maximum: 6, description: 'weekly only: 0 = Sunday, 1 = Monday, ..., 6 = Saturday' }),
+  dayOfMonth: Type.Integer({ minimum: 1, maximum: 31, description: 'monthly only: 1 to 31; in a shorter month, its last day' }),
+  timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. America/New_York; omitted: the customer\'s' }),
+};
+const ScheduleSchema = Type.Object(
+  { frequency: scheduleFields.frequency, time: scheduleFields.time, dayOfWeek: Type.Optional(scheduleFields.dayOfWeek), dayOfMonth: Type.Optional(scheduleFields.dayOfMonth), timezone: scheduleFields.timezone },
+  { $id: 'RecurringCallSchedule', title: 'RecurringCallSchedule' },
+);
+
+const RecurringCallSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    extensionId: Type.String({ format: 'uuid', description: 'the extension whose phone rings first' }),
+    destinationNumber: Type.String({ description: 'E.164, or an extension number of the customer' }),
+    schedule: Type.Ref(ScheduleSchema),
+    enabled: Type.Boolean(),
+    nextExecution: Nullable(DateTime),
+    lastExecution: Nullable(DateTime),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { $id: 'RecurringCall', title: 'RecurringCall' },
+);
+
+const ExecutionSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    scheduledFor: DateTime,
+    callId: Type.String({ format: 'uuid', description: 'the A leg\'s FreeSWITCH Unique-ID: GET /calls/{id}, GET /cdrs/{id}' }),
+    outcome: StringEnum(OUTCOMES, { description: 'from the A leg\'s CDR once there is one; skipped: missed while no scheduler ran' }),
+    hangupCause: Nullable(Type.String()),
+    error: Nullable(Type.String()),
+    attempts: Type.Integer({ description: 'claims: 1, plus one per takeover from a stopped instance' }),
+    startedAt: Nullable(DateTime),
+    finishedAt: Nullable(DateTime),
+    cdrId: Nullable(Type.String({ format: 'uuid' })),
+  },
+  { $id: 'RecurringCallExecution', title: 'RecurringCallExecution' },
+);
+
+const Destination = Type.String({ minLength: 2, maxLength: 32, description: 'E.164 (+12125551234), 00..., 8 to 15 digits, or an extension number' });
+const Create = Type.Object(
+  {
+    destinationNumber: Destination,
+    schedule: Type.Object({ ...scheduleFields, dayOfWeek: Type.Optional(scheduleFields.dayOfWeek), dayOfMonth: Type.Optional(scheduleFields.dayOfMonth), timezone: Type.Optional(scheduleFields.timezone) }),
+    enabled: Type.Optional(Type.Boolean({ default: true })),
+  },
+  { additionalProperties: false },
+);
+const Update = Type.Object(
+  { destinationNumber: Type.Optional(Destination), schedule: Type.Optional(Type.Partial(Type.Object(scheduleFields), { minProperties: 1 })), enabled: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, minProperties: 1 },
+);
+type UpdateBody = Static<typeof Update>;
+const ExecutionsQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) });
+
+const FIELDS: Record<string, Set<string>> = {
+  '': new Set(['destinationNumber', 'schedule', 'enabled']),
+  'schedule.': new Set(Object.keys(scheduleFields)),
+};
+const ALIASES: Record<string, string> = { destination: 'destinationNumber', toNumber: 'destinationNumber', 'schedule.timeZone': 'schedule.timezone' };
+
+/** preValidation: ajv drops unknown properties (removeAdditional); answer 400 naming them instead. */
+async function rejectUnknownFields(req: FastifyRequest): Promise<void> {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  for (const [prefix, allowed] of Object.entries(FIELDS)) {
+    const value = prefix ? (isObject(req.body) ? req.body.schedule : undefined) : req.body;
+    if (!isObject(value)) continue;
+    for (const key of Object.keys(value)) {
+      const field = prefix + key;
+      if (!allowed.has(key)) throw invalid(field, ALIASES[field] ? `unknown field ${field}: did you mean ${ALIASES[field]}?` : `unknown field ${field}`);
+    }
+  }
+}
+
+/** The schedule, checked, with the zone's own spelling (`europe/madrid` → `Europe/Madrid`); a ScheduleError becomes a 400 naming `schedule.<field>`. */
+function checked(schedule: Schedule): Schedule {
+  try {
+    checkSchedule(schedule);
+  } catch (err) {
+    if (err instanceof ScheduleError) throw invalid(`schedule.${err.field}`, err.message);
+    throw err;
+  }
+  return { ...schedule, timezone: new Intl.DateTimeFormat('en-US', { timeZone: schedule.timezone }).resolvedOptions().timeZone };
+}
+
+const scheduleColumns = (s: Schedule) => ({ frequency: s.frequency, time_of_day: s.time, day_of_week: s.dayOfWeek ?? null, day_of_month: s.dayOfMonth ?? null, timezone: s.timezone });
+
+/** An extension number of the tenant (not the calling one), else the number as E.164. */
+async function destinationOf(trx: Kysely<Database>, tenantId: string, raw: string, caller: { extension: string }): Promise<string> {
+  const dialled = raw.replace(/[\s().-]/g, '');
+  if (dialled === caller.extension) throw invalid('destinationNumber', `destinationNumber is the calling extension ${caller.extension}`);
+  const ext = await trx.selectFrom('extensions').select('extension').where('tenant_id', '=', tenantId).where('extension', '=', dialled).executeTakeFirst();
+  if (ext) return ext.extension;
+  const e164 = toE164(dialled);
+  if (!e164) throw invalid('destinationNumber', 'destinationNumber must be an E.164 number such as +12125551234 or an extension number of this customer');
+  return e164;
+}
+
+function recurringCallJson(r: RecurringCall): Static<typeof RecurringCallSchema> {
+  const s = scheduleOf(r);
+  return {
+    id: r.id,
+    extensionId: r.extension_id,
+    destinationNumber: r.destination_number,
+    schedule: { frequency: s.frequency, time: s.time, ...(s.dayOfWeek !== null && { dayOfWeek: s.dayOfWeek }), ...(s.dayOfMonth !== null && { dayOfMonth: s.dayOfMonth }), timezone: s.timezone },
+    enabled: r.enabled,
+    nextExecution: r.next_execution_at?.toISOString() ?? null,
+    lastExecution: r.last_execution_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+function executionJson(x: RecurringCallExecution): Static<typeof ExecutionSchema> {
+  return {
+    id: x.id, scheduledFor: x.scheduled_for.toISOString(), callId: x.call_id, outcome: x.outcome, hangupCause: x.hangup_cause, error: x.error,
+    attempts: x.attempts, startedAt: x.started_at?.toISOString() ?? null, finishedAt: x.finished_at?.toISOString() ?? null, cdrId: x.cdr_id,
+  };
+}
+
+/** The schedule after a PUT: the named fields change; a new frequency drops the day fields not given. */
+function updatedSchedule(before: Schedule, given: NonNullable<UpdateBody['schedule']>): Schedule {
+  const after: Schedule = { ...before, ...given };
+  if (given.frequency !== undefined && given.frequency !== before.frequency) {
+    after.dayOfWeek = given.dayOfWeek ?? null;
+    after.dayOfMonth = given.dayOfMonth ?? null;
+  }
+  return checked(after);
+}
+
+async function extensionOf(trx: Kysely<Database>, id: string): Promise<{ id: string; extension: string }> {
+  const ext = await trx.selectFrom('extensions').select(['id', 'extension']).where('id', '=', id).executeTakeFirst();
+  if (!ext) throw notFound('extension');
+  return ext;
+}
+
+async function recurringCallOf(trx: Kysely<Database>, id: string, lock = false): Promise<RecurringCall> {
+  const q = trx.selectFrom('recurring_calls').selectAll().where('id', '=', id);
+  const row = await (lock ? q.forUpdate() : q).executeTakeFirst();
+  if (!row) throw notFound('recurring call');
+  return row;
+}
+
+export const recurringCallRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, clock }) => {
+  app.addSchema(ScheduleSchema);
+  app.addSchema(RecurringCallSchema);
+  app.addSchema(ExecutionSchema);
+  const tags = ['recurring calls'];
+  const one = { 200: Data(Type.Ref(RecurringCallSchema)), ...errorResponses };
+
+  const create = async (req: FastifyRequest<{ Params: ItemParams; Body: Static<typeof Create> }>, reply: FastifyReply) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    const row = await store.withTenant(tenantId, async (trx) => {
+      const tenant = await trx.selectFrom('tenants').select('timezone').where('id', '=', tenantId).executeTakeFirst();
+      if (!tenant) throw notFound('customer');
+      const ext = await extensionOf(trx, req.params.id);
+      const schedule = checked({ ...req.body.schedule, timezone: req.body.schedule.timezone ?? tenant.timezone });
+      const enabled = req.body.enabled ?? true;
+      const created = await trx
+        .insertInto('recurring_calls')
+        .values({
+          tenant_id: tenantId, extension_id: ext.id, destination_number: await destinationOf(trx, tenantId, req.body.destinationNumber, ext),
+          ...scheduleColumns(schedule), enabled, next_execution_at: enabled ? nextRun(schedule, clock()) : null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await recordAudit(trx, principal, { tenantId, action: 'recurring_call_created', resourceType: 'recurring_call', resourceId: created.id, after: created });
+      return created;
+    });
+    return reply.code(201).send({ data: recurringCallJson(row) });
+  };
+
+  const list = async (req: FastifyRequest<{ Params: ItemParams }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const rows = await store.withTenant(tenantId, async (trx) => {
+      const ext = await extensionOf(trx, req.params.id);
+      return trx.selectFrom('recurring_calls').selectAll().where('extension_id', '=', ext.id).orderBy('created_at').orderBy('id').execute();
+    });
+    return { data: rows.map(recurringCallJson) };
+  };
+
+  const get = async (req: FastifyRequest<{ Params: ItemParams }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    return { data: recurringCallJson(await store.withTenant(tenantId, (trx) => recurringCallOf(trx, req.params.id))) };
+  };
+
+  const update = async (req: FastifyRequest<{ Params: ItemParams; Body: UpdateBody }>) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    const row = await store.withTenant(tenantId, async (trx) => {
+      const before = await recurringCallOf(trx, req.params.id, true);
+      const was = scheduleOf(before);
+      const schedule = req.body.schedule ? updatedSchedule(was, req.body.schedule) : was;
+      const enabled = req.body.enabled ?? before.enabled;
+      const rescheduled = JSON.stringify(scheduleColumns(schedule)) !== JSON.stringify(scheduleColumns(was)) || !before.enabled || before.next_execution_at === null;
+      const destination = req.body.destinationNumber === undefined ? before.destination_number : await destinationOf(trx, tenantId, req.body.destinationNumber, await extensionOf(trx, before.extension_id));
+      const after = await trx
+        .updateTable('recurring_calls')
+        .set({
+          ...scheduleColumns(schedule), destination_number: destination, enabled, updated_at: clock(),
+          next_execution_at: !enabled ? null : rescheduled ? nextRun(schedule, clock()) : before.next_execution_at,
+        })
+        .where('id', '=', before.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await recordAudit(trx, principal, { tenantId, action: 'recurring_call_updated', resourceType: 'recurring_call', resourceId: before.id, before, after });
+      return after;
+    });
+    return { data: recurringCallJson(row) };
+  };
+
+  const remove = async (req: FastifyRequest<{ Params: ItemParams }>, reply: FastifyReply) => {
+    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    await store.withTenant(tenantId, async (trx) => {
+      const before = await trx.deleteFrom('recurring_calls').where('id', '=', req.params.id).returningAll().executeTakeFirst();
+      if (!before) throw notFound('recurring call');
+      await recordAudit(trx, principal, { tenantId, action: 'recurring_call_deleted', resourceType: 'recurring_call', resourceId: before.id, before });
+    });
+    return reply.code(204).send();
+  };
+
+  const executions = async (req: FastifyRequest<{ Params: ItemParams; Querystring: Static<typeof ExecutionsQuery> }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const rows = await store.withTenant(tenantId, async (trx) => {
+      const rc = await recurringCallOf(trx, req.params.id);
+      return trx.selectFrom('recurring_call_executions').selectAll().where('recurring_call_id', '=', rc.id).orderBy('scheduled_for', 'desc').limit(req.query.limit ?? 50).execute();
+    });
+    return { data: rows.map(executionJson) };
+  };
+
+  for (const form of PATH_FORMS) {
+    const params = form.item;
+    const perExtension = `${form.prefix}/extensions/:id/recurring-calls`;
+    const item = `${form.prefix}/recurring-calls/:id`;
+    app.post<{ Params: ItemParams; Body: Static<typeof Create> }>(perExtension, { preValidation: rejectUnknownFields, schema: { tags, security: bearer, summary: 'Schedule a recurring call from an extension', params, body: Create, response: { 201: Data(Type.Ref(RecurringCallSchema)), ...errorResponses } } }, create);
+    app.get(perExtension, { schema: { tags, security: bearer, summary: 'List an extension\'s recurring calls', params, response: { 200: Data(Type.Array(Type.Ref(RecurringCallSchema))), ...errorResponses } } }, list);
+    app.get(item, { schema: { tags, security: bearer, summary: 'Get a recurring call', params, response: one } }, get);
+    app.put<{ Params: ItemParams; Body: UpdateBody }>(item, { preValidation: rejectUnknownFields, schema: { tags, security: bearer, summary: 'Update a recurring call: the fields given change', params, body: Update, response: one } }, update);
+    app.delete(item, { schema: { tags, security: bearer, summary: 'Delete a recurring call and its history', params, response: { 204: Type.Null(), ...errorResponses } } }, remove);
+    app.get(`${item}/executions`, { schema: { tags, security: bearer, summary: 'The executions of a recurring call, newest first', params, querystring: ExecutionsQuery, response: { 200: Data(Type.Array(Type.Ref(ExecutionSchema))), ...errorResponses } } }, executions);
+  }
+};

@@ -1,0 +1,208 @@
+/**
+ * The recurring-call scheduler. Every Switchplane instance with ESL_NODES runs one; each
+ * occurrence of a recurring call is still called exactly once. A pass (every `intervalMs`
+ * milliseconds, the next one `intervalMs` after the previous ended) does, in order:
+ *
+ * 1. Recover: take over claims whose lease expired (their instance stopped between claiming and
+ *    recording the originate, or gave the claim back). For each, ask every FreeSWITCH node
+ *    `uuid_exists <call id>` (mod_commands.c: `true` | `false`). A node that has it: the call was
+ *    placed, it is recorded `originated`. Every node saying `false`: wait `cdrSettleMs` (so a
+ *    leg that has just ended gets its CDR written) and look for a CDR of the call id; without
+ *    one the call was never placed, and it is originated now, with the same call id. A node
+ *    that cannot be asked leaves the claim to a later pass. A claim past the grace period is
+ *    recorded `failed` instead.
+ * 2. Claim and originate: claim due occurrences (src/scheduler/executions.ts claimDue: FOR
+ *    UPDATE SKIP LOCKED, committed before anything is sent; missed ones are recorded `skipped`)
+ *    and originate each through call control exactly as a click-to-call
+ *    (src/esl/call-control.ts: the extension's phone rings, then the destination goes through
+ *    the tenant's dialplan), with the execution's call id as `origination_uuid`. FreeSWITCH
+ *    took it: `originated`; refused before sending (extension or tenant not active): `failed`;
+ *    no node connected, or the link failed while sending: the claim is given back for step 1 of
+ *    the next pass to decide.
+ * 3. Outcomes: executions get the disposition of their call id's CDR; a call that failed before
+ *    it had a channel (`-ERR USER_NOT_REGISTERED`: no CDR will come) is recorded `failed` with
+ *    that cause when call control reports it.
+ *
+ * Why never twice: an occurrence has one row (unique per recurring call and time) and one call
+ * id; only the holder of its lease originates it; a new holder originates again only when no
+ * node has the call and no CDR of it exists; and FreeSWITCH refuses a second channel with a
+ * Unique-ID in use (switch_core_session.c: "Duplicate UUID!"). The lease must outlast the time an
+ * instance takes from claiming to recording the originate (FreeSWITCH answers a bgapi at once).
+ * Times come from `clock`; durations are milliseconds.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Store } from '../db/store.js';
+import { CallError, type Call, type CallControl } from '../esl/call-control.js';
+import type { EslNodes } from '../esl/nodes.js';
+import { claimDue, outcomesFromCdrs, recordFailedCall, release, settle, takeOverExpired, withCdr, type Claim, type Occurrence } from './executions.js';
+
+export type SchedulerStage = 'recover' | 'claim' | 'originate' | 'outcomes';
+
+export interface SchedulerOptions {
+  store: Pick<Store, 'withScheduler'>;
+  calls: CallControl;
+  /** Every FreeSWITCH node, asked `uuid_exists` when a claim is taken over. */
+  nodes: Pick<EslNodes, 'connections'>;
+  /** Names this instance in claims and audit rows; unique per running process. */
+  instanceId: string;
+  intervalMs: number;
+  leaseMs: number;
+  /** An occurrence is originated at most this long after its time; later it is skipped or failed. */
+  graceMs: number;
+  /** Wait before the second look for a CDR of a taken-over call FreeSWITCH does not have (default 5000). */
+  cdrSettleMs?: number;
+  /** Most occurrences claimed per transaction (default 100). */
+  batchSize?: number;
+  clock?: () => Date;
+  onError: (err: unknown, context: { stage: SchedulerStage; executionId?: string }) => void;
+}
+
+/** Outcomes are looked for in CDRs this long after the claim (no call lasts longer). */
+const OUTCOME_WINDOW_MS = 86_400_000;
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export class Scheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private started = false;
+  private stopped = false;
+  /** Calls this instance is placing or placed, by call id: resolves once the originate is recorded. */
+  private readonly placing = new Map<string, Promise<void>>();
+  private readonly background = new Set<Promise<void>>();
+
+  constructor(private readonly opts: SchedulerOptions) {
+    opts.calls.on('ended', this.onEnded);
+  }
+
+  /** Runs a pass now and then every `intervalMs` after the previous one ended. */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.loop();
+  }
+
+  /** Stops for good: no new pass; resolves once the running pass and pending writes are done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await Promise.all(this.background);
+    this.opts.calls.off('ended', this.onEnded);
+  }
+
+  /** One pass: recover, claim and originate, outcomes. Never rejects: failures go to `onError`. */
+  async tick(): Promise<void> {
+    await this.stage('recover', () => this.recover());
+    await this.stage('claim', () => this.claimAndOriginate());
+    const since = new Date(this.now().getTime() - OUTCOME_WINDOW_MS);
+    await this.stage('outcomes', () => this.opts.store.withScheduler((trx) => outcomesFromCdrs(trx, since)));
+  }
+
+  private loop(): void {
+    this.running = this.tick().finally(() => {
+      this.running = null;
+      if (!this.stopped) this.timer = setTimeout(() => this.loop(), this.opts.intervalMs).unref();
+    });
+  }
+
+  private now(): Date {
+    return this.opts.clock?.() ?? new Date();
+  }
+
+  private claim(): Claim {
+    const { instanceId, leaseMs, graceMs } = this.opts;
+    return { instanceId, now: this.now(), leaseMs, graceMs, limit: this.opts.batchSize ?? 100 };
+  }
+
+  private async stage(stage: SchedulerStage, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.opts.onError(err, { stage });
+    }
+  }
+
+  /** Claims until nothing is due (a skipped occurrence may leave its next run due at once). */
+  private async claimAndOriginate(): Promise<void> {
+    for (;;) {
+      const { occurrences, handled } = await this.opts.store.withScheduler((trx) => claimDue(trx, this.claim()));
+      // Claimed occurrences are originated even when stopping: they are due, and theirs to call.
+      for (const o of occurrences) await this.originate(o);
+      if (handled === 0 || this.stopped) return;
+    }
+  }
+
+  private async recover(): Promise<void> {
+    const taken = await this.opts.store.withScheduler((trx) => takeOverExpired(trx, this.claim()));
+    if (taken.length === 0) return;
+    const known = await Promise.all(taken.map((o) => this.knownToFreeswitch(o.callId)));
+    const absent = taken.filter((_, i) => known[i] === false);
+    // known[i] undefined: a node could not be asked; the claim's new lease runs out and a later pass asks again.
+    for (const o of taken.filter((_, i) => known[i] === true)) await this.recordPlaced(o);
+    if (absent.length === 0) return;
+    await sleep(this.opts.cdrSettleMs ?? 5000);
+    const ended = await this.opts.store.withScheduler((trx) => withCdr(trx, absent.map((o) => o.callId)));
+    for (const o of absent) await (ended.has(o.callId) ? this.recordPlaced(o) : this.originate(o));
+  }
+
+  /** true: a node has the channel; false: every node, all connected, says it has not; undefined: a node could not be asked. */
+  private async knownToFreeswitch(callId: string): Promise<boolean | undefined> {
+    try {
+      const answers = await Promise.all(this.opts.nodes.connections.map((conn) => conn.api(`uuid_exists ${callId}`)));
+      return answers.some((a) => a.trim() === 'true');
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A taken-over call FreeSWITCH has or had: originated, at a time nobody recorded. */
+  private async recordPlaced(o: Occurrence): Promise<void> {
+    await this.guard(o, () => this.opts.store.withScheduler((trx) => settle(trx, this.opts.instanceId, o.executionId, { outcome: 'originated', startedAt: null })));
+  }
+
+  private originate(o: Occurrence): Promise<void> {
+    const placed = this.guard(o, () => this.place(o));
+    this.placing.set(o.callId, placed);
+    return placed;
+  }
+
+  private async place(o: Occurrence): Promise<void> {
+    const { store, instanceId } = this.opts;
+    try {
+      await this.opts.calls.originate(o.tenant, o.extension, o.destination, o.callId);
+    } catch (err) {
+      this.placing.delete(o.callId);
+      const error = messageOf(err);
+      if (err instanceof CallError && err.code === 'esl_unavailable') {
+        await store.withScheduler((trx) => release(trx, instanceId, o.executionId, this.now(), error));
+      } else {
+        await store.withScheduler((trx) => settle(trx, instanceId, o.executionId, { outcome: 'failed', error, now: this.now() }));
+      }
+      return;
+    }
+    const startedAt = this.now();
+    await store.withScheduler((trx) => settle(trx, instanceId, o.executionId, { outcome: 'originated', startedAt }));
+  }
+
+  /** Runs `fn`, reporting its failure: the claim then stays until its lease runs out and is recovered. */
+  private async guard(o: Occurrence, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.opts.onError(err, { stage: 'originate', executionId: o.executionId });
+    }
+  }
+
+  private readonly onEnded = (call: Call): void => {
+    const placed = this.placing.get(call.callId);
+    if (!placed) return;
+    this.placing.delete(call.callId);
+    if (call.state !== 'failed') return;
+    const write = placed
+      .then(() => this.opts.store.withScheduler((trx) => recordFailedCall(trx, call.callId, call.hangupCause, this.now())))
+      .catch((err: unknown) => this.opts.onError(err, { stage: 'outcomes' }))
+      .finally(() => this.background.delete(write));
+    this.background.add(write);
+  };
+}

@@ -1,0 +1,449 @@
+import t, { type Test } from 'tap';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { CdrSpool } from '../../src/cdr/spool.js';
+import { CdrWriter } from '../../src/cdr/writer.js';
+import { loadConfig } from '../../src/config.js';
+import { openPostgres } from '../../src/db/postgres.js';
+import type { RecurringCallExecution } from '../../src/db/schema.js';
+import type { Store } from '../../src/db/store.js';
+import { SecretBox } from '../../src/domain/secrets.js';
+import { CallControl, originateCommand, type Call, type CallControlDeps } from '../../src/esl/call-control.js';
+import { ChannelTracker } from '../../src/esl/channels.js';
+import { EslController, type EventHandler } from '../../src/esl/controller.js';
+import { EslNodes } from '../../src/esl/nodes.js';
+import { createMetrics } from '../../src/metrics.js';
+import { claimDue } from '../../src/scheduler/executions.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { seedDemo } from '../../src/seed/demo.js';
+import { backends, type Backend } from '../helpers/backends.js';
+import { hangupEvent } from '../helpers/cdr.js';
+import { TEST_BACKOFF } from '../helpers/esl-controller.js';
+import { legEvents } from '../helpers/esl-replay.js';
+import { FakeEslServer, type JsonEvent } from '../helpers/esl-server.js';
+
+const LEASE_MS = 60_000;
+const GRACE_MS = 300_000;
+/** Monday 2 March 2026, 09:00 in Madrid (CET): when the test calls are due. */
+const DUE = new Date('2026-03-02T08:00:00Z');
+const ACME_DOMAIN = 'acme.switchplane.test';
+
+/** One database, opened as often as there are instances: PGlite has one session, so it is shared. */
+interface SharedDatabase {
+  store: Store;
+  /** Another connection to the same database (PostgreSQL), or the same store (PGlite). */
+  open(): Promise<Store>;
+}
+
+async function sharedDatabase(t: Test, backend: Backend): Promise<SharedDatabase> {
+  if (backend.name === 'pglite') {
+    const store = await backend.open();
+    t.teardown(() => store.close());
+    return { store, open: async () => store };
+  }
+  const server = process.env.TEST_DATABASE_URL!;
+  const name = `switchplane_test_${randomBytes(6).toString('hex')}`;
+  const admin = async (text: string) => {
+    const client = new pg.Client({ connectionString: server });
+    await client.connect();
+    await client.query(text).finally(() => client.end());
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  const opened: Store[] = [];
+  const open = async () => {
+    const store = await openPostgres({ url: url.toString(), poolSize: 4, lookupBudgetMs: 1000 });
+    opened.push(store);
+    return store;
+  };
+  t.teardown(async () => {
+    await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
+    await admin(`drop database if exists ${name} with (force)`);
+  });
+  return { store: await open(), open };
+}
+
+/** A fake FreeSWITCH: counts originates, knows the channels it created, answers each job with `job`. */
+interface FakeFreeswitch {
+  server: FakeEslServer;
+  /** The BACKGROUND_JOB body of the originate of `callId`. */
+  job: (callId: string) => string;
+  /** Call ids of every `bgapi originate` received, in order. */
+  originated(): string[];
+}
+
+async function fakeFreeswitch(t: Test): Promise<FakeFreeswitch> {
+  const server = await FakeEslServer.start();
+  const channels = new Set<string>();
+  const fs: FakeFreeswitch = {
+    server,
+    job: (callId) => `+OK ${callId}\n`,
+    originated: () => server.commands.map((c) => /^bgapi originate \{origination_uuid=([0-9a-f-]+),/.exec(c)?.[1]).filter((id): id is string => id !== undefined),
+  };
+  server.api = (cmd) => {
+    if (cmd === 'show channels as json') return '{"row_count": 0}\n';
+    const placed = /^originate \{origination_uuid=([0-9a-f-]+),/.exec(cmd)?.[1];
+    if (placed) {
+      channels.add(placed);
+      return fs.job(placed);
+    }
+    const asked = /^uuid_exists (\S+)$/.exec(cmd)?.[1];
+    if (asked) return channels.has(asked) ? 'true' : 'false';
+    return undefined;
+  };
+  t.teardown(() => server.stop());
+  return fs;
+}
+
+interface Instance {
+  scheduler: Scheduler;
+  nodes: EslNodes;
+  cdrs: CdrWriter | undefined;
+  /** What the instance's parts reported through onError. */
+  errors: unknown[];
+  /** Connects the event socket (when created with `connect: false`). */
+  connect(): Promise<void>;
+  /** Stops it abruptly, as a crash: its links close, its pass is abandoned mid-way. */
+  kill(): Promise<void>;
+}
+
+/** A Switchplane instance's scheduler with its own event socket link (node fs1) and call control. */
+async function instance(
+  t: Test,
+  o: { name: string; store: Store; fs: FakeFreeswitch; clock: () => Date; calls?: (deps: CallControlDeps) => CallControl; cdrs?: boolean; connect?: boolean; intervalMs?: number; batchSize?: number; ownStore?: boolean },
+): Promise<Instance> {
+  const metrics = createMetrics();
+  const errors: unknown[] = [];
+  const nodes = new EslNodes(loadConfig({ ESL_NODES: `fs1@${o.fs.server.host}:${o.fs.server.port}` }).esl, (err) => errors.push(err), TEST_BACKOFF);
+  const tracker = new ChannelTracker({ store: o.store, metrics, onError: (err) => errors.push(err), countDelayMs: 5 });
+  const spoolDir = o.cdrs ? mkdtempSync(path.join(tmpdir(), 'switchplane-spool-')) : undefined;
+  const cdrs = spoolDir ? new CdrWriter({ store: o.store, spool: new CdrSpool(spoolDir), metrics, onError: (err) => errors.push(err), flushIntervalMs: 10 }) : undefined;
+  cdrs?.start();
+  new EslController(nodes, [tracker, ...(cdrs ? [cdrs] : [])] as EventHandler[], metrics, (err) => errors.push(err));
+  const deps = { nodes, channels: tracker };
+  const calls = o.calls?.(deps) ?? new CallControl(deps);
+  const scheduler = new Scheduler({
+    store: o.store, calls, nodes, instanceId: o.name, clock: o.clock, intervalMs: o.intervalMs ?? 5, leaseMs: LEASE_MS, graceMs: GRACE_MS,
+    cdrSettleMs: 10, ...(o.batchSize ? { batchSize: o.batchSize } : {}), onError: (err, context) => errors.push({ err, ...context }),
+  });
+  const connect = async () => {
+    const up = once(nodes.connections[0]!, 'connected');
+    nodes.start();
+    await up;
+  };
+  if (o.connect !== false) await connect();
+  let alive = true;
+  const links = async () => {
+    await nodes.close();
+    await tracker.close();
+    await cdrs?.stop();
+    if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
+  };
+  t.teardown(async () => {
+    if (!alive) return;
+    alive = false;
+    await scheduler.stop();
+    await links();
+  });
+  return {
+    scheduler, nodes, cdrs, errors, connect,
+    kill: async () => {
+      alive = false;
+      await links();
+      if (o.ownStore) await o.store.close();
+    },
+  };
+}
+
+/** Adds an enabled daily 09:00 Europe/Madrid recurring call from `extension`, next due at `at`. */
+async function dueCall(store: Store, tenantId: string, o: { destination: string; extension?: string; at?: Date }): Promise<string> {
+  return store.withTenant(tenantId, async (trx) => {
+    const ext = await trx.selectFrom('extensions').select('id').where('extension', '=', o.extension ?? '1001').executeTakeFirstOrThrow();
+    const row = await trx
+      .insertInto('recurring_calls')
+      .values({ tenant_id: tenantId, extension_id: ext.id, destination_number: o.destination, frequency: 'daily', time_of_day: '09:00', timezone: 'Europe/Madrid', next_execution_at: o.at ?? DUE })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  });
+}
+
+const executions = (store: Store): Promise<RecurringCallExecution[]> =>
+  store.withScheduler((trx) => trx.selectFrom('recurring_call_executions').selectAll().orderBy('claimed_at').orderBy('scheduled_for').execute());
+
+/** Reads until `ok` holds, yielding to the event loop between reads. */
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    await sleep(5);
+  }
+}
+
+/** How often each value occurs. */
+const counts = (values: string[]) => values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
+
+/** Pushes `events` from the fake FreeSWITCH and resolves once node fs1 of `to` has received them all. */
+async function pushed(fs: FakeFreeswitch, to: Instance, events: JsonEvent[]): Promise<void> {
+  const conn = to.nodes.connections[0]!;
+  let left = events.length;
+  const all = new Promise<void>((resolve) => {
+    const on = () => {
+      if (--left > 0) return;
+      conn.off('event', on);
+      resolve();
+    };
+    conn.on('event', on);
+  });
+  for (const e of events) fs.server.pushEvent(e);
+  await all;
+}
+
+for (const backend of backends) {
+  t.test(`${backend.name}: recurring call scheduler`, async (t) => {
+    const db = await sharedDatabase(t, backend);
+    const { store } = db;
+    await seedDemo(store, new SecretBox(randomBytes(32)));
+    const tenants = await store.withOperator((trx) => trx.selectFrom('tenants').select(['id', 'slug']).execute());
+    const acme = tenants.find((x) => x.slug === 'acme')!.id;
+    const globex = tenants.find((x) => x.slug === 'globex')!.id;
+    let now = new Date(DUE.getTime() + 5000);
+    const clock = () => now;
+    const audits = (resourceId: string) =>
+      store.withTenant(acme, (trx) => trx.selectFrom('audit_log').select(['actor', 'action', 'after']).where('resource_id', '=', resourceId).orderBy('id').execute());
+    t.beforeEach(async () => {
+      now = new Date(DUE.getTime() + 5000);
+      for (const tenant of [acme, globex]) await store.withTenant(tenant, (trx) => trx.deleteFrom('recurring_calls').execute());
+    });
+
+    t.test('the scheduler role acts for every tenant but reads no secrets and changes no configuration; the API sees its own tenant\'s executions', async (t) => {
+      const who = await store.withScheduler(async (trx) => (await sql<{ user: string; bypass: boolean }>`select current_user as user, r.rolbypassrls as bypass from pg_roles r where r.rolname = current_user`.execute(trx)).rows[0]);
+      t.same(who, { user: 'switchplane_scheduler', bypass: false });
+      t.equal((await store.withScheduler((trx) => trx.selectFrom('extensions').select(['tenant_id', 'sip_username']).execute())).length, 4, 'extensions of both tenants');
+      await t.rejects(store.withScheduler((trx) => trx.selectFrom('extensions').select('password_enc').execute()), /permission denied/, 'no SIP passwords');
+      await t.rejects(store.withScheduler((trx) => trx.updateTable('extensions').set({ status: 'inactive' }).execute()), /permission denied/, 'no configuration writes');
+      await t.rejects(store.withScheduler((trx) => trx.updateTable('recurring_calls').set({ destination_number: '+15550000000' }).execute()), /permission denied/, 'only next and last execution of recurring calls');
+      await t.rejects(store.withScheduler((trx) => trx.selectFrom('api_keys').select('id').execute()), /permission denied/, 'no API keys');
+      await t.rejects(
+        store.withScheduler((trx) => trx.insertInto('audit_log').values({ tenant_id: acme, actor: 'x', action: 'delete', resource_type: 'extension' }).execute()),
+        /row-level security/, 'audit rows of recurring_call_executed only',
+      );
+      await dueCall(store, acme, { destination: '+390212345678' });
+      await store.withScheduler((trx) => claimDue(trx, { instanceId: 'a', now, leaseMs: LEASE_MS, graceMs: GRACE_MS, limit: 100 }));
+      t.equal((await store.withTenant(acme, (trx) => trx.selectFrom('recurring_call_executions').select('id').execute())).length, 1);
+      t.equal((await store.withTenant(globex, (trx) => trx.selectFrom('recurring_call_executions').select('id').execute())).length, 0, 'not another tenant\'s');
+      await t.rejects(store.withTenant(acme, (trx) => trx.updateTable('recurring_call_executions').set({ outcome: 'answered' }).execute()), /permission denied/, 'the API only reads executions');
+    });
+
+    t.test('a due call is originated once as a click-to-call with the execution\'s call id; its CDR gives the outcome', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      const a = await instance(t, { name: 'a', store, fs, clock, cdrs: true });
+      const rc = await dueCall(store, acme, { destination: '+390212345678' });
+      await a.scheduler.tick();
+      const [x, ...more] = await executions(store);
+      t.same(more, [], 'one execution');
+      t.match(x, { recurring_call_id: rc, tenant_id: acme, scheduled_for: DUE, outcome: 'originated', claimed_by: 'a', attempts: 1, started_at: now, lease_expires_at: null, cdr_id: null });
+      t.same(fs.originated(), [x!.call_id], 'one originate, with the call id chosen at the claim');
+      const sent = fs.server.commands.find((c) => c.startsWith('bgapi originate '));
+      t.equal(sent, `bgapi ${originateCommand({ callId: x!.call_id, tenant: { id: acme, sip_domain: ACME_DOMAIN }, from: { sip_username: '1001' }, destination: '+390212345678', ringSeconds: 30 })}`);
+      t.match(sent, `}user/1001@${ACME_DOMAIN} +390212345678 XML ${ACME_DOMAIN}`, 'the extension rings first, then the destination goes through the dialplan');
+      const row = await store.withTenant(acme, (trx) => trx.selectFrom('recurring_calls').select(['next_execution_at', 'last_execution_at']).where('id', '=', rc).executeTakeFirstOrThrow());
+      t.same(row, { next_execution_at: new Date('2026-03-03T08:00:00Z'), last_execution_at: DUE }, 'next run: tomorrow 09:00 in Madrid');
+      t.match(await audits(rc), [{ actor: 'scheduler a', action: 'recurring_call_executed', after: { executionId: x!.id, callId: x!.call_id, outcome: 'originated', scheduledFor: DUE.toISOString() } }]);
+
+      await a.scheduler.tick();
+      t.equal(fs.originated().length, 1, 'a second pass finds nothing due');
+
+      const legs = legEvents('bgapi-originate-plain.txt', { '11111111-2222-3333-4444-555555555555': x!.call_id }, { [x!.call_id]: { variable_accountcode: acme } });
+      await pushed(fs, a, legs);
+      await a.cdrs!.idle();
+      await a.scheduler.tick();
+      const [done] = await executions(store);
+      t.match(done, { outcome: 'answered', hangup_cause: 'NORMAL_CLEARING', cdr_id: String, finished_at: Date }, 'the A leg\'s CDR: answered');
+      const cdr = await store.withTenant(acme, (trx) => trx.selectFrom('cdrs').select(['id', 'unique_id']).where('id', '=', done!.cdr_id!).executeTakeFirstOrThrow());
+      t.equal(cdr.unique_id, x!.call_id);
+      t.same(a.errors, []);
+    });
+
+    t.test('a call nobody answers: no_answer from its CDR', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      fs.job = () => '-ERR NO_ANSWER\n';
+      const a = await instance(t, { name: 'a', store, fs, clock, cdrs: true });
+      await dueCall(store, acme, { destination: '1002' });
+      await a.scheduler.tick();
+      const [x] = await until(() => executions(store), ([e]) => e?.outcome === 'failed');
+      t.equal(x!.hangup_cause, 'NO_ANSWER', 'the job\'s cause first');
+      const unanswered = { variable_answer_uepoch: '0', 'Caller-Channel-Answered-Time': '0', variable_billsec: '0', 'Hangup-Cause': 'NO_ANSWER', variable_hangup_cause: 'NO_ANSWER' };
+      await pushed(fs, a, [hangupEvent({ ...unanswered, 'Unique-ID': x!.call_id, 'Caller-Unique-ID': x!.call_id, variable_uuid: x!.call_id, variable_accountcode: acme })]);
+      await a.cdrs!.idle();
+      await a.scheduler.tick();
+      t.match(await executions(store), [{ outcome: 'no_answer', hangup_cause: 'NO_ANSWER', cdr_id: String }]);
+    });
+
+    t.test('-ERR USER_NOT_REGISTERED: failed with that cause (no channel, so no CDR)', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      fs.job = () => '-ERR USER_NOT_REGISTERED\n';
+      const a = await instance(t, { name: 'a', store, fs, clock });
+      await dueCall(store, acme, { destination: '+390212345678' });
+      await a.scheduler.tick();
+      const [x] = await until(() => executions(store), ([e]) => e?.outcome === 'failed');
+      t.match(x, { hangup_cause: 'USER_NOT_REGISTERED', finished_at: Date, attempts: 1 });
+      t.equal(fs.originated().length, 1);
+    });
+
+    t.test('a suspended extension: failed with the reason, nothing originated', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      const a = await instance(t, { name: 'a', store, fs, clock });
+      const rc = await dueCall(store, acme, { destination: '+390212345678', extension: '1003' });
+      await a.scheduler.tick();
+      t.match(await executions(store), [{ outcome: 'failed', error: 'extension 1003 is suspended', lease_expires_at: null }]);
+      t.same(fs.originated(), []);
+      t.match(await audits(rc), [{ action: 'recurring_call_executed', after: { outcome: 'failed', error: 'extension 1003 is suspended' } }]);
+    });
+
+    t.test('occurrences missed while no instance ran are skipped once, not replayed; the next run is recomputed', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      const a = await instance(t, { name: 'a', store, fs, clock });
+      const rc = await dueCall(store, acme, { destination: '+390212345678', at: new Date('2026-02-26T08:00:00Z') });
+      await a.scheduler.tick();
+      const xs = await executions(store);
+      t.match(xs, [
+        { scheduled_for: new Date('2026-02-26T08:00:00Z'), outcome: 'skipped', error: /^missed: no scheduler was running at 2026-02-26T08:00:00.000Z/, lease_expires_at: null },
+        { scheduled_for: DUE, outcome: 'originated' },
+      ], 'the skip is recorded once; today\'s run, 5 s ago, is within the grace period and is called');
+      t.equal(xs.length, 2, 'nothing for 27 February to 1 March');
+      t.same(fs.originated(), [xs[1]!.call_id], 'one call, not a burst');
+      const row = await store.withTenant(acme, (trx) => trx.selectFrom('recurring_calls').select('next_execution_at').where('id', '=', rc).executeTakeFirstOrThrow());
+      t.same(row.next_execution_at, new Date('2026-03-03T08:00:00Z'));
+      t.match(await audits(rc), [{ after: { outcome: 'skipped' } }, { after: { outcome: 'originated' } }]);
+    });
+
+    t.test('start() runs passes every interval until stop()', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      const a = await instance(t, { name: 'a', store, fs, clock });
+      a.scheduler.start();
+      await dueCall(store, acme, { destination: '+390212345678' });
+      await fs.server.waitForCommand(/^bgapi originate /);
+      await a.scheduler.stop();
+      t.match(await executions(store), [{ outcome: 'originated' }]);
+      t.equal(fs.originated().length, 1);
+    });
+
+    t.test('no FreeSWITCH node connected: the claim is given back, and the call is placed once the node is back', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      const a = await instance(t, { name: 'a', store, fs, clock, connect: false });
+      await dueCall(store, acme, { destination: '+390212345678' });
+      await a.scheduler.tick();
+      t.match(await executions(store), [{ outcome: 'claimed', lease_expires_at: now, error: 'no FreeSWITCH node is connected' }]);
+      await a.scheduler.tick();
+      t.match(await executions(store), [{ outcome: 'claimed', attempts: 2 }], 'taken again, but FreeSWITCH cannot be asked whether it has the call');
+      t.same(fs.originated(), []);
+      await a.connect();
+      now = new Date(now.getTime() + LEASE_MS);
+      await a.scheduler.tick();
+      const [x] = await executions(store);
+      t.match(x, { outcome: 'originated', attempts: 3, started_at: now });
+      t.same(fs.originated(), [x!.call_id], 'FreeSWITCH did not have it (uuid_exists false, no CDR): originated once');
+      t.ok(fs.server.commands.includes(`api uuid_exists ${x!.call_id}`));
+    });
+
+    if (backend.name === 'postgres') {
+      t.test('two instances: a claim in progress is skipped, not waited for; a crash before commit loses nothing', async (t) => {
+        const fs = await fakeFreeswitch(t);
+        const storeB = await db.open();
+        const b = await instance(t, { name: 'b', store: storeB, fs, clock });
+        for (let i = 0; i < 5; i++) await dueCall(store, acme, { destination: `+39021234560${i}` });
+        await t.rejects(
+          store.withScheduler(async (trx) => {
+            const { occurrences } = await claimDue(trx, { instanceId: 'a', now, leaseMs: LEASE_MS, graceMs: GRACE_MS, limit: 100 });
+            t.equal(occurrences.length, 5, 'instance a holds all five rows, uncommitted');
+            await b.scheduler.tick();
+            t.same(fs.originated(), [], 'b skipped the locked rows');
+            throw new Error('instance a dies before committing');
+          }),
+          /dies before committing/,
+        );
+        await b.scheduler.tick();
+        const xs = await executions(store);
+        t.equal(xs.length, 5);
+        t.ok(xs.every((x) => x.claimed_by === 'b' && x.outcome === 'originated'));
+        t.same(counts(fs.originated()), Object.fromEntries(xs.map((x) => [x.call_id, 1])), 'each originated once');
+      });
+
+      t.test('two instances polling together: N due calls originate exactly N times', async (t) => {
+        const fs = await fakeFreeswitch(t);
+        const storeB = await db.open();
+        const a = await instance(t, { name: 'a', store, fs, clock, intervalMs: 1, batchSize: 3 });
+        const b = await instance(t, { name: 'b', store: storeB, fs, clock, intervalMs: 1, batchSize: 3 });
+        const N = 30;
+        const ids: string[] = [];
+        for (let i = 0; i < N; i++) {
+          const [tenant, extension] = [[acme, '1001'], [acme, '1002'], [globex, '1001']][i % 3] as [string, string];
+          ids.push(await dueCall(store, tenant, { destination: `+1555000${String(i).padStart(4, '0')}`, extension }));
+        }
+        a.scheduler.start();
+        b.scheduler.start();
+        const xs = await until(() => executions(store), (rows) => rows.length === N && rows.every((x) => x.outcome === 'originated'));
+        await Promise.all([a.scheduler.stop(), b.scheduler.stop()]);
+        t.same(xs.map((x) => x.recurring_call_id).sort(), [...ids].sort(), 'one execution per recurring call');
+        t.same(counts(fs.originated()), Object.fromEntries(xs.map((x) => [x.call_id, 1])), `${N} originates, one per execution`);
+        t.ok(xs.every((x) => x.claimed_by === 'a' || x.claimed_by === 'b'));
+        const nexts = await store.withScheduler((trx) => trx.selectFrom('recurring_calls').select('next_execution_at').execute());
+        t.ok(nexts.every((r) => r.next_execution_at?.toISOString() === '2026-03-03T08:00:00.000Z'), 'every one moved to tomorrow');
+        t.same([...a.errors, ...b.errors], []);
+      });
+    }
+
+    t.test('an instance killed mid-run: the other takes over after the lease, loses none and doubles none', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      /** Call control of an instance that dies in its third originate, after FreeSWITCH took it. */
+      class DiesInThirdOriginate extends CallControl {
+        private placed = 0;
+        override async originate(...args: Parameters<CallControl['originate']>): Promise<Call> {
+          const call = await super.originate(...args);
+          if (++this.placed === 3) return new Promise<Call>(() => undefined);
+          return call;
+        }
+      }
+      const storeA = await db.open();
+      const a = await instance(t, { name: 'a', store: storeA, fs, clock, calls: (deps) => new DiesInThirdOriginate(deps), ownStore: storeA !== store });
+      const b = await instance(t, { name: 'b', store, fs, clock });
+      const N = 6;
+      const ids: string[] = [];
+      for (let i = 0; i < N; i++) ids.push(await dueCall(store, acme, { destination: `+39021234561${i}` }));
+      void a.scheduler.tick();
+      const third = /origination_uuid=([0-9a-f-]+),/.exec((await fs.server.waitForCommand(/^bgapi originate /, 3)).command)![1]!;
+      await a.kill();
+      const claimed = await executions(store);
+      t.same(counts(claimed.map((x) => x.outcome)), { originated: 2, claimed: 4 }, 'a had claimed all six and recorded two originates');
+
+      await b.scheduler.tick();
+      t.equal(fs.originated().length, 3, 'b waits while a\'s lease runs');
+
+      now = new Date(now.getTime() + LEASE_MS);
+      await b.scheduler.tick();
+      const xs = await executions(store);
+      t.equal(xs.length, N);
+      t.ok(xs.every((x) => x.outcome === 'originated'), 'every occurrence called');
+      t.same(counts(fs.originated()), Object.fromEntries(xs.map((x) => [x.call_id, 1])), 'each call id originated exactly once');
+      const byCall = new Map(xs.map((x) => [x.call_id, x]));
+      t.match(byCall.get(third), { claimed_by: 'b', attempts: 2, started_at: null }, 'the third was on FreeSWITCH (uuid_exists true): recorded, not originated again');
+      t.equal(xs.filter((x) => x.claimed_by === 'b' && x.started_at?.getTime() === now.getTime()).length, 3, 'b originated the three a never sent');
+      t.ok(fs.server.commands.includes(`api uuid_exists ${third}`));
+      const executed = await store.withTenant(acme, (trx) => trx.selectFrom('audit_log').select('after').where('action', '=', 'recurring_call_executed').where('resource_id', 'in', ids).execute());
+      t.same(counts(executed.map((r) => (r.after as { callId: string }).callId)), Object.fromEntries(xs.map((x) => [x.call_id, 1])), 'one recurring_call_executed audit row per execution');
+
+      now = new Date(now.getTime() + LEASE_MS);
+      await b.scheduler.tick();
+      t.equal(fs.originated().length, N, 'nothing more');
+      t.same(b.errors, []);
+    });
+  });
+}
