@@ -4,23 +4,29 @@
 -- only the columns it needs to attribute an event to a tenant. It cannot read passwords, change
 -- configuration, or touch API keys and the audit log. Column grants do the narrowing; the
 -- ingest_all policies let it act across tenants, as FreeSWITCH does.
-do $$
+-- Creates a NOLOGIN, NOBYPASSRLS role once per cluster (roles are shared by its databases) and
+-- lets the migrating user SET ROLE to it. Later migrations create their roles with it too.
+create function switchplane_ensure_role(role_name text) returns void
+  language plpgsql
+  as $$
 begin
-  if not exists (select 1 from pg_roles where rolname = 'switchplane_ingest') then
-    create role switchplane_ingest nologin nobypassrls;
-  end if;
-exception when duplicate_object or unique_violation then
-  null; -- another database of the same cluster created it concurrently
+  begin
+    if not exists (select 1 from pg_roles where rolname = role_name) then
+      execute format('create role %I nologin nobypassrls', role_name);
+    end if;
+  exception when duplicate_object or unique_violation then
+    null; -- another database of the same cluster created it concurrently
+  end;
+  begin
+    execute format('grant %I to %I', role_name, current_user);
+  exception when others then
+    null; -- superusers and members already may SET ROLE
+  end;
 end
 $$;
+revoke execute on function switchplane_ensure_role(text) from public;
 
-do $$
-begin
-  execute format('grant switchplane_ingest to %I', current_user);
-exception when others then
-  null; -- superusers and members already may SET ROLE
-end
-$$;
+select switchplane_ensure_role('switchplane_ingest');
 
 -- Which FreeSWITCH node (ESL_NODES name) holds an extension's registration, so that a node's
 -- reconnect reconciles only what that node reported.

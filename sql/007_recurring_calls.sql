@@ -13,23 +13,7 @@
 -- reads what an originate needs of tenants and extensions and what an outcome needs of CDRs,
 -- writes executions, and may add only `recurring_call_executed` rows to the audit log. It cannot
 -- read passwords or change configuration. The API (switchplane_app) reads a tenant's executions.
-do $$
-begin
-  if not exists (select 1 from pg_roles where rolname = 'switchplane_scheduler') then
-    create role switchplane_scheduler nologin nobypassrls;
-  end if;
-exception when duplicate_object or unique_violation then
-  null; -- another database of the same cluster created it concurrently
-end
-$$;
-
-do $$
-begin
-  execute format('grant switchplane_scheduler to %I', current_user);
-exception when others then
-  null; -- superusers and members already may SET ROLE
-end
-$$;
+select switchplane_ensure_role('switchplane_scheduler');
 
 -- A recurring call's extension must be its own tenant's (foreign-key checks bypass RLS).
 alter table recurring_calls add constraint recurring_calls_tenant_id_id_key unique (tenant_id, id);

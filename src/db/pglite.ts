@@ -10,7 +10,7 @@ import { Kysely, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
-import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, SCHEDULER_ROLE, TENANT_SETTING, parseChange, type Store } from './store.js';
+import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, SCHEDULER_ROLE, TENANT_SETTING, parseChange, asRole, type Store } from './store.js';
 
 /**
  * Opens (creating if needed) the embedded database and applies pending migrations.
@@ -33,21 +33,9 @@ export async function openPglite(dataDir: string | undefined): Promise<Store> {
         await sql`select set_config('role', ${APP_ROLE}, true), set_config(${TENANT_SETTING}, ${tenantId}, true)`.execute(trx);
         return fn(trx);
       }),
-    withOperator: (fn) =>
-      db.transaction().execute(async (trx) => {
-        await sql`select set_config('role', ${OPERATOR_ROLE}, true)`.execute(trx);
-        return fn(trx);
-      }),
-    withIngest: (fn) =>
-      db.transaction().execute(async (trx) => {
-        await sql`select set_config('role', ${INGEST_ROLE}, true)`.execute(trx);
-        return fn(trx);
-      }),
-    withScheduler: (fn) =>
-      db.transaction().execute(async (trx) => {
-        await sql`select set_config('role', ${SCHEDULER_ROLE}, true)`.execute(trx);
-        return fn(trx);
-      }),
+    withOperator: (fn) => asRole(db, OPERATOR_ROLE, fn),
+    withIngest: (fn) => asRole(db, INGEST_ROLE, fn),
+    withScheduler: (fn) => asRole(db, SCHEDULER_ROLE, fn),
     withLookup: (fn) =>
       db.transaction().execute(async (trx) => {
         await sql.raw(`set transaction read only`).execute(trx);

@@ -9,7 +9,7 @@ import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
 import pRetry from 'p-retry';
-import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, SCHEDULER_ROLE, TENANT_SETTING, parseChange, type Change, type Store } from './store.js';
+import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, SCHEDULER_ROLE, TENANT_SETTING, parseChange, asRole, type Change, type Store } from './store.js';
 
 export interface PostgresOptions {
   url: string;
@@ -126,21 +126,9 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store> {
         await sql`select set_config(${TENANT_SETTING}, ${tenantId}, true)`.execute(trx);
         return fn(trx);
       }),
-    withOperator: (fn) =>
-      app.transaction().execute(async (trx) => {
-        await sql`select set_config('role', ${OPERATOR_ROLE}, true)`.execute(trx);
-        return fn(trx);
-      }),
-    withIngest: (fn) =>
-      app.transaction().execute(async (trx) => {
-        await sql`select set_config('role', ${INGEST_ROLE}, true)`.execute(trx);
-        return fn(trx);
-      }),
-    withScheduler: (fn) =>
-      app.transaction().execute(async (trx) => {
-        await sql`select set_config('role', ${SCHEDULER_ROLE}, true)`.execute(trx);
-        return fn(trx);
-      }),
+    withOperator: (fn) => asRole(app, OPERATOR_ROLE, fn),
+    withIngest: (fn) => asRole(app, INGEST_ROLE, fn),
+    withScheduler: (fn) => asRole(app, SCHEDULER_ROLE, fn),
     withLookup: (fn, lookupOpts) =>
       lookupOpts?.statementTimeoutMs === undefined
         ? fn(lookup)

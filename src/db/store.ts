@@ -4,7 +4,7 @@
  * `DATA_DIR/pglite` (or in memory) otherwise. In both, queries run as the NOLOGIN roles of
  * sql/002_row_level_security.sql, never as the owner, so row-level security always applies.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
 export interface Store {
@@ -73,3 +73,14 @@ export const LOOKUP_ROLE = 'switchplane_lookup';
 export const OPERATOR_ROLE = 'switchplane_operator';
 export const INGEST_ROLE = 'switchplane_ingest';
 export const SCHEDULER_ROLE = 'switchplane_scheduler';
+
+/**
+ * Runs `fn` in a transaction of `db` as `role` (one of the NOLOGIN roles above, by
+ * `set_config('role', ..., true)`, which ends with the transaction).
+ */
+export function asRole<T>(db: Kysely<Database>, role: string, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select set_config('role', ${role}, true)`.execute(trx);
+    return fn(trx);
+  });
+}
