@@ -72,6 +72,14 @@ export class CdrSpool {
     fs.rmSync(segment.path, { force: true });
   }
 
+  /**
+   * Keeps an entry the database refused in every form in `<dir>/refused.jsonl` (not a segment:
+   * never replayed), for an operator to look at.
+   */
+  refuse(entry: unknown): void {
+    fs.appendFileSync(path.join(this.dir, 'refused.jsonl'), JSON.stringify(entry) + '\n', { mode: 0o600 });
+  }
+
   /** The entries of a segment; a line cut short by a crash is skipped. */
   static read<T>(file: string): T[] {
     const out: T[] = [];

@@ -55,6 +55,26 @@ export interface CdrWriterOptions {
 /** CDRs a batch (and a statement) holds when `batchSize` is not given. */
 export const DEFAULT_BATCH_SIZE = 500;
 
+/**
+ * One entry per leg: a second report of a leg in the same batch (the event socket's and
+ * mod_json_cdr's) fills the fields the first left empty, as a later one does in the database.
+ */
+function distinctLegs(entries: SpoolEntry[]): SpoolEntry[] {
+  const byId = new Map<string, SpoolEntry>();
+  for (const e of entries) {
+    const seen = byId.get(e.record.uniqueId);
+    if (!seen) {
+      byId.set(e.record.uniqueId, e);
+      continue;
+    }
+    const merged: Record<string, unknown> = { ...seen.record };
+    for (const [key, value] of Object.entries(e.record)) merged[key] ??= value;
+    merged.metadata = { ...e.record.metadata, ...seen.record.metadata };
+    byId.set(e.record.uniqueId, { source: seen.source, record: merged as unknown as CdrRecord });
+  }
+  return [...byId.values()];
+}
+
 export class CdrWriter implements EventHandler {
   readonly events = ['CHANNEL_HANGUP_COMPLETE'] as const;
   private readonly batchSize: number;
@@ -153,11 +173,24 @@ export class CdrWriter implements EventHandler {
         }
         this.updateDepth();
       }
-    })().finally(() => {
-      this.writing = null;
-      if (this.depth === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-      else if (this.queue.length > 0 && !this.stopping.signal.aborted) this.drain();
-    });
+    })().then(
+      () => this.drained(false),
+      (err: unknown) => {
+        // Not a write failure (those are retried inside commit): never spin on it, try again later.
+        this.opts.metrics.errors.inc({ kind: 'cdr_write' });
+        this.opts.onError(err, { batch: this.queue[0]?.segment.count ?? 0 });
+        this.drained(true);
+      },
+    );
+  }
+
+  private drained(failed: boolean): void {
+    this.writing = null;
+    if (this.depth === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    else if (this.queue.length > 0 && !this.stopping.signal.aborted) {
+      if (failed) setTimeout(() => this.drain(), this.opts.retry?.maxMs ?? 10_000).unref();
+      else this.drain();
+    }
   }
 
   /**
@@ -184,32 +217,48 @@ export class CdrWriter implements EventHandler {
 
   /** Writes one batch, retrying until it is committed; false only when stopping. */
   private async commit(batch: Batch): Promise<boolean> {
-    const entries = batch.entries ?? CdrSpool.read<SpoolEntry>(batch.segment.path);
-    const byId = new Map<string, SpoolEntry>();
-    for (const e of entries) if (!byId.has(e.record.uniqueId)) byId.set(e.record.uniqueId, e);
-    const distinct = [...byId.values()];
     try {
+      const entries = batch.entries ?? (await this.retried(() => this.readSegment(batch.segment), batch.segment.count));
+      const distinct = distinctLegs(entries);
       for (let i = 0; i < distinct.length; i += this.batchSize) {
         const chunk = distinct.slice(i, i + this.batchSize);
-        // p-retry gives up at once on a TypeError; a CDR batch is retried whatever went wrong.
-        const attempt = () => this.write(chunk, batch.recovered).catch((err: unknown) => {
-          throw err instanceof TypeError ? new Error(err.message, { cause: err }) : err;
-        });
-        await pRetry(attempt, {
-          retries: Infinity,
-          minTimeout: this.opts.retry?.minMs ?? 100,
-          maxTimeout: this.opts.retry?.maxMs ?? 10_000,
-          randomize: true,
-          signal: this.stopping.signal,
-          onFailedAttempt: ({ error, attemptNumber }) => {
-            this.opts.metrics.errors.inc({ kind: 'cdr_write' });
-            this.opts.onError(error, { batch: chunk.length, attempt: attemptNumber });
-          },
-        });
+        await this.retried(() => this.write(chunk, batch.recovered), chunk.length);
       }
       return true;
     } catch {
       return false; // aborted by stop(): the batch stays in the spool for the next start
+    }
+  }
+
+  /** Runs `step` until it succeeds, with backoff, counting and reporting each failure; rejects only on stop(). */
+  private retried<T>(step: () => Promise<T>, batch: number): Promise<T> {
+    // p-retry gives up at once on a TypeError; a CDR batch is retried whatever went wrong.
+    const attempt = () =>
+      step().catch((err: unknown) => {
+        throw err instanceof TypeError ? new Error(err.message, { cause: err }) : err;
+      });
+    return pRetry(attempt, {
+      retries: Infinity,
+      minTimeout: this.opts.retry?.minMs ?? 100,
+      maxTimeout: this.opts.retry?.maxMs ?? 10_000,
+      randomize: true,
+      signal: this.stopping.signal,
+      onFailedAttempt: ({ error, attemptNumber }) => {
+        this.opts.metrics.errors.inc({ kind: 'cdr_write' });
+        this.opts.onError(error, { batch, attempt: attemptNumber });
+      },
+    });
+  }
+
+  /** A disk-only batch's entries; a segment that is gone (removed by hand) has none left to write. */
+  private async readSegment(segment: SpoolSegment): Promise<SpoolEntry[]> {
+    try {
+      return CdrSpool.read<SpoolEntry>(segment.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.opts.metrics.errors.inc({ kind: 'cdr_spool' });
+      this.opts.onError(err, { batch: segment.count });
+      return [];
     }
   }
 
@@ -244,7 +293,13 @@ export class CdrWriter implements EventHandler {
       } catch (err) {
         if (!isDataError(err)) throw err;
         this.opts.onError(err, { batch: 1, uniqueId: record.uniqueId });
-        await this.opts.store.withIngest((trx) => keepRefusedCdr(trx, record, (err as Error).message));
+        try {
+          await this.opts.store.withIngest((trx) => keepRefusedCdr(trx, record, (err as Error).message));
+        } catch (keepErr) {
+          if (!isDataError(keepErr)) throw keepErr;
+          // The database takes it in no form: it stays on disk, beside the spool, for an operator.
+          this.opts.spool.refuse({ reason: (err as Error).message, record });
+        }
         rows.push({ uniqueId: record.uniqueId, result: 'rejected', direction: null, disposition: null, durationSeconds: null });
       }
     }

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { cdrFromEvent } from '../../src/cdr/records.js';
@@ -198,6 +199,48 @@ for (const backend of backends) {
       t.equal(kept[0]!.unique_id, bad['Unique-ID']);
       t.match(kept[0]!.reason, /timestamp|time/i);
       t.equal(await counter(rig, 'switchplane_cdrs_written_total', 'source="esl",result="rejected"'), 1);
+    });
+
+    t.test('a spool segment removed by hand while queued does not stop the writer', async (t) => {
+      const down = { is: true, attempts: 0 };
+      const rig = await cdrRig(t, backend, { store: flaky(down), batchSize: 10, memoryLimit: 10 });
+      const events = Array.from({ length: 30 }, () => hangupEvent({ variable_accountcode: rig.acmeId }));
+      for (const e of events) rig.writer.handle(e);
+      while (readdirSync(rig.spoolDir).length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      const [, second] = readdirSync(rig.spoolDir).sort();
+      rmSync(path.join(rig.spoolDir, second!)); // a disk-only batch (past the memory limit) is gone
+      down.is = false;
+      await rig.writer.idle();
+      const ids = await rig.store.withTenant(rig.acmeId, (db) => db.selectFrom('cdrs').select('unique_id').execute());
+      t.equal(ids.length, 20, 'the batches still on disk or in memory landed');
+      t.ok(rig.errors.some((e) => (e as NodeJS.ErrnoException).code === 'ENOENT'), 'the missing segment was reported');
+    });
+
+    t.test('a CDR holding a NUL (which PostgreSQL cannot store) lands without it and blocks nothing', async (t) => {
+      const rig = await cdrRig(t, backend);
+      const evil = hangupEvent({ variable_accountcode: rig.acmeId, 'Caller-Caller-ID-Name': 'evil\u0000name', variable_note: 'a\u0000b' });
+      const next = hangupEvent({ variable_accountcode: rig.acmeId });
+      rig.writer.handle(evil);
+      rig.writer.handle(next);
+      await rig.writer.idle();
+      const rows = await rig.store.withTenant(rig.acmeId, (db) => db.selectFrom('cdrs').select(['unique_id', 'caller_name', 'metadata']).orderBy('unique_id').execute());
+      t.equal(rows.length, 2);
+      const row = rows.find((r) => r.unique_id === evil['Unique-ID'])!;
+      t.equal(row.caller_name, 'evilname');
+      t.equal((row.metadata as unknown as Record<string, string>).note, 'ab');
+    });
+
+    t.test('two reports of one leg in the same batch give one row with the fields of both', async (t) => {
+      const rig = await cdrRig(t, backend);
+      const event = hangupEvent({ variable_accountcode: rig.acmeId });
+      const first = cdrFromEvent(event)!;
+      rig.writer.accept({ ...first, sipStatus: null, otherLegUniqueId: null, metadata: { only_first: '1' } }, 'esl');
+      rig.writer.accept({ ...first, sipStatus: 486, otherLegUniqueId: 'other-leg', metadata: { only_second: '2' } }, 'json_cdr');
+      await rig.writer.idle();
+      const rows = await rig.store.withTenant(rig.acmeId, (db) => db.selectFrom('cdrs').select(['sip_status', 'other_leg_unique_id', 'metadata']).execute());
+      t.equal(rows.length, 1);
+      t.same([rows[0]!.sip_status, rows[0]!.other_leg_unique_id], [486, 'other-leg']);
+      t.same(rows[0]!.metadata, { only_first: '1', only_second: '2' });
     });
 
     t.test('the ingest role writes CDRs but cannot read secrets or change configuration', async (t) => {
