@@ -60,12 +60,24 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    await scheduler?.stop();
-    await reloader?.stop();
-    await esl?.close();
-    await service.close();
-    await app.close();
-    await store.close();
-    process.exit(0);
+    // Each step runs even when an earlier one fails; CDRs not yet written stay in the spool.
+    const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+      ['scheduler', scheduler && (() => scheduler!.stop())],
+      ['reloader', reloader && (() => reloader!.stop())],
+      ['event sockets', esl && (() => esl.close())],
+      ['ESL controller', () => service.close()],
+      ['HTTP server', () => app.close()],
+      ['database', () => store.close()],
+    ];
+    let failed = false;
+    for (const [part, stop] of steps) {
+      try {
+        await stop?.();
+      } catch (err) {
+        failed = true;
+        app.log.error({ err, part }, 'shutdown step failed');
+      }
+    }
+    process.exit(failed ? 1 : 0);
   });
 }
