@@ -2,7 +2,17 @@
  * The scheduler's side of the database: claiming occurrences of recurring calls, taking over
  * the claims of stopped instances, recording what became of each, and reading outcomes from
  * CDRs. Every function runs in the caller's `store.withScheduler` transaction
- * (switchplane_scheduler, sql/007_recurring_calls.sql) and takes its time from the caller's clock.
+ * (switchplane_scheduler, sql/007_recurring_calls.sql).
+ *
+ * Two clocks, on purpose. Leases are the database's: `lease_expires_at` is written as the
+ * database's `now()` (the transaction's start) plus the lease, and a lease is expired only when
+ * it is at or before the database's `now()`, so every instance judges every lease by the same
+ * clock and an instance whose own clock runs ahead (or behind) never takes over a live claim.
+ * What the schedule is about stays on the caller's clock (`Claim.now`, injectable for tests):
+ * which occurrences are due, whether one is past its grace period, and the recorded times
+ * (`claimed_at`, `started_at`, `finished_at`). A skewed instance clock can make an occurrence due
+ * early or late, or a stale claim (one whose lease the database says expired) be failed rather
+ * than retried, but it cannot make two instances hold one claim.
  *
  * An execution row is the occurrence (`recurring_call_id`, `scheduled_for`: unique), its call id
  * (the originate's `origination_uuid`, chosen here) and its claim (`claimed_by`, a lease until
@@ -72,7 +82,10 @@ function occurrence(row: TargetRow, x: Pick<RecurringCallExecution, 'id' | 'call
 }
 
 const late = (c: Claim, scheduledFor: Date) => c.now.getTime() - scheduledFor.getTime() > c.graceMs;
-const leaseEnd = (c: Claim) => new Date(c.now.getTime() + c.leaseMs);
+/** The end of a lease starting now, by the database's clock. */
+const leaseEnd = (c: Claim) => sql<Date>`now() + ${c.leaseMs}::double precision * interval '1 millisecond'`;
+/** A lease that has run out, by the database's clock. */
+const expired = sql<boolean>`x.lease_expires_at <= now()`;
 
 /** The audit row of an execution that left `claimed` (or was skipped). */
 async function recordExecuted(trx: Db, instanceId: string, x: RecurringCallExecution): Promise<void> {
@@ -150,21 +163,21 @@ export async function claimDue(trx: Db, c: Claim): Promise<{ occurrences: Occurr
  * @returns the occurrences taken over; the caller decides whether FreeSWITCH already has them
  */
 export async function takeOverExpired(trx: Db, c: Claim): Promise<Occurrence[]> {
-  const expired = await trx
+  const stale = await trx
     .selectFrom('recurring_call_executions as x')
     .innerJoin('recurring_calls as rc', 'rc.id', 'x.recurring_call_id')
     .innerJoin('tenants as t', 't.id', 'rc.tenant_id')
     .innerJoin('extensions as e', 'e.id', 'rc.extension_id')
     .select([...TARGET, 'x.id', 'x.call_id', 'x.scheduled_for', 'x.claimed_by'])
     .where('x.outcome', '=', 'claimed')
-    .where('x.lease_expires_at', '<=', c.now)
+    .where(expired)
     .orderBy('x.scheduled_for')
     .limit(c.limit)
     .forUpdate(['x'])
     .skipLocked()
     .execute();
   const taken: Occurrence[] = [];
-  for (const row of expired) {
+  for (const row of stale) {
     const update = trx.updateTable('recurring_call_executions').where('id', '=', row.id);
     if (late(c, row.scheduled_for)) {
       const error = `not originated: ${row.claimed_by} claimed it and stopped, and ${c.graceMs} ms after its time passed`;
@@ -176,6 +189,24 @@ export async function takeOverExpired(trx: Db, c: Claim): Promise<Occurrence[]> 
     }
   }
   return taken;
+}
+
+/**
+ * The executions among `executionIds` whose claim this instance still holds with a lease that
+ * has not run out (by the database's clock): a taken-over call is originated again only while
+ * this holds, so a recovery that outlasted its lease leaves the claim to whoever took it next.
+ */
+export async function stillHeld(trx: Db, instanceId: string, executionIds: string[]): Promise<Set<string>> {
+  if (executionIds.length === 0) return new Set();
+  const rows = await trx
+    .selectFrom('recurring_call_executions as x')
+    .select('x.id')
+    .where('x.id', 'in', executionIds)
+    .where('x.outcome', '=', 'claimed')
+    .where('x.claimed_by', '=', instanceId)
+    .where(sql<boolean>`x.lease_expires_at > now()`)
+    .execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 /**
@@ -204,14 +235,14 @@ export async function settle(
 }
 
 /**
- * Gives a claim back at once (its lease ends now) when the originate may or may not have reached
+ * Gives a claim back at once (its lease ends now, by the database's clock) when the originate may or may not have reached
  * FreeSWITCH (no node connected, or the link failed while sending): the next pass decides, as for
  * a stopped instance.
  */
-export async function release(trx: Db, instanceId: string, executionId: string, now: Date, error: string): Promise<void> {
+export async function release(trx: Db, instanceId: string, executionId: string, error: string): Promise<void> {
   await trx
     .updateTable('recurring_call_executions')
-    .set({ lease_expires_at: now, error })
+    .set({ lease_expires_at: sql<Date>`now()`, error })
     .where('id', '=', executionId)
     .where('outcome', '=', 'claimed')
     .where('claimed_by', '=', instanceId)

@@ -8,9 +8,12 @@
  *    `uuid_exists <call id>` (mod_commands.c: `true` | `false`). A node that has it: the call was
  *    placed, it is recorded `originated`. Every node saying `false`: wait `cdrSettleMs` (so a
  *    leg that has just ended gets its CDR written) and look for a CDR of the call id; without
- *    one the call was never placed, and it is originated now, with the same call id. A node
- *    that cannot be asked leaves the claim to a later pass. A claim past the grace period is
- *    recorded `failed` instead.
+ *    one, and with the lease still this instance's, ask every node `uuid_exists` again right
+ *    before originating (a call placed meanwhile, e.g. by a late originate of the old holder, is
+ *    there now and is recorded `originated`); every node still saying `false`: the call was
+ *    never placed, and it is originated now, with the same call id. A node that cannot be asked
+ *    leaves the claim to a later pass. A claim past the grace period is recorded `failed`
+ *    instead.
  * 2. Claim and originate: claim due occurrences (src/scheduler/executions.ts claimDue: FOR
  *    UPDATE SKIP LOCKED, committed before anything is sent; missed ones are recorded `skipped`)
  *    and originate each through call control exactly as a click-to-call
@@ -28,13 +31,15 @@
  * node has the call and no CDR of it exists; and FreeSWITCH refuses a second channel with a
  * Unique-ID in use (switch_core_session.c: "Duplicate UUID!"). The lease must outlast the time an
  * instance takes from claiming to recording the originate (FreeSWITCH answers a bgapi at once).
- * Times come from `clock`; durations are milliseconds.
+ * Leases are timed by the database's clock (src/scheduler/executions.ts): instances whose clocks
+ * disagree still agree on when a lease runs out. The schedule (what is due, the grace period) and
+ * the recorded times come from `clock`; durations are milliseconds.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../db/store.js';
 import { CallError, type Call, type CallControl } from '../esl/call-control.js';
 import type { EslNodes } from '../esl/nodes.js';
-import { claimDue, outcomesFromCdrs, recordFailedCall, release, settle, takeOverExpired, withCdr, type Claim, type Occurrence } from './executions.js';
+import { claimDue, outcomesFromCdrs, recordFailedCall, release, settle, stillHeld, takeOverExpired, withCdr, type Claim, type Occurrence } from './executions.js';
 
 export type SchedulerStage = 'recover' | 'claim' | 'originate' | 'outcomes';
 
@@ -142,8 +147,25 @@ export class Scheduler {
     for (const o of taken.filter((_, i) => known[i] === true)) await this.recordPlaced(o);
     if (absent.length === 0) return;
     await sleep(this.opts.cdrSettleMs ?? 5000);
-    const ended = await this.opts.store.withScheduler((trx) => withCdr(trx, absent.map((o) => o.callId)));
-    for (const o of absent) await (ended.has(o.callId) ? this.recordPlaced(o) : this.originate(o));
+    const [ended, held] = await this.opts.store.withScheduler(async (trx) => [
+      await withCdr(trx, absent.map((o) => o.callId)),
+      await stillHeld(trx, this.opts.instanceId, absent.map((o) => o.executionId)),
+    ] as const);
+    for (const o of absent) {
+      if (ended.has(o.callId)) {
+        await this.recordPlaced(o);
+        continue;
+      }
+      // The lease ran out while waiting (another instance may hold it now): theirs to decide.
+      if (!held.has(o.executionId)) continue;
+      // Asked again at the last moment: the first answer is cdrSettleMs old, and a call placed
+      // since (a slow originate of the old holder, or a short call whose CDR is not written yet
+      // but whose channel is up) must not be dialled a second time.
+      const known = await this.knownToFreeswitch(o.callId);
+      if (known === true) await this.recordPlaced(o);
+      else if (known === false) await this.originate(o);
+      // undefined: a node could not be asked; the lease runs out and a later pass asks again.
+    }
   }
 
   /** true: a node has the channel; false: every node, all connected, says it has not; undefined: a node could not be asked. */
@@ -175,7 +197,7 @@ export class Scheduler {
       this.placing.delete(o.callId);
       const error = messageOf(err);
       if (err instanceof CallError && err.code === 'esl_unavailable') {
-        await store.withScheduler((trx) => release(trx, instanceId, o.executionId, this.now(), error));
+        await store.withScheduler((trx) => release(trx, instanceId, o.executionId, error));
       } else {
         await store.withScheduler((trx) => settle(trx, instanceId, o.executionId, { outcome: 'failed', error, now: this.now() }));
       }

@@ -19,7 +19,7 @@ import { ChannelTracker } from '../../src/esl/channels.js';
 import { EslController, type EventHandler } from '../../src/esl/controller.js';
 import { EslNodes } from '../../src/esl/nodes.js';
 import { createMetrics } from '../../src/metrics.js';
-import { claimDue } from '../../src/scheduler/executions.js';
+import { claimDue, settle } from '../../src/scheduler/executions.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { seedDemo } from '../../src/seed/demo.js';
 import { backends, type Backend } from '../helpers/backends.js';
@@ -117,7 +117,7 @@ interface Instance {
 /** A Switchplane instance's scheduler with its own event socket link (node fs1) and call control. */
 async function instance(
   t: Test,
-  o: { name: string; store: Store; fs: FakeFreeswitch; clock: () => Date; calls?: (deps: CallControlDeps) => CallControl; cdrs?: boolean; connect?: boolean; intervalMs?: number; batchSize?: number; ownStore?: boolean },
+  o: { name: string; store: Store; fs: FakeFreeswitch; clock: () => Date; calls?: (deps: CallControlDeps) => CallControl; cdrs?: boolean; connect?: boolean; intervalMs?: number; batchSize?: number; cdrSettleMs?: number; ownStore?: boolean },
 ): Promise<Instance> {
   const metrics = createMetrics();
   const errors: unknown[] = [];
@@ -131,7 +131,7 @@ async function instance(
   const calls = o.calls?.(deps) ?? new CallControl(deps);
   const scheduler = new Scheduler({
     store: o.store, calls, nodes, instanceId: o.name, clock: o.clock, intervalMs: o.intervalMs ?? 5, leaseMs: LEASE_MS, graceMs: GRACE_MS,
-    cdrSettleMs: 10, ...(o.batchSize ? { batchSize: o.batchSize } : {}), onError: (err, context) => errors.push({ err, ...context }),
+    cdrSettleMs: o.cdrSettleMs ?? 10, ...(o.batchSize ? { batchSize: o.batchSize } : {}), onError: (err, context) => errors.push({ err, ...context }),
   });
   const connect = async () => {
     const up = once(nodes.connections[0]!, 'connected');
@@ -177,6 +177,17 @@ async function dueCall(store: Store, tenantId: string, o: { destination: string;
 
 const executions = (store: Store): Promise<RecurringCallExecution[]> =>
   store.withScheduler((trx) => trx.selectFrom('recurring_call_executions').selectAll().orderBy('claimed_at').orderBy('scheduled_for').execute());
+
+/**
+ * Lets `ms` pass for the leases: leases are timed by the database's clock, which the tests do not
+ * control, so their ends are moved back instead (the injected clocks only drive the schedule).
+ */
+const ageLeases = (store: Store, ms: number): Promise<unknown> =>
+  store.withScheduler((trx) => sql`update recurring_call_executions set lease_expires_at = lease_expires_at - ${ms}::double precision * interval '1 millisecond' where outcome = 'claimed'`.execute(trx));
+
+/** The database's clock. */
+const dbNow = async (store: Store): Promise<Date> =>
+  store.withScheduler(async (trx) => (await sql<{ now: Date }>`select clock_timestamp() as now`.execute(trx)).rows[0]!.now);
 
 /** Reads until `ok` holds, yielding to the event loop between reads. */
 async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
@@ -341,12 +352,15 @@ for (const backend of backends) {
       const a = await instance(t, { name: 'a', store, fs, clock, connect: false });
       await dueCall(store, acme, { destination: '+390212345678' });
       await a.scheduler.tick();
-      t.match(await executions(store), [{ outcome: 'claimed', lease_expires_at: now, error: 'no FreeSWITCH node is connected' }]);
+      const [given] = await executions(store);
+      t.match(given, { outcome: 'claimed', lease_expires_at: Date, error: 'no FreeSWITCH node is connected' });
+      t.ok(given!.lease_expires_at!.getTime() <= (await dbNow(store)).getTime(), 'its lease ends at once, by the database\'s clock');
       await a.scheduler.tick();
       t.match(await executions(store), [{ outcome: 'claimed', attempts: 2 }], 'taken again, but FreeSWITCH cannot be asked whether it has the call');
       t.same(fs.originated(), []);
       await a.connect();
       now = new Date(now.getTime() + LEASE_MS);
+      await ageLeases(store, LEASE_MS);
       await a.scheduler.tick();
       const [x] = await executions(store);
       t.match(x, { outcome: 'originated', attempts: 3, started_at: now });
@@ -428,6 +442,7 @@ for (const backend of backends) {
       t.equal(fs.originated().length, 3, 'b waits while a\'s lease runs');
 
       now = new Date(now.getTime() + LEASE_MS);
+      await ageLeases(store, LEASE_MS);
       await b.scheduler.tick();
       const xs = await executions(store);
       t.equal(xs.length, N);
@@ -441,8 +456,83 @@ for (const backend of backends) {
       t.same(counts(executed.map((r) => (r.after as { callId: string }).callId)), Object.fromEntries(xs.map((x) => [x.call_id, 1])), 'one recurring_call_executed audit row per execution');
 
       now = new Date(now.getTime() + LEASE_MS);
+      await ageLeases(store, LEASE_MS);
       await b.scheduler.tick();
       t.equal(fs.originated().length, N, 'nothing more');
+      t.same(b.errors, []);
+    });
+
+    t.test('an instance whose clock runs ahead by more than the lease does not take over a live claim', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      const ahead = () => new Date(now.getTime() + 2 * LEASE_MS);
+      const b = await instance(t, { name: 'b', store, fs, clock: ahead });
+      await dueCall(store, acme, { destination: '+390212345678' });
+      // Instance a (its clock right) has just claimed the occurrence and is about to originate it.
+      const { occurrences: [o] } = await store.withScheduler((trx) => claimDue(trx, { instanceId: 'a', now, leaseMs: LEASE_MS, graceMs: GRACE_MS, limit: 100 }));
+      const [claimed] = await executions(store);
+      t.ok(claimed!.lease_expires_at!.getTime() > (await dbNow(store)).getTime() + LEASE_MS / 2, 'the lease ends a lease from now by the database\'s clock, not by a\'s');
+      await b.scheduler.tick();
+      t.match(await executions(store), [{ id: o!.executionId, outcome: 'claimed', claimed_by: 'a', attempts: 1 }], 'b, 2 leases ahead, leaves a\'s claim alone');
+      t.same(fs.originated(), []);
+      t.notOk(fs.server.commands.some((c) => c.startsWith('api uuid_exists')), 'not even asked about');
+      t.ok(await store.withScheduler((trx) => settle(trx, 'a', o!.executionId, { outcome: 'originated', startedAt: now })), 'a still holds it and records its originate');
+
+      // The same skew once a lease has really run out (by the database's clock): b takes it over.
+      await dueCall(store, acme, { destination: '+390212345679', at: new Date(DUE.getTime() + 1000) });
+      await store.withScheduler((trx) => claimDue(trx, { instanceId: 'a', now, leaseMs: LEASE_MS, graceMs: GRACE_MS, limit: 100 }));
+      await ageLeases(store, LEASE_MS);
+      now = new Date(now.getTime() - LEASE_MS); // b's clock: a lease ahead, still within the grace period
+      await b.scheduler.tick();
+      const xs = await executions(store);
+      t.match(xs, [{ claimed_by: 'a', outcome: 'originated' }, { claimed_by: 'b', outcome: 'originated', attempts: 2 }]);
+      t.same(fs.originated(), [xs[1]!.call_id], 'the expired claim is taken over and placed once');
+      t.same(b.errors, []);
+    });
+
+    t.test('a taken-over call FreeSWITCH has by the time of the re-originate (asked again): recorded, not dialled twice', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      const b = await instance(t, { name: 'b', store, fs, clock });
+      await dueCall(store, acme, { destination: '+390212345678' });
+      await store.withScheduler((trx) => claimDue(trx, { instanceId: 'a', now, leaseMs: LEASE_MS, graceMs: GRACE_MS, limit: 100 }));
+      const [x] = await executions(store);
+      await ageLeases(store, LEASE_MS);
+      // a's originate reaches FreeSWITCH late: the first uuid_exists says false, the next one true
+      // (a short call whose CDR is not written yet when b looks for it).
+      const api = fs.server.api;
+      let asked = 0;
+      fs.server.api = (cmd) => (cmd === `uuid_exists ${x!.call_id}` ? (++asked === 1 ? 'false' : 'true') : api(cmd));
+      await b.scheduler.tick();
+      t.equal(asked, 2, 'asked at the takeover and again right before originating');
+      t.same(fs.originated(), [], 'not originated a second time');
+      t.match(await executions(store), [{ id: x!.id, outcome: 'originated', claimed_by: 'b', attempts: 2, started_at: null }]);
+      t.same(b.errors, []);
+    });
+
+    t.test('a recovery that outlasts its lease does not originate: the claim is no longer its own', async (t) => {
+      const fs = await fakeFreeswitch(t);
+      const b = await instance(t, { name: 'b', store, fs, clock, cdrSettleMs: 300 });
+      await dueCall(store, acme, { destination: '+390212345678' });
+      await store.withScheduler((trx) => claimDue(trx, { instanceId: 'a', now, leaseMs: LEASE_MS, graceMs: GRACE_MS, limit: 100 }));
+      const [x] = await executions(store);
+      await ageLeases(store, LEASE_MS);
+      let takenByC = false;
+      // b asks FreeSWITCH after its takeover has committed; before it hears back (and waits for a
+      // CDR), its lease runs out and instance c takes the claim over.
+      const api = fs.server.api;
+      fs.server.api = async (cmd) => {
+        if (cmd === `uuid_exists ${x!.call_id}`) {
+          if (!takenByC) {
+            takenByC = true;
+            await store.withScheduler((trx) => sql`update recurring_call_executions set claimed_by = 'c', lease_expires_at = now() + interval '1 minute' where id = ${x!.id}`.execute(trx));
+          }
+          return 'false';
+        }
+        return api(cmd);
+      };
+      await b.scheduler.tick();
+      t.ok(takenByC);
+      t.same(fs.originated(), []);
+      t.match(await executions(store), [{ id: x!.id, outcome: 'claimed', claimed_by: 'c' }]);
       t.same(b.errors, []);
     });
   });
