@@ -18,12 +18,19 @@
  * call that ended or a FreeSWITCH refusal (no such channel) is 409; without a connected
  * FreeSWITCH node (or without ESL_NODES at all) the routes answer 503 `esl_unavailable`.
  * Originate, hangup and transfer write an audit row (resource type `call`).
+ *
+ * No transaction is open while FreeSWITCH is asked: the checks run in one tenant transaction,
+ * which ends before the command goes out (a pool connection is not held for the ESL round trip),
+ * and the audit row is written afterwards in a short transaction of its own. Once FreeSWITCH has
+ * accepted the command the call exists (the phone rings), so a failed audit write is logged with
+ * the whole entry and the answer is still 202: a 500 would make a client retry and ring twice.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { recordAudit } from '../domain/audit.js';
+import type { Store } from '../db/store.js';
+import { actorOf, recordAudit, type AuditEntry } from '../domain/audit.js';
 import { toE164 } from '../domain/numbers.js';
 import { CALL_STATES, CallError, type Call, type CallControl, type CallTenant } from '../esl/call-control.js';
 import { actingTenant } from './auth.js';
@@ -118,6 +125,18 @@ async function routable(trx: Kysely<Database>, tenantId: string, dialled: string
 
 type Params = { customerId?: string };
 
+/**
+ * Writes the audit row of a command FreeSWITCH already accepted, in a transaction of its own.
+ * A failure is logged (with the entry, so it can be recovered) and not thrown: the call exists.
+ */
+async function auditCall(req: FastifyRequest, store: Store, principal: Parameters<typeof actorOf>[0], entry: AuditEntry & { tenantId: string }): Promise<void> {
+  try {
+    await store.withTenant(entry.tenantId, (trx) => recordAudit(trx, principal, entry));
+  } catch (err) {
+    req.log.error({ err, audit: { ...entry, actor: actorOf(principal) } }, `audit row of call ${entry.action} ${entry.resourceId} not written; FreeSWITCH accepted the command`);
+  }
+}
+
 export const callRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, calls }) => {
   app.addSchema(CallSchema);
   const tags = ['calls'];
@@ -137,17 +156,17 @@ export const callRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, call
     const field = extensionId !== undefined ? 'extensionId' : 'extension';
     const dialled = req.body.destination.replace(/[\s().-]/g, '');
     if (!/^\+?[0-9]{2,15}$/.test(dialled)) throw invalid('destination', 'destination must be a phone number or an extension number: digits, with an optional leading +');
-    const call = await store.withTenant(tenantId, async (trx) => {
+    const { tenant, from } = await store.withTenant(tenantId, async (trx) => {
       const tenant = await tenantRow(trx, tenantId);
       const from = await extensionRow(trx, tenantId, field === 'extensionId' ? 'id' : 'extension', (extensionId ?? extension)!, field);
       if (dialled === from.extension || dialled === from.sip_username) throw invalid('destination', `destination is the calling extension ${from.extension}`);
       if (!(await routable(trx, tenantId, dialled))) {
         throw invalid('destination', `${dialled} is neither an active extension of this customer nor a number the dialplan can route (E.164 +..., 00..., or 8 to 15 digits)`);
       }
-      const placed = await asApiErrors(() => cc.originate(tenant, from, dialled), field);
-      await recordAudit(trx, principal, { tenantId, action: 'originate', resourceType: 'call', resourceId: placed.callId, after: callJson(placed) });
-      return placed;
+      return { tenant, from };
     });
+    const call = await asApiErrors(() => cc.originate(tenant, from, dialled), field);
+    await auditCall(req, store, principal, { tenantId, action: 'originate', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
     return reply.code(202).send({ data: callJson(call) });
   };
 
@@ -168,11 +187,8 @@ export const callRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, call
   const hangup = async (req: FastifyRequest<{ Params: ItemParams }>, reply: FastifyReply) => {
     const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
     const cc = callControl();
-    const call = await store.withTenant(tenantId, async (trx) => {
-      const done = await asApiErrors(() => cc.hangup(tenantId, req.params.id));
-      await recordAudit(trx, principal, { tenantId, action: 'hangup', resourceType: 'call', resourceId: done.callId, after: callJson(done) });
-      return done;
-    });
+    const call = await asApiErrors(() => cc.hangup(tenantId, req.params.id));
+    await auditCall(req, store, principal, { tenantId, action: 'hangup', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
     return reply.code(202).send({ data: callJson(call) });
   };
 
@@ -181,13 +197,12 @@ export const callRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, call
     const cc = callControl();
     const before = cc.get(tenantId, req.params.id);
     if (!before) throw notFound('call');
-    const call = await store.withTenant(tenantId, async (trx) => {
-      const tenant = await tenantRow(trx, tenantId);
-      const to = await extensionRow(trx, tenantId, 'extension', req.body.extension, 'extension');
-      const done = await asApiErrors(() => cc.transfer(tenant, before.callId, to));
-      await recordAudit(trx, principal, { tenantId, action: 'transfer', resourceType: 'call', resourceId: done.callId, before: callJson(before), after: { ...callJson(done), transferredTo: to.extension } });
-      return done;
-    });
+    const { tenant, to } = await store.withTenant(tenantId, async (trx) => ({
+      tenant: await tenantRow(trx, tenantId),
+      to: await extensionRow(trx, tenantId, 'extension', req.body.extension, 'extension'),
+    }));
+    const call = await asApiErrors(() => cc.transfer(tenant, before.callId, to));
+    await auditCall(req, store, principal, { tenantId, action: 'transfer', resourceType: 'call', resourceId: call.callId, before: callJson(before), after: { ...callJson(call), transferredTo: to.extension } });
     return reply.code(202).send({ data: callJson(call) });
   };
 

@@ -121,6 +121,13 @@ export class ChannelTracker
   /** Bumped on every link change of a node, so a reconcile of an older link stops. */
   private readonly links = new Map<string, number>();
   private readonly dirty = new Set<string>();
+  /**
+   * Per node, the uuids a CHANNEL_HANGUP_COMPLETE ended while its reconcile runs. FreeSWITCH
+   * writes an `api` reply and then flushes queued events, so a `uuid_dump` (or `show channels`)
+   * reply can share a TCP read with that channel's hangup; modesl handles both frames before the
+   * reconcile's `await` resumes, so the hangup is handled first and the dump must not revive it.
+   */
+  private readonly endedWhileReconciling = new Map<string, Set<string>>();
   private zeroOthers = false;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | null = null;
@@ -133,7 +140,10 @@ export class ChannelTracker
   handle(event: EslEvent, node: string): void {
     const uuid = field(event, 'Unique-ID');
     if (!uuid) return;
-    if (field(event, 'Event-Name') === 'CHANNEL_HANGUP_COMPLETE') return this.remove(uuid, field(event, 'Hangup-Cause') ?? null);
+    if (field(event, 'Event-Name') === 'CHANNEL_HANGUP_COMPLETE') {
+      this.endedWhileReconciling.get(node)?.add(uuid);
+      return this.remove(uuid, field(event, 'Hangup-Cause') ?? null);
+    }
     const channel = this.upsert(event, node);
     const bLeg = field(event, 'Event-Name') === 'CHANNEL_BRIDGE' ? this.channels.get(field(event, 'Bridge-B-Unique-ID') ?? '') : undefined;
     if (bLeg && bLeg !== channel) {
@@ -220,11 +230,23 @@ export class ChannelTracker
   }
 
   private async reconcile(node: string, conn: EslConnection, link: number): Promise<void> {
+    const ended = new Set<string>();
+    this.endedWhileReconciling.set(node, ended);
+    try {
+      await this.reconcileWith(node, conn, link, ended);
+    } finally {
+      if (this.endedWhileReconciling.get(node) === ended) this.endedWhileReconciling.delete(node);
+    }
+  }
+
+  /** `reconcile`; `ended` holds the uuids hangup events ended since it started. */
+  private async reconcileWith(node: string, conn: EslConnection, link: number, ended: ReadonlySet<string>): Promise<void> {
     const current = () => this.links.get(node) === link;
     const listed = listedChannels(await conn.api('show channels as json'));
     if (!current()) return;
     for (const c of [...this.channels.values()]) if (c.node === node && c.stale && !listed.has(c.uuid)) this.remove(c.uuid, null);
     for (const uuid of listed) {
+      if (ended.has(uuid)) continue; // its hangup came with (or after) the listing: already removed
       const known = this.channels.get(uuid);
       if (known && !known.stale) continue;
       let dump: EslEvent | undefined;
@@ -234,6 +256,7 @@ export class ChannelTracker
         if (!conn.health().connected) throw err; // else `-ERR No such channel!`: it ended meanwhile
       }
       if (!current()) return;
+      if (ended.has(uuid)) continue; // hung up in the same read as the dump's reply, handled before it
       if (dump && field(dump, 'Unique-ID') === uuid && field(dump, 'Answer-State') !== 'hangup') this.upsert(dump, node);
       else this.remove(uuid, null);
     }

@@ -2,6 +2,7 @@ import t from 'tap';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../../src/app.js';
+import type { Store } from '../../src/db/store.js';
 import { CallControl } from '../../src/esl/call-control.js';
 import { ChannelTracker, type Channel } from '../../src/esl/channels.js';
 import { backends } from '../helpers/backends.js';
@@ -217,6 +218,77 @@ for (const backend of backends) {
       await refused(keys.admin, { extension: '1001', destination: '1002' }, 400, 'X-Tenant-ID');
       t.equal(rig.server.commands.length, sent, 'nothing reached FreeSWITCH');
       t.match(await call(api, keys.acme, 'GET', '/api/v1/calls/00000000-0000-4000-8000-000000000000'), { status: 404 });
+    });
+
+    t.test('no transaction is open while FreeSWITCH is asked; a failed audit write after it accepted still answers 202', async (t) => {
+      // The app's store, counting open tenant transactions; once armed, a tenant transaction that
+      // ends after the originate went out fails there (rolled back, as a lost commit would).
+      let open = 0;
+      let armed = false;
+      let originateSent = false;
+      const openWhenSent: number[] = [];
+      const onCommand = ({ command }: { command: string }) => {
+        if (!command.startsWith('bgapi originate ')) return;
+        originateSent = true;
+        openWhenSent.push(open);
+      };
+      rig.server.on('command', onCommand);
+      const real = ctx.store;
+      const store: Store = {
+        kind: real.kind,
+        withTenant: async (tenantId, fn) => {
+          open++;
+          try {
+            return await real.withTenant(tenantId, async (trx) => {
+              const result = await fn(trx);
+              if (armed && originateSent) throw new Error('Connection terminated unexpectedly');
+              return result;
+            });
+          } finally {
+            open--;
+          }
+        },
+        withOperator: (fn) => real.withOperator(fn),
+        withLookup: (fn, opts) => real.withLookup(fn, opts),
+        withIngest: (fn) => real.withIngest(fn),
+        withScheduler: (fn) => real.withScheduler(fn),
+        onChange: (listener) => real.onChange(listener),
+        close: async () => undefined,
+      };
+      const logged: Array<{ level: number; msg: string; audit?: Record<string, unknown> }> = [];
+      const counted = await buildApp({
+        config: ctx.config, store, secrets: ctx.secrets, metrics: ctx.metrics, esl: rig.nodes, calls,
+        logger: { level: 'error', stream: { write: (line: string) => void logged.push(JSON.parse(line)) } },
+      });
+      t.teardown(async () => {
+        rig.server.off('command', onCommand);
+        await counted.close();
+      });
+      const originates = (id: string) => rig.server.commands.filter((c) => c.startsWith('bgapi originate ') && c.includes(`origination_uuid=${id},`));
+
+      held();
+      const ok = await call(counted, keys.acme, 'POST', '/api/v1/calls', { extension: '1001', destination: '1002' });
+      t.equal(ok.status, 202);
+      const id = ok.body.data.callId as string;
+      t.same(openWhenSent, [0], 'the checks\' transaction ended before the bgapi originate was sent');
+      t.equal(originates(id).length, 1, 'the originate is sent once');
+      const rows = await ctx.store.withTenant(keys.acmeId, (db) =>
+        db.selectFrom('audit_log').select(['actor', 'action', 'resource_type', 'resource_id', 'after']).where('resource_type', '=', 'call').where('resource_id', '=', id).execute());
+      t.match(rows, [{ actor: /^\S+ \(test .+\)$/, action: 'originate', resource_type: 'call', resource_id: id, after: { callId: id, extension: '1001', destination: '1002', state: 'originating' } }], 'its audit row, written after it');
+      t.equal(rows.length, 1);
+
+      armed = true;
+      originateSent = false;
+      held();
+      const unaudited = await call(counted, keys.acme, 'POST', '/api/v1/calls', { extension: '1002', destination: '1001' });
+      t.equal(unaudited.status, 202, 'the phone rings: the call exists although its audit row could not be written');
+      const lostId = unaudited.body.data.callId as string;
+      t.match(unaudited.body.data, { callId: lostId, state: 'originating', extension: '1002' });
+      t.equal(originates(lostId).length, 1, 'sent once, not again');
+      t.match(await get(lostId), { data: { callId: lostId, extension: '1002' } }, 'and it is followed');
+      t.same(await ctx.store.withTenant(keys.acmeId, (db) => db.selectFrom('audit_log').select('id').where('resource_id', '=', lostId).execute()), [], 'no audit row');
+      t.match(logged, [{ level: 50, msg: /audit row of call originate .* not written/, audit: { tenantId: keys.acmeId, action: 'originate', resourceType: 'call', resourceId: lostId, actor: String, after: { callId: lostId } } }], 'logged with the entry');
+      armed = false;
     });
 
     t.test('503 esl_unavailable without a connected node, and without ESL_NODES', async (t) => {

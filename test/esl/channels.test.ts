@@ -182,5 +182,46 @@ for (const backend of backends) {
       t.equal(await channelsOf(backup), 0);
       t.same(reported, [], 'no errors');
     });
+
+    t.test('a channel whose hangup shares a TCP read with its uuid_dump reply is not revived by the dump', async (t) => {
+      const ghost = uuid(12);
+      const up = seen(tracker, ghost);
+      const oneOnTrunk = written(tracker, main, 1);
+      rig.server.pushEvent(rig.server.event('CHANNEL_CREATE', { 'Unique-ID': ghost, 'Call-Direction': 'outbound', 'Answer-State': 'ringing', variable_accountcode: ids.acme, variable_sip_gateway_name: main }));
+      await up;
+      await oneOnTrunk;
+
+      // FreeSWITCH runs the api command, writes its reply, then flushes the queued events: the
+      // channel's CHANNEL_HANGUP_COMPLETE goes out right behind the dump that still shows it.
+      // Both are written before this process polls its sockets again, so the client reads them
+      // in one chunk and modesl handles the hangup before the reconcile's await resumes.
+      const row = { uuid: ghost, direction: 'outbound', created_epoch: '1795312020', name: `sofia/gateway/${main}/1002`, state: 'CS_EXECUTE', cid_num: '1001', dest: '1002', callstate: 'ACTIVE', accountcode: ids.acme };
+      rig.server.api = (cmd) => {
+        if (cmd === 'show channels as json') return JSON.stringify({ row_count: 1, rows: [row] });
+        if (cmd === `uuid_dump ${ghost} json`) {
+          setImmediate(() => rig.server.pushEvent(rig.server.event('CHANNEL_HANGUP_COMPLETE', { 'Unique-ID': ghost, 'Answer-State': 'hangup', 'Hangup-Cause': 'NORMAL_CLEARING' })));
+          return JSON.stringify(rig.server.event('CHANNEL_DATA', { 'Unique-ID': ghost, 'Call-Direction': 'outbound', 'Answer-State': 'answered', variable_accountcode: ids.acme, variable_sip_gateway_name: main }));
+        }
+        return undefined;
+      };
+      const lost = once(rig.nodes.connections[0]!, 'disconnected');
+      const reconciled = once(tracker, 'reconciled');
+      const cause = hungUp(tracker, ghost);
+      const counted = once(tracker, 'counts');
+      const since = rig.server.received.length;
+      rig.server.dropAll();
+      await lost;
+      t.ok(tracker.channel(ghost)?.stale, 'kept, marked stale');
+      await reconciled;
+      t.same(rig.server.commands.slice(since).filter((c) => c.startsWith('api ')), ['api show channels as json', `api uuid_dump ${ghost} json`]);
+      t.equal(await cause, 'NORMAL_CLEARING', 'ended by its hangup event');
+      t.equal(tracker.channel(ghost), undefined, 'no ghost channel');
+      t.same(tracker.aLegs(ids.acme), [], 'not listed for the tenant');
+      const [counts] = (await counted) as [ReadonlyMap<string, number>];
+      t.equal(counts.get(main), 0, 'the trunk\'s count written after the reconcile is 0');
+      t.equal(await channelsOf(main), 0, 'trunks.current_channels back to 0');
+      rig.server.api = (cmd) => (cmd === 'show channels as json' ? '{"row_count": 0}\n' : undefined);
+      t.same(reported, [], 'no errors');
+    });
   });
 }
