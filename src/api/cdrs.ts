@@ -23,14 +23,15 @@
  * misspelt filter (`startDate`) is never silently ignored.
  * Everything runs in `withTenant`: another customer's CDR answers 404.
  */
-import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Cdr, Database } from '../db/schema.js';
 import { actingTenant } from './auth.js';
-import { invalid, notFound } from './errors.js';
+import { notFound } from './errors.js';
+import { byIdOrCallId, containsNumber, inRange, NumberFilter, PageFields, PageResponse, paginate, rangeFilters, recordParams, rejectUnknown, resolveRange, type Range } from './listing.js';
 import type { ApiDeps } from './plugin.js';
-import { bearer, CustomerParams, Data, errorResponses, PATH_FORMS, Uuid } from './schemas.js';
+import { bearer, Data, errorResponses, PATH_FORMS, Uuid } from './schemas.js';
 import { Nullable, StringEnum } from './trunks.js';
 
 const DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
@@ -84,60 +85,24 @@ const CdrStatsSchema = Type.Object(
   { $id: 'CdrStats', title: 'CdrStats' },
 );
 
-/** A date or a date-time; years from 1000 (PostgreSQL has no year 0). */
-const bound = (description: string) =>
-  Type.String({ anyOf: [{ format: 'date' }, { format: 'date-time' }], pattern: '^[1-9]', description });
 const Filters = {
-  from: Type.Optional(bound("calls starting at or after this: a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone")),
-  to: Type.Optional(bound("calls starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone")),
+  ...rangeFilters('calls'),
   direction: Type.Optional(StringEnum(DIRECTIONS)),
   disposition: Type.Optional(StringEnum(DISPOSITIONS, { description: 'NO ANSWER is sent as NO%20ANSWER or NO+ANSWER' })),
   callType: Type.Optional(StringEnum(CALL_TYPES)),
   extension: Type.Optional(Type.String({ pattern: '^[0-9]{2,10}$', description: 'extension number, e.g. 1001' })),
   extensionId: Type.Optional(Uuid),
   trunk: Type.Optional(Type.String({ format: 'uuid', description: 'trunk id' })),
-  number: Type.Optional(Type.String({ pattern: '^\\+?[0-9*#]{1,32}$', description: 'digits (optionally a leading +) contained in the caller or the called number' })),
+  number: Type.Optional(NumberFilter('the caller or the called number')),
 };
 const StatsQuery = Type.Object(Filters);
-const ListQuery = Type.Object({
-  ...Filters,
-  page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-});
+const ListQuery = Type.Object({ ...Filters, ...PageFields });
 type FilterValues = Static<typeof StatsQuery>;
 type Req<Q> = FastifyRequest<{ Params: { customerId?: string }; Querystring: Q }>;
 
-/** 400 naming the first query parameter `schema` does not know (ajv keeps unknown ones). */
-function rejectUnknown(query: object, schema: TObject): void {
-  const unknown = Object.keys(query).find((k) => !(k in schema.properties));
-  if (unknown) throw invalid(unknown, `unknown query parameter ${unknown}`);
-}
-
-/** `text` (a date or a date-time) as an instant; a date is its day's start (or the next day's) in the tenant's zone. */
-const instant = (text: string | undefined, nextDay: boolean) =>
-  text === undefined
-    ? sql<Date | null>`null::timestamptz`
-    : text.length === 10
-      ? sql<Date>`(cast(${text} as date) + ${nextDay ? 1 : 0}::int)::timestamp at time zone ${sql.ref('timezone')}`
-      : sql<Date>`cast(${text} as timestamptz)`;
-
-/** The resolved start-time range; 404 for an unknown customer, 400 on `from` when the range is empty. */
-async function resolveRange(trx: Kysely<Database>, tenantId: string, q: FilterValues): Promise<{ fromAt: Date | null; toAt: Date | null }> {
-  const row = await trx
-    .selectFrom('tenants')
-    .select([instant(q.from, false).as('fromAt'), instant(q.to, true).as('toAt')])
-    .where('id', '=', tenantId)
-    .executeTakeFirst();
-  if (!row) throw notFound('customer');
-  if (row.fromAt && row.toAt && row.fromAt >= row.toAt) throw invalid('from', 'from must be before to');
-  return row;
-}
-
 /** The tenant's CDRs matching the filters. */
-function matching(trx: Kysely<Database>, tenantId: string, q: FilterValues, range: { fromAt: Date | null; toAt: Date | null }) {
-  let query = trx.selectFrom('cdrs').where('tenant_id', '=', tenantId);
-  if (range.fromAt) query = query.where('start_at', '>=', range.fromAt);
-  if (range.toAt) query = query.where('start_at', '<', range.toAt);
+function matching(trx: Kysely<Database>, tenantId: string, q: FilterValues, range: Range) {
+  let query = trx.selectFrom('cdrs').where('tenant_id', '=', tenantId).where(inRange('start_at', range));
   if (q.direction) query = query.where('direction', '=', q.direction);
   if (q.disposition) query = query.where('disposition', '=', q.disposition);
   if (q.callType) query = query.where('call_type', '=', q.callType);
@@ -147,10 +112,7 @@ function matching(trx: Kysely<Database>, tenantId: string, q: FilterValues, rang
     const ext = q.extension;
     query = query.where('extension_id', 'in', (eb) => eb.selectFrom('extensions').select('id').where('tenant_id', '=', tenantId).where('extension', '=', ext));
   }
-  if (q.number) {
-    const n = q.number;
-    query = query.where(({ eb, or, fn }) => or([eb(fn('strpos', ['caller_number', eb.val(n)]), '>', 0), eb(fn('strpos', ['called_number', eb.val(n)]), '>', 0)]));
-  }
+  if (q.number) query = query.where(containsNumber(q.number, ['caller_number', 'called_number']));
   return query;
 }
 
@@ -186,9 +148,6 @@ function cdrJson(c: Omit<Cdr, 'tenant_id' | 'metadata' | 'created_at'>) {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CdrKey = Type.String({ minLength: 1, maxLength: 255, description: 'the record id or the call id (FreeSWITCH Unique-ID)' });
-
 export const cdrRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
   app.addSchema(CdrSchema);
   app.addSchema(CdrDetailSchema);
@@ -198,20 +157,11 @@ export const cdrRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => 
   const list = async (req: Req<Static<typeof ListQuery>>) => {
     rejectUnknown(req.query, ListQuery);
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const { page, limit } = req.query;
-    const { rows, total } = await store.withTenant(tenantId, async (trx) => {
+    const { data, pagination } = await store.withTenant(tenantId, async (trx) => {
       const range = await resolveRange(trx, tenantId, req.query);
-      const { count } = await matching(trx, tenantId, req.query, range).select(sql<string | number>`count(*)`.as('count')).executeTakeFirstOrThrow();
-      const found = await matching(trx, tenantId, req.query, range)
-        .select(LIST_COLUMNS)
-        .orderBy('start_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit)
-        .offset((page - 1) * limit)
-        .execute();
-      return { rows: found, total: Number(count) };
+      return paginate(() => matching(trx, tenantId, req.query, range), req.query, (q) => q.select(LIST_COLUMNS).orderBy('start_at', 'desc').orderBy('id', 'desc'));
     });
-    return { data: rows.map(cdrJson), pagination: { page, limit, total, pages: Math.ceil(total / limit) } };
+    return { data: data.map(cdrJson), pagination };
   };
 
   const stats = async (req: Req<FilterValues>) => {
@@ -243,13 +193,12 @@ export const cdrRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => 
 
   const get = async (req: FastifyRequest<{ Params: { customerId?: string; id: string } }>) => {
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const key = req.params.id;
     const row = await store.withTenant(tenantId, (trx) =>
       trx
         .selectFrom('cdrs')
         .selectAll()
         .where('tenant_id', '=', tenantId)
-        .where((eb) => (UUID.test(key) ? eb.or([eb('id', '=', key), eb('unique_id', '=', key)]) : eb('unique_id', '=', key)))
+        .where(byIdOrCallId('unique_id', req.params.id))
         .executeTakeFirst(),
     );
     if (!row) throw notFound('cdr');
@@ -259,15 +208,11 @@ export const cdrRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => 
   for (const form of PATH_FORMS) {
     const collection = `${form.prefix}/cdrs`;
     const p = form.collection ? { params: form.collection } : {};
-    const itemParams = form.collection ? Type.Object({ ...CustomerParams.properties, id: CdrKey }) : Type.Object({ id: CdrKey });
     app.get(collection, {
       schema: {
         tags, security: bearer, summary: 'List call detail records, newest first', ...p, querystring: ListQuery,
         response: {
-          200: Type.Object({
-            data: Type.Array(Type.Ref(CdrSchema)),
-            pagination: Type.Object({ page: Type.Integer(), limit: Type.Integer(), total: Type.Integer({ description: 'records matching the filters' }), pages: Type.Integer({ description: 'ceil(total / limit); 0 when none match' }) }),
-          }),
+          200: PageResponse(Type.Ref(CdrSchema), 'records'),
           ...errorResponses,
         },
       },
@@ -276,7 +221,7 @@ export const cdrRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => 
       schema: { tags, security: bearer, summary: 'Call figures over the records matching the filters', ...p, querystring: StatsQuery, response: { 200: Data(Type.Ref(CdrStatsSchema)), ...errorResponses } },
     }, stats);
     app.get(`${collection}/:id`, {
-      schema: { tags, security: bearer, summary: 'Get a call detail record by id or call id, with the raw FreeSWITCH variables', params: itemParams, response: { 200: Data(Type.Ref(CdrDetailSchema)), ...errorResponses } },
+      schema: { tags, security: bearer, summary: 'Get a call detail record by id or call id, with the raw FreeSWITCH variables', params: recordParams(form), response: { 200: Data(Type.Ref(CdrDetailSchema)), ...errorResponses } },
     }, get);
   }
 };

@@ -13,6 +13,7 @@ import type { SecretBox } from '../domain/secrets.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { CallControl } from '../esl/call-control.js';
 import type { EslNodes } from '../esl/nodes.js';
+import { aiSessionRoutes } from './ai-sessions.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { authenticate } from './auth.js';
 import { callRoutes } from './calls.js';
@@ -75,6 +76,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(callRoutes, deps);
       await api.register(statusRoutes, deps);
       await api.register(cdrRoutes, deps);
+      await api.register(aiSessionRoutes, deps);
       await api.register(recurringCallRoutes, deps);
     },
     { prefix: '/api/v1' },

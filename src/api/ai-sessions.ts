@@ -1,0 +1,174 @@
+/**
+ * AI voice agent sessions of a customer, read-only (the media bridge stores them on hangup):
+ * - `GET /api/v1/ai-sessions`: `{ data: [AiSession], pagination: { page, limit, total, pages } }`,
+ *   newest first (start time descending, then id); an item carries the actions taken and the
+ *   number of transcript turns (`transcriptTurns`), not the transcript itself;
+ * - `GET /api/v1/ai-sessions/{id}`: `{ data: AiSessionDetail }` by session id or by call id
+ *   (FreeSWITCH Unique-ID): the full transcript as stored (both sides, in order, with their
+ *   timestamps), the actions taken, and `cdrId`, the call detail record linked to the session
+ *   (`cdrs.ai_session_id`), null until the CDR is written;
+ * and the same under `/api/v1/customers/{customerId}/ai-sessions` for admin keys (or X-Tenant-ID).
+ * Names: the W3 Suite guide's AI session fields (callId, sessionId = the OpenAI session id,
+ * aiAgentRef = the agent profile, callerNumber, didNumber, startTs, endTs, durationSeconds,
+ * actionsTaken, transferredTo, transferReason, sentiment, satisfactionScore), plus failureReason.
+ *
+ * Filters: `from`, `to` (start time, as for CDRs: src/api/listing.ts), `sentiment`, `number`
+ * (part of the DID or of the caller number), `agentProfile` (the aiAgentRef); an unknown query
+ * parameter is a 400. Everything runs in `withTenant`: another customer's session answers 404.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { AiSessionsTable, Database } from '../db/schema.js';
+import { AI_AGENT_PROFILE } from '../domain/number-records.js';
+import { actingTenant } from './auth.js';
+import { notFound } from './errors.js';
+import { byIdOrCallId, containsNumber, inRange, NumberFilter, PageFields, PageResponse, paginate, rangeFilters, recordParams, rejectUnknown, resolveRange, type Range } from './listing.js';
+import type { ApiDeps } from './plugin.js';
+import { bearer, Data, errorResponses, PATH_FORMS, Uuid } from './schemas.js';
+import { Nullable, StringEnum } from './trunks.js';
+
+const SENTIMENTS = ['positive', 'neutral', 'negative'] as const;
+
+const Time = Type.String({ format: 'date-time' });
+const Actions = Type.Array(Type.Unknown(), {
+  description: 'the actions the agent ran, in order, as stored: e.g. { action: "create_ticket" | "transfer_to_human", timestamp, params, result }',
+});
+const AiSessionFields = {
+  id: Uuid,
+  callId: Type.String({ description: 'FreeSWITCH Unique-ID of the call' }),
+  sessionId: Nullable(Type.String({ description: 'OpenAI Realtime session id' })),
+  aiAgentRef: Nullable(Type.String({ description: 'the agent profile, e.g. customer-care-voice' })),
+  callerNumber: Nullable(Type.String()),
+  didNumber: Nullable(Type.String({ description: 'the number called' })),
+  startTs: Time,
+  endTs: Nullable(Time),
+  durationSeconds: Nullable(Type.Integer({ description: 'seconds' })),
+  actionsTaken: Actions,
+  transferredTo: Nullable(Type.String({ description: 'where the agent transferred the call, e.g. an extension' })),
+  transferReason: Nullable(Type.String()),
+  failureReason: Nullable(Type.String()),
+  sentiment: Nullable(StringEnum(SENTIMENTS)),
+  satisfactionScore: Nullable(Type.Integer({ minimum: 1, maximum: 5 })),
+};
+const AiSessionSchema = Type.Object(
+  { ...AiSessionFields, transcriptTurns: Type.Integer({ description: 'entries of the transcript' }) },
+  { $id: 'AiSession', title: 'AiSession' },
+);
+const AiSessionDetailSchema = Type.Object(
+  {
+    ...AiSessionFields,
+    transcript: Type.Array(Type.Unknown(), { description: 'the conversation as stored: both sides, in order, with their timestamps' }),
+    cdrId: Nullable(Uuid),
+  },
+  { $id: 'AiSessionDetail', title: 'AiSessionDetail' },
+);
+
+const Filters = {
+  ...rangeFilters('sessions'),
+  sentiment: Type.Optional(StringEnum(SENTIMENTS)),
+  number: Type.Optional(NumberFilter('the DID or the caller number')),
+  agentProfile: Type.Optional(Type.String({ pattern: AI_AGENT_PROFILE.source, description: 'the agent profile (aiAgentRef), e.g. customer-care-voice' })),
+};
+const ListQuery = Type.Object({ ...Filters, ...PageFields });
+type ListValues = Static<typeof ListQuery>;
+
+/** The tenant's sessions matching the filters. */
+function matching(trx: Kysely<Database>, tenantId: string, q: ListValues, range: Range) {
+  let query = trx.selectFrom('ai_sessions').where('tenant_id', '=', tenantId).where(inRange('started_at', range));
+  if (q.sentiment) query = query.where('sentiment', '=', q.sentiment);
+  if (q.agentProfile) query = query.where('agent_profile', '=', q.agentProfile);
+  if (q.number) query = query.where(containsNumber(q.number, ['did', 'caller_number']));
+  return query;
+}
+
+const COLUMNS = [
+  'id', 'call_id', 'openai_session_id', 'agent_profile', 'caller_number', 'did', 'started_at', 'ended_at', 'duration_seconds',
+  'actions_taken', 'transfer_target', 'transfer_reason', 'failure_reason', 'sentiment', 'satisfaction_score',
+] as const;
+type SessionRow = Pick<Selectable<AiSessionsTable>, (typeof COLUMNS)[number]>;
+
+function sessionJson(s: SessionRow) {
+  return {
+    id: s.id,
+    callId: s.call_id,
+    sessionId: s.openai_session_id,
+    aiAgentRef: s.agent_profile,
+    callerNumber: s.caller_number,
+    didNumber: s.did,
+    startTs: s.started_at.toISOString(),
+    endTs: s.ended_at?.toISOString() ?? null,
+    durationSeconds: s.duration_seconds,
+    actionsTaken: s.actions_taken,
+    transferredTo: s.transfer_target,
+    transferReason: s.transfer_reason,
+    failureReason: s.failure_reason,
+    sentiment: s.sentiment,
+    satisfactionScore: s.satisfaction_score,
+  };
+}
+
+export const aiSessionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
+  app.addSchema(AiSessionSchema);
+  app.addSchema(AiSessionDetailSchema);
+  const tags = ['AI sessions'];
+
+  const list = async (req: FastifyRequest<{ Params: { customerId?: string }; Querystring: ListValues }>) => {
+    rejectUnknown(req.query, ListQuery);
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const { data, pagination } = await store.withTenant(tenantId, async (trx) => {
+      const range = await resolveRange(trx, tenantId, req.query);
+      return paginate(() => matching(trx, tenantId, req.query, range), req.query, (q) =>
+        q
+          .select(COLUMNS)
+          .select(sql<number>`jsonb_array_length(transcript)`.as('transcript_turns'))
+          .orderBy('started_at', 'desc')
+          .orderBy('id', 'desc'),
+      );
+    });
+    return { data: data.map((s) => ({ ...sessionJson(s), transcriptTurns: s.transcript_turns })), pagination };
+  };
+
+  const get = async (req: FastifyRequest<{ Params: { customerId?: string; id: string } }>) => {
+    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+    const row = await store.withTenant(tenantId, (trx) =>
+      trx
+        .selectFrom('ai_sessions as s')
+        .select(COLUMNS)
+        .select('transcript')
+        .select((eb) =>
+          eb
+            .selectFrom('cdrs as c')
+            .select('c.id')
+            .where('c.tenant_id', '=', tenantId)
+            .whereRef('c.ai_session_id', '=', 's.id')
+            .orderBy('c.start_at')
+            .orderBy('c.id')
+            .limit(1)
+            .as('cdr_id'),
+        )
+        .where('s.tenant_id', '=', tenantId)
+        .where(byIdOrCallId('call_id', req.params.id))
+        .executeTakeFirst(),
+    );
+    if (!row) throw notFound('ai session');
+    return { data: { ...sessionJson(row), transcript: row.transcript, cdrId: row.cdr_id ?? null } };
+  };
+
+  for (const form of PATH_FORMS) {
+    const collection = `${form.prefix}/ai-sessions`;
+    app.get(collection, {
+      schema: {
+        tags, security: bearer, summary: 'List AI voice agent sessions, newest first, without their transcripts',
+        ...(form.collection ? { params: form.collection } : {}), querystring: ListQuery,
+        response: { 200: PageResponse(Type.Ref(AiSessionSchema), 'sessions'), ...errorResponses },
+      },
+    }, list);
+    app.get(`${collection}/:id`, {
+      schema: {
+        tags, security: bearer, summary: 'Get an AI voice agent session by id or call id, with its transcript and linked CDR',
+        params: recordParams(form), response: { 200: Data(Type.Ref(AiSessionDetailSchema)), ...errorResponses },
+      },
+    }, get);
+  }
+};
