@@ -10,7 +10,7 @@
  * hints kept here (accountcode, SIP domain, DID, gateway name, directory user).
  */
 import type { EslEvent } from '../esl/connection.js';
-import { field as fieldOf, fromMicroseconds } from '../esl/events.js';
+import { field, fromMicroseconds } from '../esl/events.js';
 import { toE164 } from '../domain/numbers.js';
 import { dispositionOf, type Disposition } from './disposition.js';
 
@@ -94,8 +94,6 @@ const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null)
  * @returns null when the event has no `Unique-ID` (not a channel event)
  */
 export function cdrFromEvent(event: EslEvent, now: () => number = Date.now): CdrRecord | null {
-  // PostgreSQL text and jsonb cannot hold NUL (SQLSTATE 22P05); FreeSWITCH's own values never have one.
-  const field = (e: EslEvent, name: string) => fieldOf(e, name)?.replaceAll('\u0000', '');
   const uniqueId = field(event, 'Unique-ID');
   if (!uniqueId) return null;
   const vars: Record<string, string> = {};
@@ -146,13 +144,18 @@ export interface JsonCdrDocument {
   channel_data?: Record<string, unknown>;
 }
 
+/**
+ * A json_cdr value, URL-decoded. A `%00` would decode to NUL, which PostgreSQL text and jsonb
+ * cannot hold (SQLSTATE 22P05); FreeSWITCH's own values are C strings and never carry one, so
+ * it is dropped.
+ */
 function decode(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   const text = String(value);
   try {
-    return decodeURIComponent(text);
+    return decodeURIComponent(text).replaceAll('\u0000', '');
   } catch {
-    return text; // not encoded after all (`encode-values=false`) and holds a bare %
+    return text.replaceAll('\u0000', ''); // not encoded after all (`encode-values=false`) and holds a bare %
   }
 }
 

@@ -3,7 +3,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { cdrFromEvent } from '../../src/cdr/records.js';
+import { cdrFromEvent, cdrFromJsonCdr, type JsonCdrDocument } from '../../src/cdr/records.js';
 import type { Store } from '../../src/db/store.js';
 import { backends } from '../helpers/backends.js';
 import { cdrRig, hangupEvent, RECORDED_HANGUP } from '../helpers/cdr.js';
@@ -216,11 +216,12 @@ for (const backend of backends) {
       t.ok(rig.errors.some((e) => (e as NodeJS.ErrnoException).code === 'ENOENT'), 'the missing segment was reported');
     });
 
-    t.test('a CDR holding a NUL (which PostgreSQL cannot store) lands without it and blocks nothing', async (t) => {
+    t.test('a json_cdr post holding %00 (NUL, which PostgreSQL cannot store) lands without it and blocks nothing', async (t) => {
       const rig = await cdrRig(t, backend);
-      const evil = hangupEvent({ variable_accountcode: rig.acmeId, 'Caller-Caller-ID-Name': 'evil\u0000name', variable_note: 'a\u0000b' });
+      const evil = hangupEvent({ variable_accountcode: rig.acmeId });
+      const doc = { variables: { uuid: evil['Unique-ID'], accountcode: rig.acmeId, start_uepoch: evil.variable_start_uepoch, note: 'a%00b' }, callflow: [{ caller_profile: { caller_id_name: 'evil%00name' } }] };
       const next = hangupEvent({ variable_accountcode: rig.acmeId });
-      rig.writer.handle(evil);
+      rig.writer.accept(cdrFromJsonCdr(doc as JsonCdrDocument)!, 'json_cdr');
       rig.writer.handle(next);
       await rig.writer.idle();
       const rows = await rig.store.withTenant(rig.acmeId, (db) => db.selectFrom('cdrs').select(['unique_id', 'caller_name', 'metadata']).orderBy('unique_id').execute());
