@@ -25,9 +25,12 @@ export function eventKey(event: EslEvent): string {
 
 /**
  * A FreeSWITCH microsecond epoch (`Caller-Channel-*-Time`, `variable_*_uepoch`, `Event-Date-Timestamp`)
- * as a Date; undefined for 0 or absent (e.g. `answer_uepoch` of an unanswered call).
+ * as a Date; undefined for 0, absent (e.g. `answer_uepoch` of an unanswered call), garbage, or a
+ * value too large for a Date.
  */
 export function fromMicroseconds(value: string | undefined): Date | undefined {
   const us = Number(value);
-  return Number.isFinite(us) && us > 0 ? new Date(Math.floor(us / 1000)) : undefined;
+  if (!Number.isFinite(us) || us <= 0) return undefined;
+  const date = new Date(Math.floor(us / 1000));
+  return Number.isNaN(date.getTime()) ? undefined : date; // beyond what a Date holds (±8.64e15 ms)
 }

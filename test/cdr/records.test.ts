@@ -103,6 +103,9 @@ t.test('the dialplan\'s exported variables give direction, tenant, DID, call typ
   t.equal(make({ variable_sip_term_status: '486' }).sipStatus, 486);
   t.equal(make({ variable_proto_specific_hangup_cause: 'sip:503' }).sipStatus, 503);
   t.equal(cdrFromEvent({ 'Event-Name': 'CHANNEL_HANGUP_COMPLETE' }), null);
+  const garbage = make({ variable_start_uepoch: '1e30', variable_answer_uepoch: 'soon', variable_end_uepoch: '-5', 'Caller-Channel-Created-Time': '9'.repeat(40) });
+  t.equal(garbage.startAt, garbage.endAt ?? usToIso(base!['Event-Date-Timestamp'] as string), 'times no Date can hold fall back, not throw');
+  t.equal(garbage.answerAt, usToIso(base!['Caller-Channel-Answered-Time'] as string));
 });
 
 t.test('dispositions follow the hangup cause as in the Welcomedly guide', async (t) => {
