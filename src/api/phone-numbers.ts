@@ -7,18 +7,23 @@
  * has reached the lookup cache (sql/003_change_notify.sql).
  * Numbers are unique across all customers: taking one another customer holds answers 409 on
  * `number`, which tells only that the number is taken. Another customer's number id answers 404.
+ * The CRM webhook secret (`crmWebhookSecret`, signing the AI agent's tickets) is write-only:
+ * stored sealed, answered only as `crmWebhookSecretSet`, and masked in the audit log.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { recordAudit } from '../domain/audit.js';
-import { HHMM, isTenantTrunk, NUMBER_ROUTES, numberChanges, numberColumns, numberJson } from '../domain/number-records.js';
+import {
+  CRM_WEBHOOK_SECRET_MAX, CRM_WEBHOOK_SECRET_MIN, CRM_WEBHOOK_URL_MAX, CRM_WEBHOOK_URL_START, HHMM, isTenantTrunk,
+  NUMBER_ROUTES, numberChanges, numberColumns, numberJson,
+} from '../domain/number-records.js';
 import { actingTenant } from './auth.js';
 import { ApiError, notFound } from './errors.js';
 import type { ApiDeps } from './plugin.js';
-import { bearer, Data, errorResponses, PATH_FORMS, PhoneNumberText, Uuid, type ItemParams } from './schemas.js';
 import { deleteAudited } from './tenant-records.js';
+import { bearer, Data, errorResponses, PATH_FORMS, PhoneNumberText, Uuid, type ItemParams } from './schemas.js';
 import { Nullable, requireCustomer, sendRecordError, StringEnum } from './trunks.js';
 
 const Hhmm = Type.String({ pattern: HHMM.source, description: 'HH:MM, 00:00–23:59' });
@@ -51,6 +56,8 @@ const PhoneNumberSchema = Type.Object(
     aiAgentProfile: Nullable(Type.String()),
     businessHours: Nullable(BusinessHoursSchema),
     failoverExtension: Nullable(Type.String()),
+    crmWebhookUrl: Nullable(Type.String({ format: 'uri', description: "where the AI agent's create_ticket tool POSTs tickets" })),
+    crmWebhookSecretSet: Type.Boolean({ description: 'whether a CRM webhook signing secret is stored; the secret itself is never answered' }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
@@ -68,6 +75,14 @@ const Writable = {
   aiAgentProfile: Nullable(Type.String({ pattern: '^[a-z0-9-]{1,64}$', description: 'required by route ai_agent' })),
   businessHours: Nullable(BusinessHoursSchema),
   failoverExtension: Nullable(Type.String({ pattern: '^[0-9]{2,10}$', description: 'takes the calls the route cannot' })),
+  crmWebhookUrl: Nullable(Type.String({
+    format: 'uri', pattern: CRM_WEBHOOK_URL_START.source, maxLength: CRM_WEBHOOK_URL_MAX,
+    description: "absolute http:// or https:// URL the AI agent's create_ticket tool POSTs tickets to (JSON, signed with X-Switchplane-Signature); needs crmWebhookSecret; null removes it",
+  })),
+  crmWebhookSecret: Nullable(Type.String({
+    minLength: CRM_WEBHOOK_SECRET_MIN, maxLength: CRM_WEBHOOK_SECRET_MAX, writeOnly: true,
+    description: 'HMAC-SHA256 key of the X-Switchplane-Signature header, write-only; null removes it (and needs crmWebhookUrl removed too)',
+  })),
 };
 const CreateNumber = Type.Object({ ...Type.Partial(Type.Object(Writable)).properties, number: Writable.number }, { additionalProperties: false });
 const UpdateNumber = Type.Partial(Type.Object(Writable), { additionalProperties: false, minProperties: 1 });
@@ -82,7 +97,7 @@ async function checkTrunk(trx: Kysely<Database>, tenantId: string, trunkId: stri
   }
 }
 
-export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
+export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets }) => {
   app.addSchema(PhoneNumberSchema);
   app.setErrorHandler(sendRecordError);
   const tags = ['phone numbers'];
@@ -90,7 +105,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { stor
 
   const create = async (req: FastifyRequest<{ Params: { customerId?: string }; Body: Static<typeof CreateNumber> }>, reply: FastifyReply) => {
     const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    const columns = numberColumns(req.body);
+    const columns = numberColumns(req.body, secrets);
     const row = await store.withTenant(tenantId, async (trx) => {
       await requireCustomer(trx, tenantId);
       await checkTrunk(trx, tenantId, columns.trunk_id);
@@ -124,7 +139,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { stor
     const row = await store.withTenant(tenantId, async (trx) => {
       const before = await trx.selectFrom('phone_numbers').selectAll().where('id', '=', req.params.id).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
       if (!before) throw notFound('phone number');
-      const changes = numberChanges(req.body, before);
+      const changes = numberChanges(req.body, secrets, before);
       await checkTrunk(trx, tenantId, changes.trunk_id);
       const after = await trx.updateTable('phone_numbers').set({ ...changes, updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
       await recordAudit(trx, principal, { tenantId, action: 'update', resourceType: 'phone_number', resourceId: before.id, before, after });

@@ -113,6 +113,10 @@ export interface PhoneNumbersTable {
   ai_agent_profile: string | null;
   business_hours: Json<BusinessHours | null>;
   failover_extension: string | null;
+  /** Where the AI agent's `create_ticket` tool POSTs tickets: an http(s) URL (sql/008). */
+  crm_webhook_url: string | null;
+  /** The webhook signing secret, sealed with the SecretBox (sql/008); never answered. */
+  crm_webhook_secret_sealed: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

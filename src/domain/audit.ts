@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Principal } from './api-keys.js';
 
-const SECRET = /(password|pin|secret|key_hash|_enc)$/i;
+const SECRET = /(password|pin|secret|key_hash|_enc|_sealed)$/i;
 
 type Row = Record<string, unknown>;
 

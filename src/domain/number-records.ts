@@ -7,10 +7,15 @@
  *   (tenant time zone, src/domain/business-hours.ts) and sends it to `failoverExtension` outside;
  * - `route: forward` sends it out through the tenant's trunks to the E.164 `routeTarget`;
  * and any route falls back to `failoverExtension` when its target is missing or inactive.
+ * `crmWebhookUrl` is where the AI agent's `create_ticket` tool POSTs tickets for calls to the
+ * number (src/media/crm-webhook.ts), signed with `crmWebhookSecret`. The secret is write-only,
+ * as a trunk's password is (src/domain/trunk-records.ts): stored sealed (SecretBox,
+ * `crm_webhook_secret_sealed`) and never rendered back, only `crmWebhookSecretSet`.
  */
 import type { Insertable, Kysely } from 'kysely';
 import type { BusinessHours, Database, NumberRoute, PhoneNumber, PhoneNumbersTable, Weekday } from '../db/schema.js';
 import { toE164 } from './numbers.js';
+import type { SecretBox } from './secrets.js';
 import { FieldError } from './trunk-records.js';
 
 export { FieldError };
@@ -25,6 +30,17 @@ export const EXTENSION_NUMBER = /^[0-9]{2,10}$/;
 /** An AI agent profile name. */
 export const AI_AGENT_PROFILE = /^[a-z0-9-]{1,64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Longest CRM webhook URL accepted (also the `phone_numbers_crm_webhook_url_check` of sql/008). */
+export const CRM_WEBHOOK_URL_MAX = 2048;
+/** Length bounds of the CRM webhook signing secret, in characters. */
+export const CRM_WEBHOOK_SECRET_MIN = 16;
+export const CRM_WEBHOOK_SECRET_MAX = 256;
+/**
+ * `http://` or `https://` (lower case), then the first character of the host (the WHATWG parser
+ * would read `http:///x` or `http:\\x` as host `x`, so a URL as stored would not say where it goes).
+ */
+export const CRM_WEBHOOK_URL_START = /^https?:\/\/[^/?#\\]/;
+const SPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * What a client may set on a phone number. Absent = unchanged (on update) or the default (on
@@ -54,6 +70,16 @@ export interface NumberInput {
   businessHours?: unknown;
   /** The extension taking calls the route cannot (outside business hours, target inactive). */
   failoverExtension?: string | null;
+  /**
+   * Where the AI agent's `create_ticket` tool POSTs tickets: an absolute `http://` or
+   * `https://` URL of at most 2048 characters, without credentials. Needs a `crmWebhookSecret`.
+   */
+  crmWebhookUrl?: string | null;
+  /**
+   * The secret tickets are signed with (`X-Switchplane-Signature`), write-only, 16–256
+   * characters; stored sealed. `null` removes it, which the URL must then be removed with.
+   */
+  crmWebhookSecret?: string | null;
 }
 
 export type NumberColumns = Omit<Insertable<PhoneNumbersTable>, 'id' | 'tenant_id' | 'created_at' | 'updated_at'>;
@@ -71,6 +97,9 @@ export interface NumberRecord {
   aiAgentProfile: string | null;
   businessHours: BusinessHours | null;
   failoverExtension: string | null;
+  crmWebhookUrl: string | null;
+  /** Whether a CRM webhook secret is stored; the secret itself is never answered. */
+  crmWebhookSecretSet: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -121,8 +150,36 @@ function e164(field: string, value: string): string {
 
 const orNull = <T, R>(value: T | null, check: (v: T) => R): R | null => (value === null ? null : check(value));
 
-/** Checks and converts the fields present, each on its own. */
-function convert(input: NumberInput): Partial<NumberColumns> {
+/** Characters as JSON Schema (ajv) counts them: code points, not UTF-16 units. */
+const length = (s: string) => [...s].length;
+
+/**
+ * An absolute http(s) URL as given (not rewritten by the URL parser), checked: at most 2048
+ * characters, no spaces or control characters, a host, no `user:password@`.
+ */
+function webhookUrl(field: string, value: string): string {
+  const must = `${field} must be an absolute http:// or https:// URL of at most ${CRM_WEBHOOK_URL_MAX} characters`;
+  if (value.length > CRM_WEBHOOK_URL_MAX || !CRM_WEBHOOK_URL_START.test(value) || SPACE_OR_CONTROL.test(value)) throw new FieldError(field, must);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new FieldError(field, must);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') throw new FieldError(field, must);
+  if (url.username !== '' || url.password !== '') throw new FieldError(field, `${field} must not hold a user name or password; the webhook is authenticated by its signature (crmWebhookSecret)`);
+  return value;
+}
+
+function webhookSecret(field: string, value: string, secrets: SecretBox): string {
+  const n = length(value);
+  if (n < CRM_WEBHOOK_SECRET_MIN || n > CRM_WEBHOOK_SECRET_MAX) throw new FieldError(field, `${field} must be ${CRM_WEBHOOK_SECRET_MIN} to ${CRM_WEBHOOK_SECRET_MAX} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new FieldError(field, `${field} must not contain control characters`);
+  return secrets.seal(value);
+}
+
+/** Checks and converts the fields present, each on its own; the CRM webhook secret is sealed. */
+function convert(input: NumberInput, secrets: SecretBox): Partial<NumberColumns> {
   const out: Partial<NumberColumns> = {};
   if (input.number !== undefined) out.number = e164('number', input.number);
   if (input.trunkId !== undefined) {
@@ -150,10 +207,18 @@ function convert(input: NumberInput): Partial<NumberColumns> {
     out.business_hours = hours === null ? (null as unknown as string) : JSON.stringify(hours);
   }
   if (input.failoverExtension !== undefined) out.failover_extension = orNull(input.failoverExtension, (v) => extensionNumber('failoverExtension', v));
+  if (input.crmWebhookUrl !== undefined) out.crm_webhook_url = orNull(input.crmWebhookUrl, (v) => webhookUrl('crmWebhookUrl', v));
+  if (input.crmWebhookSecret !== undefined) out.crm_webhook_secret_sealed = orNull(input.crmWebhookSecret, (v) => webhookSecret('crmWebhookSecret', v, secrets));
   return out;
 }
 
+/** Every ticket is signed: a CRM webhook URL needs a secret (also `phone_numbers_crm_webhook_secret_check`). */
+function checkWebhook(url: string | null | undefined, secretSet: boolean): void {
+  if (url && !secretSet) throw new FieldError('crmWebhookSecret', 'crmWebhookUrl needs a crmWebhookSecret: tickets are always signed');
+}
+
 type RouteState = Pick<PhoneNumber, 'route' | 'route_target' | 'ai_agent_profile'>;
+type WebhookState = Pick<PhoneNumber, 'crm_webhook_url' | 'crm_webhook_secret_sealed'>;
 
 /**
  * Checks the route fields together, on the record as it will be, and sets `route_target`:
@@ -186,22 +251,30 @@ function resolveRoute(input: NumberInput, changes: Partial<NumberColumns>, curre
 /**
  * Columns of a new number from `input`; `number` is required, `route` defaults to `extension`.
  * `trunkId` is only checked for form: the caller checks it is the tenant's (`isTenantTrunk`).
+ * The CRM webhook secret is sealed with `secrets`.
  * @throws FieldError naming the bad or missing field
  */
-export function numberColumns(input: NumberInput): NumberColumns {
+export function numberColumns(input: NumberInput, secrets: SecretBox): NumberColumns {
   if (input.number === undefined) throw new FieldError('number', 'number is required');
-  const cols = convert(input);
+  const cols = convert(input, secrets);
   resolveRoute(input, cols, { route: 'extension', route_target: null, ai_agent_profile: null });
+  checkWebhook(cols.crm_webhook_url, Boolean(cols.crm_webhook_secret_sealed));
   return { ...cols, number: cols.number! };
 }
 
 /**
  * The columns to update on `current` for a partial `input`; the route fields are checked on the
  * result, so `{ route: 'forward' }` alone is refused while the target is an extension number.
+ * The CRM webhook is checked on the result too: setting a URL, or removing the secret
+ * (`crmWebhookSecret: null`) of a number with a URL, needs both.
  * @throws FieldError naming the bad field
  */
-export function numberChanges(input: NumberInput, current: RouteState): Partial<NumberColumns> {
-  const changes = convert(input);
+export function numberChanges(input: NumberInput, secrets: SecretBox, current: RouteState & WebhookState): Partial<NumberColumns> {
+  const changes = convert(input, secrets);
+  checkWebhook(
+    changes.crm_webhook_url !== undefined ? changes.crm_webhook_url : current.crm_webhook_url,
+    changes.crm_webhook_secret_sealed !== undefined ? changes.crm_webhook_secret_sealed !== null : current.crm_webhook_secret_sealed !== null,
+  );
   if (input.route === undefined && input.routeTarget === undefined && input.aiAgentProfile === undefined) return changes;
   resolveRoute(input, changes, current);
   if (changes.route_target === current.route_target && input.routeTarget === undefined) delete changes.route_target;
@@ -232,7 +305,19 @@ export function numberJson(n: PhoneNumber): NumberRecord {
     aiAgentProfile: n.ai_agent_profile,
     businessHours: n.business_hours,
     failoverExtension: n.failover_extension,
+    crmWebhookUrl: n.crm_webhook_url,
+    crmWebhookSecretSet: n.crm_webhook_secret_sealed !== null,
     createdAt: n.created_at.toISOString(),
     updatedAt: n.updated_at.toISOString(),
   };
+}
+
+/**
+ * The CRM webhook of a number with its secret opened, as `postTicket` (src/media/crm-webhook.ts)
+ * takes them; null when the number has none.
+ * @throws Error when the sealed secret cannot be opened (another SecretBox key)
+ */
+export function crmWebhookOf(n: WebhookState, secrets: SecretBox): { url: string; secret: string } | null {
+  if (n.crm_webhook_url === null || n.crm_webhook_secret_sealed === null) return null;
+  return { url: n.crm_webhook_url, secret: secrets.open(n.crm_webhook_secret_sealed) };
 }

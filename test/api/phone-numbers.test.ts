@@ -222,6 +222,162 @@ for (const backend of backends) {
       t.equal((await call(app, keys.acme, 'GET', `/api/v1/phone-numbers/${number.body.data.id}`)).body.data.trunkId, null);
     });
 
+    t.test('a CRM webhook: the URL is answered, the secret is stored sealed and never answered', async (t) => {
+      const secret = 'crm-signing-secret-0123456789';
+      const url = 'https://crm.acme.example/hooks/tickets?source=switchplane';
+      const id = ids.numbers['+390510510510']!;
+      const set = await call(app, keys.acme, 'PATCH', `/api/v1/phone-numbers/${id}`, { crmWebhookUrl: url, crmWebhookSecret: secret });
+      t.equal(set.status, 200);
+      t.match(set.body.data, { crmWebhookUrl: url, crmWebhookSecretSet: true, route: 'ai_agent' });
+      t.notOk('crmWebhookSecret' in set.body.data, 'no secret field in the answer');
+      const row = await numberRow(id);
+      t.equal(row!.crm_webhook_url, url);
+      t.not(row!.crm_webhook_secret_sealed, secret, 'not stored in clear');
+      t.equal(ctx.secrets.open(row!.crm_webhook_secret_sealed!), secret, 'stored sealed with the SecretBox');
+
+      const read = await call(app, keys.acme, 'GET', `/api/v1/phone-numbers/${id}`);
+      const list = await call(app, keys.acme, 'GET', '/api/v1/phone-numbers');
+      const viaAdmin = await call(app, keys.admin, 'GET', `/api/v1/customers/${keys.acmeId}/phone-numbers/${id}`);
+      t.match(read.body.data, { crmWebhookUrl: url, crmWebhookSecretSet: true });
+      t.match(list.body.data.find((n: { id: string }) => n.id === id), { crmWebhookUrl: url, crmWebhookSecretSet: true });
+      t.match(viaAdmin.body.data, { crmWebhookSecretSet: true });
+      const sipConfig = await call(app, keys.acme, 'GET', `/api/v1/customers/${keys.acmeId}/sip_configuration`);
+      const fsConfig = await call(app, keys.acme, 'GET', `/api/v1/customers/${keys.acmeId}/freeswitch_config`);
+      t.equal(sipConfig.status, 200);
+      t.equal(fsConfig.status, 200);
+      for (const [name, res] of [['create', set], ['get', read], ['list', list], ['admin get', viaAdmin], ['sip_configuration', sipConfig], ['freeswitch_config', fsConfig]] as const) {
+        const text = JSON.stringify(res.body);
+        t.notOk(text.includes(secret) || text.includes(row!.crm_webhook_secret_sealed!), `${name}: neither the secret nor its sealed form`);
+      }
+      const audit = await ctx.store.withOperator((trx) => trx.selectFrom('audit_log').selectAll().where('resource_id', '=', id).orderBy('id').execute());
+      t.match(audit.at(-1)!.after, { crm_webhook_url: url, crm_webhook_secret_sealed: '[set]' }, 'the audit log only says the secret is set');
+      t.notOk(JSON.stringify(audit).includes(row!.crm_webhook_secret_sealed!) || JSON.stringify(audit).includes(secret));
+
+      const otherUrl = 'http://10.0.0.5:8080/tickets';
+      const urlOnly = await call(app, keys.acme, 'PATCH', `/api/v1/phone-numbers/${id}`, { crmWebhookUrl: otherUrl });
+      t.equal(urlOnly.status, 200, 'changing the URL keeps the secret');
+      t.match(urlOnly.body.data, { crmWebhookUrl: otherUrl, crmWebhookSecretSet: true });
+      t.equal(ctx.secrets.open((await numberRow(id))!.crm_webhook_secret_sealed!), secret);
+
+      const created = await call(app, keys.acme, 'POST', '/api/v1/phone-numbers', {
+        number: '+390510510589', route: 'ai_agent', aiAgentProfile: 'support', crmWebhookUrl: 'https://crm.acme.example/t', crmWebhookSecret: 'another-secret-of-sorts',
+      });
+      t.equal(created.status, 201);
+      t.match(created.body.data, { crmWebhookUrl: 'https://crm.acme.example/t', crmWebhookSecretSet: true });
+      const plain = await call(app, keys.acme, 'POST', '/api/v1/phone-numbers', { number: '+390510510588', routeTarget: '1001' });
+      t.match(plain.body.data, { crmWebhookUrl: null, crmWebhookSecretSet: false }, 'none by default');
+    });
+
+    t.test('CRM webhook validation names the field and changes nothing', async (t) => {
+      const id = ids.numbers['+390510510511']!;
+      const before = await numberRow(id);
+      const secret = 'crm-signing-secret-0123456789';
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ crmWebhookUrl: 'ftp://crm.example/tickets', crmWebhookSecret: secret }, 'crmWebhookUrl'],
+        [{ crmWebhookUrl: 'crm.example/tickets', crmWebhookSecret: secret }, 'crmWebhookUrl'],
+        [{ crmWebhookUrl: '/tickets', crmWebhookSecret: secret }, 'crmWebhookUrl'],
+        [{ crmWebhookUrl: 'https://', crmWebhookSecret: secret }, 'crmWebhookUrl'],
+        [{ crmWebhookUrl: 'http:///tickets', crmWebhookSecret: secret }, 'crmWebhookUrl'],
+        [{ crmWebhookUrl: 'https://crm example/tickets', crmWebhookSecret: secret }, 'crmWebhookUrl'],
+        [{ crmWebhookUrl: 'javascript:alert(1)', crmWebhookSecret: secret }, 'crmWebhookUrl'],
+        [{ crmWebhookUrl: 'https://user:pw@crm.example/tickets', crmWebhookSecret: secret }, 'crmWebhookUrl'],
+        [{ crmWebhookUrl: `https://crm.example/${'a'.repeat(2049 - 'https://crm.example/'.length)}`, crmWebhookSecret: secret }, 'crmWebhookUrl'],
+        [{ crmWebhookUrl: 42, crmWebhookSecret: secret }, 'crmWebhookUrl'],
+        [{ crmWebhookUrl: 'https://crm.example/tickets', crmWebhookSecret: 'x'.repeat(15) }, 'crmWebhookSecret'],
+        [{ crmWebhookUrl: 'https://crm.example/tickets', crmWebhookSecret: 'x'.repeat(257) }, 'crmWebhookSecret'],
+        [{ crmWebhookUrl: 'https://crm.example/tickets' }, 'crmWebhookSecret'],
+        [{ crmWebhookUrl: 'https://crm.example/tickets', crmWebhookSecret: null }, 'crmWebhookSecret'],
+      ];
+      for (const [body, field] of cases) {
+        const res = await call(app, keys.acme, 'PATCH', `/api/v1/phone-numbers/${id}`, body);
+        t.equal(res.status, 400, JSON.stringify(body).slice(0, 120));
+        t.match(res.body.error, { code: 'validation_failed', field }, JSON.stringify(body).slice(0, 120));
+        t.notOk(JSON.stringify(res.body).includes(secret), 'the error does not echo the secret');
+      }
+      const atLimit = `https://crm.example/${'a'.repeat(2048 - 'https://crm.example/'.length)}`;
+      const created = await call(app, keys.acme, 'POST', '/api/v1/phone-numbers', { number: '+390510510587', routeTarget: '1001', crmWebhookUrl: 'https://crm.example/t' });
+      t.equal(created.status, 400, 'a new number with a URL and no secret');
+      t.equal(created.body.error.field, 'crmWebhookSecret');
+      t.same(await numbersNamed('+390510510587'), []);
+      t.same(await numberRow(id), before, 'unchanged');
+
+      const ok = await call(app, keys.acme, 'PATCH', `/api/v1/phone-numbers/${id}`, { crmWebhookUrl: atLimit, crmWebhookSecret: 's'.repeat(16) });
+      t.equal(ok.status, 200, '2048 characters and a 16-character secret are accepted');
+      const longest = await call(app, keys.acme, 'PATCH', `/api/v1/phone-numbers/${id}`, { crmWebhookSecret: 's'.repeat(256) });
+      t.equal(longest.status, 200, 'a 256-character secret is accepted');
+      const secretAlone = await call(app, keys.acme, 'PATCH', `/api/v1/phone-numbers/${id}`, { crmWebhookSecret: null });
+      t.equal(secretAlone.status, 400, 'the secret cannot be removed while the URL stays');
+      t.equal(secretAlone.body.error.field, 'crmWebhookSecret');
+
+      const cleared = await call(app, keys.acme, 'PATCH', `/api/v1/phone-numbers/${id}`, { crmWebhookUrl: null, crmWebhookSecret: null });
+      t.equal(cleared.status, 200, 'both cleared with null');
+      t.match(cleared.body.data, { crmWebhookUrl: null, crmWebhookSecretSet: false });
+      const row = await numberRow(id);
+      t.equal(row!.crm_webhook_url, null);
+      t.equal(row!.crm_webhook_secret_sealed, null);
+    });
+
+    t.test('the database refuses a CRM webhook URL without a secret, or a bad one', async (t) => {
+      const id = ids.numbers['+390510510511']!;
+      await t.rejects(
+        ctx.store.withTenant(keys.acmeId, (db) => db.updateTable('phone_numbers').set({ crm_webhook_url: 'https://crm.example/t', crm_webhook_secret_sealed: null }).where('id', '=', id).execute()),
+        /phone_numbers_crm_webhook_secret_check/,
+      );
+      await t.rejects(
+        ctx.store.withTenant(keys.acmeId, (db) => db.updateTable('phone_numbers').set({ crm_webhook_url: 'ftp://crm.example/t', crm_webhook_secret_sealed: 'v1.x.y.z' }).where('id', '=', id).execute()),
+        /phone_numbers_crm_webhook_url_check/,
+      );
+    });
+
+    t.test("another customer's CRM webhook is out of sight and reach", async (t) => {
+      const secret = 'acme-only-secret-abcdefgh';
+      const id = ids.numbers['+390510510510']!;
+      t.equal((await call(app, keys.acme, 'PATCH', `/api/v1/phone-numbers/${id}`, { crmWebhookUrl: 'https://crm.acme.example/x', crmWebhookSecret: secret })).status, 200);
+      const before = await numberRow(id);
+      const get = await call(app, keys.globex, 'GET', `/api/v1/phone-numbers/${id}`);
+      t.equal(get.status, 404);
+      const list = await call(app, keys.globex, 'GET', '/api/v1/phone-numbers');
+      t.notOk(JSON.stringify(list.body).includes('crm.acme.example'), "Globex's list has no Acme webhook");
+      t.ok(list.body.data.every((n: { crmWebhookSecretSet: boolean }) => n.crmWebhookSecretSet === false));
+      t.equal((await call(app, keys.globex, 'PATCH', `/api/v1/phone-numbers/${id}`, { crmWebhookUrl: null, crmWebhookSecret: null })).status, 404);
+      t.equal((await call(app, keys.globex, 'PATCH', `/api/v1/phone-numbers/${id}`, { crmWebhookUrl: 'https://evil.example/', crmWebhookSecret: 'globex-secret-1234567' })).status, 404);
+      const sipConfig = await call(app, keys.globex, 'GET', `/api/v1/customers/${keys.acmeId}/sip_configuration`);
+      t.ok([403, 404].includes(sipConfig.status), "nor through Acme's sip_configuration");
+      t.same(await numberRow(id), before, 'unchanged');
+      const rows = await ctx.store.withTenant(keys.globexId, (db) => db.selectFrom('phone_numbers').select(['crm_webhook_url', 'crm_webhook_secret_sealed']).where('id', '=', id).execute());
+      t.same(rows, [], 'row-level security hides the row itself');
+    });
+
+    t.test('deleting a number with a CRM webhook audits it without the sealed secret', async (t) => {
+      const made = await call(app, keys.acme, 'POST', '/api/v1/phone-numbers', {
+        number: '+390510510586', routeTarget: '1001', crmWebhookUrl: 'https://crm.acme.example/d', crmWebhookSecret: 'to-be-deleted-secret',
+      });
+      t.equal(made.status, 201);
+      const sealed = (await numberRow(made.body.data.id))!.crm_webhook_secret_sealed!;
+      t.equal((await call(app, keys.acme, 'DELETE', `/api/v1/phone-numbers/${made.body.data.id}`)).status, 204);
+      t.equal((await call(app, keys.acme, 'DELETE', `/api/v1/phone-numbers/${made.body.data.id}`)).status, 404);
+      const audit = await ctx.store.withOperator((trx) => trx.selectFrom('audit_log').selectAll().where('resource_id', '=', made.body.data.id).orderBy('id').execute());
+      t.same(audit.map((a) => a.action), ['create', 'delete']);
+      t.match(audit[1]!.before, { number: '+390510510586', crm_webhook_secret_sealed: '[set]' });
+      t.notOk(JSON.stringify(audit).includes(sealed));
+    });
+
+    t.test('the OpenAPI schema: crmWebhookSecret is write-only, answers carry crmWebhookSecretSet', async (t) => {
+      const doc = JSON.parse((await app.inject({ method: 'GET', url: '/docs/json' })).body);
+      const ref: string = doc.paths['/api/v1/phone-numbers/{id}'].get.responses['200'].content['application/json'].schema.properties.data.$ref;
+      const answer = doc.components.schemas[ref.replace('#/components/schemas/', '')].properties;
+      t.ok(answer.crmWebhookUrl, 'crmWebhookUrl answered');
+      t.equal(answer.crmWebhookSecretSet?.type, 'boolean');
+      t.notOk(answer.crmWebhookSecret, 'the secret is not part of an answer');
+      const body = (op: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }) => op.requestBody.content['application/json']!.schema.properties;
+      for (const props of [body(doc.paths['/api/v1/phone-numbers'].post), body(doc.paths['/api/v1/phone-numbers/{id}'].patch)]) {
+        t.match(JSON.stringify(props.crmWebhookSecret), /"writeOnly":true/);
+        t.match(JSON.stringify(props.crmWebhookSecret), /"minLength":16/);
+        t.match(JSON.stringify(props.crmWebhookUrl), /"maxLength":2048/);
+        t.notOk(props.crmWebhookSecretSet);
+      }
+    });
+
     t.test('the OpenAPI document lists both path forms', async (t) => {
       const paths = Object.keys(JSON.parse((await app.inject({ method: 'GET', url: '/docs/json' })).body).paths);
       for (const p of ['/api/v1/phone-numbers', '/api/v1/phone-numbers/{id}', '/api/v1/customers/{customerId}/phone-numbers', '/api/v1/customers/{customerId}/phone-numbers/{id}']) t.ok(paths.includes(p), p);
