@@ -86,6 +86,44 @@ export interface Config {
     /** An occurrence is called at most this long after its time; later it is skipped (missed). */
     graceMs: number;
   };
+  /** The AI voice agent (src/media/): OpenAI Realtime sessions for calls the dialplan parks for it. */
+  ai: AiSettings;
+}
+
+/** See `ai` in Config; every `...Ms` is milliseconds. */
+export interface AiSettings {
+  /** OPENAI_API_KEY; undefined = no agent: a parked AI call goes to its failover extension at once. */
+  apiKey: string | undefined;
+  /** OPENAI_BASE_URL, the REST base; the Realtime socket is `<base>/realtime` over wss (openai package). */
+  baseUrl: string;
+  /** OPENAI_CA_FILE: a PEM CA trusted for the Realtime socket (a TLS-intercepting proxy); undefined = system CAs. */
+  caFile: string | undefined;
+  /** OPENAI_REALTIME_MODEL, e.g. `gpt-realtime`. */
+  model: string;
+  /** OPENAI_VOICE (alloy, ash, ballad, coral, echo, sage, shimmer, verse, marin, cedar). */
+  voice: string;
+  /** AI_AUDIO_FORMAT: `pcmu` (G.711 μ-law 8 kHz both ways, no resampling) or `pcm24k` (L16 24 kHz, resampled). */
+  audioFormat: 'pcmu' | 'pcm24k';
+  /** AI_ANALYSIS_MODEL: text model for the post-call sentiment and satisfaction; undefined (AI_ANALYSIS=false) = skipped. */
+  analysisModel: string | undefined;
+  /** MEDIA_FORK_MODULE: `audio_stream` (mod_audio_stream, file playback) or `audio_fork` (bidirectional mod_audio_fork). */
+  forkModule: 'audio_stream' | 'audio_fork';
+  /** MEDIA_WS_URL: the ws(s) base FreeSWITCH opens the media fork to (`<base>/media/<uuid>`); default ws://127.0.0.1:<PORT>. */
+  mediaUrl: string;
+  /** AI_CONNECT_TIMEOUT_MS: the Realtime session must be open and configured within this. */
+  connectTimeoutMs: number;
+  /** AI_RESPONSE_TIMEOUT_MS: a response asked for (greeting, caller's turn, tool output) must start within this. */
+  responseTimeoutMs: number;
+  /** AI_MEDIA_TIMEOUT_MS: FreeSWITCH's media fork must connect within this. */
+  mediaTimeoutMs: number;
+  /** AI_SESSION_LIMIT_SECONDS: a longer call is handed to the failover extension (OpenAI sessions end at 60 minutes). */
+  sessionLimitSeconds: number;
+  /** Server VAD for phone calls (OpenAI `server_vad`): AI_VAD_THRESHOLD (0–1), AI_VAD_PREFIX_MS, AI_VAD_SILENCE_MS. */
+  vad: { threshold: number; prefixPaddingMs: number; silenceDurationMs: number };
+  /** Jitter buffer of the audio played to the caller (src/media/playout.ts): AI_PLAYOUT_PREBUFFER_MS. */
+  prebufferMs: number;
+  /** The create_ticket CRM webhook: AI_CRM_TIMEOUT_MS per attempt, AI_CRM_RETRIES after the first. */
+  crm: { timeoutMs: number; retries: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -130,6 +168,52 @@ function eslNodes(raw: string | undefined): EslNodeAddress[] {
     nodes.push({ name, host, port });
   }
   return nodes;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], dflt: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function url(env: Env, name: string, dflt: string, protocols: readonly string[]): string {
+  const raw = env[name] || dflt;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `expected an absolute URL, got "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got "${raw}"`);
+  return raw.replace(/\/+$/, '');
+}
+
+function aiSettings(env: Env): AiSettings {
+  const threshold = Number(env.AI_VAD_THRESHOLD || '0.6');
+  if (!(threshold > 0 && threshold < 1)) throw new ConfigError('AI_VAD_THRESHOLD', `expected a number between 0 and 1, got "${env.AI_VAD_THRESHOLD}"`);
+  return {
+    apiKey: env.OPENAI_API_KEY || undefined,
+    baseUrl: url(env, 'OPENAI_BASE_URL', 'https://api.openai.com/v1', ['https:']),
+    caFile: env.OPENAI_CA_FILE || undefined,
+    model: env.OPENAI_REALTIME_MODEL || 'gpt-realtime',
+    voice: env.OPENAI_VOICE || 'marin',
+    audioFormat: oneOf(env, 'AI_AUDIO_FORMAT', ['pcmu', 'pcm24k'] as const, 'pcmu'),
+    analysisModel: bool(env, 'AI_ANALYSIS', true) ? env.AI_ANALYSIS_MODEL || 'gpt-4o-mini' : undefined,
+    forkModule: oneOf(env, 'MEDIA_FORK_MODULE', ['audio_stream', 'audio_fork'] as const, 'audio_stream'),
+    mediaUrl: url(env, 'MEDIA_WS_URL', `ws://127.0.0.1:${env.PORT || 8080}`, ['ws:', 'wss:']),
+    connectTimeoutMs: int(env, 'AI_CONNECT_TIMEOUT_MS', 5000, 100, 60000),
+    responseTimeoutMs: int(env, 'AI_RESPONSE_TIMEOUT_MS', 8000, 100, 120000),
+    mediaTimeoutMs: int(env, 'AI_MEDIA_TIMEOUT_MS', 5000, 100, 60000),
+    sessionLimitSeconds: int(env, 'AI_SESSION_LIMIT_SECONDS', 900, 10, 3600),
+    vad: {
+      threshold,
+      prefixPaddingMs: int(env, 'AI_VAD_PREFIX_MS', 300, 0, 2000),
+      silenceDurationMs: int(env, 'AI_VAD_SILENCE_MS', 600, 100, 5000),
+    },
+    prebufferMs: int(env, 'AI_PLAYOUT_PREBUFFER_MS', 40, 0, 1000),
+    crm: { timeoutMs: int(env, 'AI_CRM_TIMEOUT_MS', 5000, 100, 60000), retries: int(env, 'AI_CRM_RETRIES', 2, 0, 10) },
+  };
 }
 
 /** Builds the configuration from an environment (default `process.env`). */
@@ -179,6 +263,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       leaseMs: int(env, 'SCHEDULER_LEASE_MS', 60000, 1000, 3600000),
       graceMs: int(env, 'SCHEDULER_GRACE_MS', 300000, 1000, 86400000),
     },
+    ai: aiSettings(env),
   };
   if (config.scheduler.leaseMs >= config.scheduler.graceMs) {
     throw new ConfigError('SCHEDULER_LEASE_MS', 'must be below SCHEDULER_GRACE_MS, so that an occurrence claimed by a stopped instance is still called in time');

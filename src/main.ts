@@ -1,9 +1,10 @@
 /**
  * Composition root: configuration → database (migrated) → secrets → the CDR writer and, with
  * ESL_NODES, the ESL controller's handlers → HTTP app → demo data on a new embedded database →
- * the first admin API key → ESL nodes, the reloader and the recurring-call scheduler → listen.
- * SIGINT/SIGTERM stop the scheduler and close the server, the event sockets and the CDR writer
- * (what is not written stays in the spool), then the database.
+ * the first admin API key → ESL nodes, the reloader, the recurring-call scheduler and the AI
+ * agent's media endpoint → listen. SIGINT/SIGTERM stop the scheduler, hand live AI calls to their
+ * failover extensions, close the media sockets, the event sockets, the CDR writer (what is not
+ * written stays in the spool) and the server, then the database.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -15,6 +16,7 @@ import { loadSecretBox } from './domain/secrets.js';
 import { EslNodes } from './esl/nodes.js';
 import { ConfigReloader } from './esl/reload.js';
 import { createEslService } from './esl/service.js';
+import { attachMediaServer } from './media/media-server.js';
 import { createMetrics } from './metrics.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { seedDemo } from './seed/demo.js';
@@ -24,10 +26,13 @@ const store = await openStore(config);
 const secrets = await loadSecretBox(config.secretsKey, config.dataDir);
 const esl = config.esl.nodes.length > 0 ? new EslNodes(config.esl, (err, node, command) => app.log.warn({ err, node, command }, 'FreeSWITCH command failed')) : undefined;
 const metrics = createMetrics(true);
-const service = createEslService({ config, store, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`) });
+const service = createEslService({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`) });
 const app = await buildApp({ config, store, secrets, esl, calls: service.calls, cdrs: service.cdrs, metrics, logger: { level: config.logLevel } });
 
 service.start();
+const closeMedia = service.agents
+  ? attachMediaServer(app.server, { find: (callId) => service.agents!.get(callId), onError: (err, context) => app.log.warn({ err, ...context }, 'media fork failed') })
+  : undefined;
 
 if (store.kind === 'pglite' && config.demoSeed) {
   const created = await seedDemo(store, secrets);
@@ -64,6 +69,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const steps: Array<[string, (() => Promise<void>) | undefined]> = [
       ['scheduler', scheduler && (() => scheduler!.stop())],
       ['reloader', reloader && (() => reloader!.stop())],
+      ['AI calls', service.agents && (() => service.agents!.close())],
+      ['media sockets', closeMedia],
       ['event sockets', esl && (() => esl.close())],
       ['ESL controller', () => service.close()],
       ['HTTP server', () => app.close()],

@@ -1,7 +1,7 @@
 /**
  * The ESL controller's parts, put together for one process: the CDR writer (also fed by
  * mod_json_cdr, so it exists without ESL_NODES), and, when FreeSWITCH nodes are configured, the
- * registration, gateway-state and channel trackers, call control, and the controller that routes
+ * registration, gateway-state and channel trackers, call control, the AI agent's calls, and the controller that routes
  * every node's events to them. Created before the nodes connect, so the first connect already
  * reconciles; `start()` opens the spool; `close()` stops them in order, keeping what is not written in the spool.
  */
@@ -9,6 +9,11 @@ import { CdrSpool } from '../cdr/spool.js';
 import { CdrWriter } from '../cdr/writer.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
+import type { SecretBox } from '../domain/secrets.js';
+import { AgentCalls } from '../media/agent-calls.js';
+import { analyseCall } from '../media/call-analysis.js';
+import { FORK_MODULES } from '../media/fork-modules.js';
+import { FrameClock } from '../media/playout.js';
 import type { Metrics } from '../metrics.js';
 import { CallControl } from './call-control.js';
 import { ChannelTracker } from './channels.js';
@@ -20,6 +25,8 @@ import { RegistrationTracker } from './registrations.js';
 export interface EslService {
   cdrs: CdrWriter;
   calls?: CallControl;
+  /** The AI agent's live calls (src/media/), for the media server. */
+  agents?: AgentCalls;
   /**
    * Opens the CDR spool and starts writing (first what a previous run left).
    * @throws when the spool directory cannot be used (Switchplane must not run without it)
@@ -32,6 +39,7 @@ export interface EslService {
 export function createEslService(deps: {
   config: Readonly<Config>;
   store: Store;
+  secrets: SecretBox;
   metrics: Metrics;
   nodes?: EslNodes;
   report: (err: unknown, part: string, context: object) => void;
@@ -45,10 +53,25 @@ export function createEslService(deps: {
   const gateways = new GatewayTracker({ store, metrics, onError: (err, c) => report(err, 'gateway tracker', c) });
   const channels = new ChannelTracker({ store, metrics, onError: (err, c) => report(err, 'channel tracker', c) });
   const calls = new CallControl({ nodes, channels });
-  new EslController(nodes, [cdrs, registrations, gateways, channels], metrics, (err, c) => report(err, 'esl controller', c));
+  const ai = deps.config.ai;
+  const agents = new AgentCalls({
+    settings: ai,
+    store,
+    secrets: deps.secrets,
+    fork: FORK_MODULES[ai.forkModule],
+    clock: new FrameClock(),
+    command: (node, cmd) => nodes.node(node)?.api(cmd) ?? Promise.reject(new Error(`no FreeSWITCH node ${node}`)),
+    analyse: (transcript) => analyseCall(ai, ai.apiKey ?? '', transcript),
+    onError: (err, c) => {
+      metrics.errors.inc({ kind: 'ai_agent' });
+      report(err, 'AI agent', c);
+    },
+  });
+  new EslController(nodes, [cdrs, registrations, gateways, channels, agents], metrics, (err, c) => report(err, 'esl controller', c));
   return {
     cdrs,
     calls,
+    agents,
     start,
     close: async () => {
       await Promise.all([registrations.close(), gateways.close(), channels.close()]);

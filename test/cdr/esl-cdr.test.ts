@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { EslNodes } from '../../src/esl/nodes.js';
 import { createEslService, type EslService } from '../../src/esl/service.js';
+import { SecretBox } from '../../src/domain/secrets.js';
 import { demoApp, type TestApp } from '../helpers/app.js';
 import { backends, type Backend } from '../helpers/backends.js';
 import { hangupEvent } from '../helpers/cdr.js';
@@ -36,7 +37,7 @@ async function rig(t: Test, backend: Backend, env: Record<string, string> = {}):
   let service!: EslService;
   const ctx = await demoApp(backend, env, false, ({ store, metrics }) => {
     nodes = new EslNodes(config.esl, () => undefined, TEST_BACKOFF);
-    service = createEslService({ config, store, metrics, nodes, report: () => undefined });
+    service = createEslService({ config, store, secrets: new SecretBox(Buffer.alloc(32, 7)), metrics, nodes, report: () => undefined });
     return { esl: nodes, calls: service.calls, cdrs: service.cdrs };
   });
   service.start();

@@ -1,0 +1,116 @@
+/**
+ * The two FreeSWITCH media fork modules Switchplane drives (MEDIA_FORK_MODULE), as ESL commands
+ * and as what goes back on the fork's WebSocket. Both capture `mono` (the caller only, so the
+ * agent's own voice is not fed back to the model) at `8k`: binary L16 frames, little-endian.
+ *
+ * - `audio_stream`, amigniter mod_audio_stream (MIT; mod_audio_stream.c, audio_streamer_glue.cpp):
+ *   `uuid_audio_stream <uuid> start <url> mono 8k <metadata>`. Audio back is a text frame
+ *   `{"type":"streamAudio","data":{"audioDataType":"raw","sampleRate":8000,"audioData":<base64 L16>}}`;
+ *   the module writes it to `<temp_dir>/<uuid>_<n>.tmp.r8` and fires `mod_audio_stream::play`
+ *   with body `{"audioDataType":"raw","sampleRate":8000,"file":"<path>"}`, and the controller
+ *   plays the file (`uuid_broadcast <uuid> <file> aleg`; broadcasts queue and play in order).
+ *   Barge-in: `uuid_break <uuid> all` stops the playing file and drops the queued ones. Segments
+ *   of `SEGMENT_MS` are sent `LEAD_MS` ahead of real time so that the next file is queued before
+ *   the one playing ends.
+ * - `audio_fork`, mod_audio_fork with bidirectional streaming (jambonz fork; mod_audio_fork.c,
+ *   lws_glue.cpp): `uuid_audio_fork <uuid> start <url> mono 8k switchplane <metadata> true true 8000`
+ *   (bugname, metadata, bidirectional_enabled, bidirectional_stream_enabled,
+ *   bidirectional_sample_rate). Audio back is binary L16 8 kHz frames, mixed into the call as
+ *   they arrive (SMBF_WRITE_REPLACE), so they are sent paced in real time, 20 ms each.
+ *   Barge-in: `uuid_audio_fork <uuid> stop_play` empties its playback buffer. The WebSocket
+ *   subprotocol it asks for is `audio.drachtio.org`.
+ */
+import type { WebSocket } from 'ws';
+import { bytesFromL16 } from './g711.js';
+
+export type ForkModuleName = 'audio_stream' | 'audio_fork';
+
+/** Milliseconds of audio per mod_audio_stream playback file. */
+export const SEGMENT_MS = 200;
+/** How far ahead of real time mod_audio_stream segments are sent, milliseconds. */
+export const LEAD_MS = 200;
+/** Samples per millisecond at 8 kHz. */
+const SAMPLES_PER_MS = 8;
+
+/** What goes back to FreeSWITCH on the fork: 20 ms frames in, `flush()` at the end of an item or a barge-in. */
+export interface ForkSink {
+  frame(pcm: Int16Array): void;
+  /** Sends what is held (the last partial segment of an item); drops nothing. */
+  flush(): void;
+  /** Drops what is held and not yet sent (barge-in). */
+  discard(): void;
+}
+
+export interface ForkModule {
+  readonly name: ForkModuleName;
+  /** WebSocket subprotocol the module asks for, if any. */
+  readonly subprotocol: string | undefined;
+  /** How far ahead of real time the playout releases audio for this module, milliseconds. */
+  readonly leadMs: number;
+  start(uuid: string, url: string, metadata: string): string;
+  stop(uuid: string): string;
+  /** The command that empties FreeSWITCH's playback at once (barge-in). */
+  breakPlayback(uuid: string): string;
+  sink(socket: WebSocket): ForkSink;
+}
+
+const audioStream: ForkModule = {
+  name: 'audio_stream',
+  subprotocol: undefined,
+  leadMs: LEAD_MS,
+  start: (uuid, url, metadata) => `uuid_audio_stream ${uuid} start ${url} mono 8k ${metadata}`,
+  stop: (uuid) => `uuid_audio_stream ${uuid} stop`,
+  breakPlayback: (uuid) => `uuid_break ${uuid} all`,
+  sink(socket) {
+    const segment = new Int16Array(SEGMENT_MS * SAMPLES_PER_MS);
+    let held = 0;
+    const send = () => {
+      if (held === 0) return;
+      const audioData = bytesFromL16(segment.subarray(0, held)).toString('base64');
+      held = 0;
+      socket.send(JSON.stringify({ type: 'streamAudio', data: { audioDataType: 'raw', sampleRate: 8000, audioData } }));
+    };
+    return {
+      frame(pcm) {
+        let offset = 0;
+        while (offset < pcm.length) {
+          const n = Math.min(pcm.length - offset, segment.length - held);
+          segment.set(pcm.subarray(offset, offset + n), held);
+          held += n;
+          offset += n;
+          if (held === segment.length) send();
+        }
+      },
+      flush: send,
+      discard: () => (held = 0),
+    };
+  },
+};
+
+const audioFork: ForkModule = {
+  name: 'audio_fork',
+  subprotocol: 'audio.drachtio.org',
+  leadMs: 0,
+  start: (uuid, url, metadata) => `uuid_audio_fork ${uuid} start ${url} mono 8k audio_fork ${metadata} 1 1 8000`,
+  stop: (uuid) => `uuid_audio_fork ${uuid} stop`,
+  breakPlayback: (uuid) => `uuid_audio_fork ${uuid} stop_play`,
+  sink(socket) {
+    return {
+      frame: (pcm) => socket.send(bytesFromL16(pcm)),
+      flush: () => {},
+      discard: () => {},
+    };
+  },
+};
+
+export const FORK_MODULES: Readonly<Record<ForkModuleName, ForkModule>> = { audio_stream: audioStream, audio_fork: audioFork };
+
+/** The file of a `mod_audio_stream::play` event body, or undefined when it names none. */
+export function playedFile(body: string | undefined): string | undefined {
+  try {
+    const file = (JSON.parse(body ?? '') as { file?: unknown }).file;
+    return typeof file === 'string' && file !== '' ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
