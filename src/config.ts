@@ -205,7 +205,7 @@ function aiSettings(env: Env): AiSettings {
     connectTimeoutMs: int(env, 'AI_CONNECT_TIMEOUT_MS', 5000, 100, 60000),
     responseTimeoutMs: int(env, 'AI_RESPONSE_TIMEOUT_MS', 8000, 100, 120000),
     mediaTimeoutMs: int(env, 'AI_MEDIA_TIMEOUT_MS', 5000, 100, 60000),
-    sessionLimitSeconds: int(env, 'AI_SESSION_LIMIT_SECONDS', 900, 10, 3600),
+    sessionLimitSeconds: int(env, 'AI_SESSION_LIMIT_SECONDS', 900, 5, 3600),
     vad: {
       threshold,
       prefixPaddingMs: int(env, 'AI_VAD_PREFIX_MS', 300, 0, 2000),

@@ -1,0 +1,92 @@
+/**
+ * The agent's tools and limits as a customer sees them: a transfer only reaches the tenant's own
+ * active extensions, `end_call` hangs up once the goodbye has played, 24 kHz PCM keeps the audio's
+ * length, and a call past the session limit goes to the failover extension.
+ */
+import t from 'tap';
+import { backends } from '../helpers/backends.js';
+import { agentRig, FAILOVER_EXTENSION } from '../helpers/agent-rig.js';
+import { readWav } from '../helpers/wav.js';
+
+const SPEECH = readWav('caller-ask-person.wav').samples;
+const HELLO = { type: 'audio' as const, text: 'Hello, how can I help?', audio: { toneHz: 440, ms: 300 } };
+
+for (const backend of backends) {
+  t.test(backend.name, async (t) => {
+    t.test('a transfer to a suspended extension is refused to the model, not carried out', async (t) => {
+      const rig = await agentRig(t, backend, {
+        greeting: HELLO,
+        turns: [{
+          transcript: 'Put me through to 1003.',
+          steps: [
+            { type: 'function_call', name: 'transfer_to_human', arguments: { extension: '1003', reason: 'asked for 1003' }, callId: 'call_bad' },
+            { type: 'audio', text: 'That colleague is not available.', audio: { toneHz: 440, ms: 300 } },
+          ],
+        }],
+      });
+      const callId = rig.park();
+      const media = await rig.fork(callId);
+      const session = await rig.mock.waitForSession();
+      await session.waitForSent('response.done');
+      await media.sendAudio(SPEECH);
+      await media.sendSilence(800);
+      const output = await session.waitFor('conversation.item.create', (e) => (e.item as { call_id?: string })?.call_id === 'call_bad');
+      t.match(JSON.parse((output.event.item as { output: string }).output), { error: /1003 is not available/, extensions: ['1001', '1002'] });
+      await session.waitForSent('response.done', () => true, 3);
+      t.notOk(rig.esl.server.commands.some((c) => c.startsWith(`api uuid_transfer ${callId}`)), 'no transfer');
+      rig.hangup(callId);
+      const row = await rig.session(callId);
+      t.equal(row.transfer_target, null);
+    });
+
+    t.test('end_call hangs up after the goodbye has played', async (t) => {
+      const rig = await agentRig(t, backend, {
+        greeting: HELLO,
+        turns: [{
+          transcript: 'That is all, thanks.',
+          steps: [
+            { type: 'function_call', name: 'end_call', arguments: { reason: 'caller done' }, callId: 'call_end' },
+            { type: 'audio', text: 'Goodbye and thank you for calling.', audio: { toneHz: 330, ms: 1200 } },
+          ],
+        }],
+      }, { MEDIA_FORK_MODULE: 'audio_fork' });
+      const callId = rig.park();
+      const media = await rig.fork(callId);
+      const session = await rig.mock.waitForSession();
+      await media.waitForBinaryBytes(300 * 16); // the whole greeting, so that the caller does not talk over it
+      await media.sendAudio(SPEECH);
+      await media.sendSilence(600);
+      const kill = await rig.esl.server.waitForCommand(`api uuid_kill ${callId} NORMAL_CLEARING`);
+      t.ok(kill);
+
+      const goodbye = session.deltas.filter((d) => d.item_id === session.deltas.at(-1)!.item_id).reduce((n, d) => n + d.ms, 0);
+      const framesOfGoodbye = media.binary.length - 300 / 20; // the greeting was 300 ms
+      t.ok(framesOfGoodbye * 20 >= goodbye, `all ${goodbye} ms of the goodbye reached FreeSWITCH before the hangup (${framesOfGoodbye * 20} ms had)`);
+      rig.hangup(callId);
+      t.match(await rig.session(callId), { failure_reason: null, actions_taken: [{ action: 'end_call' }] });
+    });
+
+    t.test('audio/pcm at 24 kHz: resampled both ways, the same length', async (t) => {
+      const rig = await agentRig(t, backend, { greeting: { type: 'audio', text: 'Hello', audio: { toneHz: 1000, ms: 1000 } } }, { AI_AUDIO_FORMAT: 'pcm24k', MEDIA_FORK_MODULE: 'audio_fork' });
+      const callId = rig.park();
+      const media = await rig.fork(callId);
+      const session = await rig.mock.waitForSession();
+      await session.waitFor('session.update');
+      t.match(session.config, { audio: { input: { format: { type: 'audio/pcm', rate: 24000 } }, output: { format: { type: 'audio/pcm', rate: 24000 } } } });
+      await media.waitForBinaryBytes(16000 - 320);
+      await media.sendAudio(SPEECH);
+      const appended = session.appends.reduce((n, a) => n + a.bytes, 0) / 48; // ms of L16 24 kHz
+      t.ok(Math.abs(appended - media.framesSent * 20) <= 20, `${appended} ms appended for ${media.framesSent * 20} ms sent`);
+      rig.hangup(callId);
+      await rig.session(callId);
+    });
+
+    t.test('a call longer than the session limit goes to the failover extension', async (t) => {
+      const rig = await agentRig(t, backend, { greeting: HELLO }, { AI_SESSION_LIMIT_SECONDS: '5' });
+      const callId = rig.park();
+      await rig.fork(callId);
+      await rig.esl.server.waitForCommand(`api uuid_transfer ${callId} ${FAILOVER_EXTENSION} XML acme.switchplane.test`);
+      t.equal((await rig.session(callId)).failure_reason, 'session_limit');
+    });
+  });
+}
