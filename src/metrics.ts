@@ -25,8 +25,17 @@ export interface Metrics {
   cdrWriteLatency: Histogram;
   /** CDRs accepted and not yet committed (in memory or only in the spool). */
   cdrQueueDepth: Gauge;
-  /** Failures by kind (cdr_write, registration, gateway_state, channel, call_control, ...). */
+  /** Failures by kind (cdr_write, registration, gateway_state, channel, call_control, ai_agent, ...). */
   errors: Counter<'kind'>;
+  /**
+   * AI agent sessions that ended, by outcome (transferred | hung_up | caller_hangup | failover) and
+   * failover reason (src/media/agent-call.ts: openai_unreachable, openai_timeout, media_timeout, ...; `none` otherwise).
+   */
+  aiSessions: Counter<'outcome' | 'reason'>;
+  /** AI agent calls in progress. */
+  aiActiveCalls: Gauge;
+  /** Lateness of audio frames leaving the AI agent's playout toward FreeSWITCH (release − due), seconds. */
+  aiPlayoutLateness: Histogram;
 }
 
 export function createMetrics(withDefaults = false): Metrics {
@@ -94,6 +103,23 @@ export function createMetrics(withDefaults = false): Metrics {
       name: 'switchplane_errors_total',
       help: 'Failures by kind',
       labelNames: ['kind'],
+      registers,
+    }),
+    aiSessions: new Counter({
+      name: 'switchplane_ai_sessions_total',
+      help: 'AI agent sessions ended, by outcome and failover reason',
+      labelNames: ['outcome', 'reason'],
+      registers,
+    }),
+    aiActiveCalls: new Gauge({
+      name: 'switchplane_ai_active_calls',
+      help: 'AI agent calls in progress',
+      registers,
+    }),
+    aiPlayoutLateness: new Histogram({
+      name: 'switchplane_ai_playout_lateness_seconds',
+      help: 'Lateness of AI agent audio frames toward FreeSWITCH (release minus due time)',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
       registers,
     }),
   };

@@ -62,6 +62,7 @@ export function createEslService(deps: {
     clock: new FrameClock(),
     command: (node, cmd) => nodes.node(node)?.api(cmd) ?? Promise.reject(new Error(`no FreeSWITCH node ${node}`)),
     analyse: (transcript) => analyseCall(ai, ai.apiKey ?? '', transcript),
+    metrics,
     onError: (err, c) => {
       metrics.errors.inc({ kind: 'ai_agent' });
       report(err, 'AI agent', c);

@@ -27,6 +27,7 @@ import type { BusinessHours } from '../db/schema.js';
 import type { Store } from '../db/store.js';
 import { crmWebhookOf } from '../domain/number-records.js';
 import type { SecretBox } from '../domain/secrets.js';
+import type { Metrics } from '../metrics.js';
 import { tenantContext } from '../domain/tenants.js';
 import { AGENT_TOOLS, renderInstructions, TICKET_PRIORITIES } from './agent-profile.js';
 import type { CallAnalysis } from './call-analysis.js';
@@ -61,6 +62,7 @@ export interface AgentCallDeps {
   /** The post-call analysis (src/media/call-analysis.ts); null when skipped. */
   analyse(transcript: TranscriptEntry[]): Promise<CallAnalysis | null>;
   onError(err: unknown, context: Record<string, unknown>): void;
+  metrics: Pick<Metrics, 'aiSessions' | 'aiActiveCalls' | 'aiPlayoutLateness'>;
   /** Each frame's lateness leaving the playout, milliseconds (the bridge's added latency out). */
   observeLateness?(ms: number): void;
 }
@@ -127,6 +129,7 @@ export class AgentCall {
     private readonly deps: AgentCallDeps,
   ) {
     this.ended = new Promise((resolve) => (this.endSession = resolve));
+    deps.metrics.aiActiveCalls.inc();
   }
 
   /** Whether `token` is this call's (constant time). */
@@ -192,6 +195,7 @@ export class AgentCall {
       leadMs: this.deps.fork.leadMs,
       onFrame: (frame, info) => {
         sink.frame(frame);
+        this.deps.metrics.aiPlayoutLateness.observe(info.lateMs / 1000);
         this.deps.observeLateness?.(info.lateMs);
       },
     });
@@ -217,7 +221,7 @@ export class AgentCall {
   /** The channel hung up: the session ends here. */
   hungUp(): void {
     if (this.finished) return;
-    this.finish();
+    this.finish('caller_hangup');
   }
 
   private greet(): void {
@@ -359,9 +363,9 @@ export class AgentCall {
     if (this.finished) return;
     if (pending.kind === 'transfer') {
       this.transfer = { target: pending.extension, reason: pending.reason };
-      this.finish(`uuid_transfer ${this.call.callId} ${pending.extension} XML ${this.ctx!.context}`);
+      this.finish('transferred', `uuid_transfer ${this.call.callId} ${pending.extension} XML ${this.ctx!.context}`);
     } else {
-      this.finish(`uuid_kill ${this.call.callId} NORMAL_CLEARING`);
+      this.finish('hung_up', `uuid_kill ${this.call.callId} NORMAL_CLEARING`);
     }
   }
 
@@ -373,6 +377,7 @@ export class AgentCall {
     this.transfer = { target, reason: `failover: ${reason}` };
     this.actions.push({ action: 'failover', timestamp: new Date().toISOString(), params: { reason }, result: { extension: target } });
     this.finish(
+      'failover',
       target && this.ctx
         ? `uuid_transfer ${this.call.callId} ${target} XML ${this.ctx.context}`
         : `uuid_kill ${this.call.callId} NORMAL_TEMPORARY_FAILURE`,
@@ -380,8 +385,10 @@ export class AgentCall {
   }
 
   /** Ends the session once: stops the fork, runs `command` (transfer or hangup), stores the row. */
-  private finish(command?: string): void {
+  private finish(outcome: 'transferred' | 'hung_up' | 'caller_hangup' | 'failover', command?: string): void {
     this.finished = true;
+    this.deps.metrics.aiSessions.inc({ outcome, reason: this.failureReason ?? 'none' });
+    this.deps.metrics.aiActiveCalls.dec();
     for (const t of this.timers) clearTimeout(t);
     this.realtime?.close();
     this.playout?.close();

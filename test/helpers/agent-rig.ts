@@ -126,6 +126,7 @@ export async function agentRig(t: Test, backend: Backend, script: MockScript, en
     // The analysis goes to the local text-model endpoint (plain HTTP), as analyseCall sends it to OpenAI.
     analyse: (transcript) => analyseCall({ ...settings, baseUrl: chatUrl }, 'sk-test', transcript),
     onError: (err, context) => errors.push({ err, context }),
+    metrics: ctx.metrics,
   });
   const cdrs = new CdrWriter({ store: ctx.store, metrics: ctx.metrics, spool: new CdrSpool(path.join(dir, 'spool')), onError: (err, context) => errors.push({ err, context }) });
   cdrs.start();

@@ -100,6 +100,9 @@ for (const backend of backends) {
       t.equal(row.failure_reason, 'openai_unreachable');
       t.equal(row.transfer_target, FAILOVER_EXTENSION);
       t.match(row.actions_taken, [{ action: 'failover', params: { reason: 'openai_unreachable' } }]);
+      const metrics = await rig.ctx.metrics.registry.metrics();
+      t.match(metrics, /switchplane_ai_sessions_total\{outcome="failover",reason="openai_unreachable"\} 1/, 'the failover is counted');
+      t.match(metrics, /switchplane_ai_active_calls 0/);
     });
 
     t.test('OpenAI stops answering: failover after the response timeout', async (t) => {
