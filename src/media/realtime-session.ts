@@ -65,8 +65,8 @@ export class RealtimeSession {
   /** The OpenAI session id (`sess_...`), from `session.created`. */
   sessionId: string | null = null;
   private readonly rt: OpenAIRealtimeWS;
-  private up?: Resampler;
-  private down?: Resampler;
+  private readonly up?: Resampler;
+  private readonly down?: Resampler;
   private ended = false;
   private responseTimer: NodeJS.Timeout | undefined;
   private responding = false;
@@ -74,7 +74,9 @@ export class RealtimeSession {
   private constructor(
     private readonly opts: RealtimeOptions,
     private readonly handlers: RealtimeHandlers,
+    resamplers: [Resampler, Resampler] | undefined,
   ) {
+    [this.up, this.down] = resamplers ?? [];
     const { settings } = opts;
     const ca = settings.caFile ? readFileSync(settings.caFile) : undefined;
     const client = new OpenAI({ apiKey: opts.apiKey, baseURL: settings.baseUrl });
@@ -96,18 +98,19 @@ export class RealtimeSession {
   static async open(opts: RealtimeOptions, handlers: RealtimeHandlers): Promise<RealtimeSession> {
     let settle: { resolve: () => void; reject: (err: Error) => void } | undefined;
     const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    // Made before the socket, so that its `open` cannot pass while they are created.
+    const resamplers = opts.settings.audioFormat === 'pcm24k'
+      ? await Promise.all([createResampler(8000, 24000), createResampler(24000, 8000)])
+      : undefined;
     const session = new RealtimeSession(opts, {
       ...handlers,
       failed: (reason, detail) => {
         if (settle) settle.reject(Object.assign(new Error(detail), { reason }));
         else handlers.failed(reason, detail);
       },
-    });
+    }, resamplers);
     const timer = setTimeout(() => session.fail('openai_unreachable', `no session within ${opts.settings.connectTimeoutMs} ms`), opts.settings.connectTimeoutMs);
     try {
-      if (opts.settings.audioFormat === 'pcm24k') {
-        [session.up, session.down] = await Promise.all([createResampler(8000, 24000), createResampler(24000, 8000)]);
-      }
       session.rt.socket.once('open', () => session.configure());
       session.rt.once('session.updated', () => settle?.resolve());
       await ready;
