@@ -122,7 +122,6 @@ export class AgentCall {
   private readonly startedAt = new Date();
   private transfer: { target: string | null; reason: string | null } = { target: null, reason: null };
   private failureReason: string | null = null;
-  private started: Promise<void> = Promise.resolve();
 
   constructor(
     readonly call: ParkedCall,
@@ -150,9 +149,13 @@ export class AgentCall {
     }
     if (this.finished) return;
     if (!settings.apiKey) return this.fail('openai_not_configured');
-    this.started = saveSession(this.deps.store, this.record(), { insertOnly: true }).catch((err) =>
-      this.deps.onError(err, { callId: this.call.callId, part: 'ai session start' }),
-    );
+    // Every Switchplane instance on this event socket sees the park: the one whose row goes in runs the call.
+    const claimed = await saveSession(this.deps.store, this.record(), { insertOnly: true }).catch((err: unknown) => {
+      this.deps.onError(err, { callId: this.call.callId, part: 'ai session claim' });
+      return true; // the database is failing now: run the call rather than leave the caller in silence
+    });
+    if (!claimed) return this.abandon();
+    if (this.finished) return;
     this.timers.push(
       setTimeout(() => this.fail('session_limit'), settings.sessionLimitSeconds * 1000),
       setTimeout(() => !this.socket && this.fail('media_timeout'), settings.mediaTimeoutMs),
@@ -384,6 +387,15 @@ export class AgentCall {
     );
   }
 
+  /** Another instance runs this call: end here without a command, a row or a count. */
+  private abandon(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.deps.metrics.aiActiveCalls.dec();
+    for (const t of this.timers) clearTimeout(t);
+    this.endSession();
+  }
+
   /** Ends the session once: stops the fork, runs `command` (transfer or hangup), stores the row. */
   private finish(outcome: 'transferred' | 'hung_up' | 'caller_hangup' | 'failover', command?: string): void {
     this.finished = true;
@@ -409,7 +421,6 @@ export class AgentCall {
     } catch (err) {
       this.deps.onError(err, { callId: this.call.callId, part: 'call analysis' });
     }
-    await this.started;
     const rec = { ...this.record(), endedAt, sentiment: analysis?.sentiment ?? null, satisfactionScore: analysis?.satisfactionScore ?? null };
     try {
       await saveSession(this.deps.store, rec);

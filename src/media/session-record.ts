@@ -51,10 +51,12 @@ export interface SessionRecord {
 
 /**
  * Inserts or updates the session of `rec.callId` and links the call's CDR to it; with
- * `insertOnly` (the start of a call) an existing row is left as it is.
- * @throws the database's error once the retries are spent
+ * `insertOnly` (the start of a call: the claim) an existing row is left as it is, and nothing is
+ * retried. Resolves whether the row was written (false: another Switchplane instance on the
+ * same event socket claimed the call first).
+ * @throws the database's error (once the retries are spent)
  */
-export async function saveSession(store: Store, rec: SessionRecord, opts: { insertOnly?: boolean } = {}): Promise<void> {
+export async function saveSession(store: Store, rec: SessionRecord, opts: { insertOnly?: boolean } = {}): Promise<boolean> {
   const values = {
     tenant_id: rec.tenantId,
     call_id: rec.callId,
@@ -82,7 +84,7 @@ export async function saveSession(store: Store, rec: SessionRecord, opts: { inse
         .onConflict((oc) => (opts.insertOnly ? oc.column('call_id').doNothing() : oc.column('call_id').doUpdateSet(changes as never)))
         .returning('id')
         .executeTakeFirst();
-      if (!row) return;
+      if (!row) return false;
       await trx
         .updateTable('cdrs')
         .set({ ai_session_id: row.id })
@@ -90,6 +92,7 @@ export async function saveSession(store: Store, rec: SessionRecord, opts: { inse
         .where('unique_id', '=', rec.callId)
         .where('ai_session_id', 'is', null)
         .execute();
+      return true;
     });
-  await pRetry(attempt, { retries: 8, minTimeout: 100, maxTimeout: 5000 });
+  return pRetry(attempt, { retries: opts.insertOnly ? 0 : 8, minTimeout: 100, maxTimeout: 5000 });
 }

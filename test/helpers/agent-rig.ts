@@ -77,8 +77,9 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /**
  * @param env more configuration (e.g. `MEDIA_FORK_MODULE: 'audio_fork'`, `AI_RESPONSE_TIMEOUT_MS`)
+ * @param opts.instances Switchplane instances on the event socket (default 1); `agents` is the first
  */
-export async function agentRig(t: Test, backend: Backend, script: MockScript, env: Record<string, string> = {}): Promise<AgentRig> {
+export async function agentRig(t: Test, backend: Backend, script: MockScript, env: Record<string, string> = {}, opts: { instances?: number } = {}): Promise<AgentRig> {
   const ctx = await demoApp(backend);
   t.teardown(() => ctx.close());
   const port = await ctx.app.listen({ host: '127.0.0.1', port: 0 }).then((addr) => Number(new URL(addr).port));
@@ -116,7 +117,7 @@ export async function agentRig(t: Test, backend: Backend, script: MockScript, en
   }).ai;
   const errors: AgentRig['errors'] = [];
   let esl: EslRig | undefined;
-  const agents = new AgentCalls({
+  const instance = () => new AgentCalls({
     settings,
     store: ctx.store,
     secrets: ctx.secrets,
@@ -128,13 +129,17 @@ export async function agentRig(t: Test, backend: Backend, script: MockScript, en
     onError: (err, context) => errors.push({ err, context }),
     metrics: ctx.metrics,
   });
+  // Several Switchplane instances on one event socket and one database.
+  const instances = Array.from({ length: opts.instances ?? 1 }, instance);
+  const agents = instances[0]!;
   const cdrs = new CdrWriter({ store: ctx.store, metrics: ctx.metrics, spool: new CdrSpool(path.join(dir, 'spool')), onError: (err, context) => errors.push({ err, context }) });
   cdrs.start();
   t.teardown(() => cdrs.stop());
-  esl = await eslRig(t, [agents, cdrs], ctx.metrics, () => '+OK Success\n');
-  const closeMedia = attachMediaServer(ctx.app.server, { find: (id) => agents.get(id), onError: (err, context) => errors.push({ err, context }) });
+  esl = await eslRig(t, [...instances, cdrs], ctx.metrics, () => '+OK Success\n');
+  const find = (id: string) => instances.map((a) => a.get(id)).find(Boolean);
+  const closeMedia = attachMediaServer(ctx.app.server, { find, onError: (err, context) => errors.push({ err, context }) });
   t.teardown(async () => {
-    await agents.close();
+    await Promise.all(instances.map((a) => a.close()));
     await closeMedia();
   });
   const acme = await ctx.store.withLookup((db) => db.selectFrom('tenants').select('id').where('slug', '=', 'acme').executeTakeFirstOrThrow());
@@ -177,7 +182,7 @@ export async function agentRig(t: Test, backend: Backend, script: MockScript, en
     session: async (callId) => {
       for (;;) {
         const row = await ctx.store.withTenant(acme.id, (db) => db.selectFrom('ai_sessions').selectAll().where('call_id', '=', callId).where('ended_at', 'is not', null).executeTakeFirst());
-        if (row && !agents.get(callId)) return row;
+        if (row && !find(callId)) return row;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },

@@ -90,6 +90,18 @@ for (const backend of backends) {
       t.equal(cdr.ai_session_id, row.id, 'the CDR links to the session');
     });
 
+    t.test('two Switchplane instances on one event socket: one of them runs the call', async (t) => {
+      const rig = await agentRig(t, backend, { greeting: { type: 'audio', text: 'Hello', audio: { toneHz: 440, ms: 200 } } }, {}, { instances: 2 });
+      const callId = rig.park();
+      await rig.fork(callId);
+      await rig.mock.waitForSession();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      t.equal(rig.esl.server.commands.filter((c) => c.startsWith(`api uuid_audio_stream ${callId} start`)).length, 1, 'one media fork');
+      t.equal(rig.mock.sessions.length, 1, 'one Realtime session');
+      rig.hangup(callId);
+      t.equal((await rig.session(callId)).failure_reason, null);
+    });
+
     t.test('OpenAI refuses the connection: the caller goes to the failover extension', async (t) => {
       const rig = await agentRig(t, backend, { failure: 'refuse' });
       const callId = rig.park();
