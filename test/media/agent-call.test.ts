@@ -117,6 +117,13 @@ for (const backend of backends) {
       t.match(metrics, /switchplane_ai_active_calls 0/);
     });
 
+    t.test('OpenAI answers with an error: failover, the reason stored', async (t) => {
+      const rig = await agentRig(t, backend, { failure: 'error', error: { type: 'server_error', code: 'server_error', message: 'The server had an error' } });
+      const callId = rig.park();
+      await rig.esl.server.waitForCommand(`api uuid_transfer ${callId} ${FAILOVER_EXTENSION} XML acme.switchplane.test`);
+      t.equal((await rig.session(callId)).failure_reason, 'openai_error');
+    });
+
     t.test('OpenAI stops answering: failover after the response timeout', async (t) => {
       const rig = await agentRig(t, backend, { failure: 'silent' }, { AI_RESPONSE_TIMEOUT_MS: '300' });
       const callId = rig.park();
