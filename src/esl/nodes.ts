@@ -17,7 +17,7 @@ const CATCH_UP = ['xml_flush_cache', 'sofia profile external rescan'];
  */
 export const SUBSCRIBED_EVENTS = [
   'CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_PARK',
-  'CHANNEL_HANGUP_COMPLETE', 'BACKGROUND_JOB', 'HEARTBEAT',
+  'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'BACKGROUND_JOB', 'HEARTBEAT',
   'CUSTOM sofia::register sofia::unregister sofia::expire sofia::gateway_state',
   'CUSTOM mod_audio_stream::play mod_audio_stream::error mod_audio_stream::disconnect mod_audio_fork::connect_failed mod_audio_fork::disconnect',
 ];

@@ -90,6 +90,9 @@ interface ToolOrigin {
   spoke: boolean;
 }
 
+/** How long a lost media fork waits for the channel's hangup before the call fails over, milliseconds. */
+export const MEDIA_LOSS_GRACE_MS = 1000;
+
 const GOODBYE = {
   transfer: 'Say one short goodbye line: you are transferring the caller to a colleague now.',
   hangup: 'Say one short, polite goodbye line.',
@@ -109,6 +112,7 @@ export class AgentCall {
   private forkStarted = false;
   private greeted = false;
   private completing = false;
+  private lossTimer: NodeJS.Timeout | undefined;
   private finished = false;
   private pending: Pending | null = null;
   private responseSpoke = false;
@@ -205,7 +209,7 @@ export class AgentCall {
     socket.on('message', (data, isBinary) => {
       if (isBinary && this.realtime) this.realtime.appendAudio(l16FromBytes(data as Buffer));
     });
-    socket.on('close', () => this.fail('media_disconnected'));
+    socket.on('close', () => this.mediaLost());
     socket.on('error', (err) => this.deps.onError(err, { callId: this.call.callId, part: 'media socket' }));
     this.greet();
   }
@@ -216,9 +220,21 @@ export class AgentCall {
     this.send(`uuid_broadcast ${this.call.callId} ${file} aleg`, 'playback');
   }
 
-  /** The fork module reports its socket failed or closed (`mod_audio_stream::error` / `::disconnect`, `mod_audio_fork::connect_failed`). */
+  /** The fork could not connect (`mod_audio_stream::error`, `mod_audio_fork::connect_failed`) or Switchplane stops: fail over now. */
   forkFailed(reason: string): void {
     this.fail(reason);
+  }
+
+  /**
+   * The fork's socket closed, or the module says so (`mod_audio_stream::disconnect`,
+   * `mod_audio_fork::disconnect`). A hangup closes the fork too, and its socket close can beat
+   * the hangup event here (another TCP connection), so the call fails over only if no hangup
+   * arrives within `MEDIA_LOSS_GRACE_MS`.
+   */
+  mediaLost(): void {
+    if (this.finished || this.lossTimer) return;
+    this.lossTimer = setTimeout(() => this.fail('media_disconnected'), MEDIA_LOSS_GRACE_MS);
+    this.timers.push(this.lossTimer);
   }
 
   /** The channel hung up: the session ends here. */

@@ -3,10 +3,11 @@
  * - `CHANNEL_PARK` of a channel the dialplan parked for the agent (`switchplane_ai_profile`,
  *   `switchplane_tenant_id`, `switchplane_did`, `switchplane_caller`: src/xmlcurl/dialplan.ts)
  *   starts an AgentCall, once per Unique-ID (a channel parked again later is not restarted);
- * - `CHANNEL_HANGUP_COMPLETE` ends it;
+ * - `CHANNEL_HANGUP` (or, if that was missed, `CHANNEL_HANGUP_COMPLETE`) ends it;
  * - `mod_audio_stream::play` (body `{"file": ...}`) plays the file the module wrote;
- * - `mod_audio_stream::error` / `::disconnect` and `mod_audio_fork::connect_failed` /
- *   `::disconnect`: the fork is lost, so the call fails over.
+ * - `mod_audio_stream::error` and `mod_audio_fork::connect_failed`: the fork failed, so the call
+ *   fails over; `mod_audio_stream::disconnect` and `mod_audio_fork::disconnect`: the fork closed,
+ *   which fails the call over unless it is hanging up (AgentCall.mediaLost).
  * The media server (src/media/media-server.ts) finds a call here by Unique-ID.
  */
 import { LRUCache } from 'lru-cache';
@@ -17,17 +18,13 @@ import { AgentCall, type AgentCallDeps } from './agent-call.js';
 import { playedFile } from './fork-modules.js';
 
 export const AGENT_EVENTS = [
-  'CHANNEL_PARK', 'CHANNEL_HANGUP_COMPLETE',
+  'CHANNEL_PARK', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE',
   'mod_audio_stream::play', 'mod_audio_stream::error', 'mod_audio_stream::disconnect',
   'mod_audio_fork::connect_failed', 'mod_audio_fork::disconnect',
 ] as const;
 
-const FORK_LOST: Record<string, string> = {
-  'mod_audio_stream::error': 'media_fork_error',
-  'mod_audio_stream::disconnect': 'media_disconnected',
-  'mod_audio_fork::connect_failed': 'media_fork_error',
-  'mod_audio_fork::disconnect': 'media_disconnected',
-};
+const FORK_FAILED = new Set(['mod_audio_stream::error', 'mod_audio_fork::connect_failed']);
+const FORK_CLOSED = new Set(['mod_audio_stream::disconnect', 'mod_audio_fork::disconnect']);
 
 export class AgentCalls implements EventHandler {
   readonly events: readonly string[] = AGENT_EVENTS;
@@ -53,11 +50,12 @@ export class AgentCalls implements EventHandler {
     if (key === 'CHANNEL_PARK') return this.park(event, uuid, node);
     const call = this.calls.get(uuid);
     if (!call) return;
-    if (key === 'CHANNEL_HANGUP_COMPLETE') call.hungUp();
+    if (key === 'CHANNEL_HANGUP' || key === 'CHANNEL_HANGUP_COMPLETE') call.hungUp();
     else if (key === 'mod_audio_stream::play') {
       const file = playedFile(field(event, '_body'));
       if (file) call.playFile(file);
-    } else if (FORK_LOST[key]) call.forkFailed(FORK_LOST[key]);
+    } else if (FORK_FAILED.has(key)) call.forkFailed('media_fork_error');
+    else if (FORK_CLOSED.has(key)) call.mediaLost();
   }
 
   private park(event: EslEvent, uuid: string, node: string): void {

@@ -29,6 +29,8 @@ export type ForkModuleName = 'audio_stream' | 'audio_fork';
 export const SEGMENT_MS = 200;
 /** How far ahead of real time mod_audio_stream segments are sent, milliseconds. */
 export const LEAD_MS = 200;
+/** Audio held unsent on a mod_audio_fork socket before frames are dropped: 1 s of 8 kHz L16, bytes. */
+export const MAX_BUFFERED_BYTES = 16000;
 /** Samples per millisecond at 8 kHz. */
 const SAMPLES_PER_MS = 8;
 
@@ -96,7 +98,10 @@ const audioFork: ForkModule = {
   breakPlayback: (uuid) => `uuid_audio_fork ${uuid} stop_play`,
   sink(socket) {
     return {
-      frame: (pcm) => socket.send(bytesFromL16(pcm)),
+      frame: (pcm) => {
+        // A stalled FreeSWITCH must not make us queue audio without end: past a second held, frames are dropped.
+        if (socket.bufferedAmount <= MAX_BUFFERED_BYTES) socket.send(bytesFromL16(pcm));
+      },
       flush: () => {},
       discard: () => {},
     };

@@ -158,7 +158,8 @@ export class RealtimeSession {
   /** Appends 8 kHz L16 caller audio (any length; FreeSWITCH sends 20 ms). */
   appendAudio(pcm: Int16Array): void {
     if (this.ended) return;
-    const bytes = this.up ? bytesFromL16(this.up.process(pcm)) : Buffer.from(encodeMulaw(pcm));
+    const ulaw = this.up ? undefined : encodeMulaw(pcm);
+    const bytes = ulaw ? Buffer.from(ulaw.buffer, ulaw.byteOffset, ulaw.byteLength) : bytesFromL16(this.up!.process(pcm));
     this.send({ type: 'input_audio_buffer.append', audio: bytes.toString('base64') });
   }
 

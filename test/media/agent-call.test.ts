@@ -142,6 +142,20 @@ for (const backend of backends) {
       t.equal((await rig.session(callId)).failure_reason, 'media_disconnected');
     });
 
+    t.test('the caller hangs up: the fork closing first is not a failover', async (t) => {
+      const rig = await agentRig(t, backend, { greeting: { type: 'audio', text: 'Hello', audio: { toneHz: 440, ms: 200 } } });
+      const callId = rig.park();
+      const media = await rig.fork(callId);
+      await rig.mock.waitForSession();
+      await media.close(1000, 'Normal closure'); // FreeSWITCH closes the fork as the channel hangs up
+      rig.esl.server.pushEvent(rig.esl.server.event('CHANNEL_HANGUP', { 'Unique-ID': callId, 'Hangup-Cause': 'NORMAL_CLEARING' }));
+      const row = await rig.session(callId);
+      t.equal(row.failure_reason, null);
+      t.equal(row.transfer_target, null);
+      t.notOk(rig.esl.server.commands.some((c) => /^api uuid_(transfer|kill) /.test(c)), 'nothing is sent to the channel that hung up');
+      t.match(await rig.ctx.metrics.registry.metrics(), /switchplane_ai_sessions_total\{outcome="caller_hangup",reason="none"\} 1/);
+    });
+
     t.test('a media fork with a wrong token is refused', async (t) => {
       const rig = await agentRig(t, backend, { greeting: { type: 'audio', text: 'Hello', audio: { toneHz: 440, ms: 200 } } });
       const callId = rig.park();
