@@ -32,6 +32,14 @@ import { createResampler, type Resampler } from './resampler.js';
 /** Error codes of events that do not end the session (e.g. a cancel that raced the response's end). */
 const HARMLESS_ERRORS = new Set(['response_cancel_not_active', 'conversation_already_has_active_response', 'input_audio_buffer_commit_empty']);
 
+const caFiles = new Map<string, Buffer>();
+/** OPENAI_CA_FILE's PEM, read once per process. */
+function trustedCa(file: string): Buffer {
+  let pem = caFiles.get(file);
+  if (!pem) caFiles.set(file, (pem = readFileSync(file)));
+  return pem;
+}
+
 export type RealtimeFailure = 'openai_unreachable' | 'openai_error' | 'openai_closed' | 'openai_timeout';
 
 export interface RealtimeHandlers {
@@ -78,7 +86,7 @@ export class RealtimeSession {
   ) {
     [this.up, this.down] = resamplers ?? [];
     const { settings } = opts;
-    const ca = settings.caFile ? readFileSync(settings.caFile) : undefined;
+    const ca = settings.caFile ? trustedCa(settings.caFile) : undefined;
     const client = new OpenAI({ apiKey: opts.apiKey, baseURL: settings.baseUrl });
     this.rt = new OpenAIRealtimeWS({ model: settings.model, options: ca ? { ca } : {} }, client);
     this.rt.on('error', (err) => {
