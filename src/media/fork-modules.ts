@@ -16,7 +16,8 @@
  *   lws_glue.cpp): `uuid_audio_fork <uuid> start <url> mono 8k switchplane <metadata> true true 8000`
  *   (bugname, metadata, bidirectional_enabled, bidirectional_stream_enabled,
  *   bidirectional_sample_rate). Audio back is binary L16 8 kHz frames, mixed into the call as
- *   they arrive (SMBF_WRITE_REPLACE), so they are sent paced in real time, 20 ms each.
+ *   they arrive (SMBF_WRITE_REPLACE), so they are sent paced in real time, 20 ms each, `FORK_LEAD_MS`
+ *   ahead (the module's buffer grows to hold them).
  *   Barge-in: `uuid_audio_fork <uuid> stop_play` empties its playback buffer. The WebSocket
  *   subprotocol it asks for is `audio.drachtio.org`.
  */
@@ -29,6 +30,12 @@ export type ForkModuleName = 'audio_stream' | 'audio_fork';
 export const SEGMENT_MS = 200;
 /** How far ahead of real time mod_audio_stream segments are sent, milliseconds. */
 export const LEAD_MS = 200;
+/**
+ * How far ahead of their play time frames go to mod_audio_fork, milliseconds: its playout buffer
+ * holds them, so a Switchplane stall shorter than this leaves no gap (a frame that arrives after
+ * FreeSWITCH's 20 ms write tick would be played a tick late).
+ */
+export const FORK_LEAD_MS = 40;
 /** Audio held unsent on a mod_audio_fork socket before frames are dropped: 1 s of 8 kHz L16, bytes. */
 export const MAX_BUFFERED_BYTES = 16000;
 /** Samples per millisecond at 8 kHz. */
@@ -92,7 +99,7 @@ const audioStream: ForkModule = {
 const audioFork: ForkModule = {
   name: 'audio_fork',
   subprotocol: 'audio.drachtio.org',
-  leadMs: 0,
+  leadMs: FORK_LEAD_MS,
   start: (uuid, url, metadata) => `uuid_audio_fork ${uuid} start ${url} mono 8k audio_fork ${metadata} 1 1 8000`,
   stop: (uuid) => `uuid_audio_fork ${uuid} stop`,
   breakPlayback: (uuid) => `uuid_audio_fork ${uuid} stop_play`,
