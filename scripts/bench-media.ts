@@ -21,7 +21,7 @@
  *   Switchplane the frame's ws 'message' handler (a listener before AgentCall's and one after it:
  *   decoding, μ-law, the append written to the TLS socket);
  * - outbound: the playout's lateness (AgentCallDeps.observeLateness: release − due time) and how
- *   many frames were late: released more than FORK_LEAD_MS (40) after their due time, that is,
+ *   many frames were late: released more than FORK_LEAD_MS (100) after their due time, that is,
  *   frames go FORK_LEAD_MS ahead of their play time, so these reached FreeSWITCH after it;
  *   the mock's first delta of a response → the first frame of it at the client (two hops again);
  *   gaps (> 40 ms) and frames > 20 ms behind the talk spurt's grid as the client hears them.

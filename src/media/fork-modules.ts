@@ -35,7 +35,7 @@ export const LEAD_MS = 200;
  * holds them, so a Switchplane stall shorter than this leaves no gap (a frame that arrives after
  * FreeSWITCH's 20 ms write tick would be played a tick late).
  */
-export const FORK_LEAD_MS = 40;
+export const FORK_LEAD_MS = 100;
 /** Audio held unsent on a mod_audio_fork socket before frames are dropped: 1 s of 8 kHz L16, bytes. */
 export const MAX_BUFFERED_BYTES = 16000;
 /** Samples per millisecond at 8 kHz. */
