@@ -115,6 +115,7 @@ const audioFork: ForkModule = {
   },
 };
 
+/** The module of each MEDIA_FORK_MODULE value. */
 export const FORK_MODULES: Readonly<Record<ForkModuleName, ForkModule>> = { audio_stream: audioStream, audio_fork: audioFork };
 
 /** The file of a `mod_audio_stream::play` event body, or undefined when it names none. */

@@ -17,6 +17,9 @@ const PATH = /^\/media\/([0-9a-fA-F-]{8,64})$/;
 /** How long a socket without a URL token may take to send its metadata, milliseconds. */
 export const METADATA_WAIT_MS = 2000;
 
+/** Largest message a fork may send, bytes (its frames are 320; a bigger one closes the socket with 1009). */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
 export interface MediaServerDeps {
   find(callId: string): AgentCall | undefined;
   onError(err: unknown, context: Record<string, unknown>): void;
@@ -31,6 +34,7 @@ export function attachMediaServer(server: Server, deps: MediaServerDeps): () => 
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
+    maxPayload: MAX_MESSAGE_BYTES,
     handleProtocols: (protocols) => (protocols.has('audio.drachtio.org') ? 'audio.drachtio.org' : false),
   });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

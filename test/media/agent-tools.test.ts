@@ -39,6 +39,33 @@ for (const backend of backends) {
       t.equal(row.transfer_target, null);
     });
 
+    t.test('a tool call with arguments that are not JSON gets an error, nothing is sent to the CRM', async (t) => {
+      const rig = await agentRig(t, backend, {
+        greeting: HELLO,
+        turns: [{
+          transcript: 'My internet is down.',
+          steps: [
+            { type: 'function_call', name: 'create_ticket', arguments: '{"subject": "Internet', callId: 'call_broken' },
+            { type: 'audio', text: 'Sorry, could you say that again?', audio: { toneHz: 440, ms: 300 } },
+          ],
+        }],
+      });
+      await rig.ctx.store.withTenant(rig.acmeId, (db) =>
+        db.updateTable('phone_numbers').set({ crm_webhook_url: rig.crm.url, crm_webhook_secret_sealed: rig.ctx.secrets.seal('crm-webhook-secret-0123456789') }).where('number', '=', '+390510510510').execute(),
+      );
+      const callId = rig.park();
+      const media = await rig.fork(callId);
+      const session = await rig.mock.waitForSession();
+      await session.waitForSent('response.done');
+      await media.sendAudio(SPEECH);
+      await media.sendSilence(800);
+      const output = await session.waitFor('conversation.item.create', (e) => (e.item as { call_id?: string })?.call_id === 'call_broken');
+      t.same(JSON.parse((output.event.item as { output: string }).output), { error: 'a ticket needs a subject' });
+      t.equal(rig.crm.requests.length, 0);
+      rig.hangup(callId);
+      t.match(await rig.session(callId), { actions_taken: [{ action: 'create_ticket', params: {}, result: { error: 'a ticket needs a subject' } }] });
+    });
+
     t.test('end_call hangs up after the goodbye has played', async (t) => {
       const rig = await agentRig(t, backend, {
         greeting: HELLO,

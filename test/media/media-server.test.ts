@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { WebSocket } from 'ws';
 import type { AgentCall } from '../../src/media/agent-call.js';
-import { attachMediaServer } from '../../src/media/media-server.js';
+import { attachMediaServer, MAX_MESSAGE_BYTES } from '../../src/media/media-server.js';
 
 const CALL = '5b5393d7-2767-484e-ad67-f2eaf74239aa';
 
@@ -49,6 +49,12 @@ t.test('media endpoint', async (t) => {
   const [code] = (await once(badMetadata, 'close')) as [number];
   t.equal(code, 1008, 'metadata without the token is closed with 1008');
   t.equal(attached.length, 2);
+
+  const huge = new WebSocket(`${base}/media/${CALL}`);
+  await once(huge, 'open');
+  huge.send(Buffer.alloc(MAX_MESSAGE_BYTES + 1));
+  const [hugeCode] = (await once(huge, 'close')) as [number];
+  t.equal(hugeCode, 1009, 'a message over the limit closes the socket');
 
   const fork = new WebSocket(`${base}/media/${CALL}?token=right`, 'audio.drachtio.org');
   await once(fork, 'open');
