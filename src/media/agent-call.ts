@@ -210,7 +210,6 @@ export class AgentCall {
       if (isBinary && this.realtime) this.realtime.appendAudio(l16FromBytes(data as Buffer));
     });
     socket.on('close', () => this.mediaLost());
-    socket.on('error', (err) => this.deps.onError(err, { callId: this.call.callId, part: 'media socket' }));
     this.greet();
   }
 

@@ -45,7 +45,12 @@ export function attachMediaServer(server: Server, deps: MediaServerDeps): () => 
     if (!call) return reject(socket, 404, 'Not Found');
     const token = url.searchParams.get('token') ?? undefined;
     if (token !== undefined && !call.accepts(token)) return reject(socket, 401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => (token !== undefined ? call.attachMedia(ws) : awaitMetadata(ws, call)));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // A protocol error (e.g. a message over maxPayload) is emitted on the socket, which ws then closes.
+      ws.on('error', (err) => deps.onError(err, { part: 'media socket', callId: match[1] }));
+      if (token !== undefined) call.attachMedia(ws);
+      else awaitMetadata(ws, call);
+    });
   };
   const awaitMetadata = (ws: WebSocket, call: AgentCall) => {
     const timer = setTimeout(() => ws.close(1008, 'no token'), METADATA_WAIT_MS);
