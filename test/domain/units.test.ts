@@ -73,3 +73,16 @@ t.test('configuration errors name the variable', async (t) => {
   t.match(c.dataDir, /data$/);
   t.equal(c.xmlcurl.budgetMs, 1000);
 });
+
+t.test('AI agent settings: defaults, and errors that name the variable', async (t) => {
+  const ai = loadConfig({ PORT: '9090' }).ai;
+  t.match(ai, { apiKey: undefined, baseUrl: 'https://api.openai.com/v1', model: 'gpt-realtime', audioFormat: 'pcmu', forkModule: 'audio_stream', mediaUrl: 'ws://127.0.0.1:9090', analysisModel: 'gpt-4o-mini' });
+  t.equal(loadConfig({ AI_ANALYSIS: 'false' }).ai.analysisModel, undefined);
+  t.equal(loadConfig({ MEDIA_WS_URL: 'wss://sp.example.com/' }).ai.mediaUrl, 'wss://sp.example.com', 'a trailing slash is dropped');
+  t.throws(() => loadConfig({ AI_AUDIO_FORMAT: 'g711' }), /AI_AUDIO_FORMAT/);
+  t.throws(() => loadConfig({ MEDIA_FORK_MODULE: 'audio_cast' }), /MEDIA_FORK_MODULE/);
+  t.throws(() => loadConfig({ MEDIA_WS_URL: 'http://sp.example.com' }), /MEDIA_WS_URL/);
+  t.throws(() => loadConfig({ OPENAI_BASE_URL: 'not a url' }), /OPENAI_BASE_URL/);
+  t.throws(() => loadConfig({ AI_VAD_THRESHOLD: '1.5' }), /AI_VAD_THRESHOLD/);
+  t.throws(() => loadConfig({ AI_SESSION_LIMIT_SECONDS: '7200' }), /AI_SESSION_LIMIT_SECONDS/);
+});
