@@ -27,7 +27,7 @@ import type { Backend } from './backends.js';
 import { hangupEvent } from './cdr.js';
 import { eslRig, type EslRig } from './esl-controller.js';
 import { connectMediaClient, type MediaClient } from './media-client.js';
-import { startMockRealtime, type MockRealtime, type MockScript } from './mock-realtime.js';
+import { startMockRealtime, type MockRealtime, type MockScript, type MockSession } from './mock-realtime.js';
 import type { Selectable } from 'kysely';
 
 export const AI_DID = '+390510510510';
@@ -53,6 +53,8 @@ export interface AgentRig {
   errors: Array<{ err: unknown; context: Record<string, unknown> }>;
   /** Hangs the call up: its CHANNEL_HANGUP_COMPLETE (the recorded 9999 call's, as this call and tenant), which also makes its CDR. */
   hangup(callId: string): void;
+  /** Points the AI number's CRM webhook at the rig's receiver, signed with `secret`. */
+  useCrm(secret: string): Promise<void>;
   /** Parks a call to the AI number as the dialplan does; returns its Unique-ID. */
   park(opts?: { callId?: string; caller?: string }): string;
   /** Waits for the fork command of `callId` and connects as FreeSWITCH's media fork. */
@@ -61,6 +63,12 @@ export interface AgentRig {
   session(callId: string): Promise<Selectable<AiSessionsTable>>;
   /** The CDR of `callId` once it is written and linked to its session. */
   cdr(callId: string): Promise<Selectable<CdrsTable>>;
+}
+
+/** The output Switchplane gave the model for tool call `callId` (its `function_call_output`, parsed). */
+export async function toolOutput(session: MockSession, callId: string): Promise<unknown> {
+  const created = await session.waitFor('conversation.item.create', (e) => (e.item as { call_id?: string })?.call_id === callId);
+  return JSON.parse((created.event.item as { output: string }).output);
 }
 
 function listen(server: Server): Promise<number> {
@@ -147,6 +155,11 @@ export async function agentRig(t: Test, backend: Backend, script: MockScript, en
 
   return {
     ctx, esl, mock, agents, crm, analysisRequests, errors, acmeId: acme.id,
+    useCrm: async (secret) => {
+      await ctx.store.withTenant(acme.id, (db) =>
+        db.updateTable('phone_numbers').set({ crm_webhook_url: crm.url, crm_webhook_secret_sealed: ctx.secrets.seal(secret) }).where('number', '=', AI_DID).execute(),
+      );
+    },
     park: ({ callId = randomUUID(), caller = '+393331112222' } = {}) => {
       esl!.server.pushEvent(esl!.server.event('CHANNEL_PARK', {
         'Unique-ID': callId, 'Channel-Name': `sofia/external/${caller}@127.0.0.1`, 'Caller-Caller-ID-Number': caller,

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { createHmac } from 'node:crypto';
 import { backends } from '../helpers/backends.js';
-import { agentRig, FAILOVER_EXTENSION } from '../helpers/agent-rig.js';
+import { agentRig, FAILOVER_EXTENSION, toolOutput } from '../helpers/agent-rig.js';
 import { readWav } from '../helpers/wav.js';
 
 const CRM_SECRET = 'crm-webhook-secret-0123456789';
@@ -33,9 +33,7 @@ for (const backend of backends) {
           },
         ],
       });
-      await rig.ctx.store.withTenant(rig.acmeId, (db) =>
-        db.updateTable('phone_numbers').set({ crm_webhook_url: rig.crm.url, crm_webhook_secret_sealed: rig.ctx.secrets.seal(CRM_SECRET) }).where('number', '=', '+390510510510').execute(),
-      );
+      await rig.useCrm(CRM_SECRET);
 
       const callId = rig.park();
       const media = await rig.fork(callId);
@@ -52,8 +50,7 @@ for (const backend of backends) {
       await media.sendSilence(300);
       await media.sendAudio(readWav('caller-internet-down.wav').samples);
       await media.sendSilence(800);
-      const ticketOutput = await session.waitFor('conversation.item.create', (e) => (e.item as { call_id?: string })?.call_id === 'call_ticket');
-      t.same(JSON.parse((ticketOutput.event.item as { output: string }).output), { ticketId: 'TCK-1' }, 'the model gets the CRM ticket id');
+      t.same(await toolOutput(session, 'call_ticket'), { ticketId: 'TCK-1' }, 'the model gets the CRM ticket id');
       const [ticket] = rig.crm.requests;
       const sig = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(ticket!.headers['x-switchplane-signature']));
       t.ok(sig, 'the webhook is signed');

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { backends } from '../helpers/backends.js';
-import { agentRig, FAILOVER_EXTENSION } from '../helpers/agent-rig.js';
+import { agentRig, FAILOVER_EXTENSION, toolOutput } from '../helpers/agent-rig.js';
 import { readWav } from '../helpers/wav.js';
 
 const SPEECH = readWav('caller-ask-person.wav').samples;
@@ -30,8 +30,7 @@ for (const backend of backends) {
       await session.waitForSent('response.done');
       await media.sendAudio(SPEECH);
       await media.sendSilence(800);
-      const output = await session.waitFor('conversation.item.create', (e) => (e.item as { call_id?: string })?.call_id === 'call_bad');
-      t.match(JSON.parse((output.event.item as { output: string }).output), { error: /1003 is not available/, extensions: ['1001', '1002'] });
+      t.match(await toolOutput(session, 'call_bad'), { error: /1003 is not available/, extensions: ['1001', '1002'] });
       await session.waitForSent('response.done', () => true, 3);
       t.notOk(rig.esl.server.commands.some((c) => c.startsWith(`api uuid_transfer ${callId}`)), 'no transfer');
       rig.hangup(callId);
@@ -50,17 +49,14 @@ for (const backend of backends) {
           ],
         }],
       });
-      await rig.ctx.store.withTenant(rig.acmeId, (db) =>
-        db.updateTable('phone_numbers').set({ crm_webhook_url: rig.crm.url, crm_webhook_secret_sealed: rig.ctx.secrets.seal('crm-webhook-secret-0123456789') }).where('number', '=', '+390510510510').execute(),
-      );
+      await rig.useCrm('crm-webhook-secret-0123456789');
       const callId = rig.park();
       const media = await rig.fork(callId);
       const session = await rig.mock.waitForSession();
       await session.waitForSent('response.done');
       await media.sendAudio(SPEECH);
       await media.sendSilence(800);
-      const output = await session.waitFor('conversation.item.create', (e) => (e.item as { call_id?: string })?.call_id === 'call_broken');
-      t.same(JSON.parse((output.event.item as { output: string }).output), { error: 'a ticket needs a subject' });
+      t.same(await toolOutput(session, 'call_broken'), { error: 'a ticket needs a subject' });
       t.equal(rig.crm.requests.length, 0);
       rig.hangup(callId);
       t.match(await rig.session(callId), { actions_taken: [{ action: 'create_ticket', params: {}, result: { error: 'a ticket needs a subject' } }] });
