@@ -303,11 +303,13 @@ export class AgentCall {
   }
 
   private async runTool(callId: string, name: string, args: string, origin: ToolOrigin): Promise<void> {
-    let params: Record<string, unknown>;
+    // The model's arguments should be a JSON object; anything else (bad JSON, null, a list) counts as none.
+    let params: Record<string, unknown> = {};
     try {
-      params = JSON.parse(args) as Record<string, unknown>;
+      const parsed: unknown = JSON.parse(args);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) params = parsed as Record<string, unknown>;
     } catch {
-      params = {};
+      // stays {}
     }
     const timestamp = new Date().toISOString();
     const output = await this.tool(name, params, origin).catch((err: unknown) => {

@@ -47,6 +47,12 @@ for (const backend of backends) {
             { type: 'function_call', name: 'create_ticket', arguments: '{"subject": "Internet', callId: 'call_broken' },
             { type: 'audio', text: 'Sorry, could you say that again?', audio: { toneHz: 440, ms: 300 } },
           ],
+        }, {
+          transcript: 'It is still down.',
+          steps: [
+            { type: 'function_call', name: 'create_ticket', arguments: 'null', callId: 'call_null' },
+            { type: 'audio', text: 'Sorry, once more please?', audio: { toneHz: 440, ms: 300 } },
+          ],
         }],
       });
       await rig.useCrm('crm-webhook-secret-0123456789');
@@ -57,9 +63,16 @@ for (const backend of backends) {
       await media.sendAudio(SPEECH);
       await media.sendSilence(800);
       t.same(await toolOutput(session, 'call_broken'), { error: 'a ticket needs a subject' });
+      await session.waitForSent('response.done', () => true, 3);
+      await media.sendAudio(SPEECH);
+      await media.sendSilence(800);
+      t.same(await toolOutput(session, 'call_null'), { error: 'a ticket needs a subject' }, 'arguments that are JSON but not an object count as none');
       t.equal(rig.crm.requests.length, 0);
       rig.hangup(callId);
-      t.match(await rig.session(callId), { actions_taken: [{ action: 'create_ticket', params: {}, result: { error: 'a ticket needs a subject' } }] });
+      t.match(await rig.session(callId), { actions_taken: [
+        { action: 'create_ticket', params: {}, result: { error: 'a ticket needs a subject' } },
+        { action: 'create_ticket', params: {}, result: { error: 'a ticket needs a subject' } },
+      ] });
     });
 
     t.test('end_call hangs up after the goodbye has played', async (t) => {
