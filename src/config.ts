@@ -76,6 +76,8 @@ export interface Config {
     nodes: EslNodeAddress[];
     /** mod_event_socket `password`, the same on every node. */
     password: string;
+    /** Longest wait between reconnect attempts to a node, milliseconds (backoff from 500 ms). */
+    reconnectMaxMs: number;
   };
   /** The recurring-call scheduler (src/scheduler/), milliseconds; it runs when ESL_NODES is set. */
   scheduler: {
@@ -257,6 +259,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     esl: {
       nodes: eslNodes(env.ESL_NODES),
       password: env.ESL_PASSWORD || 'ClueCon',
+      reconnectMaxMs: int(env, 'ESL_RECONNECT_MAX_MS', 30000, 500, 600000),
     },
     scheduler: {
       intervalMs: int(env, 'SCHEDULER_INTERVAL_MS', 10000, 100, 3600000),

@@ -31,14 +31,14 @@ interface Node {
 export class EslNodes {
   private readonly nodes: Node[];
 
-  /** @param backoff reconnect delays, milliseconds (default EslConnection's 500 ms to 30 s) */
+  /** @param backoff reconnect delays, milliseconds (default 500 ms to `config.reconnectMaxMs`, else 30 s) */
   constructor(
-    config: Readonly<Config>['esl'],
+    config: Omit<Readonly<Config>['esl'], 'reconnectMaxMs'> & { reconnectMaxMs?: number },
     private readonly onError: (err: unknown, node: string, command: string) => void,
     backoff?: { initialMs: number; maxMs: number },
   ) {
     this.nodes = config.nodes.map((n) => ({
-      conn: new EslConnection({ name: n.name, host: n.host, port: n.port, password: config.password, events: SUBSCRIBED_EVENTS, ...(backoff ? { backoff } : {}) }),
+      conn: new EslConnection({ name: n.name, host: n.host, port: n.port, password: config.password, events: SUBSCRIBED_EVENTS, backoff: backoff ?? { initialMs: 500, maxMs: config.reconnectMaxMs ?? 30000 } }),
       outbox: [],
       flushing: null,
     }));

@@ -45,11 +45,20 @@ export function callDirection(plan: CallPlan): 'inbound' | 'outbound' | 'interna
   return plan.route.kind === 'outbound' ? 'outbound' : 'internal';
 }
 
+/**
+ * RTP inactivity limits, milliseconds: a call with no RTP for 5 minutes (30 on hold) is hung up
+ * with MEDIA_TIMEOUT. Channel variables read by switch_core_media.c; FreeSWITCH 1.10 deprecates
+ * the profile's `rtp-timeout-sec` in their favour.
+ */
+export const MEDIA_TIMEOUT_MS = { active: 300_000, hold: 1_800_000 };
+
 function tenantActions(tenant: LookupTenant, direction: string): Action[] {
   return [
     ['set', `domain_name=${tenant.sip_domain}`],
     ['export', `accountcode=${tenant.id}`],
     ['export', `switchplane_direction=${direction}`],
+    ['export', `media_timeout=${MEDIA_TIMEOUT_MS.active}`],
+    ['export', `media_hold_timeout=${MEDIA_TIMEOUT_MS.hold}`],
     ['limit', `hash ${LIMIT_REALM.tenant} ${tenant.id} ${tenant.max_concurrent_calls} !NORMAL_CIRCUIT_CONGESTION`],
   ];
 }

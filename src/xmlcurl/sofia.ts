@@ -20,7 +20,11 @@ export type ProfileName = (typeof PROFILES)[number];
 /** The external profile's TLS port when a trunk uses TLS: the SIP port + 1 (5081 by default). */
 export const tlsPort = (s: SofiaSettings): number => s.externalPort + 1;
 
-/** Settings both profiles share: addresses, the unauthenticated context, RTP timeouts. */
+/**
+ * Settings both profiles share: addresses and the unauthenticated context. RTP timeouts are the
+ * `media_timeout` channel variables the dialplan sets (FreeSWITCH 1.10 deprecates the profile's
+ * `rtp-timeout-sec`, sofia.c).
+ */
 function commonSettings(s: SofiaSettings, port: number): Array<[string, string]> {
   return [
     ['sip-ip', s.sipIp],
@@ -30,8 +34,6 @@ function commonSettings(s: SofiaSettings, port: number): Array<[string, string]>
     ['ext-rtp-ip', s.externalIp],
     ['context', INBOUND_CONTEXT],
     ['dialplan', 'XML'],
-    ['rtp-timeout-sec', '300'],
-    ['rtp-hold-timeout-sec', '1800'],
   ];
 }
 

@@ -1,0 +1,69 @@
+/**
+ * On the real FreeSWITCH 1.10.12: the SIP profiles and trunk gateways Switchplane serves over
+ * mod_xml_curl (sofia.conf) are loaded, bound where the SOFIA_* settings say, and a registering
+ * trunk reaches REGED against a provider that checks its digest, or FAIL_WAIT when it refuses.
+ */
+import t from 'tap';
+import { assertCleanLog, createCustomer, startRealSwitch, until, type RealSwitch } from '../helpers/real-switch.js';
+import { startSipp } from '../helpers/sipp-scenario.js';
+
+let rs: RealSwitch;
+t.before(async () => {
+  rs = await startRealSwitch(t, 'profiles');
+});
+
+t.test('sofia status: internal and external profiles from Switchplane, on their SOFIA_* ports', async (t) => {
+  const status = await rs.fs.cli('sofia status');
+  t.match(status, new RegExp(`internal\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${rs.ports.internal}\\s+RUNNING`));
+  t.match(status, new RegExp(`external\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${rs.ports.external}\\s+RUNNING`));
+  t.match(status, /2 profiles/);
+  const internal = await rs.fs.cli('sofia status profile internal');
+  t.match(internal, new RegExp(`WSS-BIND-URL\\s+sips:mod_sofia@127\\.0\\.0\\.1:${rs.ports.wss};transport=wss`), 'WebRTC wss-binding on SOFIA_WSS_PORT');
+  t.match(internal, /Context\s+public/);
+  t.equal(rs.fs.logLines(/deprecated/).length, 0, 'no deprecated setting logged');
+});
+
+t.test('every active trunk of every customer is a gateway; a registering one reaches REGED with its digest', async (t) => {
+  const registrar = await startSipp(t, { scenario: 'registrar.xml', vars: { USER: 'acct-77', PASSWORD: 'provider-pass-77', REALM: 'provider.test' } });
+  const a = await createCustomer(rs.sp, 'alpha');
+  const b = await createCustomer(rs.sp, 'beta');
+  const plain = await rs.sp.ok('POST', '/api/v1/trunks', { name: 'carrier-a', host: '127.0.0.1', port: 5999 }, a.key);
+  const other = await rs.sp.ok('POST', '/api/v1/trunks', { name: 'carrier-b', host: '127.0.0.1', port: 5998 }, b.key);
+  const registering = await rs.sp.ok(
+    'POST',
+    '/api/v1/trunks',
+    { name: 'registering', host: '127.0.0.1', port: registrar.port, register: true, username: 'acct-77', password: 'provider-pass-77', realm: 'provider.test', expireSeconds: 60 },
+    b.key,
+  );
+  await until('the three gateways in sofia status, the registering one REGED', async () => {
+    const out = await rs.fs.cli('sofia status gateway');
+    return [plain, other, registering].every((g) => out.includes(g.gatewayName)) && new RegExp(`${registering.gatewayName}\\s+\\S+\\s+REGED`).test(out);
+  });
+  t.pass('REGED in sofia status');
+  const trunk = await until('the trunk API shows REGED', async () => {
+    const read = await rs.sp.ok('GET', `/api/v1/trunks/${registering.id}`, undefined, b.key);
+    return read.stats.registrationState === 'REGED' && read;
+  });
+  t.ok(trunk.stats.lastRegisteredAt, 'last registration time kept');
+  t.match(registrar.messages(), /Authorization: Digest username="acct-77", realm="provider.test"/, 'the provider got the digest');
+});
+
+t.test('a provider that refuses the digest: the gateway fails (FAIL_WAIT), and the API says so', async (t) => {
+  const registrar = await startSipp(t, { scenario: 'registrar.xml', vars: { USER: 'acct-88', PASSWORD: 'the-right-one', REALM: 'provider.test' } });
+  const c = await createCustomer(rs.sp, 'gamma');
+  const trunk = await rs.sp.ok(
+    'POST',
+    '/api/v1/trunks',
+    { name: 'refused', host: '127.0.0.1', port: registrar.port, register: true, username: 'acct-88', password: 'a-wrong-one', realm: 'provider.test', retrySeconds: 30 },
+    c.key,
+  );
+  rs.fs.expectLog(new RegExp(`${trunk.gatewayName} Failed Registration with status Forbidden \\[403\\]`));
+  const read = await until('the trunk API shows the failure', async () => {
+    const r = await rs.sp.ok('GET', `/api/v1/trunks/${trunk.id}`, undefined, c.key);
+    return ['FAIL_WAIT', 'FAILED'].includes(r.stats.registrationState) && r;
+  });
+  t.match(read.stats.lastError, /403/);
+  t.match(await rs.fs.cli(`sofia status gateway ${trunk.gatewayName}`), /State\s+(FAILED|FAIL_WAIT)/);
+});
+
+assertCleanLog(t, () => rs);

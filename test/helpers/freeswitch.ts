@@ -1,0 +1,187 @@
+/**
+ * A real FreeSWITCH 1.10.12 for end-to-end tests: the prebuilt switch of `../shared/freeswitch`
+ * (installed by scripts/test-setup.sh under /opt/fsrig), started with a fresh copy of that
+ * folder's loopback config in which the repository's own `freeswitch/autoload_configs/` drop-ins
+ * (xml_curl, json_cdr, event socket, modules) replace the stock ones, pointed at the Switchplane
+ * under test. The static SIP profiles are removed, so `internal` and `external` exist only if
+ * Switchplane serves them. Everything binds to 127.0.0.1. The switch is stopped by PID (`fsctl
+ * shutdown`, then SIGTERM, then SIGKILL) when the test ends, passed or failed.
+ *
+ * `FREESWITCH_BIN` names the binary (default /opt/fsrig/bin/freeswitch); fs_cli is beside it.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
+
+export const FREESWITCH_BIN = process.env.FREESWITCH_BIN || '/opt/fsrig/bin/freeswitch';
+const FS_CLI = path.join(path.dirname(FREESWITCH_BIN), 'fs_cli');
+const SHARED_CONF = fileURLToPath(new URL('../../../shared/freeswitch/conf', import.meta.url));
+const DROP_INS = fileURLToPath(new URL('../../freeswitch/autoload_configs', import.meta.url));
+/** Where a failed run's FreeSWITCH log is kept for reading. */
+export const KEPT_LOGS = path.join(tmpdir(), 'switchplane-freeswitch-logs');
+
+/**
+ * Log lines that mean a lookup or a module failed: every one fails the test unless the test said
+ * it expects it (`expectLog`).
+ */
+const FAILURE_LINE = /Error Parsing Result|Received HTTP error|\[ERR\]|\[CRIT\]|\[ALERT\]/;
+
+export interface FreeswitchOptions {
+  /** Switchplane's base URL, e.g. http://127.0.0.1:18080: xml_curl and json_cdr point there. */
+  switchplaneUrl: string;
+  /** The event socket's port on 127.0.0.1. */
+  eslPort: number;
+  /** A label for the kept log of a failed run. */
+  name: string;
+}
+
+export interface Freeswitch {
+  pid: number;
+  /** The run's folder: conf/, log/, db/, certs/, recordings/, storage/, tmp/. */
+  dir: string;
+  eslPort: number;
+  /** Runs an API command through fs_cli; resolves with its output. */
+  cli(command: string): Promise<string>;
+  /** The log so far. */
+  log(): string;
+  /** Log lines written from `since` (a length of `log()`) on that match `pattern`. */
+  logLines(pattern: RegExp, since?: number): string[];
+  /** Waits until a line matching `pattern` is logged (from `since` on); resolves with it. */
+  waitForLog(pattern: RegExp, timeoutMs?: number, since?: number): Promise<string>;
+  /** Declares failure lines (see FAILURE_LINE) this test provokes on purpose. */
+  expectLog(...patterns: RegExp[]): void;
+  /** Failure lines no test expected. */
+  unexpectedFailures(): string[];
+  /** Stops the switch (idempotent). */
+  stop(): Promise<void>;
+}
+
+/** Fails with how to install FreeSWITCH when the binary is missing; tests needing it never skip. */
+export function requireFreeswitch(): void {
+  if (!existsSync(FREESWITCH_BIN)) {
+    throw new Error(
+      `FreeSWITCH not found at ${FREESWITCH_BIN}. Install it with "bash ../shared/freeswitch/install.sh" ` +
+        '(run from the project root, as root; `npm test` does this when it is missing), or set FREESWITCH_BIN.',
+    );
+  }
+}
+
+function dropIn(file: string, into: string, replace: Array<[string | RegExp, string]> = []): void {
+  let text = readFileSync(path.join(DROP_INS, file), 'utf8');
+  for (const [from, to] of replace) {
+    if (!(typeof from === 'string' ? text.includes(from) : from.test(text))) throw new Error(`${file} has no ${String(from)} to replace`);
+    text = text.replace(from, to);
+  }
+  writeFileSync(path.join(into, 'autoload_configs', file), text);
+}
+
+/** The run's config: the shared loopback config with Switchplane's drop-ins and no static profiles. */
+function writeConf(dir: string, opts: FreeswitchOptions): string {
+  const conf = path.join(dir, 'conf');
+  cpSync(SHARED_CONF, conf, { recursive: true });
+  rmSync(path.join(conf, 'sip_profiles'), { recursive: true, force: true });
+  writeFileSync(
+    path.join(conf, 'autoload_configs', 'sofia.conf.xml'),
+    '<configuration name="sofia.conf" description="no static profiles: they come from Switchplane">\n' +
+      '  <global_settings><param name="log-level" value="0"/></global_settings>\n  <profiles/>\n</configuration>\n',
+  );
+  const base = 'http://127.0.0.1:8080';
+  dropIn('xml_curl.conf.xml', conf, [[`${base}/freeswitch/xml`, `${opts.switchplaneUrl}/freeswitch/xml`]]);
+  dropIn('json_cdr.conf.xml', conf, [[`${base}/freeswitch/cdr`, `${opts.switchplaneUrl}/freeswitch/cdr`]]);
+  dropIn('event_socket.conf.xml', conf, [['value="8021"', `value="${opts.eslPort}"`]]);
+  copyFileSync(path.join(DROP_INS, 'modules.conf.xml'), path.join(conf, 'autoload_configs', 'modules.conf.xml'));
+  return conf;
+}
+
+function cli(eslPort: number, command: string, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(FS_CLI, ['-H', '127.0.0.1', '-P', String(eslPort), '-p', 'ClueCon', '-t', String(timeoutMs), '-x', command], { timeout: timeoutMs + 2000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`fs_cli -x '${command}' failed: ${err.message} ${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Starts FreeSWITCH and resolves once its event socket answers and mod_sofia has loaded. */
+export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise<Freeswitch> {
+  requireFreeswitch();
+  const dir = mkdtempSync(path.join(tmpdir(), 'switchplane-fs-'));
+  const conf = writeConf(dir, opts);
+  const folders = Object.fromEntries(['log', 'db', 'run', 'tmp', 'certs', 'recordings', 'storage'].map((f) => [f, path.join(dir, f)]));
+  for (const f of Object.values(folders)) mkdirSync(f, { recursive: true });
+  const child = spawn(
+    FREESWITCH_BIN,
+    ['-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, '-log', folders.log!, '-db', folders.db!, '-run', folders.run!, '-temp', folders.tmp!,
+      '-certs', folders.certs!, '-recordings', folders.recordings!, '-storage', folders.storage!],
+    { stdio: 'ignore' },
+  );
+  const logFile = path.join(folders.log!, 'freeswitch.log');
+  const expected: RegExp[] = [];
+  const readLog = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  let stopping: Promise<void> | undefined;
+
+  const fs: Freeswitch = {
+    pid: child.pid!,
+    dir,
+    eslPort: opts.eslPort,
+    cli: (command) => cli(opts.eslPort, command),
+    log: readLog,
+    logLines: (pattern, since = 0) => readLog().slice(since).split('\n').filter((l) => pattern.test(l)),
+    async waitForLog(pattern, timeoutMs = 15_000, since = 0) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const line = fs.logLines(pattern, since)[0];
+        if (line) return line;
+        if (Date.now() > until) throw new Error(`FreeSWITCH logged nothing matching ${pattern} within ${timeoutMs} ms`);
+        await sleep(100);
+      }
+    },
+    expectLog: (...patterns) => void expected.push(...patterns),
+    unexpectedFailures: () => fs.logLines(FAILURE_LINE).filter((l) => !expected.some((p) => p.test(l))),
+    stop() {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          await cli(opts.eslPort, 'fsctl shutdown', 3000).catch(() => undefined);
+          await Promise.race([exited(child), sleep(10_000)]);
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGTERM');
+            await Promise.race([exited(child), sleep(5000)]);
+          }
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGKILL');
+            await exited(child);
+          }
+        }
+        const failed = t.passing() === false || fs.unexpectedFailures().length > 0;
+        if (failed) {
+          mkdirSync(KEPT_LOGS, { recursive: true });
+          copyFileSync(logFile, path.join(KEPT_LOGS, `${opts.name}-${child.pid}.log`));
+        }
+        rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopping;
+    },
+  };
+  t.teardown(() => fs.stop());
+
+  const until = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`FreeSWITCH exited at start (${child.exitCode ?? child.signalCode}); log:\n${readLog().slice(-3000)}`);
+    }
+    const status = await cli(opts.eslPort, 'status', 2000).catch(() => '');
+    if (/UP \d/.test(status) && readLog().includes('FreeSWITCH Started')) break;
+    if (Date.now() > until) throw new Error(`FreeSWITCH not ready within 30 s; log:\n${readLog().slice(-3000)}`);
+    await sleep(200);
+  }
+  return fs;
+}
