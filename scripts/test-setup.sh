@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Test prerequisites that npm does not install: SIPp (Debian package sip-tester), the real SIP peer
-# of test/sip/options-probe.test.ts. Installs it with apt-get when `sipp` is not on PATH (run as root,
-# as on the project's machines and CI); prints nothing when it is already there.
+# Test prerequisites that npm does not install, each installed only when missing (as root, as on
+# the project's machines and CI); prints nothing when both are there:
+# - SIPp (Debian package sip-tester): the real SIP peer of the trunk test and of the end-to-end
+#   tests (phones, carriers, a provider's registrar);
+# - FreeSWITCH 1.10.12, prebuilt in ../shared/freeswitch (its install.sh), the real switch of
+#   test/freeswitch/ (FREESWITCH_BIN, default /opt/fsrig/bin/freeswitch).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 if ! command -v sipp >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq </dev/null
   apt-get install -y -qq sip-tester </dev/null
+fi
+
+if [[ ! -x "${FREESWITCH_BIN:-/opt/fsrig/bin/freeswitch}" ]]; then
+  if [[ ! -f ../shared/freeswitch/install.sh ]]; then
+    echo "FreeSWITCH is missing and ../shared/freeswitch/install.sh is not beside the repository" >&2
+    exit 1
+  fi
+  bash ../shared/freeswitch/install.sh >/dev/null
 fi
