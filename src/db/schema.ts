@@ -93,6 +93,8 @@ export interface ExtensionsTable {
   user_agent: string | null;
   registered_ip: string | null;
   registered_port: number | null;
+  /** When the registration runs out unless refreshed (sql/009). */
+  registration_expires_at: NullableTimestamp;
   contact: string | null;
   /** ESL_NODES name of the FreeSWITCH node holding the registration (sql/006). */
   registered_node: string | null;

@@ -9,7 +9,7 @@
  *   `update-reg: true`): `profile-name`, `from-user`/`from-host` (the AOR, sofia's
  *   sip_user@sip_host), `username`/`realm` (the digest username and realm), `contact`,
  *   `network-ip`/`network-port` (where the REGISTER came from, after NAT), `user-agent`, `expires`
- *   (seconds), `to-user`/`to-host` (the From header), plus the directory user's variables, among
+ *   (seconds, kept as the binding's expiry from the event's time), `to-user`/`to-host` (the From header), plus the directory user's variables, among
  *   them `domain_name` (src/xmlcurl/directory.ts: the tenant's SIP domain);
  * - `sofia::unregister` (same function, a REGISTER with Expires: 0): `profile-name`, `username`,
  *   `realm`, `from-user`, `from-host`, `contact`, `call-id`, the directory variables;
@@ -73,6 +73,8 @@ interface Binding {
   /** Source address and port of the REGISTER (sofia's `network_ip`, `network_port`). */
   ip: string | null;
   port: number | null;
+  /** When the binding runs out unless refreshed; null when not told. */
+  expiresAt: Date | null;
 }
 
 type Write =
@@ -101,12 +103,19 @@ function aorOf(event: EslEvent): Aor | undefined {
   return toAor(domain, field(event, 'username') ?? field(event, 'from-user') ?? field(event, 'user') ?? field(event, 'to-user'));
 }
 
-function bindingOf(event: EslEvent): Binding {
+/** `seconds` after `from`, or null when `seconds` is not a whole number. */
+function after(from: Date, seconds: string | undefined): Date | null {
+  const n = Number(seconds);
+  return seconds !== undefined && Number.isInteger(n) ? new Date(from.getTime() + n * 1000) : null;
+}
+
+function bindingOf(event: EslEvent, at: Date): Binding {
   return {
     contact: field(event, 'contact') ?? null,
     userAgent: field(event, 'user-agent') ?? null,
     ip: field(event, 'network-ip') ?? null,
     port: port(field(event, 'network-port')),
+    expiresAt: after(at, field(event, 'expires')),
   };
 }
 
@@ -132,7 +141,13 @@ function parseRegistrations(xml: string): Array<{ aor: Aor; binding: Binding }> 
     const aor = toAor(text(reg, 'sip-auth-realm') ?? user.slice(at + 1), decodeUrl(text(reg, 'sip-auth-user')) ?? user.slice(0, Math.max(at, 0)));
     const left = /expsecs\((-?\d+)\)/.exec(text(reg, 'status') ?? '')?.[1];
     if (!aor || (left !== undefined && Number(left) <= 0)) return [];
-    const binding = { contact: text(reg, 'contact') ?? null, userAgent: text(reg, 'agent') ?? null, ip: text(reg, 'network-ip') ?? null, port: port(text(reg, 'network-port')) };
+    const binding = {
+      contact: text(reg, 'contact') ?? null,
+      userAgent: text(reg, 'agent') ?? null,
+      ip: text(reg, 'network-ip') ?? null,
+      port: port(text(reg, 'network-port')),
+      expiresAt: after(new Date(), left),
+    };
     return [{ aor, binding }];
   });
 }
@@ -157,10 +172,11 @@ export class RegistrationTracker extends StateTracker<Write> {
       this.deps.metrics.errors.inc({ kind: 'registration_unknown' });
       return;
     }
-    const write: Write =
-      eventKey(event) === 'sofia::register'
-        ? { kind: 'binding', node, aor, registered: true, binding: bindingOf(event), at: fromMicroseconds(field(event, 'Event-Date-Timestamp')) ?? new Date() }
-        : { kind: 'binding', node, aor, registered: false };
+    let write: Write = { kind: 'binding', node, aor, registered: false };
+    if (eventKey(event) === 'sofia::register') {
+      const at = fromMicroseconds(field(event, 'Event-Date-Timestamp')) ?? new Date();
+      write = { kind: 'binding', node, aor, registered: true, binding: bindingOf(event, at), at };
+    }
     this.queue.push(bindingKey(node, aor), write);
   }
 
@@ -205,7 +221,13 @@ export class RegistrationTracker extends StateTracker<Write> {
       const values = {
         registered: w.registered,
         registered_node: w.registered ? w.node : null,
-        ...(w.binding && { contact: w.binding.contact, user_agent: w.binding.userAgent, registered_ip: w.binding.ip, registered_port: w.binding.port }),
+        ...(w.binding && {
+          contact: w.binding.contact,
+          user_agent: w.binding.userAgent,
+          registered_ip: w.binding.ip,
+          registered_port: w.binding.port,
+          registration_expires_at: w.binding.expiresAt,
+        }),
         ...(w.at && { last_registration_at: w.at }),
       };
       let update = trx.updateTable('extensions').set(values).where('id', '=', id);

@@ -12,6 +12,8 @@ const GLOBEX = 'globex.switchplane.test';
 /** The captured phone's binding (register-plain.txt) and the time of its sofia::register. */
 const CONTACT = '"" <sip:1001@127.0.0.1:5070;transport=UDP>';
 const REGISTERED_AT = '2026-11-22T01:45:49.951Z';
+/** The captured register's `expires` (60 s) after its time. */
+const EXPIRES_AT = '2026-11-22T01:46:49.951Z';
 
 const DOMAIN_FIELDS = ['from-host', 'to-host', 'realm', 'sip_auth_realm', 'domain_name'];
 const USER_FIELDS = ['from-user', 'to-user', 'username', 'sip_auth_username', 'user_name', 'sip_number_alias', 'number_alias'];
@@ -101,7 +103,7 @@ for (const backend of backends) {
       for (const key of [`1002@${ACME}`, `1003@${ACME}`, `1001@${GLOBEX}`]) t.same(now[key], before[key], `${key} untouched`);
       const res = await call(ctx.app, keys.acme, 'GET', `/api/v1/extensions/${acme1001}`);
       t.equal(res.status, 200);
-      t.same(res.body.data.registration, { registered: true, lastRegistrationAt: REGISTERED_AT, userAgent: 'sipp-capture', ip: '127.0.0.1', port: 5070, contact: CONTACT });
+      t.same(res.body.data.registration, { registered: true, lastRegistrationAt: REGISTERED_AT, userAgent: 'sipp-capture', ip: '127.0.0.1', port: 5070, contact: CONTACT, expiresAt: EXPIRES_AT });
     });
 
     t.test('the captured un-REGISTER marks it unregistered and keeps the last binding', async (t) => {
@@ -109,7 +111,7 @@ for (const backend of backends) {
       await deliver(rig, tracker, events.slice(events.findIndex(subclass('sofia::register')) + 1));
       t.match((await rows())[`1001@${ACME}`], { registered: false, registered_node: null, last_registration_at: new Date(REGISTERED_AT), user_agent: 'sipp-capture', contact: CONTACT });
       const res = await call(ctx.app, keys.acme, 'GET', `/api/v1/extensions/${acme1001}`);
-      t.same(res.body.data.registration, { registered: false, lastRegistrationAt: REGISTERED_AT, userAgent: 'sipp-capture', ip: '127.0.0.1', port: 5070, contact: CONTACT });
+      t.same(res.body.data.registration, { registered: false, lastRegistrationAt: REGISTERED_AT, userAgent: 'sipp-capture', ip: '127.0.0.1', port: 5070, contact: CONTACT, expiresAt: EXPIRES_AT });
     });
 
     t.test('sofia::pre_register and sofia::register_attempt are not registrations', async (t) => {

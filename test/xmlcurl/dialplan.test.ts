@@ -40,6 +40,8 @@ for (const backend of backends) {
         `set domain_name=${ACME}`,
         `export accountcode=${acmeId}`,
         `export switchplane_direction=inbound`,
+        'export media_timeout=300000',
+        'export media_hold_timeout=1800000',
         `limit hash switchplane_tenant ${acmeId} 10 !NORMAL_CIRCUIT_CONGESTION`,
         `limit hash switchplane_extension ${ids.ext['acme/1001']} 2 !USER_BUSY`,
         'set call_timeout=30',
@@ -55,7 +57,7 @@ for (const backend of backends) {
 
     t.test('an AI number inside business hours parks the call for the AI agent', async (t) => {
       ctx.setNow('2026-11-23T10:00:00Z'); // Monday 11:00 in Rome
-      t.same(apps(await post(call('public', '+390510510510', { caller: '+393297626144' }))).slice(4), [
+      t.same(apps(await post(call('public', '+390510510510', { caller: '+393297626144' }))).slice(6), [
         'set switchplane_ai_profile=customer-care-voice',
         `set switchplane_tenant_id=${acmeId}`,
         'set switchplane_did=+390510510510',
@@ -101,6 +103,8 @@ for (const backend of backends) {
         `set domain_name=${ACME}`,
         `export accountcode=${acmeId}`,
         `export switchplane_direction=internal`,
+        'export media_timeout=300000',
+        'export media_hold_timeout=1800000',
         `limit hash switchplane_tenant ${acmeId} 10 !NORMAL_CIRCUIT_CONGESTION`,
         `limit hash switchplane_extension ${ids.ext['acme/1001']} 2 !USER_BUSY`,
         `limit hash switchplane_extension ${ids.ext['acme/1002']} 2 !USER_BUSY`,
@@ -119,7 +123,7 @@ for (const backend of backends) {
       const main = ids.trunks['acme-main'];
       const backup = ids.trunks['acme-backup'];
       t.equal(list[2], 'export switchplane_direction=outbound', 'every leg learns the direction');
-      t.same(list.slice(5), [
+      t.same(list.slice(7), [
         'set effective_caller_id_number=+390510510510',
         'set effective_caller_id_name=Mario Rossi',
         'set hangup_after_bridge=true',
