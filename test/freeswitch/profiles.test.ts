@@ -7,6 +7,7 @@ import t from 'tap';
 import { assertCleanLog, createCustomer, startRealSwitch, until, type RealSwitch } from '../helpers/real-switch.js';
 import { startSipp } from '../helpers/sipp-scenario.js';
 
+t.setTimeout(300_000); // a file on the real switch: start-up, calls, CDRs
 let rs: RealSwitch;
 t.before(async () => {
   rs = await startRealSwitch(t, 'profiles');

@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { assertCleanLog, createCustomer, createExtension, startRealSwitch, until, type Customer, type Extension, type RealSwitch } from '../helpers/real-switch.js';
 import { runSipp } from '../helpers/sipp-scenario.js';
 
+t.setTimeout(300_000); // a file on the real switch: start-up, calls, CDRs
 let rs: RealSwitch;
 let alpha: Customer;
 let beta: Customer;

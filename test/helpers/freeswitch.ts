@@ -16,6 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
+import { track } from './child-processes.js';
 
 export const FREESWITCH_BIN = process.env.FREESWITCH_BIN || '/opt/fsrig/bin/freeswitch';
 const FS_CLI = path.join(path.dirname(FREESWITCH_BIN), 'fs_cli');
@@ -118,12 +119,12 @@ export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise
   const conf = writeConf(dir, opts);
   const folders = Object.fromEntries(['log', 'db', 'run', 'tmp', 'certs', 'recordings', 'storage'].map((f) => [f, path.join(dir, f)]));
   for (const f of Object.values(folders)) mkdirSync(f, { recursive: true });
-  const child = spawn(
+  const child = track(spawn(
     FREESWITCH_BIN,
     ['-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, '-log', folders.log!, '-db', folders.db!, '-run', folders.run!, '-temp', folders.tmp!,
       '-certs', folders.certs!, '-recordings', folders.recordings!, '-storage', folders.storage!],
     { stdio: 'ignore' },
-  );
+  ));
   const logFile = path.join(folders.log!, 'freeswitch.log');
   const expected: RegExp[] = [];
   const readLog = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');

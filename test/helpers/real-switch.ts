@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Test } from 'tap';
 import { startFreeswitch, type Freeswitch } from './freeswitch.js';
 import { freePort } from './sipp.js';
+import { runSipp, startSipp, type Sipp, type SippResult } from './sipp-scenario.js';
 import { startSwitchplane, type SwitchplaneProcess } from './switchplane-process.js';
 
 export interface RealSwitch {
@@ -99,4 +100,45 @@ export interface Extension {
 export async function createExtension(sp: SwitchplaneProcess, c: Customer, body: Record<string, unknown>): Promise<Extension> {
   const ext = await sp.ok('POST', '/api/v1/extensions', body, c.key);
   return { id: ext.id, number: ext.extensionNumber, password: ext.sipCredentials.password };
+}
+
+/**
+ * A registered phone that answers the next call after `answerAfterMs`: SIPp registers from a port
+ * (register.xml), then answers there (phone.xml). `sipp.done` settles after that call's BYE
+ * (code 0) or 90 s.
+ */
+export async function startPhone(t: Test, rs: RealSwitch, c: Customer, ext: Extension, answerAfterMs = 200): Promise<Sipp> {
+  const port = await freePort('udp');
+  const registered = await runSipp(t, {
+    scenario: 'register.xml',
+    remote: rs.registrar,
+    port,
+    auth: { user: ext.number, password: ext.password },
+    vars: { USER: ext.number, DOMAIN: c.sipDomain, EXPECT: 200, EXPIRES: 300, USER_AGENT: `SIPp-phone-${ext.number}` },
+    timeoutMs: 15_000,
+  });
+  if (registered.code !== 0) throw new Error(`phone ${ext.number}@${c.sipDomain} did not register:\n${registered.messages.slice(-2000)}`);
+  return startSipp(t, { scenario: 'phone.xml', port, calls: 1, vars: { USER: ext.number, ANSWER_AFTER_MS: answerAfterMs }, timeoutMs: 90_000 });
+}
+
+/** Places a call from `from` to `dest` (SIPp call.xml or, with `refusedWith`, call-refused.xml). */
+export function placeCall(t: Test, rs: RealSwitch, c: Customer, from: Extension, dest: string, opts: { holdMs?: number; refusedWith?: number } = {}): Promise<SippResult> {
+  const refused = opts.refusedWith !== undefined;
+  return runSipp(t, {
+    scenario: refused ? 'call-refused.xml' : 'call.xml',
+    remote: rs.registrar,
+    auth: { user: from.number, password: from.password },
+    vars: { USER: from.number, DOMAIN: c.sipDomain, DEST: dest, ...(refused ? { EXPECT: opts.refusedWith! } : { HOLD_MS: opts.holdMs ?? 1000 }) },
+    timeoutMs: 45_000,
+  });
+}
+
+/** A carrier's call to a DID on the external profile, answered and held for `holdMs`. */
+export function carrierCall(t: Test, rs: RealSwitch, did: string, caller: string, holdMs = 1000): Promise<SippResult> {
+  return runSipp(t, { scenario: 'carrier-call.xml', remote: rs.carrierSide, vars: { DID: did, CALLER: caller, HOLD_MS: holdMs }, timeoutMs: 45_000 });
+}
+
+/** Every CDR of a customer (newest first), read through its API. */
+export async function cdrsOf(sp: SwitchplaneProcess, c: Customer): Promise<any[]> {
+  return (await sp.api('GET', '/api/v1/cdrs?limit=200', undefined, c.key)).body.data;
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
+import { track } from './child-processes.js';
 import { freePort } from './sipp.js';
 
 const SCENARIOS = fileURLToPath(new URL('../freeswitch/sipp/', import.meta.url));
@@ -24,11 +25,11 @@ export interface SippOptions {
   remote?: string;
   /** Digest credentials for `[authentication]`. */
   auth?: { user: string; password: string };
-  /** Calls to place (clients: default 1); servers run until stopped. */
+  /** Calls to place or take (clients: default 1); a server without it runs until stopped. */
   calls?: number;
   /** The SIP port; default a free one. */
   port?: number;
-  /** A client is killed (and fails) after this long; default 60 s. */
+  /** SIPp gives up (and fails) after this long; clients default to 60 s, servers wait. */
   timeoutMs?: number;
 }
 
@@ -75,8 +76,12 @@ export async function startSipp(t: Test, opts: SippOptions): Promise<Sipp> {
   const args = ['-sf', scenarioFile, '-i', '127.0.0.1', '-p', String(port), '-mp', String(await freePort('udp')), '-cp', String(await freePort('udp'))];
   args.push('-nostdin', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile);
   if (opts.auth) args.push('-au', opts.auth.user, '-ap', opts.auth.password);
-  if (opts.remote) args.push('-m', String(opts.calls ?? 1), '-timeout', `${Math.ceil((opts.timeoutMs ?? 60_000) / 1000)}s`, '-timeout_error', opts.remote);
-  const child = spawn('sipp', args, { cwd: dir, stdio: 'ignore' });
+  const calls = opts.calls ?? (opts.remote ? 1 : undefined);
+  if (calls !== undefined) args.push('-m', String(calls));
+  const timeoutMs = opts.timeoutMs ?? (opts.remote ? 60_000 : undefined);
+  if (timeoutMs !== undefined) args.push('-timeout', `${Math.ceil(timeoutMs / 1000)}s`, '-timeout_error');
+  if (opts.remote) args.push(opts.remote);
+  const child = track(spawn('sipp', args, { cwd: dir, stdio: 'ignore' }));
   const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
   const done = exited(child).then(() => ({ code: child.exitCode, messages: read(messageFile), errors: read(errorFile) }));
   const sipp: Sipp = {

@@ -1,0 +1,28 @@
+/**
+ * Every process a test starts (FreeSWITCH, Switchplane, SIPp) is tracked here and killed when the
+ * test process ends by any way: a normal exit, or tap's SIGTERM on a timeout (which skips the
+ * tests' own teardowns). Nothing a test started outlives it.
+ */
+import type { ChildProcess } from 'node:child_process';
+
+const live = new Set<ChildProcess>();
+
+function killAll(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+}
+
+process.once('exit', killAll);
+for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(code);
+  });
+}
+
+/** Kills `child` with the test process if it is still running then. */
+export function track<T extends ChildProcess>(child: T): T {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
