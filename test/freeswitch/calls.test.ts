@@ -39,6 +39,7 @@ t.before(async () => {
   ext['1002'] = await createExtension(rs.sp, acme, { extensionNumber: '1002', displayName: 'Giulia Bianchi' });
   ext['1004'] = await createExtension(rs.sp, acme, { extensionNumber: '1004', doNotDisturb: true });
   ext['1005'] = await createExtension(rs.sp, acme, { extensionNumber: '1005', forwardingEnabled: true, forwardingNumber: '+15550000503' });
+  ext['1006'] = await createExtension(rs.sp, acme, { extensionNumber: '1006', voicemailEnabled: true });
   refusing = await startSipp(t, { scenario: 'carrier-refuse.xml' });
   answering = await startSipp(t, { scenario: 'carrier-uas.xml' });
   trunk.primary = await rs.sp.ok('POST', '/api/v1/trunks', { name: 'primary', host: '127.0.0.1', port: refusing.port, priority: 1 }, acme.key);
@@ -101,6 +102,16 @@ t.test('do not disturb: the caller gets 486 Busy Here', async (t) => {
   const [cdr] = await cdrsFor(await legsSince(since, 1));
   t.equal(cdr.disposition, 'BUSY');
   t.equal(cdr.hangupCause, 'USER_BUSY');
+});
+
+t.test('voicemail on no answer: 1006 (not registered) has voicemail, which answers the call', async (t) => {
+  const since = await settled();
+  const logFrom = rs.fs.log().length;
+  t.equal((await placeCall(t, rs, acme, ext['1001']!, '1006', { holdMs: 2000 })).code, 0, 'answered by voicemail');
+  t.equal(rs.fs.logLines(/EXECUTE .*voicemail\(default acme\.switchplane\.test 1006\)/, logFrom).length, 1, 'mod_voicemail took the call for 1006');
+  const [cdr] = await cdrsFor(await legsSince(since, 1));
+  t.equal(cdr.disposition, 'ANSWERED');
+  within(t, cdr.billableSeconds, 2, 'billsec');
 });
 
 t.test('forwarding: a call to 1005 goes out to its forwarding number, failing over from 503 to the next trunk', async (t) => {

@@ -11,6 +11,7 @@ import { startFreeswitch, type Freeswitch } from './freeswitch.js';
 import { freePort } from './sipp.js';
 import { runSipp, startSipp, type Sipp, type SippResult } from './sipp-scenario.js';
 import { startSwitchplane, type SwitchplaneProcess } from './switchplane-process.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 export interface RealSwitch {
   sp: SwitchplaneProcess;
@@ -20,6 +21,10 @@ export interface RealSwitch {
   registrar: string;
   /** 127.0.0.1:<external SIP port>: where carriers send calls. */
   carrierSide: string;
+  /** The relay between Switchplane and the event socket, when asked for. */
+  eslProxy: TcpProxy | undefined;
+  /** Stops Switchplane (SIGTERM), waits `downMs`, starts it again on the same data and port. */
+  restartSwitchplane(downMs: number): Promise<void>;
 }
 
 /** Waits until `check` resolves truthy (polling every 100 ms); resolves with its value. */
@@ -38,11 +43,19 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
   }
 }
 
+async function eslConnected(sp: SwitchplaneProcess): Promise<void> {
+  await until('Switchplane connected to the event socket', async () => {
+    const health = (await (await fetch(`${sp.url}/health`)).json()) as { esl: Array<{ connected: boolean }> };
+    return health.esl.every((n) => n.connected);
+  });
+}
+
 /**
  * Starts Switchplane, then FreeSWITCH pointed at it, and waits until the event socket is connected.
  * @param env more Switchplane environment
+ * @param opts.eslProxy Switchplane reaches the event socket through a relay the test can cut
  */
-export async function startRealSwitch(t: Test, name: string, env: Record<string, string> = {}): Promise<RealSwitch> {
+export async function startRealSwitch(t: Test, name: string, env: Record<string, string> = {}, opts: { eslProxy?: boolean } = {}): Promise<RealSwitch> {
   const ports = {
     http: await freePort('tcp'),
     esl: await freePort('tcp'),
@@ -50,8 +63,9 @@ export async function startRealSwitch(t: Test, name: string, env: Record<string,
     external: await freePort('udp'),
     wss: await freePort('tcp'),
   };
-  const sp = await startSwitchplane(t, ports.http, {
-    ESL_NODES: `fs1@127.0.0.1:${ports.esl}`,
+  const eslProxy = opts.eslProxy ? await startTcpProxy(t, ports.esl) : undefined;
+  const spEnv = {
+    ESL_NODES: `fs1@127.0.0.1:${eslProxy?.port ?? ports.esl}`,
     ESL_RECONNECT_MAX_MS: '1000',
     SOFIA_SIP_IP: '127.0.0.1',
     SOFIA_EXTERNAL_IP: '127.0.0.1',
@@ -59,13 +73,26 @@ export async function startRealSwitch(t: Test, name: string, env: Record<string,
     SOFIA_EXTERNAL_PORT: String(ports.external),
     SOFIA_WSS_PORT: String(ports.wss),
     ...env,
-  });
+  };
+  const sp = await startSwitchplane(t, ports.http, spEnv);
   const fs = await startFreeswitch(t, { switchplaneUrl: sp.url, eslPort: ports.esl, name });
-  await until('Switchplane connected to the event socket', async () => {
-    const health = (await (await fetch(`${sp.url}/health`)).json()) as { esl: Array<{ connected: boolean }> };
-    return health.esl.every((n) => n.connected);
-  });
-  return { sp, fs, ports, registrar: `127.0.0.1:${ports.internal}`, carrierSide: `127.0.0.1:${ports.external}` };
+  await eslConnected(sp);
+  const rs: RealSwitch = {
+    sp,
+    fs,
+    ports,
+    eslProxy,
+    registrar: `127.0.0.1:${ports.internal}`,
+    carrierSide: `127.0.0.1:${ports.external}`,
+    async restartSwitchplane(downMs) {
+      const { adminKey, dataDir } = rs.sp;
+      await rs.sp.stop({ keepData: true });
+      await sleep(downMs);
+      rs.sp = await startSwitchplane(t, ports.http, { ...spEnv, ADMIN_API_KEY: adminKey }, dataDir);
+      await eslConnected(rs.sp);
+    },
+  };
+  return rs;
 }
 
 /** The last subtest of a file on the real switch: FreeSWITCH logged no failure the tests did not provoke. */
