@@ -260,8 +260,10 @@ t.test('close() stops reconnecting and leaves nothing running', async (t) => {
   });
 });
 
-t.test('ESL_NODES and ESL_PASSWORD', async (t) => {
-  t.same(loadConfig({}).esl, { nodes: [], password: 'ClueCon' });
+t.test('ESL_NODES, ESL_PASSWORD and ESL_RECONNECT_MAX_MS', async (t) => {
+  t.same(loadConfig({}).esl, { nodes: [], password: 'ClueCon', reconnectMaxMs: 30000 });
+  t.equal(loadConfig({ ESL_RECONNECT_MAX_MS: '2000' }).esl.reconnectMaxMs, 2000);
+  t.throws(() => loadConfig({ ESL_RECONNECT_MAX_MS: '10' }), /ESL_RECONNECT_MAX_MS/);
   t.same(loadConfig({ ESL_NODES: 'fs1@10.0.0.5:8021, 10.0.0.6:8022,lab@[::1]:8021', ESL_PASSWORD: 's3cret' }).esl, {
     nodes: [
       { name: 'fs1', host: '10.0.0.5', port: 8021 },
@@ -269,6 +271,7 @@ t.test('ESL_NODES and ESL_PASSWORD', async (t) => {
       { name: 'lab', host: '::1', port: 8021 },
     ],
     password: 's3cret',
+    reconnectMaxMs: 30000,
   });
   for (const bad of ['fs1', 'fs1@10.0.0.5', '10.0.0.5:0', '10.0.0.5:70000', 'a b@h:1', '::1:8021', 'x@h:1,x@h:2']) {
     t.throws(() => loadConfig({ ESL_NODES: bad }), /ESL_NODES/, bad);

@@ -20,7 +20,7 @@ t.before(async () => {
   ext['1002'] = await createExtension(rs.sp, acme, { extensionNumber: '1002' });
   carrier = await startSipp(t, { scenario: 'carrier-uas.xml' });
   const trunk = await rs.sp.ok('POST', '/api/v1/trunks', { name: 'carrier', host: '127.0.0.1', port: carrier.port }, acme.key);
-  await rs.sp.ok('POST', '/api/v1/phone-numbers', { number: '+15550100100', trunkId: trunk.id }, acme.key);
+  await rs.sp.ok('POST', '/api/v1/phone-numbers', { number: '+15550100100', trunkId: trunk.id, route: 'extension', routeTarget: '1001' }, acme.key);
   await until('the gateway loaded', async () => (await rs.fs.cli('sofia status gateway')).includes(trunk.gatewayName));
 });
 
@@ -64,8 +64,8 @@ t.test('a recurring call that falls due is originated once; its execution reads 
   const time = due.toISOString().slice(11, 16);
   const rc = await rs.sp.ok(
     'POST',
-    '/api/v1/recurring-calls',
-    { extensionId: ext['1001']!.id, destinationNumber: '+15550300003', schedule: { frequency: 'daily', time, timezone: 'UTC' } },
+    `/api/v1/extensions/${ext['1001']!.id}/recurring-calls`,
+    { destinationNumber: '+15550300003', schedule: { frequency: 'daily', time, timezone: 'UTC' } },
     acme.key,
   );
   t.equal(rc.nextExecution, due.toISOString(), `due at ${time} UTC`);

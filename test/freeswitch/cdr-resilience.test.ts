@@ -28,7 +28,7 @@ t.before(async () => {
   caller = await createExtension(rs.sp, acme, { extensionNumber: '1001' });
   const carrier = await startSipp(t, { scenario: 'carrier-uas.xml' });
   const trunk = await rs.sp.ok('POST', '/api/v1/trunks', { name: 'carrier', host: '127.0.0.1', port: carrier.port }, acme.key);
-  await rs.sp.ok('POST', '/api/v1/phone-numbers', { number: '+15550100100', trunkId: trunk.id }, acme.key);
+  await rs.sp.ok('POST', '/api/v1/phone-numbers', { number: '+15550100100', trunkId: trunk.id, route: 'extension', routeTarget: '1001' }, acme.key);
   await until('the gateway loaded', async () => (await rs.fs.cli('sofia status gateway')).includes(trunk.gatewayName));
 });
 

@@ -74,7 +74,9 @@ export async function startSipp(t: Test, opts: SippOptions): Promise<Sipp> {
   const messageFile = path.join(dir, 'messages.log');
   const errorFile = path.join(dir, 'errors.log');
   const args = ['-sf', scenarioFile, '-i', '127.0.0.1', '-p', String(port), '-mp', String(await freePort('udp')), '-cp', String(await freePort('udp'))];
-  args.push('-nostdin', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile);
+  // -aa: 200 OK to NOTIFY, INFO, OPTIONS and UPDATE outside the scenario (e.g. the message-waiting
+  // NOTIFY FreeSWITCH sends a phone after it registers).
+  args.push('-aa', '-nostdin', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile);
   if (opts.auth) args.push('-au', opts.auth.user, '-ap', opts.auth.password);
   const calls = opts.calls ?? (opts.remote ? 1 : undefined);
   if (calls !== undefined) args.push('-m', String(calls));
