@@ -118,14 +118,23 @@ t.test('voicemail on no answer: 1006 (not registered) has voicemail, which answe
 });
 
 t.test('forwarding: a call to 1005 goes out to its forwarding number, failing over from 503 to the next trunk', async (t) => {
+  const since = await settled();
   const invites = answering.messages().split('INVITE sip:').length;
-  const call = await placeCall(t, rs, acme, ext['1001']!, '1005', { holdMs: 1000 });
+  const call = await placeCall(t, rs, acme, ext['1001']!, '1005', { holdMs: 2000 });
   t.equal(call.code, 0, 'answered by the carrier on the second trunk');
   t.match(refusing.messages(), /INVITE sip:\+15550000503@/, 'the first trunk was tried and refused with 503');
   t.equal(answering.messages().split('INVITE sip:').length, invites + 1, 'the second trunk got the call');
+  await settled();
+  const cdrs = await cdrsFor(hangups.hangups.slice(since));
+  t.equal(cdrs.length, 3, 'the caller, the refused try and the answered leg');
+  const refused = cdrs.find((c) => c.trunkId === trunk.primary.id);
+  const answered = cdrs.find((c) => c.trunkId === trunk.secondary.id);
+  t.match(refused, { disposition: 'FAILED', sipStatus: 503, billableSeconds: 0 }, 'the first trunk: failed with 503');
+  t.match(answered, { disposition: 'ANSWERED', calledNumber: '+15550000503' }, 'the second trunk: answered');
+  within(t, answered.billableSeconds, 2, 'billsec');
 });
 
-t.test('carrier to DID to extension: the phone answers; CDRs say inbound, with the trunk', async (t) => {
+t.test('carrier to DID to extension: the phone answers; both legs' CDRs say inbound and answered', async (t) => {
   const since = await settled();
   const callee = await startPhone(t, rs, acme, ext['1002']!);
   t.equal((await carrierCall(t, rs, DID.toExtension, '+15557770001', 2000)).code, 0, 'answered');
