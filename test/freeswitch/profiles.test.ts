@@ -67,4 +67,29 @@ t.test('a provider that refuses the digest: the gateway fails (FAIL_WAIT), and t
   t.match(await rs.fs.cli(`sofia status gateway ${trunk.gatewayName}`), /State\s+(FAILED|FAIL_WAIT)/);
 });
 
+t.test('a REGED gateway whose provider starts refusing goes to FAIL_WAIT, and the API follows', async (t) => {
+  const vars = { USER: 'acct-99', PASSWORD: 'provider-pass-99', REALM: 'provider.test' };
+  const accepting = await startSipp(t, { scenario: 'registrar.xml', vars });
+  const c = await createCustomer(rs.sp, 'delta');
+  const trunk = await rs.sp.ok(
+    'POST',
+    '/api/v1/trunks',
+    { name: 'turns', host: '127.0.0.1', port: accepting.port, register: true, username: 'acct-99', password: 'provider-pass-99', realm: 'provider.test', retrySeconds: 30 },
+    c.key,
+  );
+  await until('REGED in the API', async () => (await rs.sp.ok('GET', `/api/v1/trunks/${trunk.id}`, undefined, c.key)).stats.registrationState === 'REGED');
+  // The provider changes the account's password: the same address now refuses the digest.
+  await accepting.stop();
+  await startSipp(t, { scenario: 'registrar.xml', port: accepting.port, vars: { ...vars, PASSWORD: 'changed-by-provider' } });
+  rs.fs.expectLog(new RegExp(`${trunk.gatewayName} Failed Registration with status Forbidden \\[403\\]`));
+  await rs.fs.cli(`sofia profile external register ${trunk.gatewayName}`);
+  const read = await until('FAIL_WAIT in the API', async () => {
+    const r = await rs.sp.ok('GET', `/api/v1/trunks/${trunk.id}`, undefined, c.key);
+    return ['FAIL_WAIT', 'FAILED'].includes(r.stats.registrationState) && r;
+  });
+  t.match(read.stats.lastError, /403/);
+  t.ok(read.stats.lastRegisteredAt, 'the last good registration is kept');
+  t.match(await rs.fs.cli(`sofia status gateway ${trunk.gatewayName}`), /State\s+(FAILED|FAIL_WAIT)/);
+});
+
 assertCleanLog(t, () => rs);
