@@ -134,7 +134,7 @@ t.test('forwarding: a call to 1005 goes out to its forwarding number, failing ov
   within(t, answered.billableSeconds, 2, 'billsec');
 });
 
-t.test('carrier to DID to extension: the phone answers; both legs' CDRs say inbound and answered', async (t) => {
+t.test('carrier to DID to extension: the phone answers; the CDRs of both legs say inbound and answered', async (t) => {
   const since = await settled();
   const callee = await startPhone(t, rs, acme, ext['1002']!);
   t.equal((await carrierCall(t, rs, DID.toExtension, '+15557770001', 2000)).code, 0, 'answered');
