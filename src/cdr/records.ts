@@ -119,7 +119,9 @@ export function cdrFromEvent(event: EslEvent, now: () => number = Date.now): Cdr
     callType: callTypeOf(vars),
     callerNumber: field(event, 'Caller-Caller-ID-Number') ?? null,
     callerName: field(event, 'Caller-Caller-ID-Name') ?? null,
-    calledNumber: destination,
+    // A call to an AI number keeps its DID as the called number after the agent transfers it
+    // (the transfer's destination, an extension, becomes Caller-Destination-Number).
+    calledNumber: vars.switchplane_did ?? destination,
     calledName: field(event, 'Caller-Callee-ID-Name') ?? null,
     startAt: (start ?? end ?? reported ?? new Date(now())).toISOString(),
     answerAt: iso(answer),

@@ -51,10 +51,16 @@ export type Route =
       callerIdName: string | null;
     };
 
+/** A call's direction from the tenant's side (src/xmlcurl/dialplan.ts `callDirection`). */
+export type CallDirection = 'inbound' | 'outbound' | 'internal';
+export const CALL_DIRECTIONS: readonly CallDirection[] = ['inbound', 'outbound', 'internal'];
+
 export interface CallPlan {
   context: string;
   /** The destination number exactly as FreeSWITCH sent it. */
   destination: string;
+  /** The direction an earlier pass through the dialplan gave the call, kept across a transfer. */
+  direction?: CallDirection;
   tenant: LookupTenant | null;
   /** The authenticated extension placing the call (tenant context only). */
   caller: ExtensionTarget | null;
@@ -67,6 +73,11 @@ export interface CallRequest {
   callerNumber: string;
   /** The directory user that authenticated the call (`variable_user_name`), if any. */
   authUser: string | null;
+  /**
+   * `variable_switchplane_direction`: set when the call went through Switchplane's dialplan
+   * before (a transfer: `uuid_transfer` by the AI agent or the API, a forward), else null.
+   */
+  direction?: string | null;
 }
 
 function target(ext: LookupExtension): ExtensionTarget {
@@ -148,7 +159,8 @@ function routeTenant(s: TenantSnapshot, req: CallRequest, callerExt: LookupExten
  * @returns the plan, or null when the context is not one Switchplane owns (answer `not found`)
  */
 export async function planCall(tenants: TenantCache, req: CallRequest, now: Date): Promise<CallPlan | null> {
-  const base = { context: req.context, destination: req.destination };
+  const kept = CALL_DIRECTIONS.find((d) => d === req.direction);
+  const base = { context: req.context, destination: req.destination, ...(kept && { direction: kept }) };
   if (req.context === INBOUND_CONTEXT) {
     const did = toE164(req.destination);
     const s = did ? await tenants.tenantByDid(did) : undefined;

@@ -3,7 +3,7 @@
  * (mod_dialplan_xml; applications from mod_dptools, mod_hash `limit`/`limit_execute`,
  * mod_voicemail). FreeSWITCH never caches dialplan answers, so each call and each transfer asks.
  */
-import type { CallPlan, ExtensionTarget, Route } from '../domain/call-routing.js';
+import type { CallDirection, CallPlan, ExtensionTarget, Route } from '../domain/call-routing.js';
 import type { LookupTenant } from '../domain/tenant-snapshot.js';
 import { fsText, newSection, render } from './document.js';
 
@@ -39,8 +39,11 @@ function escapeRegex(s: string): string {
  * The call's direction from the tenant's side, exported to every leg as `switchplane_direction`
  * so each leg's CDR carries it (src/cdr/records.ts): a call from a trunk (the `public` context)
  * is inbound, a call out through a trunk outbound, a call between the tenant's phones internal.
+ * A call transferred back into the dialplan keeps the direction it had (a carrier's call that
+ * the AI agent hands to an extension stays inbound).
  */
-export function callDirection(plan: CallPlan): 'inbound' | 'outbound' | 'internal' {
+export function callDirection(plan: CallPlan): CallDirection {
+  if (plan.direction) return plan.direction;
   if (plan.context === 'public') return 'inbound';
   return plan.route.kind === 'outbound' ? 'outbound' : 'internal';
 }

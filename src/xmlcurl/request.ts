@@ -72,6 +72,8 @@ export interface DialplanLookup {
   callerNumber: string;
   /** `variable_user_name`: the directory user that authenticated the call. */
   authUser: string | null;
+  /** `variable_switchplane_direction`: the direction an earlier dialplan pass exported (a transfer). */
+  direction: string | null;
 }
 
 export interface ConfigurationLookup {
@@ -111,6 +113,7 @@ export function parseLookup(f: Fields, sectionFromPath?: string): Lookup {
         destination: f('Hunt-Destination-Number') || f('Caller-Destination-Number') || '',
         callerNumber: f('Hunt-Caller-ID-Number') || f('Caller-Caller-ID-Number') || '',
         authUser: nonEmpty(f('variable_user_name')),
+        direction: nonEmpty(f('variable_switchplane_direction')),
       };
     case 'configuration':
       return { section, file: f('key_value') ?? '', profile: nonEmpty(f('profile')) };

@@ -4,7 +4,7 @@
  * call that falls due is originated once and its execution reads `answered`.
  */
 import t from 'tap';
-import { assertCleanLog, cdrsOf, createCustomer, createExtension, startPhone, startRealSwitch, until, type Customer, type Extension, type RealSwitch } from '../helpers/real-switch.js';
+import { assertCleanLog, bridgedCall, cdrsOf, createCustomer, createExtension, startPhone, startRealSwitch, until, type Customer, type Extension, type RealSwitch } from '../helpers/real-switch.js';
 import { startSipp, type Sipp } from '../helpers/sipp-scenario.js';
 
 t.setTimeout(300_000); // a file on the real switch: start-up, calls, a recurring call's minute
@@ -51,7 +51,7 @@ t.test('transfer: the far party of a click-to-call moves to another extension', 
   await until('the call bridged', async () => ['answered', 'bridged'].includes((await callOf(placed.callId)).state) && /^2 total/m.test(await rs.fs.cli('show channels count')));
   t.equal((await rs.sp.api('POST', `/api/v1/calls/${placed.callId}/transfer`, { extension: '1002' }, acme.key)).status, 202);
   t.equal((await first.done).code, 0, '1001 is released (BYE)');
-  await until('1002 answered the transferred call', () => /ACK sip:/.test(second.messages()));
+  await bridgedCall(rs, 'sofia/internal/1002@');
   t.pass('1002 rang and answered');
   await rs.fs.cli('hupall NORMAL_CLEARING');
   t.equal((await second.done).code, 0, '1002 got the BYE');
@@ -69,8 +69,8 @@ t.test('a recurring call that falls due is originated once; its execution reads 
     acme.key,
   );
   t.equal(rc.nextExecution, due.toISOString(), `due at ${time} UTC`);
-  await until('the phone answered the recurring call', () => /ACK sip:/.test(phone.messages()), 90_000);
-  await until('bridged to the destination', () => /INVITE sip:\+15550300003@/.test(carrier.messages()));
+  await bridgedCall(rs, 'sofia/internal/1001@', 90_000);
+  t.match(await rs.fs.cli('show calls'), /\+15550300003/, 'the phone answered and the destination was called');
   await rs.fs.cli('hupall NORMAL_CLEARING');
   t.equal((await phone.done).code, 0);
   const executions = await until('the execution answered', async () => {

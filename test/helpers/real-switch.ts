@@ -145,7 +145,11 @@ export async function startPhone(t: Test, rs: RealSwitch, c: Customer, ext: Exte
     timeoutMs: 15_000,
   });
   if (registered.code !== 0) throw new Error(`phone ${ext.number}@${c.sipDomain} did not register:\n${registered.messages.slice(-2000)}`);
-  return startSipp(t, { scenario: 'phone.xml', port, calls: 1, vars: { USER: ext.number, ANSWER_AFTER_MS: answerAfterMs }, timeoutMs: 90_000 });
+  const phone = await startSipp(t, { scenario: 'phone.xml', port, vars: { USER: ext.number, ANSWER_AFTER_MS: answerAfterMs }, timeoutMs: 90_000 });
+  // phone.xml ends SIPp itself after the call (exit 97, "internal command", which a global
+  // timeout gives too): the call went through when the trace holds the BYE it answered.
+  const done = phone.done.then((r) => ({ ...r, code: r.code === 97 && /\] bytes :\s+BYE sip:/.test(r.messages) ? 0 : r.code === 0 ? 1 : r.code }));
+  return { ...phone, done };
 }
 
 /** Places a call from `from` to `dest` (SIPp call.xml or, with `refusedWith`, call-refused.xml). */
@@ -168,4 +172,15 @@ export function carrierCall(t: Test, rs: RealSwitch, did: string, caller: string
 /** Every CDR of a customer (newest first), read through its API. */
 export async function cdrsOf(sp: SwitchplaneProcess, c: Customer): Promise<any[]> {
   return (await sp.api('GET', '/api/v1/cdrs?limit=200', undefined, c.key)).body.data;
+}
+
+/**
+ * Resolves once FreeSWITCH has a bridged call, both legs answered (`callstate` ACTIVE in
+ * `show calls as json`), one of whose channels matches `channel` (e.g. `sofia/internal/1002@`).
+ */
+export async function bridgedCall(rs: RealSwitch, channel: string, timeoutMs = 15_000): Promise<void> {
+  await until(`an answered, bridged call with ${channel}`, async () => {
+    const { rows = [] } = JSON.parse(await rs.fs.cli('show calls as json')) as { rows?: Array<Record<string, string>> };
+    return rows.some((r) => (r.name?.includes(channel) || r.b_name?.includes(channel)) && r.callstate === 'ACTIVE' && r.b_callstate === 'ACTIVE');
+  }, timeoutMs);
 }

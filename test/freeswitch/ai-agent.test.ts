@@ -1,0 +1,99 @@
+/**
+ * On the real FreeSWITCH 1.10.12 with mod_audio_stream: a carrier's call to an AI number inside
+ * business hours is forked to Switchplane and bridged to a mock of the OpenAI Realtime API on
+ * 127.0.0.1. The caller is a SIPp call whose RTP is the test's own socket, so what the caller says
+ * and hears is real audio through the switch.
+ */
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { startMockRealtime, type MockRealtime } from '../helpers/mock-realtime.js';
+import { assertCleanLog, bridgedCall, cdrsOf, createCustomer, createExtension, startPhone, startRealSwitch, until, type Customer, type Extension, type RealSwitch } from '../helpers/real-switch.js';
+import { startRtpPeer } from '../helpers/rtp-peer.js';
+import { startSipp } from '../helpers/sipp-scenario.js';
+import { durationMs, readWav } from '../helpers/wav.js';
+
+t.setTimeout(300_000); // a file on the real switch: start-up and an AI call in real time
+const AI_DID = '+15550100200';
+const GOODBYE_MS = 1500;
+let rs: RealSwitch;
+let mock: MockRealtime;
+let acme: Customer;
+let human: Extension;
+
+t.before(async () => {
+  mock = await startMockRealtime({
+    greeting: { type: 'audio', text: 'Hello, thank you for calling, how can I help you?', audio: { wav: 'agent-greeting.wav' } },
+    turns: [
+      {
+        transcript: 'Can I talk to a person please?',
+        steps: [
+          { type: 'function_call', name: 'transfer_to_human', arguments: { extension: '1002', reason: 'caller asked for a person' }, callId: 'call_transfer' },
+          { type: 'audio', text: 'Of course, I am transferring you now, goodbye.', audio: { toneHz: 523, ms: GOODBYE_MS } },
+        ],
+      },
+    ],
+  });
+  t.teardown(() => mock.close());
+  const dir = mkdtempSync(path.join(tmpdir(), 'switchplane-ai-'));
+  writeFileSync(path.join(dir, 'ca.pem'), mock.ca);
+  rs = await startRealSwitch(t, 'ai-agent', {
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: mock.baseURL,
+    OPENAI_CA_FILE: path.join(dir, 'ca.pem'),
+    MEDIA_FORK_MODULE: 'audio_stream',
+    AI_ANALYSIS: 'false',
+  });
+  acme = await createCustomer(rs.sp, 'acme', { timezone: 'UTC' });
+  human = await createExtension(rs.sp, acme, { extensionNumber: '1002' });
+  const open = Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => [d, { start: '00:00', end: '23:59' }]));
+  await rs.sp.ok('POST', '/api/v1/phone-numbers', { number: AI_DID, route: 'ai_agent', aiAgentProfile: 'customer-care-voice', businessHours: open, failoverExtension: '1002' }, acme.key);
+});
+
+t.test('an AI call: fork, greeting heard, the caller heard, transfer to a human, session and CDR stored', async (t) => {
+  const phone = await startPhone(t, rs, acme, human);
+  const rtp = await startRtpPeer(t);
+  const portFile = path.join(mkdtempSync(path.join(tmpdir(), 'switchplane-rtp-')), 'port');
+  const caller = await startSipp(t, {
+    scenario: 'carrier-call-rtp.xml',
+    remote: rs.carrierSide,
+    vars: { DID: AI_DID, CALLER: '+15557770009', MEDIA_PORT: rtp.port, PORT_FILE: portFile },
+    timeoutMs: 90_000,
+  });
+  const fsRtpPort = await until('the call answered (FreeSWITCH RTP port known)', () => existsSync(portFile) && Number(readFileSync(portFile, 'utf8').trim()));
+  rtp.start(fsRtpPort);
+  const session = await mock.waitForSession();
+  t.pass('mod_audio_stream forked the call and Switchplane opened a Realtime session');
+  await session.waitForSent('response.done');
+  const greetingMs = durationMs(readWav('agent-greeting.wav'));
+  await until('the greeting heard by the caller', () => rtp.loud().length * 20 >= greetingMs * 0.5, 15_000);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const first = rtp.received[0]!.at;
+  const arrivals = rtp.received.map((p) => p.at - first);
+  const gaps = arrivals.slice(1).map((a, i) => a - arrivals[i]!).filter((g) => g > 30);
+  t.comment(`greeting: ${greetingMs} ms of audio; ${rtp.received.length} RTP packets (${rtp.loud().length} loud) over ${Math.round(arrivals.at(-1)!)} ms; ${gaps.length} gaps over 30 ms: ${gaps.map(Math.round).join(' ')}`);
+  t.comment(`silent packets in a row: ${rtp.received.map((p) => (p.peak < 100 ? '.' : '#')).join('')}`);
+  t.pass(`the caller heard ${rtp.loud().length * 20} ms of the ${greetingMs} ms greeting`);
+  await rtp.say('caller-ask-person.wav');
+  await session.waitFor('input_audio_buffer.speech_started' as never).catch(() => undefined);
+  await bridgedCall(rs, 'sofia/internal/1002@', 30_000).catch((err) => {
+    t.comment(`mock got ${session.appends.length} appends; sent: ${session.sent.map((e) => e.type).filter((x) => !x.includes('delta')).join(', ')}`);
+    t.comment(rs.sp.output().split('\n').filter((l) => /"level":[45]/.test(l)).slice(-10).join('\n'));
+    throw err;
+  });
+  t.pass('the call landed on extension 1002');
+  await rs.fs.cli('hupall NORMAL_CLEARING');
+  t.equal((await caller.done).code, 0, 'the caller got the BYE');
+  const answered = await phone.done;
+  t.equal(answered.code, 0, '1002 answered and got the BYE') || t.comment(answered.messages.slice(-3000), answered.errors.slice(-1000));
+  const sessions = await until('the AI session stored', async () => {
+    const list = await rs.sp.ok('GET', '/api/v1/ai-sessions', undefined, acme.key);
+    return list.length > 0 && list;
+  });
+  t.match(sessions[0], { didNumber: AI_DID, transferredTo: '1002' });
+  const cdrs = await until('the ai_voice CDR', async () => (await cdrsOf(rs.sp, acme)).find((c) => c.callType === 'ai_voice'));
+  t.match(cdrs, { direction: 'inbound', calledNumber: AI_DID, callerNumber: '+15557770009' }, 'the caller\'s leg keeps its direction and DID after the transfer');
+});
+
+assertCleanLog(t, () => rs);
