@@ -156,6 +156,7 @@ async function bridge(ready: PeersReady): Promise<BridgeRun> {
     const agents = new AgentCalls({
       settings, store: ctx.store, secrets: ctx.secrets, fork: FORK_MODULES[settings.forkModule], clock: new FrameClock(),
       command: (node, cmd) => nodes!.node(node)!.api(cmd),
+      execute: (node, uuid, app, arg) => nodes!.node(node)!.execute(uuid, app, arg),
       analyse: async () => null,
       onError,
       metrics: ctx.metrics,

@@ -208,6 +208,23 @@ export class EslConnection extends EventEmitter<{
     return { jobUuid, result };
   }
 
+  /**
+   * Queues a dialplan application on a channel (`sendmsg <uuid>` with `call-command: execute`,
+   * mod_event_socket.c): it runs in the channel's own thread after the ones queued before it,
+   * with no lead-in (uuid_broadcast first reads 5 frames, switch_ivr.c). Resolves once
+   * FreeSWITCH accepted it (`+OK`).
+   * @throws when not connected, on `-ERR` (no such channel), on link loss or after `timeoutMs`
+   */
+  async execute(uuid: string, app: string, arg: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    const what = `sendmsg ${uuid} execute ${app}`;
+    const conn = this.connection(`sendmsg ${uuid}`);
+    if (/[\r\n]/.test(app + arg)) throw new Error('an application and its argument must be one line');
+    const reply = await this.track<string>(what, opts.timeoutMs ?? 10000, (resolve) =>
+      conn.sendRecv(`sendmsg ${uuid}`, { 'call-command': 'execute', 'execute-app-name': app, 'execute-app-arg': arg }, (res) => resolve(res.getHeader('Reply-Text') ?? '')),
+    );
+    if (!reply.startsWith('+OK')) throw new Error(`${what} refused by ${this.opts.name}: ${reply}`);
+  }
+
   /** The connected modesl Connection, for a command that is one line. */
   private connection(cmd: string): esl.Connection {
     if (!cmd || /[\r\n]/.test(cmd)) throw new Error('an ESL command must be one non-empty line');

@@ -61,6 +61,7 @@ export function createEslService(deps: {
     fork: FORK_MODULES[ai.forkModule],
     clock: new FrameClock(),
     command: (node, cmd) => nodes.node(node)?.api(cmd) ?? Promise.reject(new Error(`no FreeSWITCH node ${node}`)),
+    execute: (node, uuid, app, arg) => nodes.node(node)?.execute(uuid, app, arg) ?? Promise.reject(new Error(`no FreeSWITCH node ${node}`)),
     analyse: (transcript) => analyseCall(ai, ai.apiKey ?? '', transcript),
     metrics,
     onError: (err, c) => {

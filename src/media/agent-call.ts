@@ -59,6 +59,8 @@ export interface AgentCallDeps {
   clock: FrameClock;
   /** Runs an `api` command on the node; rejects on `-ERR` or a lost link. */
   command(node: string, cmd: string): Promise<string>;
+  /** Queues an application on a channel of the node (`sendmsg` execute); rejects like `command`. */
+  execute(node: string, uuid: string, app: string, arg: string): Promise<void>;
   /** The post-call analysis (src/media/call-analysis.ts); null when skipped. */
   analyse(transcript: TranscriptEntry[]): Promise<CallAnalysis | null>;
   onError(err: unknown, context: Record<string, unknown>): void;
@@ -93,6 +95,9 @@ interface ToolOrigin {
 /** How long a lost media fork waits for the channel's hangup before the call fails over, milliseconds. */
 export const MEDIA_LOSS_GRACE_MS = 1000;
 
+/** Longest wait for FreeSWITCH to report the last file of a goodbye played, milliseconds. */
+export const PLAYED_WAIT_MS = 3000;
+
 const GOODBYE = {
   transfer: 'Say one short goodbye line: you are transferring the caller to a colleague now.',
   hangup: 'Say one short, polite goodbye line.',
@@ -112,6 +117,12 @@ export class AgentCall {
   private forkStarted = false;
   private greeted = false;
   private completing = false;
+  /** Playback files queued on the channel and not yet reported stopped (PLAYBACK_STOP). */
+  private readonly playing = new Set<string>();
+  /** Files FreeSWITCH reported played; compared with the files the fork sink sent. */
+  private filesPlayed = 0;
+  /** Wakes `allPlayed()` on each PLAYBACK_STOP. */
+  private onPlayed: (() => void) | null = null;
   private lossTimer: NodeJS.Timeout | undefined;
   private finished = false;
   private pending: Pending | null = null;
@@ -213,10 +224,42 @@ export class AgentCall {
     this.greet();
   }
 
-  /** The fork module played a file it wrote (`mod_audio_stream::play`): play it into the call. */
+  /**
+   * The fork module wrote a file (`mod_audio_stream::play`): queue its playback on the channel.
+   * `sendmsg` execute, not `uuid_broadcast`: queued playbacks then follow each other without the
+   * 5 lead frames (100 ms) with no RTP that every broadcast starts with (switch_ivr.c).
+   */
   playFile(file: string): void {
     if (this.finished || /\s/.test(file)) return;
-    this.send(`uuid_broadcast ${this.call.callId} ${file} aleg`, 'playback');
+    this.playing.add(file);
+    this.deps.execute(this.call.node, this.call.callId, 'playback', file).catch((err) => this.deps.onError(err, { callId: this.call.callId, part: 'playback', file }));
+  }
+
+  /** FreeSWITCH finished (or broke off) playing `file` (PLAYBACK_STOP). */
+  playbackStopped(file: string): void {
+    if (!this.playing.delete(file)) return;
+    this.filesPlayed++;
+    this.onPlayed?.();
+  }
+
+  /**
+   * Resolves once every file the fork sink sent has been played by FreeSWITCH (its PLAYBACK_STOP
+   * events), or after `PLAYED_WAIT_MS` (a barge-in drops queued files, whose stops never come).
+   */
+  private allPlayed(): Promise<void> {
+    this.sink?.flush();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.onPlayed = null;
+        resolve();
+      };
+      const timer = setTimeout(done, PLAYED_WAIT_MS);
+      this.onPlayed = () => {
+        if (this.filesPlayed >= (this.sink?.files ?? 0)) done();
+      };
+      this.onPlayed();
+    });
   }
 
   /** The fork could not connect (`mod_audio_stream::error`, `mod_audio_fork::connect_failed`) or Switchplane stops: fail over now. */
@@ -365,8 +408,9 @@ export class AgentCall {
   }
 
   /**
-   * Once the pending action's response is done: waits until its audio was released, and (file
-   * playback queues `leadMs` ahead) played, then carries the action out.
+   * Once the pending action's response is done: waits until its audio was released and played,
+   * as FreeSWITCH reports it for files (mod_audio_stream), by the clock for frames mixed in
+   * `leadMs` ahead (mod_audio_fork), then carries the action out.
    */
   private completeWhenPlayed(): void {
     const pending = this.pending;
@@ -374,7 +418,7 @@ export class AgentCall {
     this.completing = true;
     void this.playout
       .drained()
-      .then(() => new Promise((resolve) => setTimeout(resolve, this.deps.fork.leadMs)))
+      .then(() => (this.deps.fork.playsFiles ? this.allPlayed() : new Promise((resolve) => setTimeout(resolve, this.deps.fork.leadMs))))
       .then(() => this.complete(pending));
   }
 

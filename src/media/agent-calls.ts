@@ -4,7 +4,8 @@
  *   `switchplane_tenant_id`, `switchplane_did`, `switchplane_caller`: src/xmlcurl/dialplan.ts)
  *   starts an AgentCall, once per Unique-ID (a channel parked again later is not restarted);
  * - `CHANNEL_HANGUP` (or, if that was missed, `CHANNEL_HANGUP_COMPLETE`) ends it;
- * - `mod_audio_stream::play` (body `{"file": ...}`) plays the file the module wrote;
+ * - `mod_audio_stream::play` (body `{"file": ...}`) plays the file the module wrote, and
+ *   `PLAYBACK_STOP` (switch_ivr_play_say.c, `Playback-File-Path`) says it was played;
  * - `mod_audio_stream::error` and `mod_audio_fork::connect_failed`: the fork failed, so the call
  *   fails over; `mod_audio_stream::disconnect` and `mod_audio_fork::disconnect`: the fork closed,
  *   which fails the call over unless it is hanging up (AgentCall.mediaLost).
@@ -20,7 +21,7 @@ import { playedFile } from './fork-modules.js';
 export const AGENT_EVENTS = [
   'CHANNEL_PARK', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE',
   'mod_audio_stream::play', 'mod_audio_stream::error', 'mod_audio_stream::disconnect',
-  'mod_audio_fork::connect_failed', 'mod_audio_fork::disconnect',
+  'mod_audio_fork::connect_failed', 'mod_audio_fork::disconnect', 'PLAYBACK_STOP',
 ] as const;
 
 const FORK_FAILED = new Set(['mod_audio_stream::error', 'mod_audio_fork::connect_failed']);
@@ -54,7 +55,8 @@ export class AgentCalls implements EventHandler {
     else if (key === 'mod_audio_stream::play') {
       const file = playedFile(field(event, '_body'));
       if (file) call.playFile(file);
-    } else if (FORK_FAILED.has(key)) call.forkFailed('media_fork_error');
+    } else if (key === 'PLAYBACK_STOP') call.playbackStopped(field(event, 'Playback-File-Path') ?? '');
+    else if (FORK_FAILED.has(key)) call.forkFailed('media_fork_error');
     else if (FORK_CLOSED.has(key)) call.mediaLost();
   }
 

@@ -8,7 +8,7 @@
  *   `{"type":"streamAudio","data":{"audioDataType":"raw","sampleRate":8000,"audioData":<base64 L16>}}`;
  *   the module writes it to `<temp_dir>/<uuid>_<n>.tmp.r8` and fires `mod_audio_stream::play`
  *   with body `{"audioDataType":"raw","sampleRate":8000,"file":"<path>"}`, and the controller
- *   plays the file (`uuid_broadcast <uuid> <file> aleg`; broadcasts queue and play in order).
+ *   plays the file (`sendmsg <uuid>` execute `playback <file>`; queued playbacks run in order).
  *   Barge-in: `uuid_break <uuid> all` stops the playing file and drops the queued ones. Segments
  *   of `SEGMENT_MS` are sent `LEAD_MS` ahead of real time so that the next file is queued before
  *   the one playing ends.
@@ -48,6 +48,8 @@ export interface ForkSink {
   flush(): void;
   /** Drops what is held and not yet sent (barge-in). */
   discard(): void;
+  /** Playback files sent so far (mod_audio_stream: one per `streamAudio`); 0 for modules that play frames. */
+  readonly files: number;
 }
 
 export interface ForkModule {
@@ -56,6 +58,11 @@ export interface ForkModule {
   readonly subprotocol: string | undefined;
   /** How far ahead of real time the playout releases audio for this module, milliseconds. */
   readonly leadMs: number;
+  /**
+   * Whether FreeSWITCH plays what goes back as files, so that "played" is told by its
+   * PLAYBACK_STOP events (mod_audio_stream); otherwise by the clock (mod_audio_fork).
+   */
+  readonly playsFiles: boolean;
   start(uuid: string, url: string, metadata: string): string;
   stop(uuid: string): string;
   /** The command that empties FreeSWITCH's playback at once (barge-in). */
@@ -67,19 +74,25 @@ const audioStream: ForkModule = {
   name: 'audio_stream',
   subprotocol: undefined,
   leadMs: LEAD_MS,
+  playsFiles: true,
   start: (uuid, url, metadata) => `uuid_audio_stream ${uuid} start ${url} mono 8k ${metadata}`,
   stop: (uuid) => `uuid_audio_stream ${uuid} stop`,
   breakPlayback: (uuid) => `uuid_break ${uuid} all`,
   sink(socket) {
     const segment = new Int16Array(SEGMENT_MS * SAMPLES_PER_MS);
     let held = 0;
+    let files = 0;
     const send = () => {
       if (held === 0) return;
       const audioData = bytesFromL16(segment.subarray(0, held)).toString('base64');
       held = 0;
+      files++;
       socket.send(JSON.stringify({ type: 'streamAudio', data: { audioDataType: 'raw', sampleRate: 8000, audioData } }));
     };
     return {
+      get files() {
+        return files;
+      },
       frame(pcm) {
         let offset = 0;
         while (offset < pcm.length) {
@@ -100,6 +113,7 @@ const audioFork: ForkModule = {
   name: 'audio_fork',
   subprotocol: 'audio.drachtio.org',
   leadMs: FORK_LEAD_MS,
+  playsFiles: false,
   start: (uuid, url, metadata) => `uuid_audio_fork ${uuid} start ${url} mono 8k audio_fork ${metadata} 1 1 8000`,
   stop: (uuid) => `uuid_audio_fork ${uuid} stop`,
   breakPlayback: (uuid) => `uuid_audio_fork ${uuid} stop_play`,
@@ -111,6 +125,7 @@ const audioFork: ForkModule = {
       },
       flush: () => {},
       discard: () => {},
+      files: 0,
     };
   },
 };

@@ -4,13 +4,14 @@
  * 127.0.0.1. The caller is a SIPp call whose RTP is the test's own socket, so what the caller says
  * and hears is real audio through the switch.
  */
+import { performance } from 'node:perf_hooks';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { startMockRealtime, type MockRealtime } from '../helpers/mock-realtime.js';
 import { assertCleanLog, bridgedCall, cdrsOf, createCustomer, createExtension, startPhone, startRealSwitch, until, type Customer, type Extension, type RealSwitch } from '../helpers/real-switch.js';
-import { startRtpPeer } from '../helpers/rtp-peer.js';
+import { startRtpPeer, type ReceivedPacket } from '../helpers/rtp-peer.js';
 import { startSipp } from '../helpers/sipp-scenario.js';
 import { durationMs, readWav } from '../helpers/wav.js';
 
@@ -21,6 +22,19 @@ let rs: RealSwitch;
 let mock: MockRealtime;
 let acme: Customer;
 let human: Extension;
+
+/** What the caller heard of a stretch of agent audio: its span, arrival gaps, timestamp jumps and drift. */
+function hearing(packets: ReceivedPacket[]) {
+  const first = packets[0]!;
+  const spanMs = Math.round(packets.at(-1)!.at - first.at + 20);
+  const gaps = packets.slice(1).map((p, i) => p.at - packets[i]!.at).filter((g) => g > 30).map(Math.round);
+  const tsJumps = packets.slice(1).map((p, i) => p.ts - packets[i]!.ts).filter((d) => d !== 160);
+  // How far behind its own 20 ms clock the stream fell: a hole shifts every later packet, jitter does not.
+  const late = packets.map((p, i) => p.at - first.at - 20 * i);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const driftMs = Math.round(median(late.slice(-10)) - median(late.slice(0, 10)));
+  return { spanMs, gaps, tsJumps, driftMs };
+}
 
 t.before(async () => {
   mock = await startMockRealtime({
@@ -67,22 +81,28 @@ t.test('an AI call: fork, greeting heard, the caller heard, transfer to a human,
   t.pass('mod_audio_stream forked the call and Switchplane opened a Realtime session');
   await session.waitForSent('response.done');
   const greetingMs = durationMs(readWav('agent-greeting.wav'));
-  await until('the greeting heard by the caller', () => rtp.loud().length * 20 >= greetingMs * 0.5, 15_000);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  const first = rtp.received[0]!.at;
-  const arrivals = rtp.received.map((p) => p.at - first);
-  const gaps = arrivals.slice(1).map((a, i) => a - arrivals[i]!).filter((g) => g > 30);
-  t.comment(`greeting: ${greetingMs} ms of audio; ${rtp.received.length} RTP packets (${rtp.loud().length} loud) over ${Math.round(arrivals.at(-1)!)} ms; ${gaps.length} gaps over 30 ms: ${gaps.map(Math.round).join(' ')}`);
-  t.comment(`silent packets in a row: ${rtp.received.map((p) => (p.peak < 100 ? '.' : '#')).join('')}`);
-  t.pass(`the caller heard ${rtp.loud().length * 20} ms of the ${greetingMs} ms greeting`);
+  await until('the greeting heard by the caller', () => rtp.received.length * 20 >= greetingMs - 20, 15_000);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const greeting = rtp.received.slice();
+  const heard = hearing(greeting);
+  t.comment(`greeting: ${greetingMs} ms of audio, ${greeting.length} RTP packets over ${heard.spanMs} ms; arrival gaps over 30 ms: ${heard.gaps.join(' ') || 'none'}; RTP timestamp steps other than 160: ${heard.tsJumps.join(' ') || 'none'}`);
+  t.ok(greeting.length * 20 >= greetingMs - 20, `every frame of the greeting reached the caller (${greeting.length} × 20 ms)`);
+  t.same(heard.tsJumps, [], 'no frame missing in the RTP stream (timestamps step by 160)');
+  t.ok(heard.spanMs <= greetingMs + 100, `heard within N + 100 ms: ${heard.spanMs} ms for ${greetingMs} ms`);
+  t.ok(heard.driftMs <= 20, `no hole: the stream fell ${heard.driftMs} ms behind its clock (≤ 20 ms, one frame)`);
+
   await rtp.say('caller-ask-person.wav');
-  await session.waitFor('input_audio_buffer.speech_started' as never).catch(() => undefined);
+  const spoken = performance.now();
+  await session.waitForSent('input_audio_buffer.speech_started');
+  t.pass('the caller\'s RTP audio reached the model (server VAD heard speech)');
   await bridgedCall(rs, 'sofia/internal/1002@', 30_000).catch((err) => {
     t.comment(`mock got ${session.appends.length} appends; sent: ${session.sent.map((e) => e.type).filter((x) => !x.includes('delta')).join(', ')}`);
     t.comment(rs.sp.output().split('\n').filter((l) => /"level":[45]/.test(l)).slice(-10).join('\n'));
     throw err;
   });
   t.pass('the call landed on extension 1002');
+  const goodbye = rtp.received.filter((p) => p.at > spoken && p.peak > 500);
+  t.ok(goodbye.length * 20 >= GOODBYE_MS - 20, `the goodbye was heard whole before the transfer: ${goodbye.length * 20} of ${GOODBYE_MS} ms`);
   await rs.fs.cli('hupall NORMAL_CLEARING');
   t.equal((await caller.done).code, 0, 'the caller got the BYE');
   const answered = await phone.done;
@@ -94,6 +114,35 @@ t.test('an AI call: fork, greeting heard, the caller heard, transfer to a human,
   t.match(sessions[0], { didNumber: AI_DID, transferredTo: '1002' });
   const cdrs = await until('the ai_voice CDR', async () => (await cdrsOf(rs.sp, acme)).find((c) => c.callType === 'ai_voice'));
   t.match(cdrs, { direction: 'inbound', calledNumber: AI_DID, callerNumber: '+15557770009' }, 'the caller\'s leg keeps its direction and DID after the transfer');
+});
+
+t.test('barge-in: the caller talks over the greeting and its playback stops at once', async (t) => {
+  mock.script = {
+    greeting: { type: 'audio', text: 'Hello, thank you for calling, how can I help you?', audio: { wav: 'agent-greeting.wav' } },
+    turns: [{ transcript: 'Can I talk to a person please?', steps: [{ type: 'audio', text: 'Sure.', audio: { toneHz: 440, ms: 200 } }] }],
+  };
+  const rtp = await startRtpPeer(t);
+  const portFile = path.join(mkdtempSync(path.join(tmpdir(), 'switchplane-rtp-')), 'port');
+  const caller = await startSipp(t, {
+    scenario: 'carrier-call-rtp.xml',
+    remote: rs.carrierSide,
+    vars: { DID: AI_DID, CALLER: '+15557770010', MEDIA_PORT: rtp.port, PORT_FILE: portFile },
+    timeoutMs: 60_000,
+  });
+  rtp.start(await until('answered', () => existsSync(portFile) && Number(readFileSync(portFile, 'utf8').trim())));
+  const session = await mock.waitForSession();
+  await until('1 s of the greeting heard', () => rtp.loud().length >= 50);
+  void rtp.say('caller-ask-person.wav');
+  const started = await session.waitForSent('input_audio_buffer.speech_started');
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const after = rtp.received.filter((p) => p.at > started.at + 300 && p.at < started.at + 1300);
+  t.ok(after.length <= 2, `no greeting audio 300 ms after the barge-in (${after.length} packets in the next second)`);
+  const heardMs = rtp.received.filter((p) => p.at < started.at).length * 20;
+  t.ok(heardMs < durationMs(readWav('agent-greeting.wav')) - 500, `the greeting was cut: ${heardMs} ms heard`);
+  const truncate = await session.waitFor('conversation.item.truncate');
+  t.ok(truncate, 'the model was told how much of the greeting was heard');
+  await rs.fs.cli('hupall NORMAL_CLEARING');
+  t.equal((await caller.done).code, 0, 'the caller got the BYE');
 });
 
 assertCleanLog(t, () => rs);

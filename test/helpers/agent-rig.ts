@@ -4,8 +4,9 @@
  * socket (which answers every command `+OK`), the mock OpenAI Realtime server (TLS), a text-model
  * endpoint for the post-call analysis, and a CRM webhook receiver. The rig plays FreeSWITCH: it
  * parks calls (CHANNEL_PARK with the dialplan's variables), opens the media fork the controller
- * asks for, fires `mod_audio_stream::play` for each file the agent sends back, and hangs up; a
- * CDR writer takes the hangups, as in Switchplane.
+ * asks for, fires `mod_audio_stream::play` for each file the agent sends back and PLAYBACK_STOP
+ * once its queued playback has had its length, and hangs up; a CDR writer takes the hangups, as
+ * in Switchplane.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -132,6 +133,7 @@ export async function agentRig(t: Test, backend: Backend, script: MockScript, en
     fork: FORK_MODULES[settings.forkModule],
     clock: new FrameClock(),
     command: (node, cmd) => esl!.nodes.node(node)!.api(cmd),
+    execute: (node, uuid, app, arg) => esl!.nodes.node(node)!.execute(uuid, app, arg),
     // The analysis goes to the local text-model endpoint (plain HTTP), as analyseCall sends it to OpenAI.
     analyse: (transcript) => analyseCall({ ...settings, baseUrl: chatUrl }, 'sk-test', transcript),
     onError: (err, context) => errors.push({ err, context }),
@@ -175,13 +177,25 @@ export async function agentRig(t: Test, backend: Backend, script: MockScript, en
       const metadata = words[7];
       const client = await connectMediaClient({ url: url!, ...(settings.forkModule === 'audio_fork' ? { subprotocol: 'audio.drachtio.org' } : { metadata }) });
       if (settings.forkModule === 'audio_stream') {
-        // As mod_audio_stream: each streamAudio message becomes a file and a mod_audio_stream::play event.
+        // As mod_audio_stream: each streamAudio message becomes a file and a mod_audio_stream::play
+        // event; as FreeSWITCH, each playback queued on the channel plays in turn, in real time,
+        // and ends with PLAYBACK_STOP.
+        const lengthMs = new Map<string, number>();
+        let queue = Promise.resolve();
         client.ws.on('message', (data, isBinary) => {
           if (isBinary) return;
-          const msg = JSON.parse(data.toString()) as { type?: string };
+          const msg = JSON.parse(data.toString()) as { type?: string; data?: { audioData?: string } };
           if (msg.type !== 'streamAudio') return;
           const file = `/tmp/${callId}_${played++}.tmp.r8`;
+          lengthMs.set(file, Buffer.from(msg.data?.audioData ?? '', 'base64').length / 16); // L16 at 8 kHz: 16 bytes a millisecond
           esl!.server.pushEvent(esl!.server.event('CUSTOM', { 'Event-Subclass': 'mod_audio_stream::play', 'Unique-ID': callId }, JSON.stringify({ audioDataType: 'raw', sampleRate: 8000, file })));
+        });
+        esl!.server.on('command', ({ command, headers }) => {
+          const file = headers['execute-app-arg'] ?? '';
+          if (command !== `sendmsg ${callId}` || headers['execute-app-name'] !== 'playback' || !lengthMs.has(file)) return;
+          queue = queue
+            .then(() => new Promise((resolve) => setTimeout(resolve, lengthMs.get(file))))
+            .then(() => void esl!.server.pushEvent(esl!.server.event('PLAYBACK_STOP', { 'Unique-ID': callId, 'Playback-File-Path': file })));
         });
       }
       return client;

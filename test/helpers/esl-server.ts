@@ -13,6 +13,7 @@
  * - `bgapi <cmd> <args>` → `command/reply` with `Reply-Text: +OK Job-UUID: <uuid>` and a
  *   `Job-UUID` header (the client's, if it sent one), then a `BACKGROUND_JOB` event whose body is
  *   the responder's text, to every client subscribed to it (api_exec() fires it as a normal event);
+ * - `sendmsg <uuid>` (an `execute-app-name`/`-arg` to queue on the channel) → `+OK`;
  * - `exit` → `+OK bye`, disconnect notice, close.
  * Events go out as `Content-Length: <UTF-8 bytes>` + `Content-Type: text/event-json` and the
  * unformatted JSON with no newline after it, as switch_event_serialize_json() writes it.
@@ -259,6 +260,8 @@ export class FakeEslServer extends EventEmitter<{ command: [ReceivedCommand]; co
         });
         return;
       }
+      case 'sendmsg':
+        return reply(client, '+OK');
       default:
         return reply(client, '-ERR command not found');
     }

@@ -18,6 +18,8 @@ export interface ReceivedPacket {
   /** performance.now() at arrival, milliseconds. */
   at: number;
   seq: number;
+  /** RTP timestamp (8 kHz units: +160 a 20 ms frame). */
+  ts: number;
   /** Largest absolute sample of the decoded packet. */
   peak: number;
 }
@@ -42,7 +44,7 @@ export async function startRtpPeer(t: Test): Promise<RtpPeer> {
     const pcm = decodeMulaw(msg.subarray(12, 12 + FRAME_BYTES));
     let peak = 0;
     for (const s of pcm) peak = Math.max(peak, Math.abs(s));
-    received.push({ at: performance.now(), seq: msg.readUInt16BE(2), peak });
+    received.push({ at: performance.now(), seq: msg.readUInt16BE(2), ts: msg.readUInt32BE(4), peak });
   });
   const queue: Array<{ bytes: Uint8Array; sent: () => void }> = [];
   let timer: NodeJS.Timeout | undefined;

@@ -65,7 +65,10 @@ for (const backend of backends) {
       t.ok(transfer, 'the call goes to extension 1001 in the tenant context');
       const commands = rig.esl.server.commands;
       t.ok(commands.indexOf(`api uuid_audio_stream ${callId} stop`) < commands.indexOf(transfer.command), 'the fork is stopped before the transfer');
-      t.ok(commands.some((c) => c.startsWith(`api uuid_broadcast ${callId} /tmp/${callId}_`)), 'the agent audio files are played into the call');
+      t.ok(
+        rig.esl.server.received.some((r) => r.command === `sendmsg ${callId}` && r.headers['execute-app-name'] === 'playback' && r.headers['execute-app-arg']?.startsWith(`/tmp/${callId}_`)),
+        'the agent audio files are queued for playback on the call',
+      );
 
       rig.hangup(callId);
       const row = await rig.session(callId);
