@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startMockRealtime, type MockRealtime } from '../helpers/mock-realtime.js';
 import { assertCleanLog, bridgedCall, cdrsOf, createCustomer, createExtension, startPhone, startRealSwitch, until, type Customer, type Extension, type RealSwitch } from '../helpers/real-switch.js';
 import { startRtpPeer, type ReceivedPacket } from '../helpers/rtp-peer.js';
@@ -65,19 +65,26 @@ t.before(async () => {
   await rs.sp.ok('POST', '/api/v1/phone-numbers', { number: AI_DID, route: 'ai_agent', aiAgentProfile: 'customer-care-voice', businessHours: open, failoverExtension: '1002' }, acme.key);
 });
 
-t.test('an AI call: fork, greeting heard, the caller heard, transfer to a human, session and CDR stored', async (t) => {
-  const phone = await startPhone(t, rs, acme, human);
+/**
+ * A carrier's call to the AI number whose media is a test RTP socket; resolves once answered, with
+ * the socket sending to FreeSWITCH's RTP port, and the Realtime session the call opened.
+ */
+async function callAiNumber(t: Test, callerNumber: string) {
   const rtp = await startRtpPeer(t);
   const portFile = path.join(mkdtempSync(path.join(tmpdir(), 'switchplane-rtp-')), 'port');
   const caller = await startSipp(t, {
     scenario: 'carrier-call-rtp.xml',
     remote: rs.carrierSide,
-    vars: { DID: AI_DID, CALLER: '+15557770009', MEDIA_PORT: rtp.port, PORT_FILE: portFile },
+    vars: { DID: AI_DID, CALLER: callerNumber, MEDIA_PORT: rtp.port, PORT_FILE: portFile },
     timeoutMs: 90_000,
   });
-  const fsRtpPort = await until('the call answered (FreeSWITCH RTP port known)', () => existsSync(portFile) && Number(readFileSync(portFile, 'utf8').trim()));
-  rtp.start(fsRtpPort);
-  const session = await mock.waitForSession();
+  rtp.start(await until('the call answered (FreeSWITCH RTP port known)', () => existsSync(portFile) && Number(readFileSync(portFile, 'utf8').trim())));
+  return { rtp, caller, session: await mock.waitForSession() };
+}
+
+t.test('an AI call: fork, greeting heard, the caller heard, transfer to a human, session and CDR stored', async (t) => {
+  const phone = await startPhone(t, rs, acme, human);
+  const { rtp, caller, session } = await callAiNumber(t, '+15557770009');
   t.pass('mod_audio_stream forked the call and Switchplane opened a Realtime session');
   await session.waitForSent('response.done');
   const greetingMs = durationMs(readWav('agent-greeting.wav'));
@@ -121,16 +128,7 @@ t.test('barge-in: the caller talks over the greeting and its playback stops at o
     greeting: { type: 'audio', text: 'Hello, thank you for calling, how can I help you?', audio: { wav: 'agent-greeting.wav' } },
     turns: [{ transcript: 'Can I talk to a person please?', steps: [{ type: 'audio', text: 'Sure.', audio: { toneHz: 440, ms: 200 } }] }],
   };
-  const rtp = await startRtpPeer(t);
-  const portFile = path.join(mkdtempSync(path.join(tmpdir(), 'switchplane-rtp-')), 'port');
-  const caller = await startSipp(t, {
-    scenario: 'carrier-call-rtp.xml',
-    remote: rs.carrierSide,
-    vars: { DID: AI_DID, CALLER: '+15557770010', MEDIA_PORT: rtp.port, PORT_FILE: portFile },
-    timeoutMs: 60_000,
-  });
-  rtp.start(await until('answered', () => existsSync(portFile) && Number(readFileSync(portFile, 'utf8').trim())));
-  const session = await mock.waitForSession();
+  const { rtp, caller, session } = await callAiNumber(t, '+15557770010');
   await until('1 s of the greeting heard', () => rtp.loud().length >= 50);
   void rtp.say('caller-ask-person.wav');
   const started = await session.waitForSent('input_audio_buffer.speech_started');

@@ -190,7 +190,7 @@ t.test('every CHANNEL_HANGUP_COMPLETE gave exactly one CDR', async (t) => {
     const all = await cdrsOf(rs.sp, acme);
     return all.length >= seen.size && all;
   });
-  t.equal(cdrs.length, seen.size, `${cdrs.length} CDRs for ${seen.size} legs`);
+  t.equal(cdrs.length, seen.size, `${cdrs.length} CDRs in the API for the ${seen.size} CHANNEL_HANGUP_COMPLETE events an independent listener saw`);
   t.same(new Set(cdrs.map((c) => c.callId)), seen);
 });
 

@@ -4,7 +4,7 @@
  * trunk reaches REGED against a provider that checks its digest, or FAIL_WAIT when it refuses.
  */
 import t from 'tap';
-import { assertCleanLog, createCustomer, startRealSwitch, until, type RealSwitch } from '../helpers/real-switch.js';
+import { assertCleanLog, createCustomer, startRealSwitch, until, type Customer, type RealSwitch } from '../helpers/real-switch.js';
 import { startSipp } from '../helpers/sipp-scenario.js';
 
 t.setTimeout(300_000); // a file on the real switch: start-up, calls, CDRs
@@ -13,8 +13,13 @@ t.before(async () => {
   rs = await startRealSwitch(t, 'profiles');
 });
 
+/** A trunk of `c` registering to the SIPp registrar on `port` with `username` / `password`. */
+const registeringTrunk = (c: Customer, name: string, port: number, username: string, password: string) =>
+  rs.sp.ok('POST', '/api/v1/trunks', { name, host: '127.0.0.1', port, register: true, username, password, realm: 'provider.test', retrySeconds: 30 }, c.key);
+
 t.test('sofia status: internal and external profiles from Switchplane, on their SOFIA_* ports', async (t) => {
   const status = await rs.fs.cli('sofia status');
+  t.comment(status);
   t.match(status, new RegExp(`internal\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${rs.ports.internal}\\s+RUNNING`));
   t.match(status, new RegExp(`external\\s+profile\\s+sip:mod_sofia@127\\.0\\.0\\.1:${rs.ports.external}\\s+RUNNING`));
   t.match(status, /2 profiles/);
@@ -52,12 +57,7 @@ t.test('every active trunk of every customer is a gateway; a registering one rea
 t.test('a provider that refuses the digest: the gateway fails (FAIL_WAIT), and the API says so', async (t) => {
   const registrar = await startSipp(t, { scenario: 'registrar.xml', vars: { USER: 'acct-88', PASSWORD: 'the-right-one', REALM: 'provider.test' } });
   const c = await createCustomer(rs.sp, 'gamma');
-  const trunk = await rs.sp.ok(
-    'POST',
-    '/api/v1/trunks',
-    { name: 'refused', host: '127.0.0.1', port: registrar.port, register: true, username: 'acct-88', password: 'a-wrong-one', realm: 'provider.test', retrySeconds: 30 },
-    c.key,
-  );
+  const trunk = await registeringTrunk(c, 'refused', registrar.port, 'acct-88', 'a-wrong-one');
   rs.fs.expectLog(new RegExp(`${trunk.gatewayName} Failed Registration with status Forbidden \\[403\\]`));
   const read = await until('the trunk API shows the failure', async () => {
     const r = await rs.sp.ok('GET', `/api/v1/trunks/${trunk.id}`, undefined, c.key);
@@ -71,12 +71,7 @@ t.test('a REGED gateway whose provider starts refusing goes to FAIL_WAIT, and th
   const vars = { USER: 'acct-99', PASSWORD: 'provider-pass-99', REALM: 'provider.test' };
   const accepting = await startSipp(t, { scenario: 'registrar.xml', vars });
   const c = await createCustomer(rs.sp, 'delta');
-  const trunk = await rs.sp.ok(
-    'POST',
-    '/api/v1/trunks',
-    { name: 'turns', host: '127.0.0.1', port: accepting.port, register: true, username: 'acct-99', password: 'provider-pass-99', realm: 'provider.test', retrySeconds: 30 },
-    c.key,
-  );
+  const trunk = await registeringTrunk(c, 'turns', accepting.port, 'acct-99', 'provider-pass-99');
   await until('REGED in the API', async () => (await rs.sp.ok('GET', `/api/v1/trunks/${trunk.id}`, undefined, c.key)).stats.registrationState === 'REGED');
   // The provider changes the account's password: the same address now refuses the digest.
   await accepting.stop();
