@@ -9,8 +9,9 @@
  *   `update-reg: true`): `profile-name`, `from-user`/`from-host` (the AOR, sofia's
  *   sip_user@sip_host), `username`/`realm` (the digest username and realm), `contact`,
  *   `network-ip`/`network-port` (where the REGISTER came from, after NAT), `user-agent`, `expires`
- *   (seconds, kept as the binding's expiry from the event's time), `to-user`/`to-host` (the From header), plus the directory user's variables, among
- *   them `domain_name` (src/xmlcurl/directory.ts: the tenant's SIP domain);
+ *   (seconds, kept as the binding's expiry from the event's time), `to-user`/`to-host` (the From
+ *   header), plus the directory user's variables, among them `domain_name`
+ *   (src/xmlcurl/directory.ts: the tenant's SIP domain);
  * - `sofia::unregister` (same function, a REGISTER with Expires: 0): `profile-name`, `username`,
  *   `realm`, `from-user`, `from-host`, `contact`, `call-id`, the directory variables;
  * - `sofia::expire` (`sofia_reg_del_callback`, when sofia drops a binding that was not

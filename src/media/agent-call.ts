@@ -119,9 +119,9 @@ export class AgentCall {
   private completing = false;
   /** Playback files queued on the channel and not yet reported stopped (PLAYBACK_STOP). */
   private readonly playing = new Set<string>();
-  /** Files FreeSWITCH reported played; compared with the files the fork sink sent. */
-  private filesPlayed = 0;
-  /** Wakes `allPlayed()` on each PLAYBACK_STOP. */
+  /** Files the fork module wrote and announced (`mod_audio_stream::play`), of those the sink sent. */
+  private filesAnnounced = 0;
+  /** Wakes `allPlayed()` on each announcement and PLAYBACK_STOP. */
   private onPlayed: (() => void) | null = null;
   private lossTimer: NodeJS.Timeout | undefined;
   private finished = false;
@@ -232,19 +232,19 @@ export class AgentCall {
   playFile(file: string): void {
     if (this.finished || /\s/.test(file)) return;
     this.playing.add(file);
+    this.filesAnnounced++;
+    this.onPlayed?.();
     this.deps.execute(this.call.node, this.call.callId, 'playback', file).catch((err) => this.deps.onError(err, { callId: this.call.callId, part: 'playback', file }));
   }
 
   /** FreeSWITCH finished (or broke off) playing `file` (PLAYBACK_STOP). */
   playbackStopped(file: string): void {
-    if (!this.playing.delete(file)) return;
-    this.filesPlayed++;
-    this.onPlayed?.();
+    if (this.playing.delete(file)) this.onPlayed?.();
   }
 
   /**
-   * Resolves once every file the fork sink sent has been played by FreeSWITCH (its PLAYBACK_STOP
-   * events), or after `PLAYED_WAIT_MS` (a barge-in drops queued files, whose stops never come).
+   * Resolves once every file the fork sink sent has been written by the module and played by
+   * FreeSWITCH (no playback left without its PLAYBACK_STOP), or after `PLAYED_WAIT_MS`.
    */
   private allPlayed(): Promise<void> {
     this.sink?.flush();
@@ -256,7 +256,7 @@ export class AgentCall {
       };
       const timer = setTimeout(done, PLAYED_WAIT_MS);
       this.onPlayed = () => {
-        if (this.filesPlayed >= (this.sink?.files ?? 0)) done();
+        if (this.filesAnnounced >= (this.sink?.files ?? 0) && this.playing.size === 0) done();
       };
       this.onPlayed();
     });
@@ -338,6 +338,8 @@ export class AgentCall {
     const cut = playout.flush();
     this.sink?.discard();
     this.send(this.deps.fork.breakPlayback(this.call.callId), 'barge-in');
+    // `uuid_break all` drops the queued playbacks: no PLAYBACK_STOP comes for them.
+    this.playing.clear();
     if (cut) {
       this.heard.set(cut.itemId, cut.heardMs);
       for (const entry of this.transcript) if (entry.itemId === cut.itemId) Object.assign(entry, { interrupted: true, heardMs: cut.heardMs });
