@@ -132,6 +132,19 @@ t.test('api: a round trip, FreeSWITCH errors, and commands that are not one line
   t.ok(esl.health().connected, 'a slow command does not drop the link');
 });
 
+t.test('execute: sendmsg queues the application with its argument; a refusal or a second line is an error', async (t) => {
+  const { server, esl } = await setup(t);
+  await t.rejects(esl.execute('abc', 'playback', '/tmp/a.r8'), /ESL node fs1 is not connected/);
+  await connected(esl);
+  await esl.execute('5f0c-uuid', 'playback', '/tmp/5f0c-uuid_0.tmp.r8');
+  const sent = await server.waitForCommand('sendmsg 5f0c-uuid');
+  t.same(sent.headers, { 'call-command': 'execute', 'execute-app-name': 'playback', 'execute-app-arg': '/tmp/5f0c-uuid_0.tmp.r8' });
+  server.sendmsg = (uuid) => `-ERR invalid session id [${uuid}]`;
+  await t.rejects(esl.execute('gone', 'playback', '/tmp/x.r8'), /sendmsg gone execute playback refused by fs1: -ERR invalid session id \[gone\]/);
+  await t.rejects(esl.execute('5f0c-uuid', 'playback', '/tmp/x.r8\nexit'), /one line/);
+  t.notOk(server.commands.includes('exit'), 'nothing was smuggled onto the socket');
+});
+
 t.test('bgapi: the job UUID at once, the result from the BACKGROUND_JOB event', async (t) => {
   const { server, esl } = await setup(t);
   await connected(esl);

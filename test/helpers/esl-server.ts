@@ -13,7 +13,8 @@
  * - `bgapi <cmd> <args>` → `command/reply` with `Reply-Text: +OK Job-UUID: <uuid>` and a
  *   `Job-UUID` header (the client's, if it sent one), then a `BACKGROUND_JOB` event whose body is
  *   the responder's text, to every client subscribed to it (api_exec() fires it as a normal event);
- * - `sendmsg <uuid>` (an `execute-app-name`/`-arg` to queue on the channel) → `+OK`;
+ * - `sendmsg <uuid>` (an `execute-app-name`/`-arg` to queue on the channel) → `command/reply`
+ *   with `sendmsg`'s answer (default `+OK`);
  * - `exit` → `+OK bye`, disconnect notice, close.
  * Events go out as `Content-Length: <UTF-8 bytes>` + `Content-Type: text/event-json` and the
  * unformatted JSON with no newline after it, as switch_event_serialize_json() writes it.
@@ -61,6 +62,8 @@ export class FakeEslServer extends EventEmitter<{ command: [ReceivedCommand]; co
   password: string;
   /** Answers api and bgapi commands; may be replaced while running. */
   api: ApiResponder = () => undefined;
+  /** The Reply-Text for `sendmsg <uuid>` (FreeSWITCH: `+OK`, or `-ERR invalid session id [<uuid>]`); may be replaced. */
+  sendmsg: (uuid: string) => string = () => '+OK';
   /** Every command received, in order, over all connections. */
   readonly received: ReceivedCommand[] = [];
   /** TCP connections accepted so far. */
@@ -261,7 +264,7 @@ export class FakeEslServer extends EventEmitter<{ command: [ReceivedCommand]; co
         return;
       }
       case 'sendmsg':
-        return reply(client, '+OK');
+        return reply(client, this.sendmsg(args));
       default:
         return reply(client, '-ERR command not found');
     }
