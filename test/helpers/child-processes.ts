@@ -4,6 +4,7 @@
  * tests' own teardowns). Nothing a test started outlives it.
  */
 import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const live = new Set<ChildProcess>();
 
@@ -25,4 +26,22 @@ export function track<T extends ChildProcess>(child: T): T {
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
+}
+
+/** Whether `child` is still running. */
+export const running = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
+
+/** Resolves once `child` has exited (at once if it has). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (!running(child)) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Sends `signal`, waits up to `graceMs`, then SIGKILL; resolves once `child` has exited. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  if (!running(child)) return;
+  child.kill(signal);
+  await Promise.race([exited(child), sleep(graceMs)]);
+  if (running(child)) child.kill('SIGKILL');
+  await exited(child);
 }

@@ -9,21 +9,21 @@
  *
  * `FREESWITCH_BIN` names the binary (default /opt/fsrig/bin/freeswitch); fs_cli is beside it.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { track } from './child-processes.js';
+import { exited, running, stopChild, track } from './child-processes.js';
 
 export const FREESWITCH_BIN = process.env.FREESWITCH_BIN || '/opt/fsrig/bin/freeswitch';
 const FS_CLI = path.join(path.dirname(FREESWITCH_BIN), 'fs_cli');
 const SHARED_CONF = fileURLToPath(new URL('../../../shared/freeswitch/conf', import.meta.url));
 const DROP_INS = fileURLToPath(new URL('../../freeswitch/autoload_configs', import.meta.url));
 /** Where a failed run's FreeSWITCH log is kept for reading. */
-export const KEPT_LOGS = path.join(tmpdir(), 'switchplane-freeswitch-logs');
+const KEPT_LOGS = path.join(tmpdir(), 'switchplane-freeswitch-logs');
 
 /**
  * Log lines that mean a lookup or a module failed: every one fails the test unless the test said
@@ -41,18 +41,14 @@ export interface FreeswitchOptions {
 }
 
 export interface Freeswitch {
-  pid: number;
   /** The run's folder: conf/, log/, db/, certs/, recordings/, storage/, tmp/. */
   dir: string;
-  eslPort: number;
   /** Runs an API command through fs_cli; resolves with its output. */
   cli(command: string): Promise<string>;
   /** The log so far. */
   log(): string;
   /** Log lines written from `since` (a length of `log()`) on that match `pattern`. */
   logLines(pattern: RegExp, since?: number): string[];
-  /** Waits until a line matching `pattern` is logged (from `since` on); resolves with it. */
-  waitForLog(pattern: RegExp, timeoutMs?: number, since?: number): Promise<string>;
   /** Declares failure lines (see FAILURE_LINE) this test provokes on purpose. */
   expectLog(...patterns: RegExp[]): void;
   /** Failure lines no test expected. */
@@ -62,7 +58,7 @@ export interface Freeswitch {
 }
 
 /** Fails with how to install FreeSWITCH when the binary is missing; tests needing it never skip. */
-export function requireFreeswitch(): void {
+function requireFreeswitch(): void {
   if (!existsSync(FREESWITCH_BIN)) {
     throw new Error(
       `FreeSWITCH not found at ${FREESWITCH_BIN}. Install it with "bash ../shared/freeswitch/install.sh" ` +
@@ -107,11 +103,6 @@ function cli(eslPort: number, command: string, timeoutMs = 10_000): Promise<stri
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
 /** Starts FreeSWITCH and resolves once its event socket answers and mod_sofia has loaded. */
 export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise<Freeswitch> {
   requireFreeswitch();
@@ -131,36 +122,18 @@ export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise
   let stopping: Promise<void> | undefined;
 
   const fs: Freeswitch = {
-    pid: child.pid!,
     dir,
-    eslPort: opts.eslPort,
     cli: (command) => cli(opts.eslPort, command),
     log: readLog,
     logLines: (pattern, since = 0) => readLog().slice(since).split('\n').filter((l) => pattern.test(l)),
-    async waitForLog(pattern, timeoutMs = 15_000, since = 0) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const line = fs.logLines(pattern, since)[0];
-        if (line) return line;
-        if (Date.now() > until) throw new Error(`FreeSWITCH logged nothing matching ${pattern} within ${timeoutMs} ms`);
-        await sleep(100);
-      }
-    },
     expectLog: (...patterns) => void expected.push(...patterns),
     unexpectedFailures: () => fs.logLines(FAILURE_LINE).filter((l) => !expected.some((p) => p.test(l))),
     stop() {
       stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
+        if (running(child)) {
           await cli(opts.eslPort, 'fsctl shutdown', 3000).catch(() => undefined);
           await Promise.race([exited(child), sleep(10_000)]);
-          if (child.exitCode === null && child.signalCode === null) {
-            child.kill('SIGTERM');
-            await Promise.race([exited(child), sleep(5000)]);
-          }
-          if (child.exitCode === null && child.signalCode === null) {
-            child.kill('SIGKILL');
-            await exited(child);
-          }
+          await stopChild(child, 'SIGTERM', 5000);
         }
         const failed = t.passing() === false || fs.unexpectedFailures().length > 0;
         if (failed) {
@@ -176,7 +149,7 @@ export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise
 
   const until = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (!running(child)) {
       throw new Error(`FreeSWITCH exited at start (${child.exitCode ?? child.signalCode}); log:\n${readLog().slice(-3000)}`);
     }
     const status = await cli(opts.eslPort, 'status', 2000).catch(() => '');

@@ -5,14 +5,14 @@
  * `[keywords]` are left to it). Everything binds to 127.0.0.1 on ports of its own; every SIPp is
  * stopped by PID when the test ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { track } from './child-processes.js';
+import { exited, stopChild, track } from './child-processes.js';
 import { freePort } from './sipp.js';
 
 const SCENARIOS = fileURLToPath(new URL('../freeswitch/sipp/', import.meta.url));
@@ -44,7 +44,6 @@ export interface SippResult {
 
 export interface Sipp {
   port: number;
-  pid: number;
   /** Settles when SIPp exits. */
   done: Promise<SippResult>;
   /** The message trace so far. */
@@ -58,11 +57,6 @@ function fill(scenario: string, vars: Record<string, string | number>): string {
     if (!(name in vars)) throw new Error(`${scenario}: no value for \${${name}}`);
     return String(vars[name]);
   });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /** Starts SIPp; a client (with `remote`) exits by itself after its calls, a server when stopped. */
@@ -88,15 +82,10 @@ export async function startSipp(t: Test, opts: SippOptions): Promise<Sipp> {
   const done = exited(child).then(() => ({ code: child.exitCode, messages: read(messageFile), errors: read(errorFile) }));
   const sipp: Sipp = {
     port,
-    pid: child.pid!,
     done,
     messages: () => read(messageFile),
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await Promise.race([exited(child), sleep(3000)]);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
+      await stopChild(child, 'SIGTERM', 3000);
       return done;
     },
   };

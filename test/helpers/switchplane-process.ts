@@ -3,7 +3,7 @@
  * on its embedded database in a fresh DATA_DIR, with a known admin API key, listening on
  * 127.0.0.1. Stopped by PID (SIGTERM, then SIGKILL) when the test ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { track } from './child-processes.js';
+import { running, stopChild, track } from './child-processes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,11 +28,6 @@ export interface SwitchplaneProcess {
   output(): string;
   /** Stops the process (idempotent); `keepData` leaves DATA_DIR for a restart. */
   stop(opts?: { keepData?: boolean; signal?: NodeJS.Signals }): Promise<void>;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /** An admin key in Switchplane's format (`sp_<8 hex>_<43 base64url>`). */
@@ -78,14 +73,7 @@ export async function startSwitchplane(t: Test, port: number, env: Record<string
     output: () => out,
     stop({ keepData = false, signal = 'SIGTERM' } = {}) {
       stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill(signal);
-          await Promise.race([exited(child), sleep(10_000)]);
-          if (child.exitCode === null && child.signalCode === null) {
-            child.kill('SIGKILL');
-            await exited(child);
-          }
-        }
+        await stopChild(child, signal, 10_000);
         if (!keepData) rmSync(dir, { recursive: true, force: true });
       })();
       return stopping;
@@ -95,7 +83,7 @@ export async function startSwitchplane(t: Test, port: number, env: Record<string
 
   const until = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Switchplane exited at start (${child.exitCode ?? child.signalCode}):\n${out.slice(-3000)}`);
+    if (!running(child)) throw new Error(`Switchplane exited at start (${child.exitCode ?? child.signalCode}):\n${out.slice(-3000)}`);
     const res = await fetch(`${url}/health`).catch(() => undefined);
     if (res?.status === 200) break;
     if (Date.now() > until) throw new Error(`Switchplane not healthy within 60 s:\n${out.slice(-3000)}`);
