@@ -6,6 +6,6 @@ import { seedDemo } from '../src/seed/demo.js';
 
 const config = loadConfig();
 const store = await openStore(config);
-const created = await seedDemo(store, await loadSecretBox(config.secretsKey, config.dataDir));
+const created = await seedDemo(store, await loadSecretBox(config.secretsKey, config.dataDir, store));
 await store.close();
 console.log(created.length ? `demo tenants created: ${created.join(', ')}` : 'demo tenants already present');

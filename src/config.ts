@@ -4,8 +4,9 @@
  * Every variable, its default and meaning is listed in README.md ("Configuration").
  */
 import path from 'node:path';
+import { StartupError } from './startup-error.js';
 
-export class ConfigError extends Error {
+export class ConfigError extends StartupError {
   constructor(readonly variable: string, message: string) {
     super(`${variable}: ${message}`);
     this.name = 'ConfigError';

@@ -4,7 +4,9 @@
  * the first admin API key → ESL nodes, the reloader, the recurring-call scheduler and the AI
  * agent's media endpoint → listen. SIGINT/SIGTERM stop the scheduler, hand live AI calls to their
  * failover extensions, close the media sockets, the event sockets, the CDR writer (what is not
- * written stays in the spool) and the server, then the database.
+ * written stays in the spool) and the server, then the database. A `StartupError` (a setting, the
+ * secrets key, a data directory in use) prints its message alone on stderr and exits 1; any other
+ * error at start keeps its stack.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -20,71 +22,85 @@ import { attachMediaServer } from './media/media-server.js';
 import { createMetrics } from './metrics.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { seedDemo } from './seed/demo.js';
+import { StartupError } from './startup-error.js';
 
-const config = loadConfig();
-const store = await openStore(config);
-const secrets = await loadSecretBox(config.secretsKey, config.dataDir);
-const esl = config.esl.nodes.length > 0 ? new EslNodes(config.esl, (err, node, command) => app.log.warn({ err, node, command }, 'FreeSWITCH command failed')) : undefined;
-const metrics = createMetrics(true);
-const service = createEslService({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`) });
-const app = await buildApp({ config, store, secrets, esl, calls: service.calls, cdrs: service.cdrs, metrics, logger: { level: config.logLevel } });
-
-service.start();
-const closeMedia = service.agents
-  ? attachMediaServer(app.server, { find: (callId) => service.agents!.get(callId), onError: (err, context) => app.log.warn({ err, ...context }, 'media fork failed') })
-  : undefined;
-
-if (store.kind === 'pglite' && config.demoSeed) {
-  const created = await seedDemo(store, secrets);
-  if (created.length) app.log.info({ tenants: created }, 'demo tenants loaded (for trying Switchplane out only)');
-}
-const adminKey = await ensureAdminKey(store, config.api.adminKey);
-if (adminKey) {
-  // Printed once, on the start that created it; only its hash is stored.
-  process.stdout.write(`\nAdmin API key (shown once, keep it): ${adminKey}\n\n`);
+try {
+  await start();
+} catch (err) {
+  if (!(err instanceof StartupError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
 }
 
-let reloader: ConfigReloader | undefined;
-let scheduler: Scheduler | undefined;
-if (esl) {
-  esl.start();
-  reloader = new ConfigReloader({ store, secrets, send: (command) => esl.send(command), onError: (err) => app.log.error({ err }, 'FreeSWITCH reload failed') });
-  await reloader.start();
-}
-if (esl && service.calls) {
-  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  scheduler = new Scheduler({ store, calls: service.calls, nodes: esl, instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') });
-  scheduler.start();
-}
-
-await app.listen({ host: config.host, port: config.port });
-
-let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down');
-    // Each step runs even when an earlier one fails; CDRs not yet written stay in the spool.
-    const steps: Array<[string, (() => Promise<void>) | undefined]> = [
-      ['scheduler', scheduler && (() => scheduler!.stop())],
-      ['reloader', reloader && (() => reloader!.stop())],
-      ['AI calls', service.agents && (() => service.agents!.close())],
-      ['media sockets', closeMedia],
-      ['event sockets', esl && (() => esl.close())],
-      ['ESL controller', () => service.close()],
-      ['HTTP server', () => app.close()],
-      ['database', () => store.close()],
-    ];
-    let failed = false;
-    for (const [part, stop] of steps) {
-      try {
-        await stop?.();
-      } catch (err) {
-        failed = true;
-        app.log.error({ err, part }, 'shutdown step failed');
-      }
-    }
-    process.exit(failed ? 1 : 0);
+async function start(): Promise<void> {
+  const config = loadConfig();
+  const store = await openStore(config);
+  const secrets = await loadSecretBox(config.secretsKey, config.dataDir, store).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
   });
+  const esl = config.esl.nodes.length > 0 ? new EslNodes(config.esl, (err, node, command) => app.log.warn({ err, node, command }, 'FreeSWITCH command failed')) : undefined;
+  const metrics = createMetrics(true);
+  const service = createEslService({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`) });
+  const app = await buildApp({ config, store, secrets, esl, calls: service.calls, cdrs: service.cdrs, metrics, logger: { level: config.logLevel } });
+
+  service.start();
+  const closeMedia = service.agents
+    ? attachMediaServer(app.server, { find: (callId) => service.agents!.get(callId), onError: (err, context) => app.log.warn({ err, ...context }, 'media fork failed') })
+    : undefined;
+
+  if (store.kind === 'pglite' && config.demoSeed) {
+    const created = await seedDemo(store, secrets);
+    if (created.length) app.log.info({ tenants: created }, 'demo tenants loaded (for trying Switchplane out only)');
+  }
+  const adminKey = await ensureAdminKey(store, config.api.adminKey);
+  if (adminKey) {
+    // Printed once, on the start that created it; only its hash is stored.
+    process.stdout.write(`\nAdmin API key (shown once, keep it): ${adminKey}\n\n`);
+  }
+
+  let reloader: ConfigReloader | undefined;
+  let scheduler: Scheduler | undefined;
+  if (esl) {
+    esl.start();
+    reloader = new ConfigReloader({ store, secrets, send: (command) => esl.send(command), onError: (err) => app.log.error({ err }, 'FreeSWITCH reload failed') });
+    await reloader.start();
+  }
+  if (esl && service.calls) {
+    const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    scheduler = new Scheduler({ store, calls: service.calls, nodes: esl, instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') });
+    scheduler.start();
+  }
+
+  await app.listen({ host: config.host, port: config.port });
+
+  let closing = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, async () => {
+      if (closing) return;
+      closing = true;
+      app.log.info({ signal }, 'shutting down');
+      // Each step runs even when an earlier one fails; CDRs not yet written stay in the spool.
+      const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+        ['scheduler', scheduler && (() => scheduler!.stop())],
+        ['reloader', reloader && (() => reloader!.stop())],
+        ['AI calls', service.agents && (() => service.agents!.close())],
+        ['media sockets', closeMedia],
+        ['event sockets', esl && (() => esl.close())],
+        ['ESL controller', () => service.close()],
+        ['HTTP server', () => app.close()],
+        ['database', () => store.close()],
+      ];
+      let failed = false;
+      for (const [part, stop] of steps) {
+        try {
+          await stop?.();
+        } catch (err) {
+          failed = true;
+          app.log.error({ err, part }, 'shutdown step failed');
+        }
+      }
+      process.exit(failed ? 1 : 0);
+    });
+  }
 }

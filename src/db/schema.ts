@@ -244,6 +244,15 @@ export interface AuditLogTable {
   created_at: Timestamp;
 }
 
+/** The one row fingerprinting the key that sealed the `*_enc`/`*_sealed` columns (sql/013). */
+export interface SecretsKeyCheckTable {
+  id: Generated<boolean>;
+  /** HMAC-SHA256 of a fixed label under the key, hex (src/domain/secrets.ts `keyFingerprint`). */
+  fingerprint: string;
+  created_at: Timestamp;
+  rotated_at: NullableTimestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   trunks: TrunksTable;
@@ -256,6 +265,7 @@ export interface Database {
   recurring_call_executions: RecurringCallExecutionsTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  secrets_key_check: SecretsKeyCheckTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

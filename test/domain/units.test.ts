@@ -1,11 +1,8 @@
 import t from 'tap';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isWithinBusinessHours } from '../../src/domain/business-hours.js';
 import { toE164 } from '../../src/domain/numbers.js';
-import { SecretBox, loadSecretBox } from '../../src/domain/secrets.js';
+import { SecretBox } from '../../src/domain/secrets.js';
 import { a1Hash } from '../../src/domain/sip-digest.js';
 import { loadConfig } from '../../src/config.js';
 
@@ -20,15 +17,6 @@ t.test('passwords at rest: AES-256-GCM round trip, tamper and wrong key detected
   t.throws(() => box.open(parts.join('.')));
   t.throws(() => new SecretBox(randomBytes(32)).open(sealed));
   t.throws(() => box.open('garbage'), /malformed/);
-});
-
-t.test('the embedded default keeps one key under the data directory', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'switchplane-'));
-  const a = await loadSecretBox(undefined, dir);
-  const b = await loadSecretBox(undefined, dir);
-  t.equal(b.open(a.seal('x')), 'x');
-  t.equal((await stat(path.join(dir, 'secrets.key'))).mode & 0o777, 0o600);
-  t.equal((await readFile(path.join(dir, 'secrets.key'), 'utf8')).trim().length, 64);
 });
 
 t.test('a1-hash is md5(user:realm:password)', async (t) => {
