@@ -4,6 +4,7 @@
  * Every variable, its default and meaning is listed in README.md ("Configuration").
  */
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { StartupError } from './startup-error.js';
 
 export class ConfigError extends StartupError {
@@ -44,7 +45,10 @@ export interface Config {
   xmlcurl: {
     username: string | undefined;
     password: string | undefined;
-    /** CIDRs allowed to query; empty = any address. */
+    /**
+     * Addresses or CIDRs allowed to query `/freeswitch/*`; empty = loopback only, or any address
+     * when credentials are set (src/xmlcurl/access.ts).
+     */
     allowFrom: string[];
     /** A lookup not answered within this many milliseconds answers `not found`. */
     budgetMs: number;
@@ -219,9 +223,36 @@ function aiSettings(env: Env): AiSettings {
   };
 }
 
+/** The password in freeswitch/autoload_configs/{xml_curl,json_cdr}.conf.xml as shipped, refused as a setting. */
+export const XMLCURL_PLACEHOLDER_PASSWORD = 'change-me';
+
+/**
+ * `XMLCURL_ALLOW_FROM`: comma-separated addresses or CIDRs. An entry admitting every address
+ * (a /0 such as 0.0.0.0/0 or ::/0) is refused unless credentials are set, since it would open
+ * `/freeswitch/*` (directory passwords, trunk credentials) to the network.
+ */
+function xmlcurlAllowFrom(env: Env): string[] {
+  const entries = (env.XMLCURL_ALLOW_FROM ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of entries) {
+    let bits: number;
+    try {
+      bits = ipaddr.parseCIDR(entry.includes('/') ? entry : `${entry}/${entry.includes(':') ? 128 : 32}`)[1];
+    } catch {
+      throw new ConfigError('XMLCURL_ALLOW_FROM', `"${entry}" is not an address or CIDR`);
+    }
+    if (bits === 0 && !(env.XMLCURL_USERNAME && env.XMLCURL_PASSWORD)) {
+      throw new ConfigError(
+        'XMLCURL_ALLOW_FROM',
+        `"${entry}" admits every address, which would let anyone read SIP passwords from /freeswitch/*; ` +
+          'list FreeSWITCH\'s addresses only, or also set XMLCURL_USERNAME and XMLCURL_PASSWORD (and the same in xml_curl.conf.xml and json_cdr.conf.xml)',
+      );
+    }
+  }
+  return entries;
+}
+
 /** Builds the configuration from an environment (default `process.env`). */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
-  const allowFrom = (env.XMLCURL_ALLOW_FROM ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const config: Config = {
     host: env.HOST || '0.0.0.0',
     port: int(env, 'PORT', 8080, 0, 65535),
@@ -233,7 +264,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     xmlcurl: {
       username: env.XMLCURL_USERNAME || undefined,
       password: env.XMLCURL_PASSWORD || undefined,
-      allowFrom,
+      allowFrom: xmlcurlAllowFrom(env),
       budgetMs: int(env, 'XMLCURL_BUDGET_MS', 1000, 10, 60000),
       directoryCacheMs: int(env, 'DIRECTORY_CACHE_MS', 60000, 0, 86400000),
     },
@@ -274,6 +305,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   }
   if (Boolean(config.xmlcurl.username) !== Boolean(config.xmlcurl.password)) {
     throw new ConfigError('XMLCURL_PASSWORD', 'XMLCURL_USERNAME and XMLCURL_PASSWORD must be set together');
+  }
+  if (config.xmlcurl.password === XMLCURL_PLACEHOLDER_PASSWORD) {
+    throw new ConfigError('XMLCURL_PASSWORD', `"${XMLCURL_PLACEHOLDER_PASSWORD}" is the placeholder of the shipped drop-in files; choose a secret and set it here and in xml_curl.conf.xml and json_cdr.conf.xml`);
   }
   return Object.freeze(config);
 }

@@ -10,9 +10,9 @@
  *
  * Answers: 200 `{ "uniqueId" }` once the CDR is journalled in the spool (it is then never
  * lost); 400 `{ "error" }` for a body that is not a CDR document (mod_json_cdr then keeps it on
- * its disk); 403/401 as for mod_xml_curl (XMLCURL_ALLOW_FROM, XMLCURL_USERNAME/PASSWORD, which
- * json_cdr.conf's `cred` sends as basic auth); 503 when the spool cannot be written, so
- * FreeSWITCH keeps the CDR and retries.
+ * its disk); 403/401 as for mod_xml_curl (loopback only by default; XMLCURL_ALLOW_FROM,
+ * XMLCURL_USERNAME/PASSWORD, which json_cdr.conf's `cred` sends as basic auth); 503 when the
+ * spool cannot be written, so FreeSWITCH keeps the CDR and retries.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
@@ -53,7 +53,7 @@ export const jsonCdrPlugin: FastifyPluginAsync<JsonCdrOptions> = async (app, { c
 
   await guardFreeswitchRoutes(app, config.xmlcurl, 'json_cdr', (req, reply, denial) => {
     if (denial.status === 401) return reply.send(denial.error); // Fastify's error handler answers it: a JSON 401
-    req.log.warn({ ip: req.ip }, 'json_cdr post from an address outside XMLCURL_ALLOW_FROM');
+    req.log.warn({ ip: req.ip, reason: denial.reason }, 'json_cdr post refused');
     return reply.code(403).send({ error: 'address not allowed' });
   });
 

@@ -81,6 +81,8 @@ export interface ExtensionsTable {
   voicemail_enabled: Generated<boolean>;
   voicemail_pin_enc: string | null;
   call_recording: Generated<boolean>;
+  /** Whether directory answers for reverse-auth-lookup carry the credentials (sql/011). */
+  reverse_auth: Generated<boolean>;
   call_forwarding_enabled: Generated<boolean>;
   call_forwarding_number: string | null;
   do_not_disturb: Generated<boolean>;

@@ -6,7 +6,10 @@
  *   by), because a `cacheable` user is answered from FreeSWITCH's own cache until flushed;
  * - a new gateway: `sofia profile external rescan` (rescan only adds gateways);
  * - a gateway whose rendered params changed: `sofia profile external killgw <name>`, then rescan;
- * - a gateway that went away (deleted, inactive, tenant suspended): `killgw <name>`.
+ * - a gateway that went away (deleted, inactive, tenant suspended): `killgw <name>`;
+ * - a trunk address added or gone: `reloadacl` (mod_commands; FreeSWITCH fetches `acl.conf`
+ *   again, src/xmlcurl/acl.ts), so the external profile's inbound ACL admits exactly the trunks;
+ *   it is also sent once at start, in case FreeSWITCH read acl.conf while Switchplane was down.
  * Gateways whose params did not change are never touched, so their registrations stay up.
  *
  * It keeps a fingerprint (SHA-256) of every user's and gateway's rendered inputs, read at start,
@@ -30,9 +33,11 @@ interface TenantState {
   users: Map<string, string>;
   /** gateway name → fingerprint of its params. */
   gateways: Map<string, string>;
+  /** The trunks' hosts (the inbound ACL), sorted and joined. */
+  hosts: string;
 }
 
-const EMPTY: TenantState = { users: new Map(), gateways: new Map() };
+const EMPTY: TenantState = { users: new Map(), gateways: new Map(), hosts: '' };
 
 const digest = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
@@ -59,6 +64,7 @@ export class ConfigReloader extends EventEmitter<{ handled: [string] }> {
   async start(): Promise<void> {
     this.unlisten = await this.deps.store.onChange((change) => this.notice(change));
     await this.resync(false);
+    await this.deps.send('reloadacl');
   }
 
   async stop(): Promise<void> {
@@ -97,7 +103,8 @@ export class ConfigReloader extends EventEmitter<{ handled: [string] }> {
       }
     }
     const prints = new Map(gateways.map((g) => [gatewayName(g), digest(gatewayParams(g, this.deps.secrets))]));
-    return { users, gateways: prints };
+    const hosts = [...new Set(gateways.map((g) => g.host))].sort().join(' ');
+    return { users, gateways: prints, hosts };
   }
 
   private async reloadTenant(tenantId: string): Promise<void> {
@@ -143,5 +150,6 @@ export class ConfigReloader extends EventEmitter<{ handled: [string] }> {
     }
     for (const name of after.gateways.keys()) if (!before.gateways.has(name)) rescan = true;
     if (rescan) await this.deps.send(`sofia profile ${GATEWAY_PROFILE} rescan`);
+    if (before.hosts !== after.hosts) await this.deps.send('reloadacl');
   }
 }

@@ -1,7 +1,9 @@
 /**
- * Who may query the XML-curl and json_cdr endpoints: an optional source-address allowlist (CIDRs,
- * matched with ipaddr.js; IPv4-mapped IPv6 addresses count as IPv4), and basic-auth credentials;
- * `guardFreeswitchRoutes` enforces both on a plugin's routes.
+ * Who may query the XML-curl and json_cdr endpoints, closed by default: a source-address
+ * allowlist (XMLCURL_ALLOW_FROM, CIDRs matched with ipaddr.js; IPv4-mapped IPv6 addresses count
+ * as IPv4) and basic-auth credentials (XMLCURL_USERNAME/PASSWORD). With neither set, loopback
+ * only; with credentials and no allowlist, any address that sends them.
+ * `guardFreeswitchRoutes` enforces this on a plugin's routes.
  */
 import { timingSafeEqual } from 'node:crypto';
 import basicAuth from '@fastify/basic-auth';
@@ -18,18 +20,29 @@ export function sameSecret(a: string, b: string): boolean {
 
 export type AddressCheck = (address: string) => boolean;
 
+/** Loopback: 127.0.0.0/8 and ::1 (what Switchplane answers with no allowlist and no credentials). */
+export const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+
 /**
- * @throws Error naming the entry when a CIDR is malformed (caught at start-up)
+ * Parses XMLCURL_ALLOW_FROM entries: an address (a /32 or /128) or a CIDR.
+ * @throws Error naming the entry when it is malformed
  */
-export function allowlist(cidrs: string[]): AddressCheck {
-  if (cidrs.length === 0) return () => true;
-  const ranges = cidrs.map((c) => {
+function parseRanges(cidrs: string[]): Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> {
+  return cidrs.map((c) => {
     try {
       return ipaddr.parseCIDR(c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`);
     } catch {
-      throw new Error(`XMLCURL_ALLOW_FROM: "${c}" is not an address or CIDR`);
+      throw new Error(`"${c}" is not an address or CIDR`);
     }
   });
+}
+
+/**
+ * @param cidrs addresses or CIDRs; an empty list admits no address
+ * @throws Error naming the entry when a CIDR is malformed
+ */
+export function allowlist(cidrs: string[]): AddressCheck {
+  const ranges = parseRanges(cidrs);
   return (address) => {
     if (!ipaddr.isValid(address)) return false;
     let addr = ipaddr.parse(address);
@@ -38,10 +51,23 @@ export function allowlist(cidrs: string[]): AddressCheck {
   };
 }
 
+/**
+ * The addresses that may query: XMLCURL_ALLOW_FROM when set; else any address when credentials
+ * are required; else loopback only.
+ * @returns null when no address check applies
+ */
+export function admittedAddresses(access: Pick<Config['xmlcurl'], 'allowFrom' | 'username' | 'password'>): string[] | null {
+  if (access.allowFrom.length > 0) return access.allowFrom;
+  return access.username && access.password ? null : LOOPBACK;
+}
+
 /** Why `guardFreeswitchRoutes` refused a request. */
 export type Denial =
-  /** The source address is outside XMLCURL_ALLOW_FROM: answer 403. */
-  | { status: 403 }
+  /**
+   * The source address is not admitted: outside XMLCURL_ALLOW_FROM, or not loopback when neither
+   * an allowlist nor credentials are set. `reason` says which, for the log. Answer 403.
+   */
+  | { status: 403; reason: string }
   /**
    * No valid basic-auth credentials: answer 401. `error` is @fastify/basic-auth's (statusCode
    * 401), which has already set the `WWW-Authenticate` header.
@@ -51,10 +77,11 @@ export type Denial =
 /**
  * Guards every route of `app` (a plugin's scope) that FreeSWITCH calls, as `access`
  * (XMLCURL_ALLOW_FROM, XMLCURL_USERNAME/PASSWORD) says: an onRequest hook refuses a request from
- * an address outside the allowlist, then one checks the credentials (@fastify/basic-auth, realm
- * `switchplane`); each refusal is answered by `deny`. A hook whose setting is empty is not added.
+ * an address not admitted (`admittedAddresses`: the allowlist, else loopback only unless
+ * credentials are set), then one checks the credentials when they are set (@fastify/basic-auth,
+ * realm `switchplane`); each refusal is answered by `deny`.
  * @param name the endpoint, as the error of bad credentials names it (`bad <name> credentials`)
- * @throws Error naming the entry when a CIDR is malformed (caught at start-up)
+ * @throws Error naming the entry when a CIDR is malformed (loadConfig refuses those first)
  */
 export async function guardFreeswitchRoutes(
   app: FastifyInstance,
@@ -62,10 +89,14 @@ export async function guardFreeswitchRoutes(
   name: string,
   deny: (req: FastifyRequest, reply: FastifyReply, denial: Denial) => FastifyReply,
 ): Promise<void> {
-  const allowed = allowlist(access.allowFrom);
-  if (access.allowFrom.length > 0) {
+  const admitted = admittedAddresses(access);
+  if (admitted !== null) {
+    const allowed = allowlist(admitted);
+    const reason = access.allowFrom.length > 0
+      ? 'address outside XMLCURL_ALLOW_FROM'
+      : 'address not loopback, and neither XMLCURL_ALLOW_FROM nor XMLCURL_USERNAME/PASSWORD is set';
     app.addHook('onRequest', async (req, reply) => {
-      if (!allowed(req.ip)) return deny(req, reply, { status: 403 });
+      if (!allowed(req.ip)) return deny(req, reply, { status: 403, reason });
     });
   }
   if (access.username && access.password) {

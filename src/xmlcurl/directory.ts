@@ -1,7 +1,7 @@
 /**
  * Directory section: SIP REGISTER/INVITE digest auth (`action=sip_auth`), `user/<id>@<domain>`
- * dial strings (`user_call`), mod_voicemail lookups and reverse auth answer one user of one
- * domain (switch_xml.c `switch_xml_locate_user`); sofia's `purpose=gateways` scans get the domain
+ * dial strings (`user_call`), mod_voicemail lookups and reverse auth (only for an extension with
+ * `reverse_auth`; its password is in the answer) answer one user of one domain (switch_xml.c `switch_xml_locate_user`); sofia's `purpose=gateways` scans get the domain
  * list only; everything else is `not found` so FreeSWITCH uses its own files.
  */
 import type { Kysely } from 'kysely';
@@ -110,6 +110,10 @@ function answerFromTenant(lookup: DirectoryLookup, s: TenantSnapshot | undefined
   if (!ext) return null;
   const domain = s.tenant.sip_domain;
   const reverseAuth = lookup.action === 'reverse-auth-lookup';
+  // mod_sofia asks this when a phone challenges a request FreeSWITCH sent it (sofia_reg.c
+  // `sofia_reg_handle_sip_r_challenge`, user = the To user); the answer carries the password, so
+  // it goes out only for an extension that needs reverse auth.
+  if (reverseAuth && !ext.reverse_auth) return null;
   // Only the usual answer is kept, so arbitrary realms or reverse-auth secrets cannot grow the cache.
   return (lookup.realm === null || lookup.realm === domain) && !reverseAuth
     ? usualAnswer(s, ext, deps)

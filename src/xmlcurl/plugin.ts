@@ -1,6 +1,6 @@
 /**
  * Fastify plugin for FreeSWITCH mod_xml_curl: `POST|GET /freeswitch/xml` dispatching on
- * `section`, and `/freeswitch/{directory,dialplan,configuration}` answering the same.
+ * `section` (directory, dialplan, configuration `sofia.conf` and `acl.conf`), and `/freeswitch/{directory,dialplan,configuration}` answering the same.
  * FreeSWITCH never gets a 5xx or broken XML from here: a lookup that fails, a database slower
  * than the budget, or a body that cannot be parsed all answer 200 `not found` (FreeSWITCH then
  * uses its own files), and are logged and counted.
@@ -10,9 +10,11 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import { planCall } from '../domain/call-routing.js';
+import { listActiveGateways } from '../domain/trunks.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { Metrics } from '../metrics.js';
 import { guardFreeswitchRoutes } from './access.js';
+import { answerAcl, systemResolver, type Resolver } from './acl.js';
 import { BudgetExceeded, withinBudget } from './budget.js';
 import { answerDirectory, type DirectoryDeps } from './directory.js';
 import { renderDialplan } from './dialplan.js';
@@ -28,12 +30,17 @@ export interface XmlCurlOptions {
   metrics: Metrics;
   /** The time business hours are checked against; injected by tests. */
   clock: () => Date;
+  /** Resolves trunk host names for `acl.conf` (default: the system resolver, node:dns `lookup`). */
+  resolve?: Resolver;
 }
 
 const SECTIONS = new Set(['directory', 'dialplan', 'configuration']);
 
 export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opts) => {
   const { config, store, tenants, directory, metrics, clock } = opts;
+  const resolve = opts.resolve ?? systemResolver;
+  const unresolved = (u: { host: string; trunkId: string; error: string }) =>
+    app.log.warn(u, 'acl.conf: trunk host does not resolve; calls from it are refused until it does');
 
   // formbody's `parser` is typed as returning a record; a FormBody is read through formFields().
   await app.register(formbody, { parser: (body) => new FormBody(body) as unknown as Record<string, unknown> });
@@ -49,11 +56,11 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     return sendXml(reply, 200, NOT_FOUND_XML);
   });
 
-  await guardFreeswitchRoutes(app, config.xmlcurl, 'xml_curl', (req, reply, { status }) => {
+  await guardFreeswitchRoutes(app, config.xmlcurl, 'xml_curl', (req, reply, denial) => {
     metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'denied' });
-    if (status === 403) req.log.warn({ ip: req.ip }, 'xml_curl request from an address outside XMLCURL_ALLOW_FROM');
+    if (denial.status === 403) req.log.warn({ ip: req.ip, reason: denial.reason }, 'xml_curl request refused');
     else req.log.warn({ ip: req.ip }, 'xml_curl request without valid credentials');
-    return sendXml(reply, status, NOT_FOUND_XML);
+    return sendXml(reply, denial.status, NOT_FOUND_XML);
   });
 
   type Answer = string | Buffer | null;
@@ -65,9 +72,9 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
       case 'dialplan':
         return planCall(tenants, lookup, clock()).then((plan) => (plan ? renderDialplan(plan) : null));
       case 'configuration':
-        return lookup.file === 'sofia.conf'
-          ? store.withLookup((db) => answerSofia(db, lookup, config.sofia, directory.secrets))
-          : null;
+        if (lookup.file === 'sofia.conf') return store.withLookup((db) => answerSofia(db, lookup, config.sofia, directory.secrets));
+        if (lookup.file === 'acl.conf') return store.withLookup((db) => listActiveGateways(db)).then((g) => answerAcl(g, resolve, unresolved));
+        return null;
       case 'other':
         return null;
     }

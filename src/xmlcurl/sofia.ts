@@ -1,7 +1,7 @@
 /**
  * Configuration section, `sofia.conf`: the `internal` profile for phones (UDP/TCP and WebRTC
- * `wss-binding`, digest auth on every call and REGISTER) and the `external` profile for trunks
- * with one gateway per active trunk of every active tenant (mod_sofia sofia.c `parse_gateways`).
+ * `wss-binding`, digest auth on every call and REGISTER) and the `external` profile for trunks,
+ * taking calls only from their addresses (`apply-inbound-acl`), with one gateway per active trunk of every active tenant (mod_sofia sofia.c `parse_gateways`).
  * A `profile=<name>` fetch (sofia worker thread, `rescan`, `startgw`) gets that profile only.
  */
 import type { Kysely } from 'kysely';
@@ -10,6 +10,7 @@ import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../domain/secrets.js';
 import { INBOUND_CONTEXT } from '../domain/tenants.js';
 import { gatewayName, listActiveGateways, type GatewayRow } from '../domain/trunks.js';
+import { TRUNK_ACL } from './acl.js';
 import { fsText, nameValueList, newSection, render } from './document.js';
 import type { ConfigurationLookup } from './request.js';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
@@ -60,6 +61,9 @@ function externalSettings(s: SofiaSettings, tls: boolean): Array<[string, string
   const settings: Array<[string, string]> = [
     ...commonSettings(s, s.externalPort),
     ['auth-calls', 'false'],
+    // Calls only from the tenants' trunks (acl.conf, src/xmlcurl/acl.ts); sofia.c answers any
+    // other source 403, since auth-calls is off and no fail context is named.
+    ['apply-inbound-acl', TRUNK_ACL],
     ['inbound-codec-prefs', 'PCMU,PCMA,OPUS'],
     ['outbound-codec-prefs', 'PCMU,PCMA,OPUS'],
   ];

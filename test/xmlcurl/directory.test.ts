@@ -86,11 +86,19 @@ for (const backend of backends) {
       t.ok(isNotFound(await post(fixtureBody('directory-xml-locate-api.txt'))));
     });
 
-    t.test('reverse auth gets the reverse-auth credentials', async (t) => {
+    t.test('reverse auth: the credentials only for an extension with reverseAuth, not found for the others', async (t) => {
       const body = rewrite(sipAuth('directory-register.txt', '1001', ACME), { action: 'reverse-auth-lookup' });
+      const refused = await post(body);
+      t.ok(isNotFound(refused), 'reverse auth is off by default: not found');
+      t.notMatch(refused, 'demo-1001-secret');
+      const tenantId = directoryUser(await post(sipAuth('directory-register.txt', '1001', ACME))).variables.accountcode!;
+      await ctx.change(tenantId, (db) => db.updateTable('extensions').set({ reverse_auth: true }).where('extension', '=', '1001').execute());
       const u = directoryUser(await post(body));
       t.equal(u.params['reverse-auth-user'], '1001');
       t.equal(u.params['reverse-auth-pass'], 'demo-1001-secret');
+      t.ok(isNotFound(await post(rewrite(sipAuth('directory-register.txt', '1002', ACME), { action: 'reverse-auth-lookup' }))), 'another extension of the tenant: still not found');
+      const usual = directoryUser(await post(sipAuth('directory-register.txt', '1001', ACME)));
+      t.notOk('reverse-auth-pass' in usual.params, 'a sip_auth answer never carries the password');
     });
 
     t.test('do-not-disturb gives error/user_busy; voicemail params follow the extension', async (t) => {
