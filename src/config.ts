@@ -54,6 +54,8 @@ export interface Config {
     budgetMs: number;
     /** `cacheable` attribute on directory users, milliseconds; 0 = FreeSWITCH does not cache. */
     directoryCacheMs: number;
+    /** AUTH_FAILURES_PER_MINUTE, as `api.authFailuresPerMinute`: for wrong basic-auth credentials. */
+    authFailuresPerMinute: number;
   };
   sofia: SofiaSettings;
   lookupCache: {
@@ -67,6 +69,11 @@ export interface Config {
     adminKey: string | undefined;
     /** Requests per minute allowed per API key (per client address before authentication). */
     rateLimitPerMinute: number;
+    /**
+     * AUTH_FAILURES_PER_MINUTE: failed authentications a client address may make within a minute,
+     * on the API and `/freeswitch/*` together; then it gets 429 until the minute ends (src/auth-failures.ts).
+     */
+    authFailuresPerMinute: number;
     /** Host phones register to, as shown in `sipCredentials.server`; undefined = the tenant's SIP domain. */
     sipServer: string | undefined;
   };
@@ -267,6 +274,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       allowFrom: xmlcurlAllowFrom(env),
       budgetMs: int(env, 'XMLCURL_BUDGET_MS', 1000, 10, 60000),
       directoryCacheMs: int(env, 'DIRECTORY_CACHE_MS', 60000, 0, 86400000),
+      authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 20, 1, 1000000),
     },
     sofia: {
       sipIp: env.SOFIA_SIP_IP || '$${local_ip_v4}',
@@ -282,6 +290,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     api: {
       adminKey: env.ADMIN_API_KEY || undefined,
       rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 600, 1, 1000000),
+      authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 20, 1, 1000000),
       sipServer: env.SIP_SERVER || undefined,
     },
     demoSeed: bool(env, 'DEMO_SEED', true),

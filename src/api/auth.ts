@@ -9,6 +9,7 @@
  * `store.withTenant(tenantId, ...)`.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthFailures } from '../auth-failures.js';
 import type { Store } from '../db/store.js';
 import { authenticateKey, type Principal, type Scope } from '../domain/api-keys.js';
 import { ApiError, notFound } from './errors.js';
@@ -21,14 +22,27 @@ declare module 'fastify' {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** onRequest hook: sets `req.principal` or answers 401. */
-export function authenticate(store: Store) {
-  return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+/**
+ * onRequest hook: sets `req.principal` or answers 401. A missing, malformed, unknown or revoked
+ * key counts against the client address (src/auth-failures.ts); an address over the limit
+ * answers 429 `rate_limited` with `Retry-After` before its key is looked at.
+ */
+export function authenticate(store: Store, failures: AuthFailures) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const wait = await failures.retryAfter(req.ip);
+    if (wait > 0) {
+      reply.header('retry-after', wait);
+      throw new ApiError(429, 'rate_limited', `more than ${failures.perMinute} failed authentications a minute from this address; retry in ${wait} s`);
+    }
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer <key>');
+    if (!match) {
+      await failures.fail(req.ip);
+      throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer <key>');
+    }
     const principal = await authenticateKey(store, match[1]!);
     if (!principal) {
+      await failures.fail(req.ip);
       // Only the public prefix is logged, never the secret part of a key.
       req.log.warn({ keyPrefix: match[1]!.slice(0, 11), ip: req.ip }, 'API request with an unknown, malformed or revoked key');
       throw new ApiError(401, 'unauthorized', 'the API key is unknown or revoked');

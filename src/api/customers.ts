@@ -10,6 +10,7 @@ import { IANAZone } from 'luxon';
 import type { Selectable } from 'kysely';
 import type { TenantsTable } from '../db/schema.js';
 import { recordAudit } from '../domain/audit.js';
+import { excerpt } from '../domain/excerpt.js';
 import { actingTenant, principalOf, requireAdmin } from './auth.js';
 import { invalid, notFound } from './errors.js';
 import type { ApiDeps } from './plugin.js';
@@ -53,7 +54,7 @@ function checkValues(body: Partial<Static<typeof CreateCustomer>>): void {
     throw invalid('sipDomain', 'sipDomain must be a DNS name such as acme.example.com');
   }
   if (body.timezone !== undefined && !IANAZone.isValidZone(body.timezone)) {
-    throw invalid('timezone', `timezone "${body.timezone}" is not an IANA time zone`);
+    throw invalid('timezone', `timezone ${excerpt(body.timezone)} is not an IANA time zone`);
   }
 }
 

@@ -89,7 +89,18 @@ function fieldOfValidation(err: FastifyError): string | undefined {
   return [path, leaf].filter(Boolean).join('.') || undefined;
 }
 
-/** Fastify error handler of the API: never leaks internals, always names the field it can. */
+/**
+ * The longest `message` and `field` an answer carries. Messages quote at most an excerpt of a
+ * value (src/domain/excerpt.ts); this cut is the backstop, so that no answer echoes a large value.
+ */
+const MAX_MESSAGE = 512;
+const MAX_FIELD = 128;
+const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+/**
+ * Fastify error handler of the API: never leaks internals, always names the field it can, never
+ * answers more than MAX_MESSAGE characters of message.
+ */
 export function sendApiError(err: FastifyError | ApiError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   let api: ApiError;
   if (err instanceof ApiError) {
@@ -111,6 +122,6 @@ export function sendApiError(err: FastifyError | ApiError, req: FastifyRequest, 
       api = new ApiError(500, 'internal', 'internal error');
     }
   }
-  const body: ErrorBody = { error: { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } };
+  const body: ErrorBody = { error: { code: api.code, message: cut(api.message, MAX_MESSAGE), ...(api.field ? { field: cut(api.field, MAX_FIELD) } : {}) } };
   return reply.code(api.statusCode).send(body);
 }

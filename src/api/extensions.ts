@@ -17,6 +17,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Kysely, type Updateable } from 'kysely';
 import type { Database, Extension, ExtensionsTable } from '../db/schema.js';
 import { recordAudit } from '../domain/audit.js';
+import { excerpt } from '../domain/excerpt.js';
 import { FORBIDDEN_PASSWORD_CHARS, generateSipPassword, insertWithNextExtension } from '../domain/extension-records.js';
 import { toE164 } from '../domain/numbers.js';
 import { actingTenant, requireCredentialsScope } from './auth.js';
@@ -144,7 +145,7 @@ async function rejectUnknownFields(req: FastifyRequest): Promise<void> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
   for (const key of Object.keys(body)) {
     if (!WRITABLE_FIELDS.has(key)) {
-      throw invalid(key, ALIASES[key] ? `unknown field ${key}: did you mean ${ALIASES[key]}?` : `unknown field ${key}`);
+      throw invalid(key, ALIASES[key] ? `unknown field ${key}: did you mean ${ALIASES[key]}?` : `unknown field ${excerpt(key)}`);
     }
   }
 }

@@ -12,6 +12,7 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { excerpt } from '../domain/excerpt.js';
 import { invalid, notFound } from './errors.js';
 import { CustomerParams } from './schemas.js';
 
@@ -46,7 +47,7 @@ export const PageResponse = <T extends TSchema>(item: T, what: string) =>
 /** 400 naming the first query parameter `schema` does not know (ajv keeps unknown ones). */
 export function rejectUnknown(query: object, schema: TObject): void {
   const unknown = Object.keys(query).find((k) => !(k in schema.properties));
-  if (unknown) throw invalid(unknown, `unknown query parameter ${unknown}`);
+  if (unknown) throw invalid(unknown, `unknown query parameter ${excerpt(unknown)}`);
 }
 
 /** `text` (a date or a date-time) as an instant; a date is its day's start (or the next day's) in the tenant's zone. */

@@ -1,14 +1,18 @@
 /**
  * The REST API under `/api/v1`, with its OpenAPI document at `/docs/json` and a browsable page at
  * `/docs`. Every route needs `Authorization: Bearer <key>`; requests are rate-limited per key
- * (@fastify/rate-limit: 429 with `Retry-After`); errors are `{ error: { code, message, field } }`.
+ * (@fastify/rate-limit: 429 with `Retry-After`), failed authentications per client address
+ * (src/auth-failures.ts); text PostgreSQL or XML cannot hold is refused before any handler runs
+ * (src/api/storable-text.ts); errors are `{ error: { code, message, field } }`.
  */
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync } from 'fastify';
+import { authFailuresOf } from '../auth-failures.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
+import { excerpt } from '../domain/excerpt.js';
 import type { SecretBox } from '../domain/secrets.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { CallControl } from '../esl/call-control.js';
@@ -27,6 +31,7 @@ import { recurringCallRoutes } from './recurring-calls.js';
 import { ErrorResponse } from './schemas.js';
 import { sipConfigurationRoutes } from './sip-configuration.js';
 import { statusRoutes } from './status.js';
+import { rejectUnstorableText } from './storable-text.js';
 import { trunkTestRoutes } from './trunk-test.js';
 import { trunkRoutes } from './trunks.js';
 
@@ -56,8 +61,9 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     async (api) => {
       api.decorateRequest('principal', null);
       api.setErrorHandler(sendApiError);
-      api.setNotFoundHandler((req, reply) => sendApiError(new ApiError(404, 'not_found', `no route ${req.method} ${req.url}`), req, reply));
-      api.addHook('onRequest', authenticate(deps.store));
+      api.setNotFoundHandler((req, reply) => sendApiError(new ApiError(404, 'not_found', `no route ${req.method} ${excerpt(req.url)}`), req, reply));
+      api.addHook('onRequest', authenticate(deps.store, authFailuresOf(app, deps.config.api.authFailuresPerMinute)));
+      api.addHook('preValidation', rejectUnstorableText);
       await api.register(rateLimit, {
         max: deps.config.api.rateLimitPerMinute,
         timeWindow: 60_000,

@@ -28,6 +28,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, ExecutionOutcome, RecurringCall, RecurringCallExecution } from '../db/schema.js';
 import { recordAudit } from '../domain/audit.js';
+import { excerpt } from '../domain/excerpt.js';
 import { toE164 } from '../domain/numbers.js';
 import { checkSchedule, FREQUENCIES, nextRun, scheduleOf, ScheduleError, type Schedule } from '../scheduler/next-run.js';
 import { actingTenant } from './auth.js';
@@ -112,7 +113,7 @@ async function rejectUnknownFields(req: FastifyRequest): Promise<void> {
     if (!isObject(value)) continue;
     for (const key of Object.keys(value)) {
       const field = prefix + key;
-      if (!allowed.has(key)) throw invalid(field, ALIASES[field] ? `unknown field ${field}: did you mean ${ALIASES[field]}?` : `unknown field ${field}`);
+      if (!allowed.has(key)) throw invalid(field, ALIASES[field] ? `unknown field ${field}: did you mean ${ALIASES[field]}?` : `unknown field ${excerpt(field)}`);
     }
   }
 }

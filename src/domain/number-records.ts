@@ -14,6 +14,7 @@
  */
 import type { Insertable, Kysely } from 'kysely';
 import type { BusinessHours, Database, NumberRoute, PhoneNumber, PhoneNumbersTable, Weekday } from '../db/schema.js';
+import { excerpt } from './excerpt.js';
 import { toE164 } from './numbers.js';
 import type { SecretBox } from './secrets.js';
 import { FieldError } from './trunk-records.js';
@@ -113,7 +114,7 @@ export function parseBusinessHours(value: unknown, field = 'businessHours'): Bus
   if (typeof value !== 'object' || Array.isArray(value)) throw new FieldError(field, `${field} must be an object with weekdays (monday … sunday), or null for always open`);
   const out: BusinessHours = {};
   for (const [day, hours] of Object.entries(value as Record<string, unknown>)) {
-    if (!(WEEKDAYS as readonly string[]).includes(day)) throw new FieldError(field, `${field}: "${day}" is not a weekday; use monday … sunday`);
+    if (!(WEEKDAYS as readonly string[]).includes(day)) throw new FieldError(field, `${field}: ${excerpt(day)} is not a weekday; use monday … sunday`);
     const at = `${field}.${day}`;
     if (hours === null) {
       out[day as Weekday] = null;
