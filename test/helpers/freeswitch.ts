@@ -3,7 +3,7 @@
  * (installed by scripts/test-setup.sh under /opt/fsrig), started with a fresh copy of that
  * folder's loopback config in which the repository's own `freeswitch/autoload_configs/` drop-ins
  * (xml_curl, json_cdr, event socket, modules) replace the stock ones, pointed at the Switchplane
- * under test. The static SIP profiles are removed, so `internal` and `external` exist only if
+ * under test with the test's basic-auth credentials. The static SIP profiles are removed, so `internal` and `external` exist only if
  * Switchplane serves them. Everything binds to 127.0.0.1. The switch is stopped by PID (`fsctl
  * shutdown`, then SIGTERM, then SIGKILL) when the test ends, passed or failed.
  *
@@ -38,6 +38,12 @@ export interface FreeswitchOptions {
   eslPort: number;
   /** A label for the kept log of a failed run. */
   name: string;
+  /**
+   * The basic-auth pair xml_curl and json_cdr send, written over the drop-ins' placeholder
+   * (`freeswitch:change-me`) as freeswitch/README.md tells the operator to; Switchplane runs with
+   * the same XMLCURL_USERNAME/XMLCURL_PASSWORD.
+   */
+  credentials: { username: string; password: string };
 }
 
 export interface Freeswitch {
@@ -87,8 +93,15 @@ function writeConf(dir: string, opts: FreeswitchOptions): string {
       '  <global_settings><param name="log-level" value="0"/></global_settings>\n  <profiles/>\n</configuration>\n',
   );
   const base = 'http://127.0.0.1:8080';
-  dropIn('xml_curl.conf.xml', conf, [[`${base}/freeswitch/xml`, `${opts.switchplaneUrl}/freeswitch/xml`]]);
-  dropIn('json_cdr.conf.xml', conf, [[`${base}/freeswitch/cdr`, `${opts.switchplaneUrl}/freeswitch/cdr`]]);
+  const { username, password } = opts.credentials;
+  dropIn('xml_curl.conf.xml', conf, [
+    [`${base}/freeswitch/xml`, `${opts.switchplaneUrl}/freeswitch/xml`],
+    ['name="gateway-credentials" value="freeswitch:change-me"', `name="gateway-credentials" value="${username}:${password}"`],
+  ]);
+  dropIn('json_cdr.conf.xml', conf, [
+    [`${base}/freeswitch/cdr`, `${opts.switchplaneUrl}/freeswitch/cdr`],
+    ['name="cred" value="freeswitch:change-me"', `name="cred" value="${username}:${password}"`],
+  ]);
   dropIn('event_socket.conf.xml', conf, [['value="8021"', `value="${opts.eslPort}"`]]);
   copyFileSync(path.join(DROP_INS, 'modules.conf.xml'), path.join(conf, 'autoload_configs', 'modules.conf.xml'));
   return conf;

@@ -1,10 +1,12 @@
 /**
  * The product on the real switch: Switchplane in its own process (embedded database, event socket
  * to the switch) and a real FreeSWITCH whose directory, dialplan and SIP profiles come from it,
- * each on ports of its own on 127.0.0.1; plus customers, extensions, trunks and numbers made
+ * each on ports of its own on 127.0.0.1, FreeSWITCH asking Switchplane with basic-auth credentials
+ * as freeswitch/README.md says to configure it; plus customers, extensions, trunks and numbers made
  * through the REST API as a customer would. Both processes stop when the test ends; the test
  * fails if FreeSWITCH logged a failure it did not expect (see `assertCleanLog`).
  */
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Test } from 'tap';
 import { startFreeswitch, type Freeswitch } from './freeswitch.js';
@@ -23,6 +25,8 @@ export interface RealSwitch {
   carrierSide: string;
   /** The relay between Switchplane and the event socket, when asked for. */
   eslProxy: TcpProxy | undefined;
+  /** XMLCURL_USERNAME/PASSWORD of Switchplane, written into the switch's xml_curl and json_cdr drop-ins. */
+  credentials: { username: string; password: string };
   /** Stops Switchplane (SIGTERM), waits `downMs`, starts it again on the same data and port. */
   restartSwitchplane(downMs: number): Promise<void>;
 }
@@ -64,7 +68,10 @@ export async function startRealSwitch(t: Test, name: string, env: Record<string,
     wss: await freePort('tcp'),
   };
   const eslProxy = opts.eslProxy ? await startTcpProxy(t, ports.esl) : undefined;
+  const credentials = { username: 'freeswitch', password: randomBytes(18).toString('base64url') };
   const spEnv = {
+    XMLCURL_USERNAME: credentials.username,
+    XMLCURL_PASSWORD: credentials.password,
     ESL_NODES: `fs1@127.0.0.1:${eslProxy?.port ?? ports.esl}`,
     ESL_RECONNECT_MAX_MS: '1000',
     SOFIA_SIP_IP: '127.0.0.1',
@@ -75,13 +82,14 @@ export async function startRealSwitch(t: Test, name: string, env: Record<string,
     ...env,
   };
   const sp = await startSwitchplane(t, ports.http, spEnv);
-  const fs = await startFreeswitch(t, { switchplaneUrl: sp.url, eslPort: ports.esl, name });
+  const fs = await startFreeswitch(t, { switchplaneUrl: sp.url, eslPort: ports.esl, name, credentials });
   await eslConnected(sp);
   const rs: RealSwitch = {
     sp,
     fs,
     ports,
     eslProxy,
+    credentials,
     registrar: `127.0.0.1:${ports.internal}`,
     carrierSide: `127.0.0.1:${ports.external}`,
     async restartSwitchplane(downMs) {
@@ -164,9 +172,27 @@ export function placeCall(t: Test, rs: RealSwitch, c: Customer, from: Extension,
   });
 }
 
-/** A carrier's call to a DID on the external profile, answered and held for `holdMs`. */
-export function carrierCall(t: Test, rs: RealSwitch, did: string, caller: string, holdMs = 1000): Promise<SippResult> {
-  return runSipp(t, { scenario: 'carrier-call.xml', remote: rs.carrierSide, vars: { DID: did, CALLER: caller, HOLD_MS: holdMs }, timeoutMs: 45_000 });
+/**
+ * A carrier's call to a DID on the external profile, answered and held for `holdMs`; or, with
+ * `refusedWith`, refused with that status (carrier-call-refused.xml). `address` is the loopback
+ * address it is sent from (default 127.0.0.1), which the inbound ACL checks.
+ */
+export function carrierCall(
+  t: Test,
+  rs: RealSwitch,
+  did: string,
+  caller: string,
+  holdMs = 1000,
+  opts: { address?: string; refusedWith?: number } = {},
+): Promise<SippResult> {
+  const refused = opts.refusedWith !== undefined;
+  return runSipp(t, {
+    scenario: refused ? 'carrier-call-refused.xml' : 'carrier-call.xml',
+    remote: rs.carrierSide,
+    ...(opts.address ? { address: opts.address } : {}),
+    vars: { DID: did, CALLER: caller, ...(refused ? { EXPECT: opts.refusedWith! } : { HOLD_MS: holdMs }) },
+    timeoutMs: 45_000,
+  });
 }
 
 /** Every CDR of a customer (newest first), read through its API. */

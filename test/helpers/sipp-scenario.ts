@@ -2,7 +2,8 @@
  * SIPp (sip-tester, installed by scripts/test-setup.sh) playing the scenarios of
  * test/freeswitch/sipp/ against the real FreeSWITCH: phones, carriers, a provider's registrar.
  * `${NAME}` placeholders in a scenario are filled from `vars` before SIPp reads it (SIPp's own
- * `[keywords]` are left to it). Everything binds to 127.0.0.1 on ports of its own; every SIPp is
+ * `[keywords]` are left to it). Everything binds to a loopback address (127.0.0.1 unless told) on
+ * ports of its own; every SIPp is
  * stopped by PID when the test ends.
  */
 import { spawn } from 'node:child_process';
@@ -29,6 +30,8 @@ export interface SippOptions {
   calls?: number;
   /** The SIP port; default a free one. */
   port?: number;
+  /** The loopback address SIPp binds to and sends from (`-i`); default 127.0.0.1. */
+  address?: string;
   /** SIPp gives up (and fails) after this long; clients default to 60 s, servers wait. */
   timeoutMs?: number;
 }
@@ -67,7 +70,7 @@ export async function startSipp(t: Test, opts: SippOptions): Promise<Sipp> {
   const port = opts.port ?? (await freePort('udp'));
   const messageFile = path.join(dir, 'messages.log');
   const errorFile = path.join(dir, 'errors.log');
-  const args = ['-sf', scenarioFile, '-i', '127.0.0.1', '-p', String(port), '-mp', String(await freePort('udp')), '-cp', String(await freePort('udp'))];
+  const args = ['-sf', scenarioFile, '-i', opts.address ?? '127.0.0.1', '-p', String(port), '-mp', String(await freePort('udp')), '-cp', String(await freePort('udp'))];
   // -aa: 200 OK to NOTIFY, INFO, OPTIONS and UPDATE outside the scenario (e.g. the message-waiting
   // NOTIFY FreeSWITCH sends a phone after it registers).
   args.push('-aa', '-nostdin', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile);
