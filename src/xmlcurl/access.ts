@@ -9,6 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import basicAuth from '@fastify/basic-auth';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import ipaddr from 'ipaddr.js';
+import { authFailuresOf } from '../auth-failures.js';
 import type { Config } from '../config.js';
 
 /** Compares two secrets in constant time (basic-auth credentials). */
@@ -72,20 +73,26 @@ export type Denial =
    * No valid basic-auth credentials: answer 401. `error` is @fastify/basic-auth's (statusCode
    * 401), which has already set the `WWW-Authenticate` header.
    */
-  | { status: 401; error: Error };
+  | { status: 401; error: Error }
+  /**
+   * The address failed basic auth AUTH_FAILURES_PER_MINUTE times within a minute
+   * (src/auth-failures.ts); its credentials were not checked. `Retry-After` is set. Answer 429.
+   */
+  | { status: 429; reason: string; retryAfterSeconds: number };
 
 /**
  * Guards every route of `app` (a plugin's scope) that FreeSWITCH calls, as `access`
  * (XMLCURL_ALLOW_FROM, XMLCURL_USERNAME/PASSWORD) says: an onRequest hook refuses a request from
  * an address not admitted (`admittedAddresses`: the allowlist, else loopback only unless
  * credentials are set), then one checks the credentials when they are set (@fastify/basic-auth,
- * realm `switchplane`); each refusal is answered by `deny`.
+ * realm `switchplane`), refusing an address over the failed-authentication limit before that and
+ * counting each failure against its address; each refusal is answered by `deny`.
  * @param name the endpoint, as the error of bad credentials names it (`bad <name> credentials`)
  * @throws Error naming the entry when a CIDR is malformed (loadConfig refuses those first)
  */
 export async function guardFreeswitchRoutes(
   app: FastifyInstance,
-  access: Pick<Config['xmlcurl'], 'allowFrom' | 'username' | 'password'>,
+  access: Pick<Config['xmlcurl'], 'allowFrom' | 'username' | 'password' | 'authFailuresPerMinute'>,
   name: string,
   deny: (req: FastifyRequest, reply: FastifyReply, denial: Denial) => FastifyReply,
 ): Promise<void> {
@@ -108,11 +115,18 @@ export async function guardFreeswitchRoutes(
       authenticate: { realm: 'switchplane' },
     });
     const check = app.basicAuth as onRequestHookHandler;
+    const failures = authFailuresOf(app, access.authFailuresPerMinute);
     // On a refusal the request goes no further: `deny` has answered it, so `done` is not called.
     app.addHook('onRequest', (req, reply, done) => {
-      void check.call(app, req, reply, (err?: Error) => {
-        if (err) deny(req, reply, { status: 401, error: err });
-        else done();
+      void failures.retryAfter(req.ip).then((wait) => {
+        if (wait > 0) {
+          reply.header('retry-after', wait);
+          return deny(req, reply, { status: 429, reason: `more than ${failures.perMinute} failed authentications a minute`, retryAfterSeconds: wait });
+        }
+        return check.call(app, req, reply, (err?: Error) => {
+          if (err) void failures.fail(req.ip).then(() => deny(req, reply, { status: 401, error: err }));
+          else done();
+        });
       });
     });
   }
