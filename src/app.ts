@@ -9,6 +9,7 @@ import { jsonCdrPlugin } from './cdr/json-cdr-plugin.js';
 import type { CdrWriter } from './cdr/writer.js';
 import type { Config } from './config.js';
 import type { Store } from './db/store.js';
+import { redactingLoggerOptions } from './log-redaction.js';
 import type { SecretBox } from './domain/secrets.js';
 import type { CallControl } from './esl/call-control.js';
 import type { EslNodes } from './esl/nodes.js';
@@ -33,12 +34,14 @@ export interface AppDeps {
   calls?: CallControl;
   /** The CDR writer behind `POST /freeswitch/cdr` (mod_json_cdr); the route exists only with it. */
   cdrs?: CdrWriter;
+  /** Fastify's logger option; as an object (or `true`) it gets the secret-free serializers of log-redaction.ts. */
   logger?: FastifyServerOptions['logger'];
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Per-request access logs are off: FreeSWITCH asks hundreds of times a second; failures are logged.
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024, logController: new LogController({ disableRequestLogging: true }) });
+  const logger = deps.logger === true ? redactingLoggerOptions({}) : deps.logger ? redactingLoggerOptions(deps.logger) : false;
+  const app = Fastify({ logger, bodyLimit: 1024 * 1024, logController: new LogController({ disableRequestLogging: true }) });
   const clock = deps.clock ?? (() => new Date());
   const tenants = deps.tenants ?? new TenantCache(deps.store, deps.config.lookupCache);
   const directory: DirectoryDeps = {
