@@ -41,7 +41,7 @@ async function start(): Promise<void> {
   });
   const esl = config.esl.nodes.length > 0 ? new EslNodes(config.esl, (err, node, command) => app.log.warn({ err, node, command }, 'FreeSWITCH command failed')) : undefined;
   const metrics = createMetrics(true);
-  const service = createEslService({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`) });
+  const service = createEslService({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`), warn: (context, message) => app.log.warn(context, message) });
   const app = await buildApp({ config, store, secrets, esl, calls: service.calls, cdrs: service.cdrs, metrics, logger: { level: config.logLevel } });
 
   service.start();

@@ -19,8 +19,13 @@ export interface Metrics {
   calls: Counter<'direction' | 'disposition'>;
   /** Call duration (start to end) in seconds, by direction. */
   callDuration: Histogram<'direction'>;
-  /** CDR rows written, by source (esl | json_cdr | spool) and result (inserted | merged | unattributed | rejected). */
+  /** CDR rows written, by source (esl | json_cdr | spool) and result (inserted | merged | unattributed | rejected | refused). */
   cdrsWritten: Counter<'source' | 'result'>;
+  /**
+   * CDRs refused because their Unique-ID is stored for another tenant or was reported by another
+   * FreeSWITCH node (src/cdr/rows.ts), by source and reason (tenant | node).
+   */
+  cdrConflicts: Counter<'source' | 'reason'>;
   /** Time from a CDR's hangup event to its row committed, seconds. */
   cdrWriteLatency: Histogram;
   /** CDRs accepted and not yet committed (in memory or only in the spool). */
@@ -86,6 +91,12 @@ export function createMetrics(withDefaults = false): Metrics {
       name: 'switchplane_cdrs_written_total',
       help: 'CDR rows written, by source and result',
       labelNames: ['source', 'result'],
+      registers,
+    }),
+    cdrConflicts: new Counter({
+      name: 'switchplane_cdr_conflicts_total',
+      help: 'CDRs refused because their Unique-ID is stored for another tenant or node, by source and reason',
+      labelNames: ['source', 'reason'],
       registers,
     }),
     cdrWriteLatency: new Histogram({

@@ -122,7 +122,7 @@ const LIST_COLUMNS = [
   'extension_id', 'recording_url', 'ai_session_id',
 ] as const;
 
-function cdrJson(c: Omit<Cdr, 'tenant_id' | 'metadata' | 'created_at'>) {
+function cdrJson(c: Omit<Cdr, 'tenant_id' | 'metadata' | 'created_at' | 'core_uuid' | 'node'>) {
   return {
     id: c.id,
     callId: c.unique_id,

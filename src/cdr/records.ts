@@ -7,7 +7,9 @@
  *
  * A record is plain JSON: it is what the spool keeps on disk until its row is committed. The
  * tenant, trunk and extension are resolved in the database when the row is written, from the
- * hints kept here (accountcode, SIP domain, DID, gateway name, directory user).
+ * hints kept here (accountcode, SIP domain, DID, gateway name, directory user). It also names the
+ * FreeSWITCH node that reported it (its `core-uuid`, and the event socket's node name), which
+ * both reports of one leg share.
  */
 import type { EslEvent } from '../esl/connection.js';
 import { field, fromMicroseconds } from '../esl/events.js';
@@ -59,6 +61,15 @@ export interface CdrRecord {
   metadata: Record<string, string>;
   /** When FreeSWITCH reported the hangup (`Event-Date-Timestamp`), epoch milliseconds. */
   reportedAtMs: number;
+  /**
+   * The reporting FreeSWITCH's `core-uuid`, new at each start of FreeSWITCH (switch_core.c): the
+   * `Core-UUID` header of every event (switch_event.c), the top-level `core-uuid` of a mod_json_cdr
+   * document (switch_ivr.c `switch_ivr_generate_json_cdr`). Absent from records spooled by an older
+   * Switchplane, which read it as null.
+   */
+  coreUuid?: string | null;
+  /** The ESL_NODES name of the event socket the event came by; null for a mod_json_cdr post. */
+  node?: string | null;
 }
 
 const int = (v: string | undefined): number => {
@@ -91,9 +102,10 @@ const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null)
 
 /**
  * The CDR of one leg from its `CHANNEL_HANGUP_COMPLETE` event.
+ * @param node the ESL_NODES name of the event socket it came by (null: not from an event socket)
  * @returns null when the event has no `Unique-ID` (not a channel event)
  */
-export function cdrFromEvent(event: EslEvent, now: () => number = Date.now): CdrRecord | null {
+export function cdrFromEvent(event: EslEvent, node: string | null = null, now: () => number = Date.now): CdrRecord | null {
   const uniqueId = field(event, 'Unique-ID');
   if (!uniqueId) return null;
   const vars: Record<string, string> = {};
@@ -136,11 +148,15 @@ export function cdrFromEvent(event: EslEvent, now: () => number = Date.now): Cdr
     recordingUrl: vars.switchplane_recording_path ?? null,
     metadata: vars,
     reportedAtMs: reported?.getTime() ?? now(),
+    coreUuid: field(event, 'Core-UUID') ?? null,
+    node,
   };
 }
 
 /** A mod_json_cdr document (`encode-values` URL-encodes every variable). */
 export interface JsonCdrDocument {
+  /** The reporting FreeSWITCH's core-uuid (not URL-encoded). */
+  'core-uuid'?: unknown;
   variables?: Record<string, unknown>;
   callflow?: Array<{ caller_profile?: Record<string, unknown>; times?: Record<string, unknown> }> | { caller_profile?: Record<string, unknown> };
   channel_data?: Record<string, unknown>;
@@ -182,6 +198,7 @@ export function cdrFromJsonCdr(doc: JsonCdrDocument, now: () => number = Date.no
     if (text) event[name] = text;
   };
   header('Unique-ID', event.variable_uuid);
+  header('Core-UUID', doc['core-uuid']);
   header('Call-Direction', event.variable_direction);
   header('Caller-Caller-ID-Number', profile.caller_id_number);
   header('Caller-Caller-ID-Name', profile.caller_id_name);
@@ -191,5 +208,5 @@ export function cdrFromJsonCdr(doc: JsonCdrDocument, now: () => number = Date.no
   header('Hangup-Cause', event.variable_hangup_cause);
   // The post is made after hangup; its end time is the closest thing to "when it was reported".
   header('Event-Date-Timestamp', event.variable_end_uepoch);
-  return cdrFromEvent(event, now);
+  return cdrFromEvent(event, null, now);
 }

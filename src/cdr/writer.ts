@@ -9,6 +9,9 @@
  * that a batch is kept on disk only and read back when its turn comes. A record the database
  * refuses (a data error) is retried row by row, and a row still refused is kept in
  * `unattributed_cdrs` with the reason. Duplicates are ignored by `Unique-ID` (src/cdr/rows.ts).
+ * A CDR whose `Unique-ID` is stored for another tenant or was reported by another FreeSWITCH is
+ * refused (the stored row is left as it is), kept in `unattributed_cdrs`, counted in
+ * `switchplane_cdr_conflicts_total` and reported through `onConflict`.
  *
  * `handle` runs on the event socket's read loop and only parses and journals: a batch is sealed
  * every `flushIntervalMs` milliseconds or when `batchSize` CDRs are waiting. While the writer is
@@ -20,7 +23,7 @@ import type { EventHandler } from '../esl/controller.js';
 import type { Store } from '../db/store.js';
 import type { Metrics } from '../metrics.js';
 import { cdrFromEvent, type CdrRecord } from './records.js';
-import { isDataError, keepRefusedCdr, writeCdrRows, type WrittenRow } from './rows.js';
+import { isDataError, keepRefusedCdr, writeCdrRows, type CdrConflictReason, type CdrOwner, type WrittenRow } from './rows.js';
 import { CdrSpool, type SpoolSegment } from './spool.js';
 
 export type CdrSource = 'esl' | 'json_cdr';
@@ -29,6 +32,15 @@ export type CdrSource = 'esl' | 'json_cdr';
 interface SpoolEntry {
   source: CdrSource;
   record: CdrRecord;
+}
+
+/** A CDR refused because its `Unique-ID` is stored for another tenant or node. */
+export interface CdrConflict {
+  uniqueId: string;
+  source: CdrSource | 'spool';
+  reason: CdrConflictReason;
+  stored: CdrOwner;
+  reported: CdrOwner;
 }
 
 interface Batch {
@@ -46,6 +58,8 @@ export interface CdrWriterOptions {
   onError: (err: unknown, context: { batch: number; attempt?: number; uniqueId?: string }) => void;
   /** Called once a batch is committed, with its records and the commit time (epoch ms). */
   onCommitted?: (records: CdrRecord[], committedAtMs: number) => void;
+  /** Reports each refused CDR once its batch is committed. */
+  onConflict?: (conflict: CdrConflict) => void;
   batchSize?: number;
   flushIntervalMs?: number;
   memoryLimit?: number;
@@ -55,24 +69,34 @@ export interface CdrWriterOptions {
 /** CDRs a batch (and a statement) holds when `batchSize` is not given. */
 export const DEFAULT_BATCH_SIZE = 500;
 
+/** Two reports of one leg by the same FreeSWITCH with the same tenant hints (the event socket's and mod_json_cdr's). */
+const sameLeg = (a: CdrRecord, b: CdrRecord) =>
+  (a.coreUuid ?? null) === (b.coreUuid ?? null) && a.accountcode === b.accountcode && a.domain === b.domain && a.did === b.did;
+
 /**
- * One entry per leg: a second report of a leg in the same batch (the event socket's and
- * mod_json_cdr's) fills the fields the first left empty, as a later one does in the database.
+ * The entries as rounds of distinct legs, to write one round after another. A second report of a
+ * leg in the same batch fills the fields the first left empty, as a later one does in the
+ * database; one from another FreeSWITCH or with other tenant hints waits for the next round, so
+ * the database judges it against the row the first one wrote.
  */
-function distinctLegs(entries: SpoolEntry[]): SpoolEntry[] {
-  const byId = new Map<string, SpoolEntry>();
+function distinctLegs(entries: SpoolEntry[]): SpoolEntry[][] {
+  const rounds: Array<Map<string, SpoolEntry>> = [];
   for (const e of entries) {
-    const seen = byId.get(e.record.uniqueId);
-    if (!seen) {
-      byId.set(e.record.uniqueId, e);
-      continue;
+    let i = 0;
+    for (; i < rounds.length; i++) {
+      const seen = rounds[i]!.get(e.record.uniqueId);
+      if (!seen) break;
+      if (!sameLeg(seen.record, e.record)) continue;
+      const merged: Record<string, unknown> = { ...seen.record };
+      for (const [key, value] of Object.entries(e.record)) merged[key] ??= value;
+      merged.metadata = { ...e.record.metadata, ...seen.record.metadata };
+      rounds[i]!.set(e.record.uniqueId, { source: seen.source, record: merged as unknown as CdrRecord });
+      break;
     }
-    const merged: Record<string, unknown> = { ...seen.record };
-    for (const [key, value] of Object.entries(e.record)) merged[key] ??= value;
-    merged.metadata = { ...e.record.metadata, ...seen.record.metadata };
-    byId.set(e.record.uniqueId, { source: seen.source, record: merged as unknown as CdrRecord });
+    if (i === rounds.length) rounds.push(new Map());
+    if (!rounds[i]!.has(e.record.uniqueId)) rounds[i]!.set(e.record.uniqueId, e);
   }
-  return [...byId.values()];
+  return rounds.map((round) => [...round.values()]);
 }
 
 export class CdrWriter implements EventHandler {
@@ -127,9 +151,9 @@ export class CdrWriter implements EventHandler {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** The event socket path: a `CHANNEL_HANGUP_COMPLETE` event. */
-  handle(event: EslEvent): void {
-    const record = cdrFromEvent(event);
+  /** The event socket path: a `CHANNEL_HANGUP_COMPLETE` event from the node named `node` in ESL_NODES. */
+  handle(event: EslEvent, node?: string): void {
+    const record = cdrFromEvent(event, node ?? null);
     if (!record) throw new Error('CHANNEL_HANGUP_COMPLETE without a Unique-ID');
     this.accept(record, 'esl');
   }
@@ -219,10 +243,11 @@ export class CdrWriter implements EventHandler {
   private async commit(batch: Batch): Promise<boolean> {
     try {
       const entries = batch.entries ?? (await this.retried(() => this.readSegment(batch.segment), batch.segment.count));
-      const distinct = distinctLegs(entries);
-      for (let i = 0; i < distinct.length; i += this.batchSize) {
-        const chunk = distinct.slice(i, i + this.batchSize);
-        await this.retried(() => this.write(chunk, batch.recovered), chunk.length);
+      for (const distinct of distinctLegs(entries)) {
+        for (let i = 0; i < distinct.length; i += this.batchSize) {
+          const chunk = distinct.slice(i, i + this.batchSize);
+          await this.retried(() => this.write(chunk, batch.recovered), chunk.length);
+        }
       }
       return true;
     } catch {
@@ -272,9 +297,14 @@ export class CdrWriter implements EventHandler {
       rows = await this.writeOneByOne(records);
     }
     const committedAt = Date.now();
-    const sourceOf = new Map(chunk.map((e) => [e.record.uniqueId, recovered ? 'spool' : e.source]));
+    const sourceOf = new Map(chunk.map((e): [string, CdrConflict['source']] => [e.record.uniqueId, recovered ? 'spool' : e.source]));
     for (const row of rows) {
-      this.opts.metrics.cdrsWritten.inc({ source: sourceOf.get(row.uniqueId) ?? 'spool', result: row.result });
+      const source = sourceOf.get(row.uniqueId) ?? 'spool';
+      this.opts.metrics.cdrsWritten.inc({ source, result: row.result });
+      if (row.conflict) {
+        this.opts.metrics.cdrConflicts.inc({ source, reason: row.conflict.reason });
+        this.opts.onConflict?.({ uniqueId: row.uniqueId, source, ...row.conflict });
+      }
       if (row.result === 'inserted' && row.direction && row.disposition) {
         this.opts.metrics.calls.inc({ direction: row.direction, disposition: row.disposition });
         this.opts.metrics.callDuration.observe({ direction: row.direction }, row.durationSeconds ?? 0);

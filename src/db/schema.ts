@@ -170,11 +170,19 @@ export interface CdrsTable {
   recording_url: string | null;
   ai_session_id: string | null;
   metadata: Generated<Json<Record<string, unknown>>>;
+  /** FreeSWITCH's `core-uuid` of the node that reported the leg (sql/010). */
+  core_uuid: string | null;
+  /** The ESL_NODES name of the event socket that reported the leg; null while only mod_json_cdr has (sql/010). */
+  node: string | null;
   created_at: Timestamp;
 }
 
-/** A CDR no tenant could be found for, or that the database refused, with the reason (sql/006). */
+/**
+ * A CDR no tenant could be found for, that the database refused, or that conflicts with a stored
+ * CDR of another tenant or node, with the reason (sql/006, sql/010).
+ */
 export interface UnattributedCdrsTable {
+  id: Generated<string>;
   unique_id: string;
   reason: string;
   record: Json<Record<string, unknown>>;

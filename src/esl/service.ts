@@ -35,7 +35,11 @@ export interface EslService {
   close(): Promise<void>;
 }
 
-/** @param report logs a failure of one part (`part` names it); every failure is also counted in metrics */
+/**
+ * @param report logs a failure of one part (`part` names it); every failure is also counted in metrics
+ * @param warn logs what FreeSWITCH reported and Switchplane refused (a CDR whose Unique-ID is stored
+ *   for another tenant or node: uniqueId, source, reason, and the stored and reported tenant and node)
+ */
 export function createEslService(deps: {
   config: Readonly<Config>;
   store: Store;
@@ -43,9 +47,16 @@ export function createEslService(deps: {
   metrics: Metrics;
   nodes?: EslNodes;
   report: (err: unknown, part: string, context: object) => void;
+  warn: (context: object, message: string) => void;
 }): EslService {
   const { store, metrics, nodes, report } = deps;
-  const cdrs = new CdrWriter({ store, metrics, spool: new CdrSpool(deps.config.cdr.spoolDir), onError: (err, c) => report(err, 'cdr writer', c) });
+  const cdrs = new CdrWriter({
+    store,
+    metrics,
+    spool: new CdrSpool(deps.config.cdr.spoolDir),
+    onError: (err, c) => report(err, 'cdr writer', c),
+    onConflict: (conflict) => deps.warn(conflict, `CDR refused: its Unique-ID is stored for another ${conflict.reason === 'tenant' ? 'tenant' : 'FreeSWITCH node'}`),
+  });
   const start = () => cdrs.start();
   if (!nodes) return { cdrs, start, close: () => cdrs.stop() };
 

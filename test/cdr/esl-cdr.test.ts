@@ -20,39 +20,53 @@ const JSON_CDR_UUID = '95f577b5-851f-4c2d-bbd7-182352e6c2c3';
 
 interface Rig {
   ctx: TestApp;
+  /** FreeSWITCH node fs1. */
   server: FakeEslServer;
+  /** Nodes fs1, fs2, ... */
+  servers: FakeEslServer[];
   nodes: EslNodes;
   service: EslService;
   acmeId: string;
+  globexId: string;
+  /** What the service logged as warnings. */
+  warnings: Array<{ context: object; message: string }>;
 }
 
-/** The service as src/main.ts composes it, against a fake FreeSWITCH, with the demo tenants. */
-async function rig(t: Test, backend: Backend, env: Record<string, string> = {}): Promise<Rig> {
-  const server = await FakeEslServer.start();
+/**
+ * The service as src/main.ts composes it, against fake FreeSWITCH nodes (fs1, fs2, ...; one
+ * unless `nodeCount` says), with the demo tenants.
+ */
+async function rig(t: Test, backend: Backend, env: Record<string, string> = {}, nodeCount = 1): Promise<Rig> {
+  const servers = await Promise.all(Array.from({ length: nodeCount }, () => FakeEslServer.start()));
   // The reconciles on connect find nothing registered and no channels.
-  server.api = (cmd) => (cmd.startsWith('sofia xmlstatus') ? '<profile><registrations></registrations><gateways></gateways></profile>\n' : cmd.startsWith('show channels') ? '{"row_count":0}\n' : undefined);
+  for (const server of servers) {
+    server.api = (cmd) => (cmd.startsWith('sofia xmlstatus') ? '<profile><registrations></registrations><gateways></gateways></profile>\n' : cmd.startsWith('show channels') ? '{"row_count":0}\n' : undefined);
+  }
   const spoolDir = mkdtempSync(path.join(tmpdir(), 'switchplane-spool-'));
-  const config = loadConfig({ ESL_NODES: `fs1@${server.host}:${server.port}`, CDR_SPOOL_DIR: spoolDir, DATA_DIR: '/nonexistent' });
+  const eslNodes = servers.map((s, i) => `fs${i + 1}@${s.host}:${s.port}`).join(',');
+  const config = loadConfig({ ESL_NODES: eslNodes, CDR_SPOOL_DIR: spoolDir, DATA_DIR: '/nonexistent' });
+  const warnings: Rig['warnings'] = [];
   let nodes!: EslNodes;
   let service!: EslService;
   const ctx = await demoApp(backend, env, false, ({ store, metrics }) => {
     nodes = new EslNodes(config.esl, () => undefined, TEST_BACKOFF);
-    service = createEslService({ config, store, secrets: new SecretBox(Buffer.alloc(32, 7)), metrics, nodes, report: () => undefined });
+    service = createEslService({ config, store, secrets: new SecretBox(Buffer.alloc(32, 7)), metrics, nodes, report: () => undefined, warn: (context, message) => warnings.push({ context, message }) });
     return { esl: nodes, calls: service.calls, cdrs: service.cdrs };
   });
   service.start();
-  const up = once(nodes.connections[0]!, 'connected');
+  const up = Promise.all(nodes.connections.map((c) => once(c, 'connected')));
   nodes.start();
   await up;
-  const acmeId = (await ctx.store.withOperator((db) => db.selectFrom('tenants').select('id').where('slug', '=', 'acme').executeTakeFirstOrThrow())).id;
+  const tenants = await ctx.store.withOperator((db) => db.selectFrom('tenants').select(['id', 'slug']).execute());
+  const id = (slug: string) => tenants.find((x) => x.slug === slug)!.id;
   t.teardown(async () => {
     await nodes.close();
     await service.close();
-    await server.stop();
+    await Promise.all(servers.map((s) => s.stop()));
     await ctx.close();
     rmSync(spoolDir, { recursive: true, force: true });
   });
-  return { ctx, server, nodes, service, acmeId };
+  return { ctx, server: servers[0]!, servers, nodes, service, acmeId: id('acme'), globexId: id('globex'), warnings };
 }
 
 /** The recorded 9999 call's events as a call of `tenantId`, with a fresh Unique-ID. */
