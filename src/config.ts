@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
+import { parseRanges } from './domain/destination-policy.js';
 import { StartupError } from './startup-error.js';
 
 export class ConfigError extends StartupError {
@@ -76,7 +77,14 @@ export interface Config {
     authFailuresPerMinute: number;
     /** Host phones register to, as shown in `sipCredentials.server`; undefined = the tenant's SIP domain. */
     sipServer: string | undefined;
+    /** TRUNK_TEST_RATE_LIMIT_PER_MINUTE: trunk tests (SIP OPTIONS sent) allowed per tenant a minute. */
+    trunkTestsPerMinute: number;
   };
+  /**
+   * DESTINATION_ALLOW: CIDRs a tenant key may point trunks and webhooks at although the
+   * destination policy (src/domain/destination-policy.ts) refuses them; empty = none.
+   */
+  destinationAllow: string[];
   /** Load the demo tenants on the first start of an empty embedded database. */
   demoSeed: boolean;
   cdr: {
@@ -137,7 +145,7 @@ export interface AiSettings {
   /** Jitter buffer of the audio played to the caller (src/media/playout.ts): AI_PLAYOUT_PREBUFFER_MS. */
   prebufferMs: number;
   /** The create_ticket CRM webhook: AI_CRM_TIMEOUT_MS per attempt, AI_CRM_RETRIES after the first. */
-  crm: { timeoutMs: number; retries: number };
+  crm: { timeoutMs: number; retries: number; destinationAllow: string[] };
 }
 
 type Env = Record<string, string | undefined>;
@@ -226,7 +234,7 @@ function aiSettings(env: Env): AiSettings {
       silenceDurationMs: int(env, 'AI_VAD_SILENCE_MS', 600, 100, 5000),
     },
     prebufferMs: int(env, 'AI_PLAYOUT_PREBUFFER_MS', 40, 0, 1000),
-    crm: { timeoutMs: int(env, 'AI_CRM_TIMEOUT_MS', 5000, 100, 60000), retries: int(env, 'AI_CRM_RETRIES', 2, 0, 10) },
+    crm: { timeoutMs: int(env, 'AI_CRM_TIMEOUT_MS', 5000, 100, 60000), retries: int(env, 'AI_CRM_RETRIES', 2, 0, 10), destinationAllow: destinationAllow(env) },
   };
 }
 
@@ -254,6 +262,17 @@ function xmlcurlAllowFrom(env: Env): string[] {
           'list FreeSWITCH\'s addresses only, or also set XMLCURL_USERNAME and XMLCURL_PASSWORD (and the same in xml_curl.conf.xml and json_cdr.conf.xml)',
       );
     }
+  }
+  return entries;
+}
+
+/** `DESTINATION_ALLOW`: comma-separated CIDRs (or single addresses), checked by `parseRanges`. */
+function destinationAllow(env: Env): string[] {
+  const entries = (env.DESTINATION_ALLOW ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    parseRanges(entries);
+  } catch (err) {
+    throw new ConfigError('DESTINATION_ALLOW', (err as Error).message);
   }
   return entries;
 }
@@ -291,8 +310,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       adminKey: env.ADMIN_API_KEY || undefined,
       rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 600, 1, 1000000),
       authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 20, 1, 1000000),
+      trunkTestsPerMinute: int(env, 'TRUNK_TEST_RATE_LIMIT_PER_MINUTE', 10, 1, 100000),
       sipServer: env.SIP_SERVER || undefined,
     },
+    destinationAllow: destinationAllow(env),
     demoSeed: bool(env, 'DEMO_SEED', true),
     cdr: {
       spoolDir: path.resolve(env.CDR_SPOOL_DIR || path.join(env.DATA_DIR || './data', 'spool')),

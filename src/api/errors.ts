@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'conflict'
   | 'tenant_required'
   | 'rate_limited'
+  | 'destination_not_allowed'
   | 'esl_unavailable'
   | 'internal';
 

@@ -8,13 +8,16 @@
  * Numbers are unique across all customers: taking one another customer holds answers 409 on
  * `number`, which tells only that the number is taken. Another customer's number id answers 404.
  * The CRM webhook secret (`crmWebhookSecret`, signing the AI agent's tickets) is write-only:
- * stored sealed, answered only as `crmWebhookSecretSet`, and masked in the audit log.
+ * stored sealed, answered only as `crmWebhookSecretSet`, and masked in the audit log. A tenant
+ * key's `crmWebhookUrl` is held to the destination policy (src/domain/destination-policy.ts): a
+ * refused host is a 400 `destination_not_allowed` naming `crmWebhookUrl`.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { recordAudit } from '../domain/audit.js';
+import { DestinationPolicy, policyFor } from '../domain/destination-policy.js';
 import {
   CRM_WEBHOOK_SECRET_MAX, CRM_WEBHOOK_SECRET_MIN, CRM_WEBHOOK_URL_MAX, CRM_WEBHOOK_URL_START, HHMM, isTenantTrunk,
   NUMBER_ROUTES, numberChanges, numberColumns, numberJson,
@@ -97,7 +100,8 @@ async function checkTrunk(trx: Kysely<Database>, tenantId: string, trunkId: stri
   }
 }
 
-export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets }) => {
+export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets, config }) => {
+  const destinations = new DestinationPolicy(config.destinationAllow);
   app.addSchema(PhoneNumberSchema);
   app.setErrorHandler(sendRecordError);
   const tags = ['phone numbers'];
@@ -105,7 +109,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { stor
 
   const create = async (req: FastifyRequest<{ Params: { customerId?: string }; Body: Static<typeof CreateNumber> }>, reply: FastifyReply) => {
     const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    const columns = numberColumns(req.body, secrets);
+    const columns = await numberColumns(req.body, secrets, policyFor(principal, destinations));
     const row = await store.withTenant(tenantId, async (trx) => {
       await requireCustomer(trx, tenantId);
       await checkTrunk(trx, tenantId, columns.trunk_id);
@@ -139,7 +143,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { stor
     const row = await store.withTenant(tenantId, async (trx) => {
       const before = await trx.selectFrom('phone_numbers').selectAll().where('id', '=', req.params.id).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
       if (!before) throw notFound('phone number');
-      const changes = numberChanges(req.body, secrets, before);
+      const changes = await numberChanges(req.body, secrets, before, policyFor(principal, destinations));
       await checkTrunk(trx, tenantId, changes.trunk_id);
       const after = await trx.updateTable('phone_numbers').set({ ...changes, updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
       await recordAudit(trx, principal, { tenantId, action: 'update', resourceType: 'phone_number', resourceId: before.id, before, after });

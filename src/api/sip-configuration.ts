@@ -13,9 +13,10 @@ import type { FastifyError, FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, PhoneNumber, Trunk } from '../db/schema.js';
 import { recordAudit } from '../domain/audit.js';
+import { DestinationPolicy, policyFor } from '../domain/destination-policy.js';
 import { FieldError, trunkChanges, trunkColumns, type TrunkInput } from '../domain/trunk-records.js';
 import { actingTenant } from './auth.js';
-import { ApiError, invalid, notFound, sendApiError } from './errors.js';
+import { ApiError, notFound, sendApiError } from './errors.js';
 import type { ApiDeps } from './plugin.js';
 import { bearer, Data, errorResponses } from './schemas.js';
 
@@ -106,10 +107,11 @@ async function tenantNumbers(trx: Kysely<Database>, tenantId: string) {
   return numbers.map((n) => numberEntry(n, n.trunk_id ? byId.get(n.trunk_id) : undefined));
 }
 
-export const sipConfigurationRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets }) => {
+export const sipConfigurationRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets, config }) => {
+  const destinations = new DestinationPolicy(config.destinationAllow);
   const tags = ['ai receptionist'];
   app.setErrorHandler((err, req, reply) =>
-    sendApiError(err instanceof FieldError ? invalid(`phone_number.${FIELD[err.field] ?? err.field}`, err.message) : (err as FastifyError), req, reply),
+    sendApiError(err instanceof FieldError ? new ApiError(400, err.code, err.message, `phone_number.${FIELD[err.field] ?? err.field}`) : (err as FastifyError), req, reply),
   );
 
   app.get<{ Params: { customerId: string } }>('/customers/:customerId/sip_configuration', {
@@ -154,11 +156,11 @@ export const sipConfigurationRoutes: FastifyPluginAsync<ApiDeps> = async (app, {
       let trunk: Trunk;
       const before = number.trunk_id ? await trx.selectFrom('trunks').selectAll().where('id', '=', number.trunk_id).forUpdate().executeTakeFirst() : undefined;
       if (before) {
-        trunk = await trx.updateTable('trunks').set({ ...trunkChanges(input, secrets, before), updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
+        trunk = await trx.updateTable('trunks').set({ ...(await trunkChanges(input, secrets, before, policyFor(principal, destinations))), updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
         await recordAudit(trx, principal, { tenantId, action: 'update', resourceType: 'trunk', resourceId: trunk.id, before, after: trunk });
       } else {
         if (input.host === undefined) throw new ApiError(400, 'validation_failed', 'sip_trunk_host is required to create the trunk', 'phone_number.sip_trunk_host');
-        const columns = trunkColumns({ ...input, name: `did-${number.number.slice(1)}` }, secrets);
+        const columns = await trunkColumns({ ...input, name: `did-${number.number.slice(1)}` }, secrets, policyFor(principal, destinations));
         trunk = await trx.insertInto('trunks').values({ ...columns, tenant_id: tenantId }).returningAll().executeTakeFirstOrThrow();
         await recordAudit(trx, principal, { tenantId, action: 'create', resourceType: 'trunk', resourceId: trunk.id, after: trunk });
       }

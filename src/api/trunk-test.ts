@@ -8,11 +8,17 @@
  * The wait is `?timeoutMs=` (`?timeout_ms=`), 100–10000 ms, default 3000.
  * A test sends packets on the tenant's behalf, so it needs write access; another tenant's trunk
  * or number is a 404 and nothing is sent. Each test is recorded in the audit log.
+ * Through a tenant key the trunk's host is held to the destination policy when the test connects
+ * (src/domain/destination-policy.ts), whoever saved it and whenever: a refused address answers
+ * `reachable: false` with error `destination_not_allowed`, and nothing is sent. Tests are limited
+ * per tenant to `TRUNK_TEST_RATE_LIMIT_PER_MINUTE` (default 10) a minute, over all three paths;
+ * more answer 429 `rate_limited` with `Retry-After` (seconds).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Trunk } from '../db/schema.js';
 import { recordAudit } from '../domain/audit.js';
+import { DestinationPolicy, policyFor } from '../domain/destination-policy.js';
 import { probeOptions, type ProbeResult } from '../sip/options-probe.js';
 import { actingTenant } from './auth.js';
 import { ApiError, notFound } from './errors.js';
@@ -23,7 +29,7 @@ const TestOptions = Type.Object(
   { timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 10000, description: 'milliseconds; default 3000' })) },
   { additionalProperties: false },
 );
-const ErrorInfo = Type.Union([Type.Null(), Type.Object({ code: Type.String({ description: 'dns_failure | timeout | connection_refused | tls_error | bad_response | network_error' }), message: Type.String() })]);
+const ErrorInfo = Type.Union([Type.Null(), Type.Object({ code: Type.String({ description: 'dns_failure | destination_not_allowed | timeout | connection_refused | tls_error | bad_response | network_error' }), message: Type.String() })]);
 const TrunkTest = Type.Object({
   reachable: Type.Boolean(),
   statusCode: Type.Union([Type.Integer(), Type.Null()]),
@@ -43,10 +49,13 @@ const SipTrunkTest = Type.Object({
   error: ErrorInfo,
 });
 
-/** Probes `trunk`; its realm (else from-domain, else host) is the From/To domain. */
-function probeTrunk(t: Trunk, timeoutMs: number | undefined): Promise<ProbeResult> {
+/** Probes `trunk`, its host held to `destinations`; its realm (else from-domain, else host) is the From/To domain. */
+function probeTrunk(t: Trunk, timeoutMs: number | undefined, destinations: DestinationPolicy | null): Promise<ProbeResult> {
   const domain = (t.realm ?? t.from_domain ?? t.host).replace(/:\d+$/, '');
-  return probeOptions({ host: t.host, port: t.port, transport: t.transport, domain, ...(t.username ? { username: t.username } : {}) }, timeoutMs ? { timeoutMs } : {});
+  return probeOptions(
+    { host: t.host, port: t.port, transport: t.transport, domain, ...(t.username ? { username: t.username } : {}) },
+    { destinations, ...(timeoutMs ? { timeoutMs } : {}) },
+  );
 }
 
 const snake = (r: ProbeResult): Static<typeof SipTrunkTest> => ({
@@ -59,15 +68,31 @@ const snake = (r: ProbeResult): Static<typeof SipTrunkTest> => ({
   error: r.error,
 });
 
-export const trunkTestRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
+export const trunkTestRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, config }) => {
   const tags = ['trunks'];
+  const destinations = new DestinationPolicy(config.destinationAllow);
+  const perMinute = config.api.trunkTestsPerMinute;
+  const limit = app.createRateLimit({
+    max: perMinute,
+    timeWindow: 60_000,
+    keyGenerator: (req) => `trunk-test:${actingTenant(req, 'write', (req.params as { customerId?: string }).customerId).tenantId}`,
+  });
+
+  /** 429 `rate_limited` with Retry-After once the tenant has had its trunk tests of the minute. */
+  async function checkRate(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const rate = await limit(req);
+    if (rate.isAllowed || !rate.isExceeded) return;
+    reply.header('retry-after', String(rate.ttlInSeconds));
+    throw new ApiError(429, 'rate_limited', `more than ${perMinute} trunk tests a minute for this customer; retry in ${rate.ttlInSeconds} s`);
+  }
 
   /** Finds the trunk inside the tenant (RLS), probes it outside any transaction, records the test. */
-  async function run(req: FastifyRequest, customerId: string | undefined, find: (tenantId: string) => Promise<Trunk | undefined>, timeoutMs?: number) {
+  async function run(req: FastifyRequest, reply: FastifyReply, customerId: string | undefined, find: (tenantId: string) => Promise<Trunk | undefined>, timeoutMs?: number) {
     const { principal, tenantId } = actingTenant(req, 'write', customerId);
+    await checkRate(req, reply);
     const trunk = await find(tenantId);
     if (!trunk) throw notFound('trunk');
-    const result = await probeTrunk(trunk, timeoutMs);
+    const result = await probeTrunk(trunk, timeoutMs, policyFor(principal, destinations));
     await store.withTenant(tenantId, (trx) =>
       recordAudit(trx, principal, { tenantId, action: 'test', resourceType: 'trunk', resourceId: trunk.id, after: { ...result, error: result.error?.code ?? null } }),
     );
@@ -75,8 +100,8 @@ export const trunkTestRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store 
   }
 
   type TrunkParams = { customerId?: string; id: string };
-  const byId = async (req: FastifyRequest<{ Params: TrunkParams; Querystring: Static<typeof TestOptions> }>) => {
-    const result = await run(req, req.params.customerId, (tenantId) =>
+  const byId = async (req: FastifyRequest<{ Params: TrunkParams; Querystring: Static<typeof TestOptions> }>, reply: FastifyReply) => {
+    const result = await run(req, reply, req.params.customerId, (tenantId) =>
       store.withTenant(tenantId, (trx) => trx.selectFrom('trunks').selectAll().where('id', '=', req.params.id).where('tenant_id', '=', tenantId).executeTakeFirst()),
       req.query.timeoutMs);
     return { data: result };
@@ -100,8 +125,8 @@ export const trunkTestRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store 
       querystring: Type.Object({ timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 10000, description: 'milliseconds; default 3000' })) }),
       response: { 200: Data(SipTrunkTest), ...errorResponses },
     },
-  }, async (req) => {
-    const result = await run(req, req.params.customerId, (tenantId) =>
+  }, async (req, reply) => {
+    const result = await run(req, reply, req.params.customerId, (tenantId) =>
       store.withTenant(tenantId, async (trx) => {
         const number = await trx.selectFrom('phone_numbers').select('trunk_id').where('id', '=', req.params.phoneNumberId).where('tenant_id', '=', tenantId).executeTakeFirst();
         if (!number) throw notFound('phone number');

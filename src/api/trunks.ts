@@ -5,15 +5,18 @@
  * (src/xmlcurl/sofia.ts); FreeSWITCH reads it at the next sofia.conf fetch. The password is
  * write-only: it is stored sealed and answers only say `passwordSet`.
  * Another customer's trunk answers 404, as if it did not exist (row-level security hides it).
+ * A tenant key's host, realm and fromDomain are held to the destination policy
+ * (src/domain/destination-policy.ts): a refused one is a 400 `destination_not_allowed` naming it.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { recordAudit } from '../domain/audit.js';
+import { DestinationPolicy, policyFor } from '../domain/destination-policy.js';
 import { FieldError, TRANSPORTS, TRUNK_STATUSES, trunkChanges, trunkColumns, trunkJson } from '../domain/trunk-records.js';
 import { actingTenant } from './auth.js';
-import { ApiError, invalid, notFound, sendApiError } from './errors.js';
+import { ApiError, notFound, sendApiError } from './errors.js';
 import type { ApiDeps } from './plugin.js';
 import { bearer, Data, errorResponses, PATH_FORMS, Uuid, type ItemParams } from './schemas.js';
 import { deleteAudited } from './tenant-records.js';
@@ -26,10 +29,10 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 
 /**
  * Error handler of the trunk and number routes: a `FieldError` from the record modules is a 400
- * naming its field; everything else is answered as by the rest of the API.
+ * naming its field, with its code; everything else is answered as by the rest of the API.
  */
 export function sendRecordError(err: FastifyError | ApiError | FieldError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendApiError(err instanceof FieldError ? invalid(err.field, err.message) : (err as FastifyError | ApiError), req, reply);
+  return sendApiError(err instanceof FieldError ? new ApiError(400, err.code, err.message, err.field) : (err as FastifyError | ApiError), req, reply);
 }
 
 /** 404 `customer not found` unless the tenant exists (an admin key may name any UUID). */
@@ -107,7 +110,8 @@ type UpdateBody = Static<typeof UpdateTrunk>;
 type Params = ItemParams;
 
 
-export const trunkRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets }) => {
+export const trunkRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets, config }) => {
+  const destinations = new DestinationPolicy(config.destinationAllow);
   app.addSchema(TrunkSchema);
   app.setErrorHandler(sendRecordError);
   const tags = ['trunks'];
@@ -115,7 +119,7 @@ export const trunkRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, sec
 
   const create = async (req: FastifyRequest<{ Params: { customerId?: string }; Body: CreateBody }>, reply: FastifyReply) => {
     const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    const columns = trunkColumns(req.body, secrets);
+    const columns = await trunkColumns(req.body, secrets, policyFor(principal, destinations));
     const row = await store.withTenant(tenantId, async (trx) => {
       await requireCustomer(trx, tenantId);
       const created = await trx.insertInto('trunks').values({ ...columns, tenant_id: tenantId }).returningAll().executeTakeFirstOrThrow();
@@ -146,7 +150,7 @@ export const trunkRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, sec
     const row = await store.withTenant(tenantId, async (trx) => {
       const before = await trx.selectFrom('trunks').selectAll().where('id', '=', req.params.id).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
       if (!before) throw notFound('trunk');
-      const changes = trunkChanges(req.body, secrets, before);
+      const changes = await trunkChanges(req.body, secrets, before, policyFor(principal, destinations));
       const after = await trx.updateTable('trunks').set({ ...changes, updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
       await recordAudit(trx, principal, { tenantId, action: 'update', resourceType: 'trunk', resourceId: before.id, before, after });
       return after;

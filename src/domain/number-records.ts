@@ -10,14 +10,17 @@
  * `crmWebhookUrl` is where the AI agent's `create_ticket` tool POSTs tickets for calls to the
  * number (src/media/crm-webhook.ts), signed with `crmWebhookSecret`. The secret is write-only,
  * as a trunk's password is (src/domain/trunk-records.ts): stored sealed (SecretBox,
- * `crm_webhook_secret_sealed`) and never rendered back, only `crmWebhookSecretSet`.
+ * `crm_webhook_secret_sealed`) and never rendered back, only `crmWebhookSecretSet`. The URL's host
+ * is held to the destination policy (src/domain/destination-policy.ts) when a tenant key saves it,
+ * and again by src/media/crm-webhook.ts on every connection.
  */
 import type { Insertable, Kysely } from 'kysely';
 import type { BusinessHours, Database, NumberRoute, PhoneNumber, PhoneNumbersTable, Weekday } from '../db/schema.js';
 import { excerpt } from './excerpt.js';
 import { toE164 } from './numbers.js';
+import type { DestinationPolicy } from './destination-policy.js';
 import type { SecretBox } from './secrets.js';
-import { FieldError } from './trunk-records.js';
+import { checkDestination, FieldError } from './trunk-records.js';
 
 export { FieldError };
 
@@ -249,17 +252,24 @@ function resolveRoute(input: NumberInput, changes: Partial<NumberColumns>, curre
   }
 }
 
+/** The destination policy on the host of a CRM webhook URL being set (already checked by `webhookUrl`). */
+async function checkWebhookDestination(url: string | null | undefined, destinations: DestinationPolicy | null): Promise<void> {
+  if (url) await checkDestination('crmWebhookUrl', new URL(url).hostname, destinations);
+}
+
 /**
  * Columns of a new number from `input`; `number` is required, `route` defaults to `extension`.
  * `trunkId` is only checked for form: the caller checks it is the tenant's (`isTenantTrunk`).
  * The CRM webhook secret is sealed with `secrets`.
- * @throws FieldError naming the bad or missing field
+ * @param destinations the policy the CRM webhook URL's host is held to; null for an admin key
+ * @throws FieldError naming the bad or missing field (`destination_not_allowed` for a refused webhook host)
  */
-export function numberColumns(input: NumberInput, secrets: SecretBox): NumberColumns {
+export async function numberColumns(input: NumberInput, secrets: SecretBox, destinations: DestinationPolicy | null): Promise<NumberColumns> {
   if (input.number === undefined) throw new FieldError('number', 'number is required');
   const cols = convert(input, secrets);
   resolveRoute(input, cols, { route: 'extension', route_target: null, ai_agent_profile: null });
   checkWebhook(cols.crm_webhook_url, Boolean(cols.crm_webhook_secret_sealed));
+  await checkWebhookDestination(cols.crm_webhook_url, destinations);
   return { ...cols, number: cols.number! };
 }
 
@@ -267,15 +277,22 @@ export function numberColumns(input: NumberInput, secrets: SecretBox): NumberCol
  * The columns to update on `current` for a partial `input`; the route fields are checked on the
  * result, so `{ route: 'forward' }` alone is refused while the target is an extension number.
  * The CRM webhook is checked on the result too: setting a URL, or removing the secret
- * (`crmWebhookSecret: null`) of a number with a URL, needs both.
- * @throws FieldError naming the bad field
+ * (`crmWebhookSecret: null`) of a number with a URL, needs both. A CRM webhook URL sent is held
+ * to `destinations` (null for an admin key).
+ * @throws FieldError naming the bad field (`destination_not_allowed` for a refused webhook host)
  */
-export function numberChanges(input: NumberInput, secrets: SecretBox, current: RouteState & WebhookState): Partial<NumberColumns> {
+export async function numberChanges(
+  input: NumberInput,
+  secrets: SecretBox,
+  current: RouteState & WebhookState,
+  destinations: DestinationPolicy | null,
+): Promise<Partial<NumberColumns>> {
   const changes = convert(input, secrets);
   checkWebhook(
     changes.crm_webhook_url !== undefined ? changes.crm_webhook_url : current.crm_webhook_url,
     changes.crm_webhook_secret_sealed !== undefined ? changes.crm_webhook_secret_sealed !== null : current.crm_webhook_secret_sealed !== null,
   );
+  await checkWebhookDestination(changes.crm_webhook_url, destinations);
   if (input.route === undefined && input.routeTarget === undefined && input.aiAgentProfile === undefined) return changes;
   resolveRoute(input, changes, current);
   if (changes.route_target === current.route_target && input.routeTarget === undefined) delete changes.route_target;

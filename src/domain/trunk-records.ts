@@ -6,18 +6,26 @@
  * (switch_xml.c), and username, realm and from-* are pasted into SIP URIs by mod_sofia
  * (sofia.c `parse_gateways`: `sip:<username>@<proxy>`, `<sip:<from-user>@<from-domain>>`).
  * The password is stored sealed (SecretBox, `password_enc`) and never rendered back.
+ * Host, realm and from-domain are held to the destination policy (src/domain/destination-policy.ts)
+ * when a tenant key saves them, since mod_sofia sends the gateway's requests there.
  */
 import ipaddr from 'ipaddr.js';
 import type { Insertable } from 'kysely';
 import type { Transport, Trunk, TrunkStatus, TrunksTable } from '../db/schema.js';
+import { DestinationRefused, type DestinationPolicy } from './destination-policy.js';
 import type { SecretBox } from './secrets.js';
 import { gatewayName } from './trunks.js';
 
-/** A value a client sent that cannot be stored; `field` is the camelCase input field (or `field.sub`). */
+/**
+ * A value a client sent that cannot be stored; `field` is the camelCase input field (or
+ * `field.sub`), `code` the REST error code: `destination_not_allowed` for a host or URL the
+ * destination policy refuses, else `validation_failed`.
+ */
 export class FieldError extends Error {
   constructor(
     readonly field: string,
     message: string,
+    readonly code: 'validation_failed' | 'destination_not_allowed' = 'validation_failed',
   ) {
     super(message);
     this.name = 'FieldError';
@@ -252,6 +260,25 @@ function convert(input: TrunkInput, secrets: SecretBox): Partial<TrunkColumns> {
 }
 
 /**
+ * Holds `host` (a hostname or IP, or `host:port`, as normalised) to `destinations` for `field`.
+ * @throws FieldError `destination_not_allowed` when the policy refuses it
+ */
+export async function checkDestination(field: string, host: string, destinations: DestinationPolicy | null): Promise<void> {
+  try {
+    await destinations?.checkSaved(host.replace(/:\d+$/, ''));
+  } catch (err) {
+    if (err instanceof DestinationRefused) throw new FieldError(field, `${field}: ${err.message}`, 'destination_not_allowed');
+    throw err;
+  }
+}
+
+/** The destination policy on the host fields among `cols` (host, realm, from-domain). */
+async function checkDestinations(cols: Partial<TrunkColumns>, destinations: DestinationPolicy | null): Promise<void> {
+  const fields: Array<[string, string | null | undefined]> = [['host', cols.host], ['realm', cols.realm], ['fromDomain', cols.from_domain]];
+  for (const [field, host] of fields) if (host) await checkDestination(field, host, destinations);
+}
+
+/**
  * mod_sofia refuses a registering gateway without username and password (sofia.c
  * `parse_gateways`: "username param is REQUIRED", "password param is REQUIRED"), which would
  * silently drop the trunk; refuse it here instead.
@@ -265,13 +292,15 @@ function checkRegistration(register: boolean, username: string | null | undefine
 /**
  * Columns of a new trunk from `input`; `name` and `host` are required, the rest default as in
  * sql/001_schema.sql. The password is sealed with `secrets`.
- * @throws FieldError naming the bad or missing field
+ * @param destinations the policy host, realm and from-domain are held to; null for an admin key
+ * @throws FieldError naming the bad or missing field (`destination_not_allowed` for a refused host)
  */
-export function trunkColumns(input: TrunkInput, secrets: SecretBox): TrunkColumns {
+export async function trunkColumns(input: TrunkInput, secrets: SecretBox, destinations: DestinationPolicy | null): Promise<TrunkColumns> {
   if (input.name === undefined) throw new FieldError('name', 'name is required');
   if (input.host === undefined) throw new FieldError('host', 'host is required');
   const cols = convert(input, secrets);
   checkRegistration(cols.register ?? false, cols.username, Boolean(cols.password_enc));
+  await checkDestinations(cols, destinations);
   return { ...cols, name: cols.name!, host: cols.host! };
 }
 
@@ -279,15 +308,22 @@ export function trunkColumns(input: TrunkInput, secrets: SecretBox): TrunkColumn
  * The columns to update on `current` for a partial `input` (absent fields stay as they are,
  * `password: null` removes the password). The result is checked as a whole, so turning
  * `register` on, or removing the username or password of a registering trunk, needs both.
- * @throws FieldError naming the bad field
+ * Only the host fields sent are held to `destinations` (null for an admin key).
+ * @throws FieldError naming the bad field (`destination_not_allowed` for a refused host)
  */
-export function trunkChanges(input: TrunkInput, secrets: SecretBox, current: Pick<Trunk, 'register' | 'username' | 'password_enc'>): Partial<TrunkColumns> {
+export async function trunkChanges(
+  input: TrunkInput,
+  secrets: SecretBox,
+  current: Pick<Trunk, 'register' | 'username' | 'password_enc'>,
+  destinations: DestinationPolicy | null,
+): Promise<Partial<TrunkColumns>> {
   const changes = convert(input, secrets);
   checkRegistration(
     changes.register ?? current.register,
     changes.username !== undefined ? changes.username : current.username,
     changes.password_enc !== undefined ? changes.password_enc !== null : current.password_enc !== null,
   );
+  await checkDestinations(changes, destinations);
   return changes;
 }
 

@@ -25,6 +25,7 @@ import type { WebSocket } from 'ws';
 import type { AiSettings } from '../config.js';
 import type { BusinessHours } from '../db/schema.js';
 import type { Store } from '../db/store.js';
+import { DestinationPolicy } from '../domain/destination-policy.js';
 import { crmWebhookOf } from '../domain/number-records.js';
 import type { SecretBox } from '../domain/secrets.js';
 import type { Metrics } from '../metrics.js';
@@ -385,6 +386,7 @@ export class AgentCall {
             url: ctx.crm.url, secret: ctx.crm.secret,
             ticket: { subject: text('subject'), description: text('description'), priority, callId: this.call.callId, tenantId: this.call.tenantId, callerNumber: this.call.callerNumber, did: this.call.did },
             timeoutMs: this.deps.settings.crm.timeoutMs, retries: this.deps.settings.crm.retries,
+            destinations: new DestinationPolicy(this.deps.settings.crm.destinationAllow),
           });
           return { ticketId };
         } catch (err) {

@@ -27,9 +27,17 @@
  * a number that is answered as a string). Network errors, timeouts, 429 and 5xx are retried with a
  * short backoff; any other status (3xx included: redirects are not followed, so the signed body
  * never goes elsewhere) fails at once, as does a 2xx without a ticket id.
+ *
+ * The URL is set by the tenant, so every connection is held to the destination policy
+ * (src/domain/destination-policy.ts): an IP literal is checked before the request, and a name is
+ * resolved by the policy's `lookup` on the connection itself (undici `connect.lookup`), so the
+ * address checked is the address connected to and DNS rebinding cannot get around the check. A
+ * refused destination fails at once with `destination_not_allowed`; nothing is sent.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import pRetry, { AbortError } from 'p-retry';
+import { Agent, fetch, type Response } from 'undici';
+import { DestinationRefused, type DestinationPolicy } from '../domain/destination-policy.js';
 
 export const SIGNATURE_HEADER = 'X-Switchplane-Signature';
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -62,14 +70,17 @@ export interface PostTicketOptions {
   retries?: number;
   /** The clock the signature timestamps are taken from, milliseconds as `Date.now`. */
   now?: () => number;
+  /** The policy the webhook's addresses are held to (DESTINATION_ALLOW: `AiSettings.crm.destinationAllow`). */
+  destinations: DestinationPolicy;
 }
 
 /**
  * Why the ticket could not be posted: `timeout` (an attempt took longer than `timeoutMs`),
  * `network` (no HTTP answer: refused, reset, DNS, bad URL), `http_<status>` (a non-2xx answer),
- * `bad_response` (a 2xx answer without a ticket id, or not JSON).
+ * `bad_response` (a 2xx answer without a ticket id, or not JSON), `destination_not_allowed` (the
+ * destination policy refuses the host or an address it resolves to).
  */
-export type CrmWebhookReason = 'timeout' | 'network' | `http_${number}` | 'bad_response';
+export type CrmWebhookReason = 'timeout' | 'network' | `http_${number}` | 'bad_response' | 'destination_not_allowed';
 
 export class CrmWebhookError extends Error {
   /** The attempts made, the last one included. */
@@ -150,6 +161,8 @@ function ticketIdOf(text: string): string {
 /** A failure of fetch or of reading the answer, as a CrmWebhookError. */
 function asWebhookError(err: unknown, timeoutMs: number): CrmWebhookError {
   if (err instanceof CrmWebhookError) return err;
+  const refused = err instanceof DestinationRefused ? err : (err as { cause?: unknown })?.cause;
+  if (refused instanceof DestinationRefused) return new CrmWebhookError('destination_not_allowed', `CRM webhook not called: ${refused.message}`, { cause: refused });
   if ((err as { name?: string })?.name === 'TimeoutError') {
     return new CrmWebhookError('timeout', `CRM webhook did not answer within ${timeoutMs} ms`, { cause: err });
   }
@@ -172,6 +185,11 @@ export async function postTicket(opts: PostTicketOptions): Promise<{ ticketId: s
     throw new CrmWebhookError('network', 'CRM webhook URL is not a URL', { cause: err });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CrmWebhookError('network', 'CRM webhook URL is not http(s)');
+  try {
+    opts.destinations.checkName(url.hostname);
+  } catch (err) {
+    throw asWebhookError(err, timeoutMs);
+  }
 
   const body = JSON.stringify(opts.ticket);
   const idempotencyKey = randomUUID();
@@ -192,6 +210,7 @@ export async function postTicket(opts: PostTicketOptions): Promise<{ ticketId: s
         body,
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
+        dispatcher,
       });
       if (res.status < 200 || res.status > 299) {
         await res.body?.cancel().catch(() => {});
@@ -205,11 +224,14 @@ export async function postTicket(opts: PostTicketOptions): Promise<{ ticketId: s
     }
   };
 
+  const dispatcher = new Agent({ connect: { lookup: opts.destinations.lookup } });
   try {
     return await pRetry(attempt, { retries, factor: 2, minTimeout: 200, maxTimeout: 1000, randomize: true });
   } catch (err) {
     const e = asWebhookError(err, timeoutMs);
     e.attempts = Math.max(attempts, 1);
     throw e;
+  } finally {
+    await dispatcher.destroy().catch(() => {});
   }
 }

@@ -7,6 +7,9 @@
  * Over UDP the socket is connected, so an ICMP port unreachable comes back as ECONNREFUSED, and the
  * request is retransmitted as by a non-INVITE client transaction (§17.1.2.2, Timer E: T1 = 500 ms
  * doubling up to T2 = 4000 ms).
+ * With a destination policy (src/domain/destination-policy.ts) every address the host resolves to
+ * is checked first, and a refused one ends the probe with `destination_not_allowed` before any
+ * socket is opened; the probe then connects to the address that was checked.
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -14,6 +17,7 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
+import { DestinationRefused, type DestinationPolicy } from '../domain/destination-policy.js';
 import { buildOptionsRequest, frameStreamMessage, parseSipMessage } from './message.js';
 
 export type SipTransport = 'udp' | 'tcp' | 'tls';
@@ -29,7 +33,7 @@ export interface ProbeTarget {
   username?: string;
 }
 
-export type ProbeErrorCode = 'dns_failure' | 'timeout' | 'connection_refused' | 'tls_error' | 'bad_response' | 'network_error';
+export type ProbeErrorCode = 'dns_failure' | 'destination_not_allowed' | 'timeout' | 'connection_refused' | 'tls_error' | 'bad_response' | 'network_error';
 
 export interface ProbeResult {
   /** True when any SIP final response came back, whatever its status (a 404 or 405 still speaks SIP). */
@@ -52,6 +56,8 @@ export interface ProbeOptions {
   tlsRejectUnauthorized?: boolean;
   /** Local IP address to send from; the host is then resolved in its address family. */
   localAddress?: string;
+  /** The policy the host's addresses are held to; absent or null = any address (an admin's test). */
+  destinations?: DestinationPolicy | null;
 }
 
 const DEFAULT_TIMEOUT_MS = 3000;
@@ -227,8 +233,9 @@ export function probeOptions(target: ProbeTarget, opts: ProbeOptions = {}): Prom
       },
     };
 
-    const family = opts.localAddress ? net.isIP(opts.localAddress) : 0;
-    lookup(host, { family }).then(
+    const family = (opts.localAddress ? net.isIP(opts.localAddress) : 0) as 0 | 4 | 6;
+    const resolved = opts.destinations ? opts.destinations.addresses(host, family).then((found) => found[0]!) : lookup(host, { family });
+    resolved.then(
       ({ address }) => {
         if (settled) return;
         resolvedAddress = hostPort(address, target.port);
@@ -238,7 +245,8 @@ export function probeOptions(target: ProbeTarget, opts: ProbeOptions = {}): Prom
             ? openUdp(address, target.port, opts.localAddress, events)
             : openStream(target.transport, address, host, target.port, opts, events);
       },
-      (err: NodeJS.ErrnoException) => fail('dns_failure', `cannot resolve ${host}: ${describe(err)}`),
+      (err: NodeJS.ErrnoException) =>
+        err instanceof DestinationRefused ? fail('destination_not_allowed', err.message) : fail('dns_failure', `cannot resolve ${host}: ${describe(err)}`),
     );
   });
 }

@@ -253,7 +253,7 @@ for (const backend of backends) {
       t.match(audit.at(-1)!.after, { crm_webhook_url: url, crm_webhook_secret_sealed: '[set]' }, 'the audit log only says the secret is set');
       t.notOk(JSON.stringify(audit).includes(row!.crm_webhook_secret_sealed!) || JSON.stringify(audit).includes(secret));
 
-      const otherUrl = 'http://10.0.0.5:8080/tickets';
+      const otherUrl = 'http://crm2.acme.example:8080/tickets';
       const urlOnly = await call(app, keys.acme, 'PATCH', `/api/v1/phone-numbers/${id}`, { crmWebhookUrl: otherUrl });
       t.equal(urlOnly.status, 200, 'changing the URL keeps the secret');
       t.match(urlOnly.body.data, { crmWebhookUrl: otherUrl, crmWebhookSecretSet: true });

@@ -122,6 +122,7 @@ export async function agentRig(t: Test, backend: Backend, script: MockScript, en
   const settings = loadConfig({
     OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: mock.baseURL, OPENAI_CA_FILE: path.join(dir, 'ca.pem'),
     MEDIA_WS_URL: `ws://127.0.0.1:${port}`, AI_CONNECT_TIMEOUT_MS: '3000', AI_RESPONSE_TIMEOUT_MS: '3000', AI_MEDIA_TIMEOUT_MS: '3000',
+    DESTINATION_ALLOW: '127.0.0.0/8', // the CRM webhook listens on loopback
     ...env,
   }).ai;
   const errors: AgentRig['errors'] = [];

@@ -45,6 +45,14 @@ export async function postLookup(t: Test, app: FastifyInstance, payload: string)
 }
 
 /**
+ * Ranges the test app lets tenant keys point trunks and webhooks at (DESTINATION_ALLOW): loopback,
+ * where the tests' SIP peers and CRMs listen, and TEST-NET-3 (RFC 5737), their carriers' addresses.
+ * Tests of the destination policy pass `DESTINATION_ALLOW: ''`.
+ */
+export const TEST_DESTINATION_ALLOW = '127.0.0.0/8,203.0.113.0/24';
+
+/**
+ * @param env environment for `loadConfig`; DESTINATION_ALLOW defaults to TEST_DESTINATION_ALLOW
  * @param extra more app dependencies (e.g. a CDR writer or call control), made once the store and
  *   metrics exist
  */
@@ -54,7 +62,7 @@ export async function demoApp(
   logger: FastifyServerOptions['logger'] = false,
   extra: (parts: { store: Store; metrics: Metrics }) => Partial<AppDeps> = () => ({}),
 ): Promise<TestApp> {
-  const config = loadConfig({ DATA_DIR: '/nonexistent', ...env });
+  const config = loadConfig({ DATA_DIR: '/nonexistent', DESTINATION_ALLOW: TEST_DESTINATION_ALLOW, ...env });
   const store = await backend.open({ lookupBudgetMs: config.xmlcurl.budgetMs });
   const secrets = new SecretBox(randomBytes(32));
   await seedDemo(store, secrets);

@@ -40,7 +40,7 @@ export const newAdminKey = (): string => `sp_${randomBytes(4).toString('hex')}_$
 export async function startSwitchplane(t: Test, port: number, env: Record<string, string>, dataDir?: string): Promise<SwitchplaneProcess> {
   const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'switchplane-data-'));
   const adminKey = env.ADMIN_API_KEY ?? newAdminKey();
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, ADMIN_API_KEY: adminKey, DEMO_SEED: 'false', LOG_LEVEL: 'info', ...env };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, ADMIN_API_KEY: adminKey, DEMO_SEED: 'false', LOG_LEVEL: 'info', DESTINATION_ALLOW: '127.0.0.0/8', ...env };
   delete childEnv.DATABASE_URL;
   if (env.DATABASE_URL) childEnv.DATABASE_URL = env.DATABASE_URL;
   const child = track(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }));

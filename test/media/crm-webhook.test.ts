@@ -2,9 +2,12 @@ import t, { type Test } from 'tap';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DestinationPolicy } from '../../src/domain/destination-policy.js';
 import { CrmWebhookError, postTicket, signatureHeader, type Ticket } from '../../src/media/crm-webhook.js';
 
 const SECRET = 'whsec_0123456789abcdef0123';
+/** The CRMs of these tests listen on loopback, which the operator allows here (DESTINATION_ALLOW=127.0.0.0/8). */
+const LOOPBACK = new DestinationPolicy(['127.0.0.0/8']);
 
 const ticket: Ticket = {
   subject: 'Router keeps rebooting',
@@ -71,7 +74,7 @@ t.test('signatureHeader is t=<seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">', as
 
 t.test('a signed JSON POST; the receiver verifies it and its id comes back', async (t) => {
   const server = await crm(t, (_req, _n, res) => json(res, 201, { id: 'TKT-1042', status: 'open' }));
-  const result = await postTicket({ url: server.url, secret: SECRET, ticket });
+  const result = await postTicket({ destinations: LOOPBACK, url: server.url, secret: SECRET, ticket });
   t.same(result, { ticketId: 'TKT-1042' });
   t.equal(server.received.length, 1);
   const [req] = server.received;
@@ -86,7 +89,7 @@ t.test('a signed JSON POST; the receiver verifies it and its id comes back', asy
 
 t.test('the timestamp comes from `now`', async (t) => {
   const server = await crm(t, (_req, _n, res) => json(res, 200, { ticketId: 'A-1' }));
-  await postTicket({ url: server.url, secret: SECRET, ticket, now: () => 1_764_620_000_999 });
+  await postTicket({ destinations: LOOPBACK, url: server.url, secret: SECRET, ticket, now: () => 1_764_620_000_999 });
   const header = server.received[0]!.headers['x-switchplane-signature'] as string;
   t.match(header, /^t=1764620000,v1=[0-9a-f]{64}$/);
   t.ok(verify(SECRET, header, server.received[0]!.body, 1_764_620_010).ok);
@@ -95,7 +98,7 @@ t.test('the timestamp comes from `now`', async (t) => {
 t.test('a 503 then a 200 is retried once, with the same Idempotency-Key and a fresh signature', async (t) => {
   let clock = 1_764_620_000_000;
   const server = await crm(t, (_req, n, res) => (n === 1 ? json(res, 503, { error: 'busy' }) : json(res, 200, { ticket_id: 'Z-9' })));
-  const result = await postTicket({ url: server.url, secret: SECRET, ticket, now: () => (clock += 7000) });
+  const result = await postTicket({ destinations: LOOPBACK, url: server.url, secret: SECRET, ticket, now: () => (clock += 7000) });
   t.same(result, { ticketId: 'Z-9' });
   t.equal(server.received.length, 2, 'one retry');
   const [first, second] = server.received;
@@ -109,7 +112,7 @@ t.test('a 503 then a 200 is retried once, with the same Idempotency-Key and a fr
 
 t.test('429 and 5xx are retried up to `retries` times, then the last status is the reason', async (t) => {
   const server = await crm(t, (_req, n, res) => json(res, n === 1 ? 429 : 500, {}));
-  const err = await postTicket({ url: server.url, secret: SECRET, ticket, retries: 2 }).catch((e: unknown) => e);
+  const err = await postTicket({ destinations: LOOPBACK, url: server.url, secret: SECRET, ticket, retries: 2 }).catch((e: unknown) => e);
   t.type(err, CrmWebhookError);
   t.equal((err as CrmWebhookError).reason, 'http_500');
   t.equal((err as CrmWebhookError).status, 500);
@@ -120,7 +123,7 @@ t.test('429 and 5xx are retried up to `retries` times, then the last status is t
 
 t.test('a 400 is not retried', async (t) => {
   const server = await crm(t, (_req, _n, res) => json(res, 400, { error: 'subject required' }));
-  const err = await postTicket({ url: server.url, secret: SECRET, ticket }).catch((e: unknown) => e);
+  const err = await postTicket({ destinations: LOOPBACK, url: server.url, secret: SECRET, ticket }).catch((e: unknown) => e);
   t.type(err, CrmWebhookError);
   t.equal((err as CrmWebhookError).reason, 'http_400');
   t.equal((err as CrmWebhookError).attempts, 1);
@@ -132,7 +135,7 @@ t.test('a redirect is not followed and not retried', async (t) => {
     res.writeHead(307, { location: 'http://127.0.0.1:1/elsewhere' });
     res.end();
   });
-  const err = await postTicket({ url: server.url, secret: SECRET, ticket }).catch((e: unknown) => e);
+  const err = await postTicket({ destinations: LOOPBACK, url: server.url, secret: SECRET, ticket }).catch((e: unknown) => e);
   t.equal((err as CrmWebhookError).reason, 'http_307');
   t.equal(server.received.length, 1);
 });
@@ -141,7 +144,7 @@ t.test('a server that never answers hits the per-attempt timeout', async (t) => 
   const server = await crm(t, () => {
     // never answers
   });
-  const err = await postTicket({ url: server.url, secret: SECRET, ticket, timeoutMs: 100, retries: 1 }).catch((e: unknown) => e);
+  const err = await postTicket({ destinations: LOOPBACK, url: server.url, secret: SECRET, ticket, timeoutMs: 100, retries: 1 }).catch((e: unknown) => e);
   t.type(err, CrmWebhookError);
   t.equal((err as CrmWebhookError).reason, 'timeout');
   t.equal(server.received.length, 2, 'a timeout is retried');
@@ -153,7 +156,7 @@ t.test('an answer whose body stops half-way hits the timeout too', async (t) => 
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('{"id":');
   });
-  const err = await postTicket({ url: server.url, secret: SECRET, ticket, timeoutMs: 100, retries: 0 }).catch((e: unknown) => e);
+  const err = await postTicket({ destinations: LOOPBACK, url: server.url, secret: SECRET, ticket, timeoutMs: 100, retries: 0 }).catch((e: unknown) => e);
   t.equal((err as CrmWebhookError).reason, 'timeout');
   t.equal(server.received.length, 1);
 });
@@ -164,7 +167,7 @@ t.test('a refused connection is a network error, and is retried', async (t) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  const err = await postTicket({ url: `http://127.0.0.1:${port}/x`, secret: SECRET, ticket, retries: 1 }).catch((e: unknown) => e);
+  const err = await postTicket({ destinations: LOOPBACK, url: `http://127.0.0.1:${port}/x`, secret: SECRET, ticket, retries: 1 }).catch((e: unknown) => e);
   t.type(err, CrmWebhookError);
   t.equal((err as CrmWebhookError).reason, 'network');
   t.equal((err as CrmWebhookError).attempts, 2, 'retried');
@@ -180,7 +183,7 @@ t.test('a 2xx answer without a ticket id is a bad response, not retried', async 
     ['no body', (res: ServerResponse) => { res.writeHead(204); res.end(); }],
   ] as const) {
     const server = await crm(t, (_req, _n, res) => send(res));
-    const err = await postTicket({ url: server.url, secret: SECRET, ticket }).catch((e: unknown) => e);
+    const err = await postTicket({ destinations: LOOPBACK, url: server.url, secret: SECRET, ticket }).catch((e: unknown) => e);
     t.type(err, CrmWebhookError, name);
     t.equal((err as CrmWebhookError).reason, 'bad_response', name);
     t.equal(server.received.length, 1, `${name}: not retried`);
@@ -191,7 +194,7 @@ t.test('ids as numbers become strings; id, ticketId and ticket_id are all read',
   const answers = [{ id: 4711 }, { ticketId: 12 }, { ticket_id: 0 }, { ticketId: 'CRM-7' }];
   const server = await crm(t, (_req, n, res) => json(res, 200, answers[n - 1]));
   const ids = [];
-  for (let i = 0; i < answers.length; i++) ids.push((await postTicket({ url: server.url, secret: SECRET, ticket })).ticketId);
+  for (let i = 0; i < answers.length; i++) ids.push((await postTicket({ destinations: LOOPBACK, url: server.url, secret: SECRET, ticket })).ticketId);
   t.same(ids, ['4711', '12', '0', 'CRM-7']);
   const keys = new Set(server.received.map((r) => r.headers['idempotency-key']));
   t.equal(keys.size, answers.length, 'each ticket has its own Idempotency-Key');
