@@ -50,10 +50,14 @@ for (const backend of backends) {
             t.same(sent(), ['xml_flush_cache id 1001 acme.switchplane.test']);
     });
 
-    t.test('a new trunk is added with a rescan; no gateway is killed', async (t) => {
+    t.test('at start the inbound ACL is reloaded once', async (t) => {
+      t.same(apiCommands(server).filter((c) => c === 'reloadacl'), ['reloadacl']);
+    });
+
+    t.test('a new trunk is added with a rescan and its address with reloadacl; no gateway is killed', async (t) => {
       const sent = since();
       await change(() => ctx.store.withTenant(ids.acme, (db) => db.insertInto('trunks').values({ tenant_id: ids.acme, name: 'acme-new', host: '192.0.2.10', priority: 5 }).execute()));
-            t.same(sent(), ['sofia profile external rescan']);
+            t.same(sent(), ['sofia profile external rescan', 'reloadacl']);
     });
 
     t.test('a changed gateway param kills and re-adds that gateway alone; a priority change touches nothing', async (t) => {
@@ -74,6 +78,7 @@ for (const backend of backends) {
       t.ok(got.includes('xml_flush_cache id 1001 acme.switchplane.test') && got.includes('xml_flush_cache id 1002 acme.switchplane.test'));
       t.equal(got.filter((c) => c.startsWith('sofia profile external killgw')).length, acmeTrunks.length + 1);
       t.notOk(got.includes('sofia profile external rescan'));
+      t.equal(got.at(-1), 'reloadacl', 'its trunks\' addresses leave the inbound ACL');
     });
 
     t.test('commands for a node that is down wait and are sent when it is back', async (t) => {
