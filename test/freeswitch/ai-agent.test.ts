@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { startMockRealtime, type MockRealtime } from '../helpers/mock-realtime.js';
-import { assertCleanLog, bridgedCall, cdrsOf, createCustomer, createExtension, startPhone, startRealSwitch, until, type Customer, type Extension, type RealSwitch } from '../helpers/real-switch.js';
+import { assertCleanLog, bridgedCall, carrierAdmitted, cdrsOf, createCustomer, createExtension, startPhone, startRealSwitch, until, type Customer, type Extension, type RealSwitch } from '../helpers/real-switch.js';
 import { startRtpPeer, type ReceivedPacket } from '../helpers/rtp-peer.js';
 import { startSipp } from '../helpers/sipp-scenario.js';
 import { durationMs, readWav } from '../helpers/wav.js';
@@ -62,7 +62,10 @@ t.before(async () => {
   acme = await createCustomer(rs.sp, 'acme', { timezone: 'UTC' });
   human = await createExtension(rs.sp, acme, { extensionNumber: '1002' });
   const open = Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => [d, { start: '00:00', end: '23:59' }]));
+  // The carrier the AI number's calls come from: FreeSWITCH takes calls only from trunks.
+  await rs.sp.ok('POST', '/api/v1/trunks', { name: 'carrier', host: '127.0.0.1', port: 5999 }, acme.key);
   await rs.sp.ok('POST', '/api/v1/phone-numbers', { number: AI_DID, route: 'ai_agent', aiAgentProfile: 'customer-care-voice', businessHours: open, failoverExtension: '1002' }, acme.key);
+  await carrierAdmitted(rs);
 });
 
 /**

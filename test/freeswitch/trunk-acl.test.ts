@@ -6,7 +6,20 @@
  * basic-auth credentials of its drop-ins, and Switchplane refuses a request without them.
  */
 import t from 'tap';
-import { assertCleanLog, carrierCall, createCustomer, createExtension, startPhone, startRealSwitch, until, type Customer, type Extension, type RealSwitch } from '../helpers/real-switch.js';
+import {
+  assertCleanLog,
+  carrierAdmitted,
+  carrierCall,
+  createCustomer,
+  createExtension,
+  startPhone,
+  startRealSwitch,
+  trunkAdmitted,
+  until,
+  type Customer,
+  type Extension,
+  type RealSwitch,
+} from '../helpers/real-switch.js';
 
 t.setTimeout(240_000);
 let rs: RealSwitch;
@@ -17,8 +30,7 @@ const CARRIER = '127.0.0.2';
 const INTRUDER = '127.0.0.3';
 const NEW_CARRIER = '127.0.0.4';
 
-/** What FreeSWITCH's `trunks` list says of `address` (mod_commands `acl <ip> <list>`). */
-const admitted = async (address: string) => (await rs.fs.cli(`acl ${address} trunks`)).trim() === 'true';
+const admitted = (address: string) => trunkAdmitted(rs, address);
 
 t.before(async () => {
   rs = await startRealSwitch(t, 'trunk-acl');
@@ -26,7 +38,7 @@ t.before(async () => {
   callee = await createExtension(rs.sp, acme, { extensionNumber: '1002' });
   const trunk = await rs.sp.ok('POST', '/api/v1/trunks', { name: 'carrier', host: CARRIER, port: 5999 }, acme.key);
   await rs.sp.ok('POST', '/api/v1/phone-numbers', { trunkId: trunk.id, number: DID, route: 'extension', routeTarget: '1002' }, acme.key);
-  await until('the carrier in the trunks list', () => admitted(CARRIER));
+  await carrierAdmitted(rs, CARRIER);
 });
 
 t.test('a call from the trunk\'s address is routed to the extension', async (t) => {
@@ -46,7 +58,7 @@ t.test('a call from an address that is no trunk is refused with 403 by FreeSWITC
 t.test('a trunk added through the API admits its address without restarting FreeSWITCH; deleted, it is refused again', async (t) => {
   const coreUuid = (await rs.fs.cli('global_getvar core_uuid')).trim();
   const trunk = await rs.sp.ok('POST', '/api/v1/trunks', { name: 'second-carrier', host: NEW_CARRIER, port: 5998, priority: 2 }, acme.key);
-  await until('the new carrier in the trunks list', () => admitted(NEW_CARRIER));
+  await carrierAdmitted(rs, NEW_CARRIER);
   const phone = await startPhone(t, rs, acme, callee);
   t.equal((await carrierCall(t, rs, DID, '+15557770003', 1000, { address: NEW_CARRIER })).code, 0, 'answered');
   t.equal((await phone.done).code, 0, '1002 answered');

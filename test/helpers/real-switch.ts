@@ -195,6 +195,16 @@ export function carrierCall(
   });
 }
 
+/** Whether FreeSWITCH's inbound ACL of the external profile admits `address` (mod_commands `acl <ip> trunks`). */
+export async function trunkAdmitted(rs: RealSwitch, address: string): Promise<boolean> {
+  return (await rs.fs.cli(`acl ${address} trunks`)).trim() === 'true';
+}
+
+/** Resolves once FreeSWITCH takes calls from `address` (a trunk there was created, reloadacl done). */
+export async function carrierAdmitted(rs: RealSwitch, address = '127.0.0.1'): Promise<void> {
+  await until(`calls from ${address} admitted by the trunks ACL`, () => trunkAdmitted(rs, address));
+}
+
 /** Every CDR of a customer (newest first), read through its API. */
 export async function cdrsOf(sp: SwitchplaneProcess, c: Customer): Promise<any[]> {
   return (await sp.api('GET', '/api/v1/cdrs?limit=200', undefined, c.key)).body.data;
