@@ -28,6 +28,7 @@ for (const backend of backends) {
       t.same(internal!.gateways, []);
       t.equal(external!.settings['sip-port'], '5091');
       t.equal(external!.settings.context, 'public');
+      t.equal(external!.settings['apply-inbound-acl'], 'trunks', 'calls only from the trunks (acl.conf)');
       const acme = await trunkIds('acme');
       const globex = await trunkIds('globex');
       t.same(external!.gateways.map((g) => g.name).sort(), [acme['acme-main'], acme['acme-backup'], globex['globex-main']].sort());
@@ -80,7 +81,7 @@ for (const backend of backends) {
     });
 
     t.test('every other configuration file is left to FreeSWITCH (not found)', async (t) => {
-      const others = requestFixtures('configuration-').filter((f) => !f.includes('sofia.conf'));
+      const others = requestFixtures('configuration-').filter((f) => !f.includes('sofia.conf') && !f.includes('acl.conf'));
       t.ok(others.length >= 10);
       for (const f of others) t.ok(isNotFound(await post(fixtureBody(f))), f);
     });
