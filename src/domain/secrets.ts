@@ -159,8 +159,10 @@ async function mismatch(source: KeySource, dataDir: string, check: KeyCheck): Pr
   return new SecretsKeyError(
     `Secrets key mismatch: the key from ${sourceName(source)} is not the key the stored passwords were sealed with ` +
       `(${check.fingerprint ? 'its fingerprint differs from the database\'s key check' : 'it does not open them'}), so Switchplane would answer "not found" for every user and gateway.${interrupted} ` +
-      `Start with the key in use: restore ${keyFilePath(dataDir)} from a backup, or set SECRETS_KEY to it (SECRETS_KEY takes precedence over the file). ` +
-      `To change the key, start nothing with the new one: run \`npm run secrets:rotate\` with the current key, which re-seals every password and writes the new key.`,
+      (source === 'SECRETS_KEY'
+        ? `Set SECRETS_KEY to the key in use, or unset it so that ${keyFilePath(dataDir)} is used. `
+        : `Restore ${source.file} from a backup, or set SECRETS_KEY to the key in use (it takes precedence over the file). `) +
+      `To change the key, start with the current one and run \`npm run secrets:rotate\`, which re-seals every password with a new key and writes it.`,
   );
 }
 
