@@ -161,6 +161,7 @@ t.test('embedded database: key created at first start, refused when missing, cor
 
   await writeFile(keyFile, keyText, { mode: 0o600 });
   await refusedStart(t, { DATA_DIR: dir }, /^Secrets key mismatch: the key from .*secrets\.key is not the key/);
+  await refusedStart(t, { DATA_DIR: dir, PORT: 'eighty' }, /^PORT: expected an integer from 0 to 65535, got "eighty"$/m);
 });
 
 const serverUrl = process.env.TEST_DATABASE_URL;
@@ -183,7 +184,7 @@ if (serverUrl) t.test('PostgreSQL with SECRETS_KEY: a different key is refused; 
   const first = await startSwitchplane(t, await freePort('tcp'), { DATABASE_URL, SECRETS_KEY: oldHex }, dir);
   const seeded = await seed(first);
   await first.stop({ keepData: true });
-  t.rejects(stat(keyFilePath(dir)), { code: 'ENOENT' }, 'no key file with SECRETS_KEY');
+  await t.rejects(stat(keyFilePath(dir)), { code: 'ENOENT' }, 'no key file with SECRETS_KEY');
 
   await refusedStart(t, { DATA_DIR: dir, DATABASE_URL, SECRETS_KEY: randomBytes(32).toString('base64') }, /^Secrets key mismatch: the key from SECRETS_KEY/);
   await refusedStart(t, { DATA_DIR: dir, DATABASE_URL }, /^Secrets key missing: .*SECRETS_KEY is not set, but the database holds passwords sealed with a key \(its key check is set\)/);
