@@ -77,10 +77,12 @@ t.test('Switchplane stopped for 30 s while calls end: every CDR arrives once aft
     return hangups.hangups.every((h) => stored.has(h.uniqueId) || kept.includes(h.uniqueId));
   }, 60_000);
   t.ok(readdirSync(errDir).length > 0, `mod_json_cdr kept ${readdirSync(errDir).length} CDRs on disk during the outage`);
-  const { stdout } = await promisify(execFile)('bash', [REPOST, errDir, `${rs.sp.url}/freeswitch/cdr`]);
+  // As the guide says to run it against a Switchplane with XMLCURL_USERNAME/PASSWORD.
+  const env = { ...process.env, SWITCHPLANE_CREDENTIALS: `${rs.credentials.username}:${rs.credentials.password}` };
+  const { stdout } = await promisify(execFile)('bash', [REPOST, errDir, `${rs.sp.url}/freeswitch/cdr`], { env });
   t.match(stdout, /\d+ posted, 0 left/, stdout.trim());
   await oneCdrPerLeg(t, 15_000);
-  const again = await promisify(execFile)('bash', [REPOST, errDir, `${rs.sp.url}/freeswitch/cdr`]);
+  const again = await promisify(execFile)('bash', [REPOST, errDir, `${rs.sp.url}/freeswitch/cdr`], { env });
   t.match(again.stdout, /0 posted, 0 left/, 'a second run finds nothing left');
 });
 
