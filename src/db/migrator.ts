@@ -37,7 +37,8 @@ class SqlFileMigrationProvider implements MigrationProvider {
 /**
  * Runs every pending migration as the connecting (owner) role.
  * @returns the names of the migrations applied by this call (empty when up to date)
- * @throws Error naming the failed migration when one fails (it is rolled back)
+ * @throws Error naming the failed migration when one fails (it is rolled back), with the
+ *   database's error as `cause`
  */
 export async function migrateToLatest(db: Kysely<unknown>, run: ScriptRunner = runWithKysely, dir = SQL_DIR): Promise<string[]> {
   const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider(dir, run) });
@@ -45,7 +46,7 @@ export async function migrateToLatest(db: Kysely<unknown>, run: ScriptRunner = r
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`);
+    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -2,30 +2,63 @@
  * Embedded backend: PostgreSQL compiled to WebAssembly (PGlite) in this process, kept under
  * `dataDir` (or in memory when `dataDir` is undefined). PGlite has a single session, so the
  * dialect serialises transactions; the session runs as `switchplane_app` after migrating and
- * lookups switch to `switchplane_lookup` for their own read-only transaction.
+ * lookups switch to `switchplane_lookup` for their own read-only transaction. One process at a
+ * time opens a directory: it holds the directory's lock (data-dir-lock.ts) until `close`.
  */
-import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
+import { lockDataDir } from './data-dir-lock.js';
 import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
 import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, SCHEDULER_ROLE, TENANT_SETTING, parseChange, asRole, type Store } from './store.js';
 
 /**
  * Opens (creating if needed) the embedded database and applies pending migrations.
+ * @throws DataDirInUseError (data-dir-lock.ts) when another process, or another open in this
+ *   one, holds `dataDir`
  * @throws when the data directory is unusable or a migration fails
  */
 export async function openPglite(dataDir: string | undefined): Promise<Store> {
-  if (dataDir) await mkdir(dataDir, { recursive: true });
+  if (!dataDir) return openDatabase(undefined);
+  const unlock = await lockDataDir(dataDir, lockLost(dataDir));
+  try {
+    const store = await openDatabase(dataDir);
+    return {
+      ...store,
+      close: async () => {
+        await store.close();
+        await unlock();
+      },
+    };
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
+}
+
+/**
+ * Another process took the lock over (this one did not refresh it for 30 s, or its files were
+ * removed): going on would let two processes write one database, so the process stops.
+ */
+const lockLost = (dataDir: string) => (err: Error) => {
+  throw new Error(`the lock on ${dataDir} was taken over by another process; stopping so that only one process writes the embedded database`, { cause: err });
+};
+
+async function openDatabase(dataDir: string | undefined): Promise<Store> {
   const pglite = await PGlite.create(dataDir ? { dataDir } : {});
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  // Migrations run inside the migrator's transaction on PGlite's single session; `exec` takes
-  // multi-statement scripts, which PGlite's parameterised `query` does not.
-  await migrateToLatest(db as unknown as Kysely<unknown>, async (_db, script) => {
-    await pglite.exec(script);
-  });
-  await sql.raw(`set role ${APP_ROLE}`).execute(db);
+  try {
+    // Migrations run inside the migrator's transaction on PGlite's single session; `exec` takes
+    // multi-statement scripts, which PGlite's parameterised `query` does not.
+    await migrateToLatest(db as unknown as Kysely<unknown>, async (_db, script) => {
+      await pglite.exec(script);
+    });
+    await sql.raw(`set role ${APP_ROLE}`).execute(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   return {
     kind: 'pglite',
     withTenant: (tenantId, fn) =>

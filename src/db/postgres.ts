@@ -2,13 +2,19 @@
  * PostgreSQL backend: migrations through a one-connection owner pool, then an application pool
  * whose sessions `SET ROLE switchplane_app` and a lookup pool whose sessions
  * `SET ROLE switchplane_lookup` read-only, with `statement_timeout` as the lookup budget.
+ *
+ * A session the server drops (`pg_terminate_backend`, 57P01 admin shutdown, a restart, a reset
+ * connection) never takes the process down: the statement running on it fails (the CDR writer
+ * retries its batch, the API answers 503), the pool replaces the session on next use, and the
+ * change listener reconnects.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
 import pRetry from 'p-retry';
+import { isDatabaseUnavailable } from './unavailable.js';
 import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, SCHEDULER_ROLE, TENANT_SETTING, parseChange, asRole, type Change, type Store } from './store.js';
 
 export interface PostgresOptions {
@@ -34,22 +40,39 @@ class PreparingClient extends pg.Client {
   }
 }
 
-/** A pool whose every new session first runs `setup`; a session whose setup fails is never used. */
+/** TCP keepalive on every session, so a server that vanished without a reset is noticed. */
+const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
+
+/**
+ * A pg pool that survives its server dropping sessions. pg-pool handles the 'error' of an idle
+ * session only (pg-pool/index.js `makeIdleListener`, then the pool's 'error'); a checked-out
+ * session that is dropped between two statements emits 'error' on the client with no listener,
+ * which would end the process. Every session gets a listener when it connects: its next statement
+ * then fails ("not queryable") and the pool discards it on release (`_queryable` is false).
+ */
+function sessionPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool({ ...KEEPALIVE, ...config });
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
+/**
+ * A pool whose every new session first runs `setup`; a session whose setup fails is never used.
+ * The setup runs in pg-pool's `onConnect` hook, which ends a session whose setup fails and fails
+ * its checkout; Kysely's `onCreateConnection` would keep such a session checked out for good.
+ */
 function roleDialect(url: string, max: number, setup: string, connectTimeoutMs: number, prepare = false): PostgresDialect {
-  const pool = new pg.Pool({
+  const pool = sessionPool({
     connectionString: url,
     max,
     connectionTimeoutMillis: connectTimeoutMs,
+    onConnect: async (client) => {
+      await client.query(setup);
+    },
     ...(prepare ? { Client: PreparingClient } : {}),
   });
-  // An idle client that loses its server emits here; the pool replaces it on next use.
-  pool.on('error', () => undefined);
-  return new PostgresDialect({
-    pool,
-    onCreateConnection: async (connection) => {
-      await connection.executeQuery(CompiledQuery.raw(setup));
-    },
-  });
+  return new PostgresDialect({ pool });
 }
 
 /**
@@ -63,7 +86,7 @@ function listenForChanges(url: string, listener: (change: Change) => void): () =
   const connect = async (reconnected: boolean): Promise<void> => {
     const c = await pRetry(
       async () => {
-        const attempt = new pg.Client({ connectionString: url });
+        const attempt = new pg.Client({ connectionString: url, ...KEEPALIVE });
         attempt.on('error', () => undefined);
         try {
           await attempt.connect();
@@ -93,15 +116,16 @@ function listenForChanges(url: string, listener: (change: Change) => void): () =
 }
 
 /**
- * Opens the PostgreSQL store and applies pending migrations.
- * @throws when the server is unreachable or a migration fails
+ * Opens the PostgreSQL store and applies pending migrations. A migration run cut by a lost
+ * session (rolled back by the server) is started again, up to 5 times over about 8 s.
+ * @throws when the server stays unreachable or a migration fails
  */
 export async function openPostgres(opts: PostgresOptions): Promise<Store> {
   const owner = new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.url, max: 1 }) }),
+    dialect: new PostgresDialect({ pool: sessionPool({ connectionString: opts.url, max: 1 }) }),
   });
   try {
-    await migrateToLatest(owner);
+    await pRetry(() => migrateToLatest(owner), { retries: 5, minTimeout: 250, maxTimeout: 4000, shouldRetry: ({ error }) => isDatabaseUnavailable(error) });
   } finally {
     await owner.destroy();
   }
