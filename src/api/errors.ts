@@ -3,9 +3,11 @@
  * status naming the offending field where there is one, or 500 without internals.
  * PostgreSQL constraint violations are translated here (SQLSTATE 23505 unique → 409,
  * 23514 check and 22P02 bad text representation → 400, 23503 foreign key → 404), so the
- * database stays the last word on what is valid.
+ * database stays the last word on what is valid. A database that cannot be reached, or that
+ * dropped the session (src/db/unavailable.ts), gives 503 `database_unavailable` with `Retry-After`.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 
 export type ErrorCode =
   | 'validation_failed'
@@ -17,6 +19,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'destination_not_allowed'
   | 'esl_unavailable'
+  | 'database_unavailable'
   | 'internal';
 
 export class ApiError extends Error {
@@ -56,6 +59,9 @@ interface PgError {
   constraint?: string;
   column?: string;
 }
+
+/** Seconds a client is told to wait (`Retry-After`, RFC 9110 §10.2.3) when the database is unavailable. */
+const DATABASE_RETRY_AFTER_S = 5;
 
 /** An ApiError for a PostgreSQL error, or undefined when it is not the client's fault. */
 export function fromDatabase(err: unknown): ApiError | undefined {
@@ -118,6 +124,11 @@ export function sendApiError(err: FastifyError | ApiError, req: FastifyRequest, 
     const fromDb = fromDatabase(err);
     if (fromDb) {
       api = fromDb;
+    } else if (isDatabaseUnavailable(err)) {
+      // The pools reconnect on the next request (src/db/postgres.ts): the client may retry soon.
+      req.log.warn({ err }, 'API request failed: database unavailable');
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
+      api = new ApiError(503, 'database_unavailable', 'the database is unavailable; retry later');
     } else {
       req.log.error({ err }, 'API request failed');
       api = new ApiError(500, 'internal', 'internal error');
