@@ -98,9 +98,9 @@ export class DestinationPolicy {
   refusal(address: string): string | null {
     const ip = unmapped(ipaddr.parse(bare(address)));
     if (this.allowed.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits))) return null;
-    if (ip.kind() === 'ipv6' && ip.match(IPV4_COMPATIBLE)) return 'ipv4Compatible';
     const range = ip.range();
-    return range === 'unicast' ? null : range;
+    if (range !== 'unicast') return range;
+    return ip.kind() === 'ipv6' && ip.match(IPV4_COMPATIBLE) ? 'ipv4Compatible' : null;
   }
 
   /**
@@ -129,7 +129,7 @@ export class DestinationPolicy {
     this.checkName(host);
     const name = bare(host);
     const literal = ipaddr.isValid(name) ? ipaddr.parse(name) : null;
-    const found = literal ? [{ address: literal.toString(), family: literal.kind() === 'ipv4' ? 4 : 6 }] : await this.resolve(name, family);
+    const found = literal ? [literal.kind() === 'ipv4' ? { address: literal.toString(), family: 4 } : { address: name, family: 6 }] : await this.resolve(name, family);
     for (const { address } of found) {
       const range = this.refusal(address);
       if (range) throw new DestinationRefused(host, address, range);

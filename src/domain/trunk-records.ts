@@ -152,8 +152,9 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * The canonical form of a SIP server address, or null when it is neither a hostname nor an IP:
- * a hostname of RFC 1123 labels (lower-cased, at most 253 characters, its last label not all
- * digits so that `999.1.1.1` is not taken for a name), a dotted-quad IPv4 address, or an IPv6
+ * a hostname of RFC 1123 labels (lower-cased, at most 253 characters, its last label starting
+ * with a letter as RFC 3261 §25.1 `toplabel` requires, so that neither `999.1.1.1` nor
+ * `0x7f000001`, which getaddrinfo reads as 127.0.0.1, is taken for a name), a dotted-quad IPv4 address, or an IPv6
  * address with or without brackets (returned as `[addr]` in RFC 5952 form, so `host:port` stays
  * unambiguous; zone ids are refused). IP literals are checked with ipaddr.js.
  */
@@ -169,7 +170,7 @@ export function normaliseHost(raw: string): string | null {
   if (ipaddr.IPv4.isValidFourPartDecimal(s)) return ipaddr.IPv4.parse(s).toString();
   const name = s.toLowerCase();
   const labels = name.split('.');
-  if (!labels.every((l) => LABEL.test(l)) || /^\d+$/.test(labels[labels.length - 1]!)) return null;
+  if (!labels.every((l) => LABEL.test(l)) || !/^[a-z]/.test(labels[labels.length - 1]!)) return null;
   return name;
 }
 

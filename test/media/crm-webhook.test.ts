@@ -199,3 +199,28 @@ t.test('ids as numbers become strings; id, ticketId and ticket_id are all read',
   const keys = new Set(server.received.map((r) => r.headers['idempotency-key']));
   t.equal(keys.size, answers.length, 'each ticket has its own Idempotency-Key');
 });
+
+t.test('the destination policy holds on every connection: loopback and names resolving to it get nothing', async (t) => {
+  const server = await crm(t, (_req, _n, res) => json(res, 201, { id: 'TKT-1' }));
+  const port = new URL(server.url).port;
+  const strict = new DestinationPolicy([], async () => [{ address: '127.0.0.1', family: 4 }]);
+  const urls = [server.url, `http://localhost:${port}/t`, `http://[::1]:${port}/t`, `http://[::ffff:127.0.0.1]:${port}/t`, `http://0x7f000001:${port}/t`, `http://crm.rebind.example:${port}/t`];
+  for (const url of urls) {
+    const err = await postTicket({ destinations: strict, url, secret: SECRET, ticket, retries: 2 }).catch((e: unknown) => e);
+    t.ok(err instanceof CrmWebhookError, url);
+    t.match(err, { reason: 'destination_not_allowed', attempts: 1, retryable: false }, `${url}: ${(err as Error).message}`);
+  }
+  t.equal(server.received.length, 0, `0 of ${urls.length} requests reached the CRM`);
+
+  let answer = '185.12.64.1';
+  const rebinding = new DestinationPolicy([], async () => [{ address: answer, family: 4 }]);
+  await rebinding.checkSaved('crm.rebind.example');
+  answer = '127.0.0.1';
+  const err = await postTicket({ destinations: rebinding, url: `http://crm.rebind.example:${port}/t`, secret: SECRET, ticket }).catch((e: unknown) => e);
+  t.match(err, { reason: 'destination_not_allowed', message: /crm\.rebind\.example resolves to 127\.0\.0\.1/ }, 'public when saved, loopback when called: refused');
+  t.equal(server.received.length, 0);
+
+  const allowed = new DestinationPolicy(['127.0.0.0/8'], async () => [{ address: '127.0.0.1', family: 4 }]);
+  t.same(await postTicket({ destinations: allowed, url: `http://crm.rebind.example:${port}/t`, secret: SECRET, ticket }), { ticketId: 'TKT-1' }, 'the connection goes to the address the policy resolved');
+  t.equal(server.received.length, 1);
+});

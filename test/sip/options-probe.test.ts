@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
+import { DestinationPolicy } from '../../src/domain/destination-policy.js';
 import { probeOptions } from '../../src/sip/options-probe.js';
 import { freePort, startSipp } from '../helpers/sipp.js';
 import { frameStreamMessage, parseSipMessage, type SipMessage } from '../../src/sip/message.js';
@@ -167,6 +168,27 @@ t.test('an unknown host: dns_failure, nothing contacted', async (t) => {
   t.match(result, { reachable: false, resolvedAddress: null });
   t.equal(result.error?.code, 'dns_failure');
   t.match(result.error?.message, /no-such-host\.invalid.*(ENOTFOUND|EAI_AGAIN)/);
+});
+
+t.test('with a destination policy, a name resolving to loopback is refused before anything is sent', async (t) => {
+  let datagrams = 0;
+  const port = await udpPeer(t, (_text, reply) => {
+    datagrams++;
+    reply('SIP/2.0 200 OK\r\n\r\n');
+  });
+  const resolveToLoopback = async () => [{ address: LOOPBACK, family: 4 }];
+  for (const transport of ['udp', 'tcp', 'tls'] as const) {
+    const refused = await probeOptions({ host: 'sip.rebind.example', port, transport }, { destinations: new DestinationPolicy([], resolveToLoopback) });
+    t.match(refused, { reachable: false, resolvedAddress: null, error: { code: 'destination_not_allowed', message: /sip\.rebind\.example resolves to 127\.0\.0\.1, which is a loopback address/ } }, transport);
+  }
+  for (const host of [LOOPBACK, '[::1]', '::ffff:127.0.0.1', 'localhost']) {
+    t.match(await probeOptions({ host, port, transport: 'udp' }, { destinations: new DestinationPolicy() }), { error: { code: 'destination_not_allowed' } }, host);
+  }
+  t.equal(datagrams, 0, 'no datagram reached the peer');
+
+  const allowed = await probeOptions({ host: 'sip.rebind.example', port, transport: 'udp' }, { timeoutMs: 500, destinations: new DestinationPolicy(['127.0.0.0/8'], resolveToLoopback) });
+  t.match(allowed, { resolvedAddress: `127.0.0.1:${port}` }, 'with 127.0.0.0/8 allowed the probe goes to the address the policy resolved');
+  t.ok(datagrams > 0);
 });
 
 t.test('a peer that replies with garbage: bad_response', async (t) => {
