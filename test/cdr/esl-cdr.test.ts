@@ -1,73 +1,9 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../src/config.js';
-import { EslNodes } from '../../src/esl/nodes.js';
-import { createEslService, type EslService } from '../../src/esl/service.js';
-import { SecretBox } from '../../src/domain/secrets.js';
-import { demoApp, type TestApp } from '../helpers/app.js';
-import { backends, type Backend } from '../helpers/backends.js';
+import { backends } from '../helpers/backends.js';
 import { hangupEvent } from '../helpers/cdr.js';
-import { TEST_BACKOFF } from '../helpers/esl-controller.js';
-import { FakeEslServer, recordedEvents, type JsonEvent } from '../helpers/esl-server.js';
-
-const JSON_CDR = readFileSync(fileURLToPath(new URL('../../../shared/fixtures/freeswitch/cdr/json_cdr-call-9999.json', import.meta.url)), 'utf8');
-const JSON_CDR_UUID = '95f577b5-851f-4c2d-bbd7-182352e6c2c3';
-
-interface Rig {
-  ctx: TestApp;
-  /** FreeSWITCH node fs1. */
-  server: FakeEslServer;
-  /** Nodes fs1, fs2, ... */
-  servers: FakeEslServer[];
-  nodes: EslNodes;
-  service: EslService;
-  acmeId: string;
-  globexId: string;
-  /** What the service logged as warnings. */
-  warnings: Array<{ context: object; message: string }>;
-}
-
-/**
- * The service as src/main.ts composes it, against fake FreeSWITCH nodes (fs1, fs2, ...; one
- * unless `nodeCount` says), with the demo tenants.
- */
-async function rig(t: Test, backend: Backend, env: Record<string, string> = {}, nodeCount = 1): Promise<Rig> {
-  const servers = await Promise.all(Array.from({ length: nodeCount }, () => FakeEslServer.start()));
-  // The reconciles on connect find nothing registered and no channels.
-  for (const server of servers) {
-    server.api = (cmd) => (cmd.startsWith('sofia xmlstatus') ? '<profile><registrations></registrations><gateways></gateways></profile>\n' : cmd.startsWith('show channels') ? '{"row_count":0}\n' : undefined);
-  }
-  const spoolDir = mkdtempSync(path.join(tmpdir(), 'switchplane-spool-'));
-  const eslNodes = servers.map((s, i) => `fs${i + 1}@${s.host}:${s.port}`).join(',');
-  const config = loadConfig({ ESL_NODES: eslNodes, CDR_SPOOL_DIR: spoolDir, DATA_DIR: '/nonexistent' });
-  const warnings: Rig['warnings'] = [];
-  let nodes!: EslNodes;
-  let service!: EslService;
-  const ctx = await demoApp(backend, env, false, ({ store, metrics }) => {
-    nodes = new EslNodes(config.esl, () => undefined, TEST_BACKOFF);
-    service = createEslService({ config, store, secrets: new SecretBox(Buffer.alloc(32, 7)), metrics, nodes, report: () => undefined, warn: (context, message) => warnings.push({ context, message }) });
-    return { esl: nodes, calls: service.calls, cdrs: service.cdrs };
-  });
-  service.start();
-  const up = Promise.all(nodes.connections.map((c) => once(c, 'connected')));
-  nodes.start();
-  await up;
-  const tenants = await ctx.store.withOperator((db) => db.selectFrom('tenants').select(['id', 'slug']).execute());
-  const id = (slug: string) => tenants.find((x) => x.slug === slug)!.id;
-  t.teardown(async () => {
-    await nodes.close();
-    await service.close();
-    await Promise.all(servers.map((s) => s.stop()));
-    await ctx.close();
-    rmSync(spoolDir, { recursive: true, force: true });
-  });
-  return { ctx, server: servers[0]!, servers, nodes, service, acmeId: id('acme'), globexId: id('globex'), warnings };
-}
+import { recordedEvents, type JsonEvent } from '../helpers/esl-server.js';
+import { JSON_CDR, JSON_CDR_UUID, jsonCdr, keptAside, metric, postCdr, rig, storedCdr, unansweredCall, until, type Rig } from './service-rig.js';
 
 /** The recorded 9999 call's events as a call of `tenantId`, with a fresh Unique-ID. */
 function recordedCall(tenantId: string): JsonEvent[] {
@@ -82,17 +18,6 @@ function recordedCall(tenantId: string): JsonEvent[] {
 async function rows(r: Rig) {
   return r.ctx.store.withTenant(r.acmeId, (db) => db.selectFrom('cdrs').select(['unique_id', 'caller_name', 'billsec', 'disposition', 'hangup_cause']).execute());
 }
-
-/** Waits, yielding to the event loop (socket reads), until `check` holds; the test's timeout bounds it. */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await sleep(5);
-}
-
-const metric = async (r: Rig, name: string, labels: string) => {
-  const text = await r.ctx.metrics.registry.getSingleMetricAsString(name);
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
-  return line ? Number(line.split(' ').at(-1)) : 0;
-};
 
 for (const backend of backends) {
   t.test(`CDRs from FreeSWITCH on ${backend.name}`, async (t) => {
@@ -135,6 +60,30 @@ for (const backend of backends) {
       t.equal(all.length, 1);
       t.equal(all[0]!.unique_id, JSON_CDR_UUID);
       t.equal(await metric(r, 'switchplane_cdrs_written_total', 'source="json_cdr",result="inserted"'), 1);
+      const row = await storedCdr(r, JSON_CDR_UUID);
+      t.equal(row.core_uuid, '400ac0d2-12c8-44e4-9713-8ed589d8ee0e', 'the core-uuid of the recorded FreeSWITCH, in the post and the event');
+      t.equal(row.node, 'fs1', 'the event socket\'s report names the node');
+      t.same(await keptAside(r), []);
+      t.same(r.warnings, []);
+      t.equal(await metric(r, 'switchplane_cdr_conflicts_total', 'source="esl",reason="node"'), 0);
+    });
+
+    t.test('the event socket reports a leg first and mod_json_cdr second: the post fills what the event left empty', async (t) => {
+      const r = await rig(t, backend);
+      const event = unansweredCall(r.server, r.acmeId);
+      const uuid = event['Unique-ID'] as string;
+      r.server.pushEvent(event);
+      await until(async () => (await metric(r, 'switchplane_cdrs_written_total', 'source="esl",result="inserted"')) > 0);
+      const post = await postCdr(r, jsonCdr(uuid, r.server.coreUuid, { accountcode: r.acmeId, switchplane_recording_path: '/rec/a.wav' }));
+      t.equal(post.statusCode, 200);
+      await r.service.cdrs.idle();
+      const row = await storedCdr(r, uuid);
+      t.equal(row.hangup_cause, 'NORMAL_CLEARING', 'filled from the post');
+      t.equal(row.recording_url, '/rec/a.wav', 'filled from the post');
+      t.same([row.tenant_id, row.core_uuid, row.node], [r.acmeId, r.server.coreUuid, 'fs1']);
+      t.equal(await metric(r, 'switchplane_cdrs_written_total', 'source="json_cdr",result="merged"'), 1);
+      t.same(await keptAside(r), []);
+      t.same(r.warnings, []);
     });
 
     t.test('json_cdr posts in every mod_json_cdr encoding are read; other bodies are refused with 400', async (t) => {

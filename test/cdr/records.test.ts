@@ -88,6 +88,20 @@ t.test('a mod_json_cdr document gives the same CDR as the event of the same leg 
   t.equal(cdrFromJsonCdr({ variables: {} }), null, 'no uuid: no CDR');
 });
 
+t.test('an event and a mod_json_cdr document of the same FreeSWITCH name the same node', async (t) => {
+  const [event] = hangups(recordedEvents('call-json.txt'));
+  const doc = JSON.parse(readFileSync(JSON_CDR, 'utf8')) as JsonCdrDocument;
+  const fromEvent = cdrFromEvent(event!, 'fs1')!;
+  const fromPost = cdrFromJsonCdr(doc)!;
+  t.equal(fromEvent.coreUuid, event!['Core-UUID']);
+  t.equal(fromPost.coreUuid, doc['core-uuid']);
+  t.equal(fromPost.coreUuid, fromEvent.coreUuid, 'both recorded from one run of FreeSWITCH');
+  t.equal(fromEvent.node, 'fs1', 'the event socket names its node');
+  t.equal(fromPost.node, null, 'a post does not know the ESL_NODES name');
+  t.equal(cdrFromEvent(event!)!.node, null);
+  t.equal(cdrFromJsonCdr({ variables: { uuid: 'u' } })!.coreUuid, null, 'a document without core-uuid names no node');
+});
+
 t.test('the dialplan\'s exported variables give direction, tenant, DID, call type and recording', async (t) => {
   const [base] = hangups(recordedEvents('call-json.txt'));
   const make = (extra: Record<string, string>) => cdrFromEvent({ ...base!, ...extra })!;

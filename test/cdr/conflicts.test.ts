@@ -1,0 +1,100 @@
+import t from 'tap';
+import { backends } from '../helpers/backends.js';
+import { hangupEvent } from '../helpers/cdr.js';
+import type { FakeEslServer } from '../helpers/esl-server.js';
+import { jsonCdr, keptAside, metric, postCdr, rig, storedCdr, unansweredCall, until } from './service-rig.js';
+
+for (const backend of backends) {
+  t.test(`CDRs refused for another tenant or FreeSWITCH node on ${backend.name}`, async (t) => {
+    t.test('a json_cdr post for another tenant that reuses a stored call\'s Unique-ID leaves that CDR as it was', async (t) => {
+      const r = await rig(t, backend);
+      // Acme found by its account code, its SIP domain, or its DID.
+      const hints: Array<Record<string, string>> = [
+        { accountcode: r.acmeId },
+        { domain_name: 'acme.switchplane.test' },
+        { switchplane_did: '+390510510511' },
+      ];
+      for (const hint of hints) {
+        const event = unansweredCall(r.server, r.globexId);
+        const uuid = event['Unique-ID'] as string;
+        r.server.pushEvent(event);
+        await until(async () => (await r.ctx.store.withIngest((db) => db.selectFrom('cdrs').select('id').where('unique_id', '=', uuid).execute())).length > 0);
+        const before = await storedCdr(r, uuid);
+        const forged = jsonCdr(uuid, r.server.coreUuid, { ...hint, switchplane_recording_path: '/rec/forged.wav', forged_variable: 'x' });
+        const post = await postCdr(r, forged);
+        t.equal(post.statusCode, 200, 'journalled: FreeSWITCH would otherwise post it again and again');
+        await r.service.cdrs.idle();
+        const after = await storedCdr(r, uuid);
+        t.same(after, before, `Globex's CDR is unchanged (Acme by ${Object.keys(hint)[0]})`);
+        t.same([after.answer_at, after.hangup_cause, after.recording_url, (after.metadata as Record<string, unknown>).forged_variable], [null, null, null, undefined]);
+      }
+      const acme = await r.ctx.store.withTenant(r.acmeId, (db) => db.selectFrom('cdrs').select('id').execute());
+      t.same(acme, [], 'Acme got no CDR');
+      const kept = await keptAside(r);
+      t.equal(kept.length, 3, 'each refused post is kept aside');
+      for (const k of kept) t.match(k.reason, new RegExp(`stored for tenant ${r.globexId}; this report is for tenant ${r.acmeId}`));
+      t.equal(await metric(r, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="tenant"'), 3);
+      t.equal(await metric(r, 'switchplane_cdrs_written_total', 'source="json_cdr",result="refused"'), 3);
+      t.equal(r.warnings.length, 3);
+      t.match(r.warnings[0], {
+        message: 'CDR refused: its Unique-ID is stored for another tenant',
+        context: {
+          uniqueId: kept[0]!.unique_id,
+          source: 'json_cdr',
+          reason: 'tenant',
+          stored: { tenantId: r.globexId, coreUuid: r.server.coreUuid, node: 'fs1' },
+          reported: { tenantId: r.acmeId, coreUuid: r.server.coreUuid, node: null },
+        },
+      });
+    });
+
+    t.test('100 forged json_cdr posts reusing a tenant\'s stored Unique-IDs change none of its CDRs', async (t) => {
+      const r = await rig(t, backend);
+      const calls = Array.from({ length: 100 }, () => hangupEvent({ variable_accountcode: r.globexId, 'Core-UUID': r.server.coreUuid }));
+      for (const e of calls) r.server.pushEvent(e);
+      const globex = () => r.ctx.store.withTenant(r.globexId, (db) => db.selectFrom('cdrs').select(['unique_id', 'billsec', 'hangup_cause', 'metadata']).orderBy('unique_id').execute());
+      await until(async () => (await globex()).length === 100);
+      const before = await globex();
+      const otherSwitch = crypto.randomUUID();
+      for (const [i, e] of calls.entries()) {
+        // Half for Acme, half for Globex itself from a FreeSWITCH that never reported these calls.
+        const forged = i % 2 === 0
+          ? jsonCdr(e['Unique-ID'] as string, r.server.coreUuid, { accountcode: r.acmeId, billsec: '25000', forged_variable: 'x' })
+          : jsonCdr(e['Unique-ID'] as string, otherSwitch, { accountcode: r.globexId, billsec: '25000', forged_variable: 'x' });
+        t.equal((await postCdr(r, forged)).statusCode, 200);
+      }
+      await r.service.cdrs.idle();
+      t.same(await globex(), before, 'every Globex CDR is as the event socket reported it');
+      const billsec = (await globex()).reduce((sum, c) => sum + c.billsec, 0);
+      t.equal(billsec, 100 * 3, 'billsec total unchanged (3 s a call)');
+      t.same(await r.ctx.store.withTenant(r.acmeId, (db) => db.selectFrom('cdrs').select('id').execute()), []);
+      t.equal((await keptAside(r)).length, 100);
+      t.equal(await metric(r, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="tenant"'), 50);
+      t.equal(await metric(r, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="node"'), 50);
+      t.equal(r.warnings.length, 100);
+    });
+
+    t.test('a second FreeSWITCH node reporting a stored Unique-ID is refused; the first node\'s CDR stays', async (t) => {
+      const r = await rig(t, backend, {}, 2);
+      const [fs1, fs2] = r.servers as [FakeEslServer, FakeEslServer];
+      const first = unansweredCall(fs1, r.acmeId);
+      const uuid = first['Unique-ID'] as string;
+      fs1.pushEvent(first);
+      await until(async () => (await metric(r, 'switchplane_cdrs_written_total', 'source="esl",result="inserted"')) > 0);
+      const before = await storedCdr(r, uuid);
+      t.same([before.core_uuid, before.node], [fs1.coreUuid, 'fs1']);
+      fs2.pushEvent({ ...first, 'Core-UUID': fs2.coreUuid, variable_hangup_cause: 'CALL_REJECTED', variable_switchplane_recording_path: '/rec/b.wav' });
+      await until(async () => (await metric(r, 'switchplane_cdr_conflicts_total', 'source="esl",reason="node"')) > 0);
+      t.same(await storedCdr(r, uuid), before, 'the row is as fs1 reported it');
+      const [kept] = await keptAside(r);
+      t.equal(kept?.unique_id, uuid);
+      t.equal(kept?.reason, `the Unique-ID was reported by FreeSWITCH core-uuid ${fs1.coreUuid}; this report is from ${fs2.coreUuid}`);
+      t.match(kept?.record, { core_uuid: fs2.coreUuid, node: 'fs2', hangup_cause: 'CALL_REJECTED' }, 'the refused report is kept whole');
+      t.match(r.warnings, [{
+        message: 'CDR refused: its Unique-ID is stored for another FreeSWITCH node',
+        context: { uniqueId: uuid, source: 'esl', reason: 'node', stored: { tenantId: r.acmeId, coreUuid: fs1.coreUuid, node: 'fs1' }, reported: { tenantId: r.acmeId, coreUuid: fs2.coreUuid, node: 'fs2' } },
+      }]);
+      t.equal(await metric(r, 'switchplane_cdrs_written_total', 'source="esl",result="refused"'), 1);
+    });
+  });
+}
