@@ -121,7 +121,9 @@ t.test('embedded database: key created at first start, refused when missing, cor
   await servesPasswords(t, first, seeded);
 
   const whileRunning = await run(t, 'scripts/rotate-secrets.ts', { DATA_DIR: dir });
-  t.not(whileRunning.code, 0, 'no rotation while the service holds the embedded database');
+  t.equal(whileRunning.code, 1, 'no rotation while the service holds the embedded database');
+  t.match(whileRunning.stderr, /in use by another Switchplane/);
+  t.notMatch(whileRunning.stderr, /^\s+at /m, 'refused without a stack trace');
   t.equal(await readFile(keyFile, 'utf8'), keyText, 'the key is unchanged');
   await first.stop({ keepData: true });
 
