@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
+import { StartupError } from '../startup-error.js';
 
 /** Whom the owner file names. */
 export interface LockHolder {
@@ -17,8 +18,11 @@ export interface LockHolder {
   host: string;
 }
 
-/** A second Switchplane (or a second open in this one) on a directory that is locked. */
-export class DataDirInUseError extends Error {
+/**
+ * A second Switchplane (or a second open in this one) on a directory that is locked; a
+ * StartupError, so src/main.ts prints the message alone and exits 1.
+ */
+export class DataDirInUseError extends StartupError {
   constructor(
     /** The locked directory (absolute). */
     readonly dir: string,
@@ -27,7 +31,6 @@ export class DataDirInUseError extends Error {
   ) {
     const who = holder ? `another Switchplane (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`})` : 'another Switchplane';
     super(`${dir} is in use by ${who}; stop it first, or give this Switchplane a DATA_DIR of its own`);
-    this.name = 'DataDirInUseError';
   }
 }
 
