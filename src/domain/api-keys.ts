@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { ConfigError } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { Store } from '../db/store.js';
 
@@ -87,11 +88,11 @@ export async function insertApiKey(trx: Kysely<Database>, input: { tenantId: str
  * Makes sure an admin key exists. With `configured` (ADMIN_API_KEY), that key is registered if
  * it is not yet; otherwise, when no admin key exists at all, one is generated.
  * @returns the generated key (to print once), or null when none was generated
- * @throws Error when `configured` does not have the key shape
+ * @throws ConfigError (ADMIN_API_KEY) when `configured` does not have the key shape
  */
 export async function ensureAdminKey(store: Store, configured: string | undefined): Promise<string | null> {
   if (configured !== undefined && !KEY_SHAPE.test(configured)) {
-    throw new Error('ADMIN_API_KEY must look like sp_<8 hex digits>_<43 base64url characters> (32 random bytes), e.g. sp_$(openssl rand -hex 4)_$(openssl rand -base64 32 | tr "+/" "-_" | tr -d =)');
+    throw new ConfigError('ADMIN_API_KEY', 'expected the shape sp_<8 hex digits>_<43 base64url characters> (32 random bytes), e.g. sp_$(openssl rand -hex 4)_$(openssl rand -base64 32 | tr "+/" "-_" | tr -d =)');
   }
   return store.withOperator(async (trx) => {
     if (configured) {
