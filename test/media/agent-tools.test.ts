@@ -1,7 +1,8 @@
 /**
  * The agent's tools and limits as a customer sees them: a transfer only reaches the tenant's own
- * active extensions, `end_call` hangs up once the goodbye has played, 24 kHz PCM keeps the audio's
- * length, and a call past the session limit goes to the failover extension.
+ * active extensions, a CRM webhook the destination policy refuses is never called, `end_call`
+ * hangs up once the goodbye has played, 24 kHz PCM keeps the audio's length, and a call past the
+ * session limit goes to the failover extension.
  */
 import t from 'tap';
 import { backends } from '../helpers/backends.js';
@@ -73,6 +74,30 @@ for (const backend of backends) {
         { action: 'create_ticket', params: {}, result: { error: 'a ticket needs a subject' } },
         { action: 'create_ticket', params: {}, result: { error: 'a ticket needs a subject' } },
       ] });
+    });
+
+    t.test('a CRM webhook on loopback is not called unless DESTINATION_ALLOW holds it', async (t) => {
+      const rig = await agentRig(t, backend, {
+        greeting: HELLO,
+        turns: [{
+          transcript: 'My internet is down.',
+          steps: [
+            { type: 'function_call', name: 'create_ticket', arguments: { subject: 'Internet down', priority: 'high' }, callId: 'call_ticket' },
+            { type: 'audio', text: 'I could not open a ticket.', audio: { toneHz: 440, ms: 300 } },
+          ],
+        }],
+      }, { DESTINATION_ALLOW: '' });
+      await rig.useCrm('crm-webhook-secret-0123456789');
+      const callId = rig.park();
+      const media = await rig.fork(callId);
+      const session = await rig.mock.waitForSession();
+      await session.waitForSent('response.done');
+      await media.sendAudio(SPEECH);
+      await media.sendSilence(800);
+      t.same(await toolOutput(session, 'call_ticket'), { error: 'the ticket could not be created', reason: 'destination_not_allowed' });
+      t.equal(rig.crm.requests.length, 0, 'nothing reached the CRM on 127.0.0.1');
+      rig.hangup(callId);
+      await rig.session(callId);
     });
 
     t.test('end_call hangs up after the goodbye has played', async (t) => {
