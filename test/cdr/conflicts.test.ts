@@ -1,6 +1,8 @@
 import t from 'tap';
+import { cdrFromEvent } from '../../src/cdr/records.js';
+import { writeCdrRows } from '../../src/cdr/rows.js';
 import { backends } from '../helpers/backends.js';
-import { hangupEvent } from '../helpers/cdr.js';
+import { cdrRig, hangupEvent } from '../helpers/cdr.js';
 import type { FakeEslServer } from '../helpers/esl-server.js';
 import { jsonCdr, keptAside, metric, postCdr, rig, storedCdr, unansweredCall, until } from './service-rig.js';
 
@@ -33,8 +35,8 @@ for (const backend of backends) {
       const kept = await keptAside(r);
       t.equal(kept.length, 3, 'each refused post is kept aside');
       for (const k of kept) t.match(k.reason, new RegExp(`stored for tenant ${r.globexId}; this report is for tenant ${r.acmeId}`));
-      t.equal(await metric(r, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="tenant"'), 3);
-      t.equal(await metric(r, 'switchplane_cdrs_written_total', 'source="json_cdr",result="refused"'), 3);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="tenant"'), 3);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="json_cdr",result="refused"'), 3);
       t.equal(r.warnings.length, 3);
       t.match(r.warnings[0], {
         message: 'CDR refused: its Unique-ID is stored for another tenant',
@@ -69,8 +71,8 @@ for (const backend of backends) {
       t.equal(billsec, 100 * 3, 'billsec total unchanged (3 s a call)');
       t.same(await r.ctx.store.withTenant(r.acmeId, (db) => db.selectFrom('cdrs').select('id').execute()), []);
       t.equal((await keptAside(r)).length, 100);
-      t.equal(await metric(r, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="tenant"'), 50);
-      t.equal(await metric(r, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="node"'), 50);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="tenant"'), 50);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="node"'), 50);
       t.equal(r.warnings.length, 100);
     });
 
@@ -80,11 +82,11 @@ for (const backend of backends) {
       const first = unansweredCall(fs1, r.acmeId);
       const uuid = first['Unique-ID'] as string;
       fs1.pushEvent(first);
-      await until(async () => (await metric(r, 'switchplane_cdrs_written_total', 'source="esl",result="inserted"')) > 0);
+      await until(async () => (await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="esl",result="inserted"')) > 0);
       const before = await storedCdr(r, uuid);
       t.same([before.core_uuid, before.node], [fs1.coreUuid, 'fs1']);
       fs2.pushEvent({ ...first, 'Core-UUID': fs2.coreUuid, variable_hangup_cause: 'CALL_REJECTED', variable_switchplane_recording_path: '/rec/b.wav' });
-      await until(async () => (await metric(r, 'switchplane_cdr_conflicts_total', 'source="esl",reason="node"')) > 0);
+      await until(async () => (await metric(r.ctx.metrics, 'switchplane_cdr_conflicts_total', 'source="esl",reason="node"')) > 0);
       t.same(await storedCdr(r, uuid), before, 'the row is as fs1 reported it');
       const [kept] = await keptAside(r);
       t.equal(kept?.unique_id, uuid);
@@ -94,7 +96,51 @@ for (const backend of backends) {
         message: 'CDR refused: its Unique-ID is stored for another FreeSWITCH node',
         context: { uniqueId: uuid, source: 'esl', reason: 'node', stored: { tenantId: r.acmeId, coreUuid: fs1.coreUuid, node: 'fs1' }, reported: { tenantId: r.acmeId, coreUuid: fs2.coreUuid, node: 'fs2' } },
       }]);
-      t.equal(await metric(r, 'switchplane_cdrs_written_total', 'source="esl",result="refused"'), 1);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="esl",result="refused"'), 1);
+    });
+
+    t.test('a report for another tenant in the same batch as the call\'s own is refused; the call\'s own report lands', async (t) => {
+      const rig = await cdrRig(t, backend);
+      const own = cdrFromEvent(hangupEvent({ variable_accountcode: rig.globexId }), 'fs1')!;
+      const conflicts: unknown[] = [];
+      const writer = rig.newWriter({ onConflict: (c) => conflicts.push(c) });
+      writer.start();
+      t.teardown(() => writer.stop());
+      writer.accept({ ...own, answerAt: null, hangupCause: null }, 'esl');
+      writer.accept({ ...own, accountcode: rig.acmeId, node: null, hangupCause: 'CALL_REJECTED', recordingUrl: '/rec/forged.wav' }, 'json_cdr');
+      writer.accept({ ...own, node: null, hangupCause: null }, 'json_cdr'); // the call's own second report
+      await writer.idle();
+      const rows = await rig.store.withIngest((db) => db.selectFrom('cdrs').select(['tenant_id', 'hangup_cause', 'recording_url', 'answer_at', 'core_uuid', 'node']).execute());
+      t.same(rows, [{ tenant_id: rig.globexId, hangup_cause: null, recording_url: null, answer_at: new Date(own.answerAt!), core_uuid: own.coreUuid, node: 'fs1' }], 'the own reports merged; the forged one filled nothing');
+      const kept = await rig.store.withIngest((db) => db.selectFrom('unattributed_cdrs').select(['unique_id', 'reason']).execute());
+      t.same(kept, [{ unique_id: own.uniqueId, reason: `the Unique-ID is stored for tenant ${rig.globexId}; this report is for tenant ${rig.acmeId}` }]);
+      t.same(conflicts, [{
+        uniqueId: own.uniqueId,
+        source: 'json_cdr',
+        reason: 'tenant',
+        stored: { tenantId: rig.globexId, coreUuid: own.coreUuid, node: 'fs1' },
+        reported: { tenantId: rig.acmeId, coreUuid: own.coreUuid, node: null },
+      }]);
+      t.equal(await metric(rig.metrics, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="tenant"'), 1);
+    });
+
+    t.test('a refused report written again (a spool replayed after a crash) is kept once; every other refused report is kept too', async (t) => {
+      const rig = await cdrRig(t, backend);
+      const own = cdrFromEvent(hangupEvent({ variable_accountcode: rig.globexId }), 'fs1')!;
+      const forged = { ...own, accountcode: rig.acmeId, node: null };
+      const otherSwitch = { ...own, coreUuid: 'a1a1a1a1-0000-4000-8000-000000000000', node: 'fs2' };
+      const orphan = cdrFromEvent(hangupEvent(), 'fs1')!;
+      const write = (records: typeof own[]) => rig.store.withIngest((trx) => writeCdrRows(trx, records));
+      t.same((await write([own, orphan])).map((w) => w.result), ['inserted', 'unattributed']);
+      const results = [];
+      for (const batch of [[forged, orphan], [forged, orphan], [otherSwitch]]) results.push(...(await write(batch)).map((w) => [w.result, w.conflict?.reason]));
+      t.same(results, [['refused', 'tenant'], ['refused', 'tenant'], ['refused', 'node']], 'an orphan kept already is not returned again');
+      const kept = await rig.store.withIngest((db) => db.selectFrom('unattributed_cdrs').select(['unique_id', 'reason']).orderBy('reason').execute());
+      t.same(kept.map((k) => [k.unique_id, k.reason.split(';')[0]]), [
+        [orphan.uniqueId, 'no tenant has this accountcode, SIP domain or DID'],
+        [own.uniqueId, `the Unique-ID is stored for tenant ${rig.globexId}`],
+        [own.uniqueId, `the Unique-ID was reported by FreeSWITCH core-uuid ${own.coreUuid}`],
+      ]);
     });
   });
 }

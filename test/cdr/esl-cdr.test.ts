@@ -40,7 +40,7 @@ for (const backend of backends) {
       r.server.dropAll();
       await back;
       t.equal(r.server.commands.filter((c) => c.startsWith('event json CHANNEL_CREATE')).length, subscribed + 1, 're-subscribed on the new link');
-      t.equal(await metric(r, 'switchplane_esl_reconnects_total', 'node="fs1"'), 1);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_esl_reconnects_total', 'node="fs1"'), 1);
       for (const e of call.slice(hangupAt)) r.server.pushEvent(e);
       await until(async () => (await rows(r)).length > 0);
       t.equal((await rows(r))[0]!.unique_id, call[0]!['Unique-ID']);
@@ -55,17 +55,17 @@ for (const backend of backends) {
       t.same(post.json(), { uniqueId: JSON_CDR_UUID });
       await r.service.cdrs.idle();
       r.server.pushEvent(hangupEvent({ 'Unique-ID': JSON_CDR_UUID, variable_uuid: JSON_CDR_UUID, variable_accountcode: r.acmeId }));
-      await until(async () => (await metric(r, 'switchplane_cdrs_written_total', 'source="esl",result="merged"')) > 0);
+      await until(async () => (await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="esl",result="merged"')) > 0);
       const all = await rows(r);
       t.equal(all.length, 1);
       t.equal(all[0]!.unique_id, JSON_CDR_UUID);
-      t.equal(await metric(r, 'switchplane_cdrs_written_total', 'source="json_cdr",result="inserted"'), 1);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="json_cdr",result="inserted"'), 1);
       const row = await storedCdr(r, JSON_CDR_UUID);
       t.equal(row.core_uuid, '400ac0d2-12c8-44e4-9713-8ed589d8ee0e', 'the core-uuid of the recorded FreeSWITCH, in the post and the event');
       t.equal(row.node, 'fs1', 'the event socket\'s report names the node');
       t.same(await keptAside(r), []);
       t.same(r.warnings, []);
-      t.equal(await metric(r, 'switchplane_cdr_conflicts_total', 'source="esl",reason="node"'), 0);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_cdr_conflicts_total', 'source="esl",reason="node"'), 0);
     });
 
     t.test('the event socket reports a leg first and mod_json_cdr second: the post fills what the event left empty', async (t) => {
@@ -73,7 +73,7 @@ for (const backend of backends) {
       const event = unansweredCall(r.server, r.acmeId);
       const uuid = event['Unique-ID'] as string;
       r.server.pushEvent(event);
-      await until(async () => (await metric(r, 'switchplane_cdrs_written_total', 'source="esl",result="inserted"')) > 0);
+      await until(async () => (await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="esl",result="inserted"')) > 0);
       const post = await postCdr(r, jsonCdr(uuid, r.server.coreUuid, { accountcode: r.acmeId, switchplane_recording_path: '/rec/a.wav' }));
       t.equal(post.statusCode, 200);
       await r.service.cdrs.idle();
@@ -81,7 +81,7 @@ for (const backend of backends) {
       t.equal(row.hangup_cause, 'NORMAL_CLEARING', 'filled from the post');
       t.equal(row.recording_url, '/rec/a.wav', 'filled from the post');
       t.same([row.tenant_id, row.core_uuid, row.node], [r.acmeId, r.server.coreUuid, 'fs1']);
-      t.equal(await metric(r, 'switchplane_cdrs_written_total', 'source="json_cdr",result="merged"'), 1);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="json_cdr",result="merged"'), 1);
       t.same(await keptAside(r), []);
       t.same(r.warnings, []);
     });
@@ -123,9 +123,9 @@ for (const backend of backends) {
       for (const e of call) r.server.pushEvent(e);
       await until(async () => (await rows(r)).length > 0);
       t.equal((await rows(r)).length, 1);
-      t.equal(await metric(r, 'switchplane_esl_events_total', 'node="fs1",event="unknown",result="malformed"'), 1);
-      t.equal(await metric(r, 'switchplane_esl_events_total', 'node="fs1",event="other",result="ignored"'), 1);
-      t.equal(await metric(r, 'switchplane_esl_events_total', 'node="fs1",event="CHANNEL_HANGUP_COMPLETE",result="handled"'), 1);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_esl_events_total', 'node="fs1",event="unknown",result="malformed"'), 1);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_esl_events_total', 'node="fs1",event="other",result="ignored"'), 1);
+      t.equal(await metric(r.ctx.metrics, 'switchplane_esl_events_total', 'node="fs1",event="CHANNEL_HANGUP_COMPLETE",result="handled"'), 1);
       t.ok(r.nodes.connections[0]!.health().connected, 'the link survived');
     });
   });

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config.js';
 import { EslNodes } from '../../src/esl/nodes.js';
 import { createEslService, type EslService } from '../../src/esl/service.js';
 import { SecretBox } from '../../src/domain/secrets.js';
+import type { Metrics } from '../../src/metrics.js';
 import { demoApp, type TestApp } from '../helpers/app.js';
 import type { Backend } from '../helpers/backends.js';
 import { hangupEvent } from '../helpers/cdr.js';
@@ -78,8 +79,9 @@ export async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await sleep(5);
 }
 
-export const metric = async (r: Rig, name: string, labels: string) => {
-  const text = await r.ctx.metrics.registry.getSingleMetricAsString(name);
+/** The value of metric `name` with exactly `labels` (e.g. `source="esl",result="merged"`); 0 when never counted. */
+export const metric = async (metrics: Metrics, name: string, labels: string) => {
+  const text = await metrics.registry.getSingleMetricAsString(name);
   const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
   return line ? Number(line.split(' ').at(-1)) : 0;
 };

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { cdrFromEvent, cdrFromJsonCdr, type JsonCdrDocument } from '../../src/cdr/records.js';
-import { writeCdrRows } from '../../src/cdr/rows.js';
 import type { Store } from '../../src/db/store.js';
 import { backends } from '../helpers/backends.js';
 import { cdrRig, hangupEvent, RECORDED_HANGUP } from '../helpers/cdr.js';
@@ -243,50 +242,6 @@ for (const backend of backends) {
       t.equal(rows.length, 1);
       t.same([rows[0]!.sip_status, rows[0]!.other_leg_unique_id], [486, 'other-leg']);
       t.same(rows[0]!.metadata, { only_first: '1', only_second: '2' });
-    });
-
-    t.test('a report for another tenant in the same batch as the call\'s own is refused; the call\'s own report lands', async (t) => {
-      const rig = await cdrRig(t, backend);
-      const own = cdrFromEvent(hangupEvent({ variable_accountcode: rig.globexId }), 'fs1')!;
-      const conflicts: unknown[] = [];
-      const writer = rig.newWriter({ onConflict: (c) => conflicts.push(c) });
-      writer.start();
-      t.teardown(() => writer.stop());
-      writer.accept({ ...own, answerAt: null, hangupCause: null }, 'esl');
-      writer.accept({ ...own, accountcode: rig.acmeId, node: null, hangupCause: 'CALL_REJECTED', recordingUrl: '/rec/forged.wav' }, 'json_cdr');
-      writer.accept({ ...own, node: null, hangupCause: null }, 'json_cdr'); // the call's own second report
-      await writer.idle();
-      const rows = await rig.store.withIngest((db) => db.selectFrom('cdrs').select(['tenant_id', 'hangup_cause', 'recording_url', 'answer_at', 'core_uuid', 'node']).execute());
-      t.same(rows, [{ tenant_id: rig.globexId, hangup_cause: null, recording_url: null, answer_at: new Date(own.answerAt!), core_uuid: own.coreUuid, node: 'fs1' }], 'the own reports merged; the forged one filled nothing');
-      const kept = await rig.store.withIngest((db) => db.selectFrom('unattributed_cdrs').select(['unique_id', 'reason']).execute());
-      t.same(kept, [{ unique_id: own.uniqueId, reason: `the Unique-ID is stored for tenant ${rig.globexId}; this report is for tenant ${rig.acmeId}` }]);
-      t.same(conflicts, [{
-        uniqueId: own.uniqueId,
-        source: 'json_cdr',
-        reason: 'tenant',
-        stored: { tenantId: rig.globexId, coreUuid: own.coreUuid, node: 'fs1' },
-        reported: { tenantId: rig.acmeId, coreUuid: own.coreUuid, node: null },
-      }]);
-      t.equal(await counter(rig, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="tenant"'), 1);
-    });
-
-    t.test('a refused report written again (a spool replayed after a crash) is kept once; every other refused report is kept too', async (t) => {
-      const rig = await cdrRig(t, backend);
-      const own = cdrFromEvent(hangupEvent({ variable_accountcode: rig.globexId }), 'fs1')!;
-      const forged = { ...own, accountcode: rig.acmeId, node: null };
-      const otherSwitch = { ...own, coreUuid: 'a1a1a1a1-0000-4000-8000-000000000000', node: 'fs2' };
-      const orphan = cdrFromEvent(hangupEvent(), 'fs1')!;
-      const write = (records: typeof own[]) => rig.store.withIngest((trx) => writeCdrRows(trx, records));
-      t.same((await write([own, orphan])).map((w) => w.result), ['inserted', 'unattributed']);
-      const results = [];
-      for (const batch of [[forged, orphan], [forged, orphan], [otherSwitch]]) results.push(...(await write(batch)).map((w) => [w.result, w.conflict?.reason]));
-      t.same(results, [['refused', 'tenant'], ['refused', 'tenant'], ['refused', 'node']], 'an orphan kept already is not returned again');
-      const kept = await rig.store.withIngest((db) => db.selectFrom('unattributed_cdrs').select(['unique_id', 'reason']).orderBy('reason').execute());
-      t.same(kept.map((k) => [k.unique_id, k.reason.split(';')[0]]), [
-        [orphan.uniqueId, 'no tenant has this accountcode, SIP domain or DID'],
-        [own.uniqueId, `the Unique-ID is stored for tenant ${rig.globexId}`],
-        [own.uniqueId, `the Unique-ID was reported by FreeSWITCH core-uuid ${own.coreUuid}`],
-      ]);
     });
 
     t.test('the ingest role writes CDRs but cannot read secrets or change configuration', async (t) => {
