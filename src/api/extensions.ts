@@ -12,7 +12,7 @@
  * Writes go to the audit log (secrets masked) in the same transaction, and the change notice of
  * the `extensions` table makes FreeSWITCH's next directory lookup see them.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Kysely, type Updateable } from 'kysely';
 import type { Database, Extension, ExtensionsTable } from '../db/schema.js';
@@ -30,8 +30,13 @@ export const CODECS = ['PCMU', 'PCMA', 'G722', 'OPUS', 'G729'] as const;
 
 export const STATUSES = ['active', 'inactive', 'suspended'] as const;
 
-/** `null` first: ajv's type coercion would otherwise turn a JSON null into "" for the string. */
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema]);
+/**
+ * A string or null. `null` first: ajv's type coercion would otherwise turn a JSON null into ""
+ * for the string. The union's own `type` makes ajv coerce or refuse the value once, before the
+ * branches: with the anyOf alone a one-item array such as `["x"]` passed uncoerced and reached
+ * the database as an array.
+ */
+const Nullable = <T extends TString>(schema: T) => Type.Union([Type.Null(), schema], { type: ['null', 'string'] });
 /** A string enum (not a union of literals), so a wrong value reads "must be equal to one of the allowed values". */
 const StringEnum = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 const Status = StringEnum(STATUSES);

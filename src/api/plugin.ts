@@ -2,8 +2,9 @@
  * The REST API under `/api/v1`, with its OpenAPI document at `/docs/json` and a browsable page at
  * `/docs`. Every route needs `Authorization: Bearer <key>`; requests are rate-limited per key
  * (@fastify/rate-limit: 429 with `Retry-After`), failed authentications per client address
- * (src/auth-failures.ts); text PostgreSQL or XML cannot hold is refused before any handler runs
- * (src/api/storable-text.ts); errors are `{ error: { code, message, field } }`.
+ * (src/auth-failures.ts); text PostgreSQL or XML cannot hold and numbers that are not finite are
+ * refused before any handler runs (src/api/storable-text.ts, finite-numbers.ts); errors are
+ * `{ error: { code, message, field } }`.
  */
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -24,6 +25,7 @@ import { callRoutes } from './calls.js';
 import { cdrRoutes } from './cdrs.js';
 import { customerRoutes } from './customers.js';
 import { extensionRoutes } from './extensions.js';
+import { rejectNonFiniteNumbers } from './finite-numbers.js';
 import { freeswitchConfigRoutes } from './freeswitch-config.js';
 import { ApiError, sendApiError } from './errors.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
@@ -64,6 +66,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       api.setNotFoundHandler((req, reply) => sendApiError(new ApiError(404, 'not_found', `no route ${req.method} ${excerpt(req.url)}`), req, reply));
       api.addHook('onRequest', authenticate(deps.store, authFailuresOf(app, deps.config.api.authFailuresPerMinute)));
       api.addHook('preValidation', rejectUnstorableText);
+      api.addHook('preHandler', rejectNonFiniteNumbers);
       await api.register(rateLimit, {
         max: deps.config.api.rateLimitPerMinute,
         timeWindow: 60_000,

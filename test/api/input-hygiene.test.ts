@@ -106,6 +106,22 @@ for (const backend of backends) {
       t.equal(fine.body.data.displayName, 'Zoë 😀 Ölund');
     });
 
+    t.test('values type coercion used to let through: a one-item array for a string, a number string beyond double range', async (t) => {
+      for (const [url, key, body, field] of [
+        [`/api/v1/extensions/${ext.id}`, keys.acme, { callerIdName: ['Mario'] }, 'callerIdName'],
+        [`/api/v1/extensions/${ext.id}`, keys.acme, { displayName: [['Mario']] }, 'displayName'],
+        [`/api/v1/extensions/${ext.id}`, keys.acme, { maxConcurrentCalls: '1e400' }, 'maxConcurrentCalls'],
+        [`/api/v1/customers/${keys.acmeId}`, keys.admin, { maxConcurrentCalls: '9'.repeat(342) }, 'maxConcurrentCalls'],
+        [`/api/v1/trunks/${trunk.id}`, keys.acme, { port: 'Infinity' }, 'port'],
+      ] as const) {
+        const res = await call(app, key, 'PATCH', url, body);
+        t.equal(res.status, 400, JSON.stringify(body).slice(0, 60));
+        t.match(res.body.error, { code: 'validation_failed', field });
+      }
+      const still = await call(app, keys.acme, 'GET', `/api/v1/extensions/${ext.id}`);
+      t.same([still.body.data.callerIdName, still.body.data.maxConcurrentCalls], [ext.callerIdName, ext.maxConcurrentCalls]);
+    });
+
     t.test('a 1 MB timezone answers 400 naming timezone, with a small body', async (t) => {
       const huge = 'Europe/'.padEnd(1_000_000, 'x');
       for (const [method, url, body] of [
