@@ -38,7 +38,7 @@ export const SAVE_RESOLVE_MS = 2000;
 function refusalMessage(host: string, address: string | null, range: string): string {
   if (address === null) return `${host} is an internal name; this service does not connect to internal names for customers`;
   const what = host === address ? address : `${host} resolves to ${address}, which`;
-  return `${what} is a ${range} address; this service does not connect to such addresses for customers (an operator may allow a range with DESTINATION_ALLOW)`;
+  return `${what} is in the ${range} range; this service does not connect there for customers (an operator may allow a range with DESTINATION_ALLOW)`;
 }
 
 /** A destination the policy refuses; `range` is the ipaddr.js range name or `internal name`, `address` null for a name. */

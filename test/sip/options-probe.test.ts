@@ -179,7 +179,7 @@ t.test('with a destination policy, a name resolving to loopback is refused befor
   const resolveToLoopback = async () => [{ address: LOOPBACK, family: 4 }];
   for (const transport of ['udp', 'tcp', 'tls'] as const) {
     const refused = await probeOptions({ host: 'sip.rebind.example', port, transport }, { destinations: new DestinationPolicy([], resolveToLoopback) });
-    t.match(refused, { reachable: false, resolvedAddress: null, error: { code: 'destination_not_allowed', message: /sip\.rebind\.example resolves to 127\.0\.0\.1, which is a loopback address/ } }, transport);
+    t.match(refused, { reachable: false, resolvedAddress: null, error: { code: 'destination_not_allowed', message: /sip\.rebind\.example resolves to 127\.0\.0\.1, which is in the loopback range/ } }, transport);
   }
   for (const host of [LOOPBACK, '[::1]', '::ffff:127.0.0.1', 'localhost']) {
     t.match(await probeOptions({ host, port, transport: 'udp' }, { destinations: new DestinationPolicy() }), { error: { code: 'destination_not_allowed' } }, host);
