@@ -14,6 +14,8 @@
  * to is refused; IPv4 written as inet_aton(3) reads it (`0x7f000001`, `2130706433`, `127.1`) is
  * judged as that address, since getaddrinfo(3) would connect there.
  * Admin (operator) keys are not subject to the policy (`policyFor`).
+ * Switchplane's own connections are checked at connect time (`addresses`, `lookup`); mod_sofia
+ * resolves a gateway's proxy itself, so for FreeSWITCH a trunk name is checked when it is saved.
  */
 import type { LookupAddress } from 'node:dns';
 import { lookup as dnsLookupAsync } from 'node:dns/promises';
@@ -149,10 +151,14 @@ export class DestinationPolicy {
     const late = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, SAVE_RESOLVE_MS);
     });
-    try {
-      await Promise.race([this.addresses(host).then(() => undefined, (err: unknown) => {
+    const resolved = this.addresses(host).then(
+      () => undefined,
+      (err: unknown) => {
         if (err instanceof DestinationRefused) throw err;
-      }), late]);
+      },
+    );
+    try {
+      await Promise.race([resolved, late]);
     } finally {
       clearTimeout(timer);
     }
