@@ -13,7 +13,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { EXCERPT_CHARS } from '../domain/excerpt.js';
-import { invalid } from './errors.js';
+import { invalid, type ApiError } from './errors.js';
 
 /** Deepest nesting of objects and arrays a request may have. */
 export const MAX_DEPTH = 32;
@@ -43,11 +43,11 @@ function join(path: string, key: string | number): string {
 
 /**
  * A place in `value` holding a character no stored text may (a string or a property name), or
- * nested deeper than MAX_DEPTH, as a 400 naming it; undefined when there is none.
- * @param root the path of `value` itself ('' for a body)
+ * nested deeper than MAX_DEPTH, as a 400 naming it by its path in `value`; undefined when there
+ * is none.
  */
-export function findUnstorable(value: unknown, root = ''): ReturnType<typeof invalid> | undefined {
-  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: root, depth: 0 }];
+export function findUnstorable(value: unknown): ApiError | undefined {
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 0 }];
   while (stack.length > 0) {
     const { value: v, path, depth } = stack.pop()!;
     if (typeof v === 'string') {
