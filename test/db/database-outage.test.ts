@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { openPglite } from '../../src/db/pglite.js';
 import { openPostgres } from '../../src/db/postgres.js';
-import type { Change, Store } from '../../src/db/store.js';
+import { CHANGE_CHANNEL, type Change } from '../../src/db/store.js';
 import { isDatabaseUnavailable } from '../../src/db/unavailable.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { demoApp } from '../helpers/app.js';
@@ -167,10 +167,12 @@ async function terminateSessions(admin: pg.Client, database: string): Promise<nu
 }
 
 if (SERVER) {
-  t.test('PostgreSQL: sessions terminated between the statements of open transactions', async (t) => {
+  t.test('PostgreSQL: sessions terminated between the statements of open transactions, and the change listener\'s', async (t) => {
     const db = await freshDatabase(t, SERVER);
     const store = await openPostgres({ url: db.url(), poolSize: 4, lookupBudgetMs: 1000 });
     t.teardown(() => store.close());
+    const changes: Change[] = [];
+    t.teardown(await store.onChange((c) => changes.push(c)));
     let committed = 0;
     const failures: unknown[] = [];
     let terminating = true;
@@ -206,6 +208,15 @@ if (SERVER) {
     t.equal(after.length, 40, 'every pool serves again');
     const lookup = await store.withLookup((d) => sql<{ one: number }>`select 1 as one`.execute(d));
     t.equal(lookup.rows[0]!.one, 1, 'the lookup pool serves again');
+    t.ok(changes.some((c) => c.table === '*'), 'the change listener was told that anything may have changed');
+    // A notice sent before the listener is back is missed (that is what `*` is for): send until one is heard.
+    const deadline = Date.now() + 30_000;
+    while (!changes.some((c) => c.table === 'probe')) {
+      if (Date.now() > deadline) throw new Error('no change notice within 30 s of the terminations');
+      await db.query('select pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify({ table: 'probe', tenant_id: null })]);
+      await sleep(100);
+    }
+    t.pass('the change listener hears notices again');
   });
 
   t.test('PostgreSQL: a network cut gives API 503 and FreeSWITCH answers; pools and the change listener reconnect', async (t) => {
