@@ -11,7 +11,8 @@
  * A stored CDR keeps its tenant and its node (sql/010_cdr_node.sql): a record of a stored
  * `Unique-ID` that resolves to another tenant, or comes from another FreeSWITCH (another
  * `core-uuid`), leaves the row as it is and is kept in `unattributed_cdrs` with the reason, and
- * returned as `refused` with both sides, for the caller to log and count.
+ * returned as `refused` with both sides, for the caller to log and count. A row stored before
+ * core-uuids were recorded takes the core-uuid of the next report of its own tenant.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
@@ -144,8 +145,9 @@ export async function writeCdrRows(trx: Kysely<Database>, records: CdrRecord[]):
         recording_url = coalesce(c.recording_url, excluded.recording_url),
         ai_session_id = coalesce(c.ai_session_id, excluded.ai_session_id),
         metadata = excluded.metadata || c.metadata,
-        node = coalesce(c.node, excluded.node)
-      where c.tenant_id = excluded.tenant_id and c.core_uuid is not distinct from excluded.core_uuid
+        node = coalesce(c.node, excluded.node),
+        core_uuid = coalesce(c.core_uuid, excluded.core_uuid)
+      where c.tenant_id = excluded.tenant_id and (c.core_uuid is null or c.core_uuid = excluded.core_uuid)
       returning c.unique_id, c.trunk_id, c.direction, c.disposition, c.duration_seconds, (c.xmax = 0) as inserted
     ),
     orphans as (

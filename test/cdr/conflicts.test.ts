@@ -124,6 +124,18 @@ for (const backend of backends) {
       t.equal(await metric(rig.metrics, 'switchplane_cdr_conflicts_total', 'source="json_cdr",reason="tenant"'), 1);
     });
 
+    t.test('a CDR stored before nodes were recorded (no core-uuid) takes the next report of its tenant and keeps its node', async (t) => {
+      const rig = await cdrRig(t, backend);
+      const own = cdrFromEvent(hangupEvent({ variable_accountcode: rig.globexId }), 'fs1')!;
+      const write = (records: typeof own[]) => rig.store.withIngest((trx) => writeCdrRows(trx, records));
+      t.same((await write([{ ...own, coreUuid: null, node: null, hangupCause: null }])).map((w) => w.result), ['inserted']);
+      t.same((await write([own])).map((w) => w.result), ['merged']);
+      const otherSwitch = { ...own, coreUuid: 'b2b2b2b2-0000-4000-8000-000000000000', node: 'fs2' };
+      t.same((await write([otherSwitch])).map((w) => [w.result, w.conflict?.reason]), [['refused', 'node']], 'from then on it belongs to that node');
+      const rows = await rig.store.withIngest((db) => db.selectFrom('cdrs').select(['hangup_cause', 'core_uuid', 'node']).execute());
+      t.same(rows, [{ hangup_cause: own.hangupCause, core_uuid: own.coreUuid, node: 'fs1' }]);
+    });
+
     t.test('a refused report written again (a spool replayed after a crash) is kept once; every other refused report is kept too', async (t) => {
       const rig = await cdrRig(t, backend);
       const own = cdrFromEvent(hangupEvent({ variable_accountcode: rig.globexId }), 'fs1')!;
