@@ -19,6 +19,8 @@ import { demoApp, type TestApp } from '../helpers/app.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { eslRig } from '../helpers/esl-controller.js';
 
+t.setTimeout(600_000); // 10,000 requests on each database
+
 const SEED = Number(process.env.FUZZ_SEED ?? 20261204) >>> 0;
 const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
 /** The largest error answer allowed, in bytes. */
