@@ -20,7 +20,7 @@ import {
   SEALED_COLUMNS, SecretBox, SecretsKeyError, asSecretsRole, keyFilePath, keyFileText, keyFingerprint, keyMatches,
   pendingKeyFilePath, readKeyCheck, readKeyFile,
 } from '../src/domain/secrets.js';
-import { StartupError } from '../src/startup-error.js';
+import { runExplainingStartupErrors } from '../src/startup-error.js';
 
 /** Writes `text` to a new file (mode 0600) and flushes it to disk. */
 async function writeDurably(file: string, text: string): Promise<void> {
@@ -33,7 +33,7 @@ async function writeDurably(file: string, text: string): Promise<void> {
   }
 }
 
-try {
+await runExplainingStartupErrors(async () => {
   const config = loadConfig();
   const file = keyFilePath(config.dataDir);
   const pending = pendingKeyFilePath(config.dataDir);
@@ -95,8 +95,4 @@ try {
     if (!committed && !config.secretsKey) await unlink(pending).catch(() => undefined);
     await store.close();
   }
-} catch (err) {
-  if (!(err instanceof StartupError)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(1);
-}
+});

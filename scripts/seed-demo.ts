@@ -3,9 +3,12 @@ import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/db/open.js';
 import { loadSecretBox } from '../src/domain/secrets.js';
 import { seedDemo } from '../src/seed/demo.js';
+import { runExplainingStartupErrors } from '../src/startup-error.js';
 
-const config = loadConfig();
-const store = await openStore(config);
-const created = await seedDemo(store, await loadSecretBox(config.secretsKey, config.dataDir, store));
-await store.close();
-console.log(created.length ? `demo tenants created: ${created.join(', ')}` : 'demo tenants already present');
+await runExplainingStartupErrors(async () => {
+  const config = loadConfig();
+  const store = await openStore(config);
+  const created = await seedDemo(store, await loadSecretBox(config.secretsKey, config.dataDir, store));
+  await store.close();
+  console.log(created.length ? `demo tenants created: ${created.join(', ')}` : 'demo tenants already present');
+});

@@ -22,15 +22,9 @@ import { attachMediaServer } from './media/media-server.js';
 import { createMetrics } from './metrics.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { seedDemo } from './seed/demo.js';
-import { StartupError } from './startup-error.js';
+import { runExplainingStartupErrors } from './startup-error.js';
 
-try {
-  await start();
-} catch (err) {
-  if (!(err instanceof StartupError)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(1);
-}
+await runExplainingStartupErrors(start);
 
 async function start(): Promise<void> {
   const config = loadConfig();

@@ -10,3 +10,17 @@ export class StartupError extends Error {
     this.name = new.target.name;
   }
 }
+
+/**
+ * Runs a command's body (src/main.ts, scripts/*): a StartupError is printed alone on stderr and
+ * ends the process with status 1; any other error is thrown on, with its stack.
+ */
+export async function runExplainingStartupErrors(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (!(err instanceof StartupError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+}
