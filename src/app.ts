@@ -5,6 +5,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
 import { apiPlugin } from './api/plugin.js';
+import { AuthFailures } from './auth-failures.js';
 import { jsonCdrPlugin } from './cdr/json-cdr-plugin.js';
 import type { CdrWriter } from './cdr/writer.js';
 import type { Config } from './config.js';
@@ -76,9 +77,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
   );
 
-  await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, tenants, directory, metrics: deps.metrics, clock });
-  if (deps.cdrs) await app.register(jsonCdrPlugin, { config: deps.config, writer: deps.cdrs });
-  await app.register(apiPlugin, { config: deps.config, store: deps.store, secrets: deps.secrets, tenants, clock, esl: deps.esl, calls: deps.calls });
+  // One count of failed authentications for the API and the FreeSWITCH routes together.
+  const authFailures = new AuthFailures(deps.config.api.authFailuresPerMinute);
+  await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, tenants, directory, metrics: deps.metrics, clock, authFailures });
+  if (deps.cdrs) await app.register(jsonCdrPlugin, { config: deps.config, writer: deps.cdrs, authFailures });
+  await app.register(apiPlugin, { config: deps.config, store: deps.store, secrets: deps.secrets, tenants, clock, esl: deps.esl, calls: deps.calls, authFailures });
   await tenants.start();
   return app;
 }

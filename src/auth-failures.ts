@@ -6,12 +6,10 @@
  * `Retry-After` until the window ends, before any key or password is checked: guessing runs at
  * `perMinute` tries a minute at most. Successful requests are not counted.
  *
- * One counter serves every route of an HTTP server (`authFailuresOf`), so failures on the API and
- * on the FreeSWITCH routes add up. IPv6 clients are counted per /64 (one subscriber's prefix,
- * RFC 6177), IPv4-mapped IPv6 addresses as their IPv4 address.
+ * The app (src/app.ts) makes one and gives it to the API and the FreeSWITCH routes, so failures on
+ * both add up. IPv6 clients are counted per /64 (one subscriber's prefix, RFC 6177),
+ * IPv4-mapped IPv6 addresses as their IPv4 address.
  */
-import type { Server } from 'node:http';
-import type { FastifyInstance } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 
@@ -49,19 +47,4 @@ export class AuthFailures {
   async fail(address: string): Promise<void> {
     await this.limiter.penalty(clientKey(address), 1);
   }
-}
-
-const byServer = new WeakMap<Server, AuthFailures>();
-
-/**
- * The failure counter of `app`'s HTTP server, made on first use: every plugin of one server
- * shares it. `perMinute` is the same setting wherever it is asked for.
- */
-export function authFailuresOf(app: FastifyInstance, perMinute: number): AuthFailures {
-  let failures = byServer.get(app.server);
-  if (!failures) {
-    failures = new AuthFailures(perMinute);
-    byServer.set(app.server, failures);
-  }
-  return failures;
 }

@@ -55,8 +55,6 @@ export interface Config {
     budgetMs: number;
     /** `cacheable` attribute on directory users, milliseconds; 0 = FreeSWITCH does not cache. */
     directoryCacheMs: number;
-    /** AUTH_FAILURES_PER_MINUTE, as `api.authFailuresPerMinute`: for wrong basic-auth credentials. */
-    authFailuresPerMinute: number;
   };
   sofia: SofiaSettings;
   lookupCache: {
@@ -293,7 +291,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       allowFrom: xmlcurlAllowFrom(env),
       budgetMs: int(env, 'XMLCURL_BUDGET_MS', 1000, 10, 60000),
       directoryCacheMs: int(env, 'DIRECTORY_CACHE_MS', 60000, 0, 86400000),
-      authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 20, 1, 1000000),
     },
     sofia: {
       sipIp: env.SOFIA_SIP_IP || '$${local_ip_v4}',

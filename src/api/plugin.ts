@@ -10,7 +10,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync } from 'fastify';
-import { authFailuresOf } from '../auth-failures.js';
+import type { AuthFailures } from '../auth-failures.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import { excerpt } from '../domain/excerpt.js';
@@ -47,6 +47,8 @@ export interface ApiDeps {
   calls?: CallControl;
   /** FreeSWITCH event socket links, for GET /status. */
   esl?: EslNodes;
+  /** Failed authentications per client address, one counter for the whole HTTP server (src/auth-failures.ts). */
+  authFailures: AuthFailures;
 }
 
 export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
@@ -64,7 +66,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       api.decorateRequest('principal', null);
       api.setErrorHandler(sendApiError);
       api.setNotFoundHandler((req, reply) => sendApiError(new ApiError(404, 'not_found', `no route ${req.method} ${excerpt(req.url)}`), req, reply));
-      api.addHook('onRequest', authenticate(deps.store, authFailuresOf(app, deps.config.api.authFailuresPerMinute)));
+      api.addHook('onRequest', authenticate(deps.store, deps.authFailures));
       api.addHook('preValidation', rejectUnstorableText);
       api.addHook('preHandler', rejectNonFiniteNumbers);
       await api.register(rateLimit, {

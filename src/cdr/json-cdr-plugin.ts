@@ -11,10 +11,12 @@
  * Answers: 200 `{ "uniqueId" }` once the CDR is journalled in the spool (it is then never
  * lost); 400 `{ "error" }` for a body that is not a CDR document (mod_json_cdr then keeps it on
  * its disk); 403/401 as for mod_xml_curl (loopback only by default; XMLCURL_ALLOW_FROM,
- * XMLCURL_USERNAME/PASSWORD, which json_cdr.conf's `cred` sends as basic auth); 503 when the
- * spool cannot be written, so FreeSWITCH keeps the CDR and retries.
+ * XMLCURL_USERNAME/PASSWORD, which json_cdr.conf's `cred` sends as basic auth); 429 with
+ * `Retry-After` for an address over AUTH_FAILURES_PER_MINUTE; 503 when the spool cannot be
+ * written, so FreeSWITCH keeps the CDR and retries.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import type { AuthFailures } from '../auth-failures.js';
 import type { Config } from '../config.js';
 import { guardFreeswitchRoutes } from '../xmlcurl/access.js';
 import { cdrFromJsonCdr, type JsonCdrDocument } from './records.js';
@@ -23,6 +25,8 @@ import type { CdrWriter } from './writer.js';
 export interface JsonCdrOptions {
   config: Readonly<Config>;
   writer: CdrWriter;
+  /** Failed authentications per client address, one counter for the whole HTTP server (src/auth-failures.ts). */
+  authFailures: AuthFailures;
 }
 
 class BadCdr extends Error {}
@@ -47,14 +51,14 @@ function documentOf(contentType: string, body: string): JsonCdrDocument {
   return doc as JsonCdrDocument;
 }
 
-export const jsonCdrPlugin: FastifyPluginAsync<JsonCdrOptions> = async (app, { config, writer }) => {
+export const jsonCdrPlugin: FastifyPluginAsync<JsonCdrOptions> = async (app, { config, writer, authFailures }) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 4 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
-  await guardFreeswitchRoutes(app, config.xmlcurl, 'json_cdr', (req, reply, denial) => {
+  await guardFreeswitchRoutes(app, config.xmlcurl, authFailures, 'json_cdr', (req, reply, denial) => {
     if (denial.status === 401) return reply.send(denial.error); // Fastify's error handler answers it: a JSON 401
     req.log.warn({ ip: req.ip, reason: denial.reason }, 'json_cdr post refused');
-    return reply.code(403).send({ error: 'address not allowed' });
+    return reply.code(denial.status).send({ error: denial.status === 429 ? 'too many failed authentications from this address' : 'address not allowed' });
   });
 
   app.post('/freeswitch/cdr', async (req, reply) => {

@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import basicAuth from '@fastify/basic-auth';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import ipaddr from 'ipaddr.js';
-import { authFailuresOf } from '../auth-failures.js';
+import type { AuthFailures } from '../auth-failures.js';
 import type { Config } from '../config.js';
 
 /** Compares two secrets in constant time (basic-auth credentials). */
@@ -86,13 +86,15 @@ export type Denial =
  * an address not admitted (`admittedAddresses`: the allowlist, else loopback only unless
  * credentials are set), then one checks the credentials when they are set (@fastify/basic-auth,
  * realm `switchplane`), refusing an address over the failed-authentication limit before that and
- * counting each failure against its address; each refusal is answered by `deny`.
+ * counting each failure against its address in `failures` (the HTTP server's one counter, shared
+ * with the API); each refusal is answered by `deny`.
  * @param name the endpoint, as the error of bad credentials names it (`bad <name> credentials`)
  * @throws Error naming the entry when a CIDR is malformed (loadConfig refuses those first)
  */
 export async function guardFreeswitchRoutes(
   app: FastifyInstance,
-  access: Pick<Config['xmlcurl'], 'allowFrom' | 'username' | 'password' | 'authFailuresPerMinute'>,
+  access: Pick<Config['xmlcurl'], 'allowFrom' | 'username' | 'password'>,
+  failures: AuthFailures,
   name: string,
   deny: (req: FastifyRequest, reply: FastifyReply, denial: Denial) => FastifyReply,
 ): Promise<void> {
@@ -115,7 +117,6 @@ export async function guardFreeswitchRoutes(
       authenticate: { realm: 'switchplane' },
     });
     const check = app.basicAuth as onRequestHookHandler;
-    const failures = authFailuresOf(app, access.authFailuresPerMinute);
     // On a refusal the request goes no further: `deny` has answered it, so `done` is not called.
     app.addHook('onRequest', (req, reply, done) => {
       void failures.retryAfter(req.ip).then((wait) => {

@@ -7,6 +7,7 @@
  */
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthFailures } from '../auth-failures.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import { planCall } from '../domain/call-routing.js';
@@ -32,6 +33,8 @@ export interface XmlCurlOptions {
   clock: () => Date;
   /** Resolves trunk host names for `acl.conf` (default: the system resolver, node:dns `lookup`). */
   resolve?: Resolver;
+  /** Failed authentications per client address, one counter for the whole HTTP server (src/auth-failures.ts). */
+  authFailures: AuthFailures;
 }
 
 const SECTIONS = new Set(['directory', 'dialplan', 'configuration']);
@@ -56,7 +59,7 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     return sendXml(reply, 200, NOT_FOUND_XML);
   });
 
-  await guardFreeswitchRoutes(app, config.xmlcurl, 'xml_curl', (req, reply, denial) => {
+  await guardFreeswitchRoutes(app, config.xmlcurl, opts.authFailures, 'xml_curl', (req, reply, denial) => {
     metrics.xmlcurlLookups.inc({ section: 'unknown', result: 'denied' });
     if (denial.status === 403) req.log.warn({ ip: req.ip, reason: denial.reason }, 'xml_curl request refused');
     else req.log.warn({ ip: req.ip }, 'xml_curl request without valid credentials');

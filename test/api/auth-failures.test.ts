@@ -101,5 +101,17 @@ for (const backend of backends) {
       t.equal((await get('192.0.2.50', `Bearer ${keys.acme}`)).statusCode, 429, 'half on each: the address is over the limit');
       t.equal((await lookup('192.0.2.50', good)).statusCode, 429);
     });
+
+    t.test('json_cdr posts over the limit get 429 with Retry-After, so mod_json_cdr keeps the CDR and retries', async (t) => {
+      const cdrApp = await demoApp(backend, { XMLCURL_USERNAME: 'freeswitch', XMLCURL_PASSWORD: 'xml-curl-secret' }, false, () => ({ cdrs: { accept: () => undefined } as never }));
+      t.teardown(cdrApp.close);
+      const post = (authorization: string) =>
+        cdrApp.app.inject({ method: 'POST', url: '/freeswitch/cdr', headers: { 'content-type': 'application/json', authorization }, payload: '{}', remoteAddress: '192.0.2.60' });
+      for (let i = 0; i < LIMIT; i++) t.equal((await post(basic('freeswitch', `guess-${i}`))).statusCode, 401);
+      const refused = await post(basic('freeswitch', 'xml-curl-secret'));
+      t.equal(refused.statusCode, 429);
+      t.ok(Number(refused.headers['retry-after']) >= 1);
+      t.same(refused.json(), { error: 'too many failed authentications from this address' });
+    });
   });
 }
