@@ -2,8 +2,9 @@
  * Builds the Fastify application from its dependencies (nothing is a module singleton), so tests
  * use `app.inject()` against an embedded database.
  */
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
+import { ApiError, sendApiError } from './api/errors.js';
 import { apiPlugin } from './api/plugin.js';
 import { AuthFailures } from './auth-failures.js';
 import { jsonCdrPlugin } from './cdr/json-cdr-plugin.js';
@@ -39,10 +40,27 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
 }
 
+/**
+ * Requests Fastify's router refuses before any route runs (FST_ERR_BAD_URL: a path that does not
+ * percent-decode; FST_ERR_MAX_PARAM_LENGTH: a path parameter over 100 characters) answered in the
+ * API's error shape (400 or 414, field `path`), without echoing the path.
+ */
+function routerRefusal(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const error = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? new ApiError(414, 'validation_failed', 'a path parameter is longer than 100 characters', 'path')
+    : new ApiError(400, 'validation_failed', 'the path is not valid percent-encoded text', 'path');
+  return sendApiError(error, req, reply);
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Per-request access logs are off: FreeSWITCH asks hundreds of times a second; failures are logged.
   const logger = deps.logger === true ? redactingLoggerOptions({}) : deps.logger ? redactingLoggerOptions(deps.logger) : false;
-  const app = Fastify({ logger, bodyLimit: 1024 * 1024, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    logger,
+    bodyLimit: 1024 * 1024,
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: routerRefusal,
+  });
   const clock = deps.clock ?? (() => new Date());
   const tenants = deps.tenants ?? new TenantCache(deps.store, deps.config.lookupCache);
   const directory: DirectoryDeps = {
