@@ -10,20 +10,10 @@
  */
 import t from 'tap';
 import type { Test } from 'tap';
-import dgram from 'node:dgram';
 import { backends } from '../helpers/backends.js';
 import { call, demoKeys, type DemoKeys } from '../helpers/api.js';
+import { silentPeer } from '../helpers/silent-peer.js';
 import { demoApp, type TestApp } from '../helpers/app.js';
-
-/** A UDP socket on loopback that never answers and counts the datagrams it gets. */
-async function silentPeer(t: Test): Promise<{ port: number; received: () => number }> {
-  const socket = dgram.createSocket('udp4');
-  let count = 0;
-  socket.on('message', () => count++);
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => socket.close(() => r())));
-  return { port: socket.address().port, received: () => count };
-}
 
 async function eventually(check: () => boolean): Promise<boolean> {
   for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));

@@ -4,13 +4,13 @@
  * FreeSWITCH's next lookups see the new gateway and an edited extension.
  */
 import t from 'tap';
-import type { Test } from 'tap';
 import dgram from 'node:dgram';
 import { backends } from '../helpers/backends.js';
 import { demoApp, postLookup } from '../helpers/app.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { freePort, startSipp } from '../helpers/sipp.js';
 import { fixtureBody, rewrite } from '../helpers/fixtures.js';
+import { silentPeer } from '../helpers/silent-peer.js';
 
 const SOFIA_EXTERNAL = 'section=configuration&tag_name=configuration&key_name=name&key_value=sofia.conf&profile=external';
 const directoryBody = (user: string) =>
@@ -26,16 +26,6 @@ const inboundBody = (destination: string) =>
 
 /** The `<gateway name="id">...</gateway>` element of a sofia.conf answer, or undefined. */
 const gatewayElement = (xml: string, id: string) => new RegExp(`<gateway name="${id}">[\\s\\S]*?</gateway>`).exec(xml)?.[0];
-
-/** A UDP socket on loopback that never answers and counts what it gets. */
-async function silentPeer(t: Test): Promise<{ port: number; received: () => number }> {
-  const socket = dgram.createSocket('udp4');
-  let count = 0;
-  socket.on('message', () => count++);
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => socket.close(() => r())));
-  return { port: socket.address().port, received: () => count };
-}
 
 async function eventually(check: () => Promise<boolean>): Promise<boolean> {
   for (let i = 0; i < 100; i++) {
