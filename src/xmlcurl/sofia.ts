@@ -1,7 +1,8 @@
 /**
  * Configuration section, `sofia.conf`: the `internal` profile for phones (UDP/TCP and WebRTC
  * `wss-binding`, digest auth on every call and REGISTER) and the `external` profile for trunks,
- * taking calls only from their addresses (`apply-inbound-acl`), with one gateway per active trunk of every active tenant (mod_sofia sofia.c `parse_gateways`).
+ * taking calls only from their addresses (`apply-inbound-acl`), with one gateway per active trunk
+ * of every active tenant (mod_sofia sofia.c `parse_gateways`).
  * A `profile=<name>` fetch (sofia worker thread, `rescan`, `startgw`) gets that profile only.
  */
 import type { Kysely } from 'kysely';
