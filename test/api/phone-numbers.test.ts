@@ -48,7 +48,11 @@ for (const backend of backends) {
       trunks: Object.fromEntries((await db.selectFrom('trunks').select(['name', 'id']).execute()).map((r) => [r.name, r.id])),
       numbers: Object.fromEntries((await db.selectFrom('phone_numbers').select(['number', 'id']).execute()).map((r) => [r.number, r.id])),
     }));
-    const numberRow = (id: string) => ctx.store.withLookup((db) => db.selectFrom('phone_numbers').selectAll().where('id', '=', id).executeTakeFirst());
+    /** The whole stored row, read as its tenant (the lookup role may not read the CRM webhook secret). */
+    const numberRow = async (id: string) => {
+      const owner = await ctx.store.withLookup((db) => db.selectFrom('phone_numbers').select('tenant_id').where('id', '=', id).executeTakeFirst());
+      return owner && ctx.store.withTenant(owner.tenant_id, (db) => db.selectFrom('phone_numbers').selectAll().where('id', '=', id).executeTakeFirst());
+    };
     const numbersNamed = (number: string) => ctx.store.withLookup((db) => db.selectFrom('phone_numbers').select(['id', 'tenant_id']).where('number', '=', number).execute());
 
     t.test('a number routed to an extension is normalised to E.164 and reaches the extension', async (t) => {

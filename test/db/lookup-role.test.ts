@@ -35,6 +35,8 @@ for (const backend of backends) {
       for (const table of ['api_keys', 'audit_log', 'cdrs', 'ai_sessions', 'recurring_calls'] as const) {
         await t.rejects(store.withLookup((db) => db.selectFrom(table).select('tenant_id').execute()), /permission denied/, `${table} is not readable`);
       }
+      await t.rejects(store.withLookup((db) => db.selectFrom('phone_numbers').select('crm_webhook_secret_sealed').execute()), /permission denied/, 'nor a number\'s CRM webhook secret');
+      t.ok((await store.withLookup((db) => db.selectFrom('phone_numbers').select(['number', 'route', 'crm_webhook_url']).execute())).length > 0, 'the rest of a number is');
     });
 
     t.test('the lookup cache, the gateway and domain lists and sofia.conf still read what they need', async (t) => {
