@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Test } from 'tap';
 import { startFreeswitch, type Freeswitch } from './freeswitch.js';
-import { freePort } from './sipp.js';
+import { freeListenPort } from './sipp.js';
 import { runSipp, startSipp, type Sipp, type SippResult } from './sipp-scenario.js';
 import { startSwitchplane, type SwitchplaneProcess } from './switchplane-process.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -61,11 +61,11 @@ async function eslConnected(sp: SwitchplaneProcess): Promise<void> {
  */
 export async function startRealSwitch(t: Test, name: string, env: Record<string, string> = {}, opts: { eslProxy?: boolean } = {}): Promise<RealSwitch> {
   const ports = {
-    http: await freePort('tcp'),
-    esl: await freePort('tcp'),
-    internal: await freePort('udp'),
-    external: await freePort('udp'),
-    wss: await freePort('tcp'),
+    http: await freeListenPort(),
+    esl: await freeListenPort(),
+    internal: await freeListenPort(),
+    external: await freeListenPort(),
+    wss: await freeListenPort(),
   };
   const eslProxy = opts.eslProxy ? await startTcpProxy(t, ports.esl) : undefined;
   const credentials = { username: 'freeswitch', password: randomBytes(18).toString('base64url') };
@@ -143,7 +143,7 @@ export async function createExtension(sp: SwitchplaneProcess, c: Customer, body:
  * (code 0) or 90 s.
  */
 export async function startPhone(t: Test, rs: RealSwitch, c: Customer, ext: Extension, answerAfterMs = 200): Promise<Sipp> {
-  const port = await freePort('udp');
+  const port = await freeListenPort();
   const registered = await runSipp(t, {
     scenario: 'register.xml',
     remote: rs.registrar,

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { exited, stopChild, track } from './child-processes.js';
-import { freePort } from './sipp.js';
+import { freeListenPort, freePort } from './sipp.js';
 
 const SCENARIOS = fileURLToPath(new URL('../freeswitch/sipp/', import.meta.url));
 
@@ -67,7 +67,7 @@ export async function startSipp(t: Test, opts: SippOptions): Promise<Sipp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchplane-sipp-'));
   const scenarioFile = path.join(dir, opts.scenario);
   writeFileSync(scenarioFile, fill(opts.scenario, opts.vars ?? {}));
-  const port = opts.port ?? (await freePort('udp'));
+  const port = opts.port ?? (await freeListenPort());
   const messageFile = path.join(dir, 'messages.log');
   const errorFile = path.join(dir, 'errors.log');
   const args = ['-sf', scenarioFile, '-i', opts.address ?? '127.0.0.1', '-p', String(port), '-mp', String(await freePort('udp')), '-cp', String(await freePort('udp'))];

@@ -30,6 +30,48 @@ export async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
   return port;
 }
 
+/** Whether `port` on loopback can be bound for `kind` right now (bound, then released). */
+async function canBind(kind: 'udp' | 'tcp', port: number): Promise<boolean> {
+  if (kind === 'udp') {
+    const socket = dgram.createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, LOOPBACK, () => resolve(true));
+    });
+    if (bound) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    return bound;
+  }
+  const server = net.createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, LOOPBACK, () => resolve(true));
+  });
+  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return bound;
+}
+
+/** Ports `freeListenPort` has handed out in this process, so that two calls never get the same one. */
+const handedOut = new Set<number>();
+
+/**
+ * A loopback port for a child process to listen on later, free for both TCP and UDP a moment
+ * ago, from 20000–31999: below Linux's ephemeral range (net.ipv4.ip_local_port_range, 32768–60999),
+ * so an outgoing connection cannot take it before the child binds, as it can a `freePort` port
+ * (FreeSWITCH's SIP profiles bind UDP and TCP on one port and log `Error Creating SIP UA` when it
+ * is taken), and clear of the test switch's RTP ports (17100–17999).
+ */
+export async function freeListenPort(): Promise<number> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (handedOut.has(port)) continue;
+    if ((await canBind('tcp', port)) && (await canBind('udp', port))) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no port from 20000 to 31999 is free on 127.0.0.1 for both TCP and UDP');
+}
+
 /** SIPp playing test/sip/sipp/options-uas.xml; resolves with its SIP port once it answers OPTIONS. */
 export async function startSipp(t: Test, transport: 'udp' | 'tcp'): Promise<number> {
   const port = await freePort(transport);
