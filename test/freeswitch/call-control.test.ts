@@ -48,7 +48,8 @@ t.test('transfer: the far party of a click-to-call moves to another extension', 
   const first = await startPhone(t, rs, acme, ext['1001']!);
   const second = await startPhone(t, rs, acme, ext['1002']!);
   const placed = await rs.sp.ok('POST', '/api/v1/calls', { extension: '1001', destination: '+15550300002' }, acme.key);
-  await until('the call bridged', async () => ['answered', 'bridged'].includes((await callOf(placed.callId)).state) && /^2 total/m.test(await rs.fs.cli('show channels count')));
+  // A click-to-call is transferred once it is bridged (CHANNEL_BRIDGE seen): before that the API answers 409.
+  await until('the call bridged', async () => (await callOf(placed.callId)).state === 'bridged' && /^2 total/m.test(await rs.fs.cli('show channels count')));
   t.equal((await rs.sp.api('POST', `/api/v1/calls/${placed.callId}/transfer`, { extension: '1002' }, acme.key)).status, 202);
   t.equal((await first.done).code, 0, '1001 is released (BYE)');
   await bridgedCall(rs, 'sofia/internal/1002@');
