@@ -4,8 +4,7 @@
  * Every variable, its default and meaning is listed in README.md ("Configuration").
  */
 import path from 'node:path';
-import ipaddr from 'ipaddr.js';
-import { parseRanges } from './domain/destination-policy.js';
+import { parseRanges, type AddressRange } from './address-ranges.js';
 import { StartupError } from './startup-error.js';
 
 export class ConfigError extends StartupError {
@@ -246,14 +245,14 @@ export const XMLCURL_PLACEHOLDER_PASSWORD = 'change-me';
  */
 function xmlcurlAllowFrom(env: Env): string[] {
   const entries = (env.XMLCURL_ALLOW_FROM ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const entry of entries) {
-    let bits: number;
-    try {
-      bits = ipaddr.parseCIDR(entry.includes('/') ? entry : `${entry}/${entry.includes(':') ? 128 : 32}`)[1];
-    } catch {
-      throw new ConfigError('XMLCURL_ALLOW_FROM', `"${entry}" is not an address or CIDR`);
-    }
-    if (bits === 0 && !(env.XMLCURL_USERNAME && env.XMLCURL_PASSWORD)) {
+  let ranges: AddressRange[];
+  try {
+    ranges = parseRanges(entries);
+  } catch (err) {
+    throw new ConfigError('XMLCURL_ALLOW_FROM', (err as Error).message);
+  }
+  for (const [i, entry] of entries.entries()) {
+    if (ranges[i]![1] === 0 && !(env.XMLCURL_USERNAME && env.XMLCURL_PASSWORD)) {
       throw new ConfigError(
         'XMLCURL_ALLOW_FROM',
         `"${entry}" admits every address, which would let anyone read SIP passwords from /freeswitch/*; ` +

@@ -21,6 +21,7 @@ import type { LookupAddress } from 'node:dns';
 import { lookup as dnsLookupAsync } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { inRanges, parseRanges } from '../address-ranges.js';
 import type { Principal } from './api-keys.js';
 
 /** Resolves a name to all its addresses, as `dns.promises.lookup(name, { all: true, family })`. */
@@ -55,22 +56,6 @@ export class DestinationRefused extends Error {
   }
 }
 
-/**
- * Parses `DESTINATION_ALLOW`-style CIDRs (`10.20.0.0/16`, `fd00::/8`; a bare address is a /32 or
- * /128) for `DestinationPolicy`.
- * @throws Error naming the first entry that is not a CIDR or address
- */
-export function parseRanges(entries: readonly string[]): Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> {
-  return entries.map((entry) => {
-    if (ipaddr.isValidCIDR(entry)) return ipaddr.parseCIDR(entry);
-    if (ipaddr.IPv4.isValidFourPartDecimal(entry) || ipaddr.IPv6.isValid(entry)) {
-      const address = ipaddr.parse(entry);
-      return [address, address.kind() === 'ipv4' ? 32 : 128];
-    }
-    throw new Error(`"${entry}" is not a CIDR range such as 10.20.0.0/16 or fd00::/8`);
-  });
-}
-
 /** `address` as IPv4 when it is IPv4-mapped IPv6. */
 function unmapped(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
   return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address;
@@ -99,7 +84,7 @@ export class DestinationPolicy {
    */
   refusal(address: string): string | null {
     const ip = unmapped(ipaddr.parse(bare(address)));
-    if (this.allowed.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits))) return null;
+    if (inRanges(ip, this.allowed)) return null;
     const range = ip.range();
     if (range !== 'unicast') return range;
     return ip.kind() === 'ipv6' && ip.match(IPV4_COMPATIBLE) ? 'ipv4Compatible' : null;

@@ -9,6 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import basicAuth from '@fastify/basic-auth';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import ipaddr from 'ipaddr.js';
+import { inRanges, parseRanges } from '../address-ranges.js';
 import type { AuthFailures } from '../auth-failures.js';
 import type { Config } from '../config.js';
 
@@ -25,31 +26,13 @@ export type AddressCheck = (address: string) => boolean;
 export const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 
 /**
- * Parses XMLCURL_ALLOW_FROM entries: an address (a /32 or /128) or a CIDR.
- * @throws Error naming the entry when it is malformed
- */
-function parseRanges(cidrs: string[]): Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> {
-  return cidrs.map((c) => {
-    try {
-      return ipaddr.parseCIDR(c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`);
-    } catch {
-      throw new Error(`"${c}" is not an address or CIDR`);
-    }
-  });
-}
-
-/**
+ * Whether a client address is in `cidrs` (IPv4-mapped IPv6 counting as IPv4).
  * @param cidrs addresses or CIDRs; an empty list admits no address
  * @throws Error naming the entry when a CIDR is malformed
  */
 export function allowlist(cidrs: string[]): AddressCheck {
   const ranges = parseRanges(cidrs);
-  return (address) => {
-    if (!ipaddr.isValid(address)) return false;
-    let addr = ipaddr.parse(address);
-    if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
-    return ranges.some(([range, bits]) => range.kind() === addr.kind() && addr.match(range, bits));
-  };
+  return (address) => ipaddr.isValid(address) && inRanges(ipaddr.process(address), ranges);
 }
 
 /**
