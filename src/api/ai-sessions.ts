@@ -25,9 +25,9 @@ import { AI_AGENT_PROFILE } from '../domain/number-records.js';
 import { actingTenant } from './auth.js';
 import { notFound } from './errors.js';
 import { byIdOrCallId, containsNumber, inRange, NumberFilter, PageFields, PageResponse, paginate, rangeFilters, recordParams, rejectUnknown, resolveRange, type Range } from './listing.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses, PATH_FORMS, Uuid } from './schemas.js';
-import { Nullable, StringEnum } from './trunks.js';
+import { Nullable, StringEnum } from './schemas.js';
 
 const SENTIMENTS = ['positive', 'neutral', 'negative'] as const;
 

@@ -10,7 +10,7 @@ import { insertApiKey, KEY_COLUMNS, SCOPES, type Scope } from '../domain/api-key
 import { recordAudit } from '../domain/audit.js';
 import { requireAdmin } from './auth.js';
 import { invalid, notFound } from './errors.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses, IdParams } from './schemas.js';
 
 const ScopeSchema = Type.Union(SCOPES.map((s) => Type.Literal(s)));

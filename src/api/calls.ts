@@ -35,9 +35,10 @@ import { toE164 } from '../domain/numbers.js';
 import { CALL_STATES, CallError, type Call, type CallControl, type CallTenant } from '../esl/call-control.js';
 import { actingTenant } from './auth.js';
 import { ApiError, invalid, notFound } from './errors.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { bearer, Data, ErrorResponse, errorResponses, PATH_FORMS, Uuid, type ItemParams } from './schemas.js';
-import { Nullable, requireCustomer, StringEnum } from './trunks.js';
+import { requireCustomer } from '../domain/customer-exists.js';
+import { Nullable, StringEnum } from './schemas.js';
 
 const DateTime = Type.String({ format: 'date-time' });
 

@@ -30,9 +30,9 @@ import type { Cdr, Database } from '../db/schema.js';
 import { actingTenant } from './auth.js';
 import { notFound } from './errors.js';
 import { byIdOrCallId, containsNumber, inRange, NumberFilter, PageFields, PageResponse, paginate, rangeFilters, recordParams, rejectUnknown, resolveRange, type Range } from './listing.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses, PATH_FORMS, Uuid } from './schemas.js';
-import { Nullable, StringEnum } from './trunks.js';
+import { Nullable, StringEnum } from './schemas.js';
 
 const DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
 const CALL_TYPES = ['voice', 'ai_voice', 'transfer'] as const;

@@ -13,7 +13,7 @@ import { recordAudit } from '../domain/audit.js';
 import { excerpt } from '../domain/excerpt.js';
 import { actingTenant, principalOf, requireAdmin } from './auth.js';
 import { invalid, notFound } from './errors.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { bearer, CustomerParams, Data, errorResponses } from './schemas.js';
 
 const Customer = Type.Object(

@@ -22,7 +22,7 @@ import { FORBIDDEN_PASSWORD_CHARS, generateSipPassword, insertWithNextExtension 
 import { toE164 } from '../domain/numbers.js';
 import { actingTenant, requireCredentialsScope } from './auth.js';
 import { ApiError, fromDatabase, invalid, notFound } from './errors.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { deleteAudited } from './tenant-records.js';
 import { bearer, Data, errorResponses, Uuid } from './schemas.js';
 

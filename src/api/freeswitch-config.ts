@@ -17,7 +17,7 @@ import { renderDialplan } from '../xmlcurl/dialplan.js';
 import { answerSofia } from '../xmlcurl/sofia.js';
 import { actingTenant } from './auth.js';
 import { notFound } from './errors.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses } from './schemas.js';
 
 const FreeswitchConfig = Type.Object({

@@ -33,9 +33,9 @@ import { toE164 } from '../domain/numbers.js';
 import { checkSchedule, FREQUENCIES, nextRun, scheduleOf, ScheduleError, type Schedule } from '../scheduler/next-run.js';
 import { actingTenant } from './auth.js';
 import { invalid, notFound } from './errors.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses, PATH_FORMS, type ItemParams } from './schemas.js';
-import { Nullable, StringEnum } from './trunks.js';
+import { Nullable, StringEnum } from './schemas.js';
 
 const OUTCOMES = ['claimed', 'originated', 'answered', 'no_answer', 'busy', 'cancelled', 'failed', 'skipped'] as const satisfies readonly ExecutionOutcome[];
 const DateTime = Type.String({ format: 'date-time' });

@@ -13,9 +13,10 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { actingTenant } from './auth.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses, PATH_FORMS } from './schemas.js';
-import { Nullable, requireCustomer } from './trunks.js';
+import { requireCustomer } from '../domain/customer-exists.js';
+import { Nullable } from './schemas.js';
 
 const Status = Type.Object(
   {

@@ -1,0 +1,39 @@
+/**
+ * Every file under src/ has at most MAX_LINES lines (`npm run lint:file-sizes`). Prints each
+ * longer file with its line count, longest first, and exits with status 1 if there is one;
+ * nothing is allowlisted. A line is what `wc -l` counts, plus a last line without a newline.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAX_LINES = 300;
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+
+async function files(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...(await files(full)));
+    else if (entry.isFile()) found.push(full);
+  }
+  return found;
+}
+
+function lineCount(text: string): number {
+  if (text === '') return 0;
+  const newlines = text.split('\n').length - 1;
+  return text.endsWith('\n') ? newlines : newlines + 1;
+}
+
+const over: Array<{ file: string; lines: number }> = [];
+for (const file of await files(SRC)) {
+  const lines = lineCount(await readFile(file, 'utf8'));
+  if (lines > MAX_LINES) over.push({ file: path.relative(path.dirname(SRC.replace(/\/$/, '')), file), lines });
+}
+over.sort((a, b) => b.lines - a.lines);
+for (const { file, lines } of over) process.stderr.write(`${file}: ${lines} lines (at most ${MAX_LINES})\n`);
+if (over.length > 0) {
+  process.stderr.write(`${over.length} file(s) in src/ over ${MAX_LINES} lines: split each by job\n`);
+  process.exit(1);
+}
