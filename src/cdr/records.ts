@@ -14,6 +14,7 @@
 import type { EslEvent } from '../esl/connection.js';
 import { field, fromMicroseconds } from '../esl/events.js';
 import { toE164 } from '../domain/numbers.js';
+import { CHANNEL_VARS, INBOUND_CONTEXT } from '../freeswitch/vocabulary.js';
 import { dispositionOf, type Disposition } from './disposition.js';
 
 export type CdrDirection = 'inbound' | 'outbound' | 'internal';
@@ -84,17 +85,17 @@ function sipStatusOf(vars: Record<string, string>): number | null {
 }
 
 function directionOf(vars: Record<string, string>, context: string | undefined): CdrDirection {
-  const exported = vars.switchplane_direction;
+  const exported = vars[CHANNEL_VARS.direction];
   if (exported === 'inbound' || exported === 'outbound' || exported === 'internal') return exported;
-  if (context === 'public') return 'inbound';
+  if (context === INBOUND_CONTEXT) return 'inbound';
   return vars.sip_gateway_name ? 'outbound' : 'internal';
 }
 
 function callTypeOf(vars: Record<string, string>): CallType {
-  if (vars.switchplane_ai_profile) return 'ai_voice';
+  if (vars[CHANNEL_VARS.aiProfile]) return 'ai_voice';
   // Every transfer (uuid_transfer, a dialplan `transfer`) appends to transfer_history; the
   // click-to-call originate transfers its first leg too, and says so.
-  if (vars.transfer_history && !vars.switchplane_click_to_call) return 'transfer';
+  if (vars.transfer_history && !vars[CHANNEL_VARS.clickToCall]) return 'transfer';
   return 'voice';
 }
 
@@ -126,14 +127,14 @@ export function cdrFromEvent(event: EslEvent, node: string | null = null, now: (
     otherLegUniqueId: field(event, 'Other-Leg-Unique-ID') ?? vars.bridge_uuid ?? vars.originator ?? null,
     accountcode: vars.accountcode ?? null,
     domain: vars.domain_name?.toLowerCase() ?? null,
-    did: vars.switchplane_did ?? (context === 'public' && destination ? toE164(destination) : null),
+    did: vars[CHANNEL_VARS.did] ?? (context === INBOUND_CONTEXT && destination ? toE164(destination) : null),
     direction: directionOf(vars, context),
     callType: callTypeOf(vars),
     callerNumber: field(event, 'Caller-Caller-ID-Number') ?? null,
     callerName: field(event, 'Caller-Caller-ID-Name') ?? null,
     // A call to an AI number keeps its DID as the called number after the agent transfers it
     // (the transfer's destination, an extension, becomes Caller-Destination-Number).
-    calledNumber: vars.switchplane_did ?? destination,
+    calledNumber: vars[CHANNEL_VARS.did] ?? destination,
     calledName: field(event, 'Caller-Callee-ID-Name') ?? null,
     startAt: (start ?? end ?? reported ?? new Date(now())).toISOString(),
     answerAt: iso(answer),
@@ -145,7 +146,7 @@ export function cdrFromEvent(event: EslEvent, node: string | null = null, now: (
     disposition: dispositionOf(answer !== undefined, hangupCause ?? undefined, vars.sip_hangup_disposition),
     gateway: vars.sip_gateway_name ?? vars.sip_gateway ?? null,
     extension: (field(event, 'Call-Direction') === 'outbound' ? vars.dialed_user ?? vars.user_name : vars.user_name ?? vars.dialed_user) ?? null,
-    recordingUrl: vars.switchplane_recording_path ?? null,
+    recordingUrl: vars[CHANNEL_VARS.recordingPath] ?? null,
     metadata: vars,
     reportedAtMs: reported?.getTime() ?? now(),
     coreUuid: field(event, 'Core-UUID') ?? null,

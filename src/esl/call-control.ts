@@ -49,7 +49,8 @@ import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import type { Extension, Tenant } from '../db/schema.js';
 import { tenantContext } from '../domain/tenants.js';
-import { EXTENSION_RING_SECONDS } from '../xmlcurl/dialplan.js';
+import { originateUser, uuidKill, uuidTransfer } from '../freeswitch/commands.js';
+import { CHANNEL_VARS, EXTENSION_RING_SECONDS } from '../freeswitch/vocabulary.js';
 import type { Channel, ChannelTracker } from './channels.js';
 import type { EslNodes } from './nodes.js';
 
@@ -98,18 +99,18 @@ export class CallError extends Error {
 
 /** The originate command (without `bgapi`); `destination` is digits with an optional leading `+`. */
 export function originateCommand(o: { callId: string; tenant: Pick<Tenant, 'id' | 'sip_domain'>; from: Pick<Extension, 'sip_username'>; destination: string; ringSeconds: number }): string {
-  const vars = [
-    `origination_uuid=${o.callId}`,
-    `origination_caller_id_name=${o.destination}`,
-    `origination_caller_id_number=${o.destination}`,
-    `originate_timeout=${o.ringSeconds}`,
-    `accountcode=${o.tenant.id}`,
-    `user_name=${o.from.sip_username}`,
+  const vars: Array<[string, string | number]> = [
+    ['origination_uuid', o.callId],
+    ['origination_caller_id_name', o.destination],
+    ['origination_caller_id_number', o.destination],
+    ['originate_timeout', o.ringSeconds],
+    ['accountcode', o.tenant.id],
+    ['user_name', o.from.sip_username],
     // originate hands the answered leg to the dialplan by a transfer (mod_commands.c
     // originate_function), which a CDR would otherwise take for a transferred call.
-    'switchplane_click_to_call=true',
+    [CHANNEL_VARS.clickToCall, 'true'],
   ];
-  return `originate {${vars.join(',')}}user/${o.from.sip_username}@${o.tenant.sip_domain} ${o.destination} XML ${tenantContext(o.tenant)}`;
+  return originateUser({ vars, user: o.from.sip_username, domain: o.tenant.sip_domain, extension: o.destination, context: tenantContext(o.tenant) });
 }
 
 interface Placed {
@@ -223,7 +224,7 @@ export class CallControl extends EventEmitter<{ ended: [Call] }> {
    */
   async hangup(tenantId: string, callId: string): Promise<Call> {
     const call = this.liveCall(tenantId, callId);
-    await this.send(call.node, `uuid_kill ${call.callId}`);
+    await this.send(call.node, uuidKill(call.callId));
     return this.get(tenantId, call.callId) ?? call;
   }
 
@@ -235,13 +236,9 @@ export class CallControl extends EventEmitter<{ ended: [Call] }> {
   async transfer(tenant: CallTenant, callId: string, to: CallExtension): Promise<Call> {
     const call = this.liveCall(tenant.id, callId);
     this.checkExtension(tenant, to);
-    const target = `${to.extension} XML ${tenantContext(tenant)}`;
-    if (this.live.has(call.callId)) {
-      if (call.state !== 'bridged') throw new CallError('conflict', `call ${call.callId} is not connected to its destination yet (${call.state})`);
-      await this.send(call.node, `uuid_transfer ${call.callId} -bleg ${target}`);
-    } else {
-      await this.send(call.node, `uuid_transfer ${call.callId} ${target}`);
-    }
+    const bleg = this.live.has(call.callId);
+    if (bleg && call.state !== 'bridged') throw new CallError('conflict', `call ${call.callId} is not connected to its destination yet (${call.state})`);
+    await this.send(call.node, uuidTransfer(call.callId, to.extension, tenantContext(tenant), { bleg }));
     return this.get(tenant.id, call.callId) ?? call;
   }
 

@@ -32,6 +32,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { gatewayName } from '../domain/trunks.js';
+import { SOFIA_GATEWAYS } from '../freeswitch/commands.js';
 import type { EslConnection, EslEvent } from './connection.js';
 import { field, fromMicroseconds } from './events.js';
 import { elements, text } from './sofia-xml.js';
@@ -42,7 +43,7 @@ import { StateTracker, type StateTrackerDeps } from './state-tracker.js';
  * `xml_gateway_status`): `<gateways><gateway>` with `<name>`, `<profile>`, `<state>` (as `State`),
  * `<status>` (the ping status, `DOWN` or `UP`), `<uptime-usec>`, call counters, ....
  */
-export const LIST_GATEWAYS = 'sofia xmlstatus gateway';
+export const LIST_GATEWAYS = SOFIA_GATEWAYS;
 
 const FAILURES = new Set(['FAILED', 'FAIL_WAIT', 'TIMEOUT', 'EXPIRED']);
 /** How every trunk id, and so every gateway name of a trunk, looks; nothing else is looked up. */

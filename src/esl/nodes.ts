@@ -6,10 +6,11 @@
  * user-cache flush and a gateway rescan, which cover any lost `xml_flush_cache` and new gateway.
  */
 import type { Config } from '../config.js';
+import { sofiaRescan, xmlFlushCache } from '../freeswitch/commands.js';
 import { EslConnection, type EslHealth } from './connection.js';
 
 const OUTBOX_LIMIT = 1000;
-const CATCH_UP = ['xml_flush_cache', 'sofia profile external rescan'];
+const CATCH_UP = [xmlFlushCache(), sofiaRescan()];
 
 /**
  * Events the controller subscribes to: only those a handler takes (src/esl/controller.ts), since

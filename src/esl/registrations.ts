@@ -41,14 +41,12 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { ProfileName } from '../xmlcurl/sofia.js';
+import { sofiaRegistrations } from '../freeswitch/commands.js';
+import { PHONE_PROFILE } from '../freeswitch/vocabulary.js';
 import type { EslConnection, EslEvent } from './connection.js';
 import { eventKey, field, fromMicroseconds } from './events.js';
 import { elements, text } from './sofia-xml.js';
 import { StateTracker, type StateTrackerDeps } from './state-tracker.js';
-
-/** The sofia profile phones register to (src/xmlcurl/sofia.ts). */
-const PHONE_PROFILE: ProfileName = 'internal';
 
 /**
  * Lists the phone profile's bindings from sofia's `sip_registrations` (mod_sofia.c
@@ -58,7 +56,7 @@ const PHONE_PROFILE: ProfileName = 'internal';
  * `<network-ip>`, `<network-port>`, `<sip-auth-user>` (URL-encoded), `<sip-auth-realm>`, ...;
  * an unknown profile answers `Invalid Profile!`.
  */
-export const LIST_REGISTRATIONS = `sofia xmlstatus profile ${PHONE_PROFILE} reg`;
+export const LIST_REGISTRATIONS = sofiaRegistrations(PHONE_PROFILE);
 
 /** A phone: its tenant's SIP domain (lower case) and its SIP username. */
 interface Aor {

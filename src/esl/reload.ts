@@ -23,10 +23,8 @@ import type { Change, Store } from '../db/store.js';
 import type { SecretBox } from '../domain/secrets.js';
 import { listActiveGateways, gatewayName, type GatewayRow } from '../domain/trunks.js';
 import { loadActiveSnapshots, loadTenantSnapshot, outboundCallerNumber, type TenantSnapshot } from '../domain/tenant-snapshot.js';
-import { gatewayParams } from '../xmlcurl/sofia.js';
-
-/** The gateways FreeSWITCH builds on this profile (src/xmlcurl/sofia.ts). */
-const GATEWAY_PROFILE = 'external';
+import { gatewayParams } from '../domain/gateway-params.js';
+import { RELOAD_ACL, sofiaKillGateway, sofiaRescan, xmlFlushCache } from '../freeswitch/commands.js';
 
 interface TenantState {
   /** `<id>@<domain>` → fingerprint of what the directory answer is made of. */
@@ -64,7 +62,7 @@ export class ConfigReloader extends EventEmitter<{ handled: [string] }> {
   async start(): Promise<void> {
     this.unlisten = await this.deps.store.onChange((change) => this.notice(change));
     await this.resync(false);
-    await this.deps.send('reloadacl');
+    await this.deps.send(RELOAD_ACL);
   }
 
   async stop(): Promise<void> {
@@ -138,18 +136,18 @@ export class ConfigReloader extends EventEmitter<{ handled: [string] }> {
     for (const [user, print] of before.users) {
       if (after.users.get(user) !== print) {
         const at = user.lastIndexOf('@');
-        await this.deps.send(`xml_flush_cache id ${user.slice(0, at)} ${user.slice(at + 1)}`);
+        await this.deps.send(xmlFlushCache({ id: user.slice(0, at), domain: user.slice(at + 1) }));
       }
     }
     let rescan = false;
     for (const [name, print] of before.gateways) {
       const now = after.gateways.get(name);
       if (now === print) continue;
-      await this.deps.send(`sofia profile ${GATEWAY_PROFILE} killgw ${name}`);
+      await this.deps.send(sofiaKillGateway(name));
       if (now !== undefined) rescan = true;
     }
     for (const name of after.gateways.keys()) if (!before.gateways.has(name)) rescan = true;
-    if (rescan) await this.deps.send(`sofia profile ${GATEWAY_PROFILE} rescan`);
-    if (before.hosts !== after.hosts) await this.deps.send('reloadacl');
+    if (rescan) await this.deps.send(sofiaRescan());
+    if (before.hosts !== after.hosts) await this.deps.send(RELOAD_ACL);
   }
 }

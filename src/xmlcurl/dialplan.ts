@@ -5,7 +5,8 @@
  */
 import type { CallDirection, CallPlan, ExtensionTarget, Route } from '../domain/call-routing.js';
 import type { LookupTenant } from '../domain/tenant-snapshot.js';
-import { fsText, newSection, render } from './document.js';
+import { CHANNEL_VARS, EXTENSION_RING_SECONDS, INBOUND_CONTEXT, fsText, gatewayEndpoint, userEndpoint } from '../freeswitch/vocabulary.js';
+import { newSection, render } from './document.js';
 
 type Action = [application: string, data?: string];
 
@@ -28,9 +29,6 @@ export const TRUNK_FAILOVER_CAUSES = [
 /** mod_hash `limit` realms. */
 export const LIMIT_REALM = { tenant: 'switchplane_tenant', extension: 'switchplane_extension', trunk: 'switchplane_trunk' };
 
-/** Ring time of an extension before voicemail or hangup, seconds. */
-export const EXTENSION_RING_SECONDS = 30;
-
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -44,7 +42,7 @@ function escapeRegex(s: string): string {
  */
 export function callDirection(plan: CallPlan): CallDirection {
   if (plan.direction) return plan.direction;
-  if (plan.context === 'public') return 'inbound';
+  if (plan.context === INBOUND_CONTEXT) return 'inbound';
   return plan.route.kind === 'outbound' ? 'outbound' : 'internal';
 }
 
@@ -59,7 +57,7 @@ function tenantActions(tenant: LookupTenant, direction: string): Action[] {
   return [
     ['set', `domain_name=${tenant.sip_domain}`],
     ['export', `accountcode=${tenant.id}`],
-    ['export', `switchplane_direction=${direction}`],
+    ['export', `${CHANNEL_VARS.direction}=${direction}`],
     ['export', `media_timeout=${MEDIA_TIMEOUT_MS.active}`],
     ['export', `media_hold_timeout=${MEDIA_TIMEOUT_MS.hold}`],
     ['limit', `hash ${LIMIT_REALM.tenant} ${tenant.id} ${tenant.max_concurrent_calls} !NORMAL_CIRCUIT_CONGESTION`],
@@ -78,11 +76,11 @@ function extensionActions(t: ExtensionTarget, domain: string, tenantId: string):
   if (t.recording) {
     // The path is kept in a variable so that the CDR can name the recording (recording_url).
     actions.push(
-      ['set', `switchplane_recording_path=$\${recordings_dir}/${tenantId}/\${strftime(%Y-%m-%d)}/\${uuid}.wav`],
-      ['record_session', '${switchplane_recording_path}'],
+      ['set', `${CHANNEL_VARS.recordingPath}=$\${recordings_dir}/${tenantId}/\${strftime(%Y-%m-%d)}/\${uuid}.wav`],
+      ['record_session', `\${${CHANNEL_VARS.recordingPath}}`],
     );
   }
-  actions.push(['bridge', `user/${t.sipUsername}@${domain}`]);
+  actions.push(['bridge', userEndpoint(t.sipUsername, domain)]);
   return voicemail.length ? [...actions, ...voicemail] : [...actions, ['hangup', '${originate_disposition}']];
 }
 
@@ -94,10 +92,10 @@ function routeActions(route: Route, tenant: LookupTenant | null): Action[] {
       return extensionActions(route.target, tenant!.sip_domain, tenant!.id);
     case 'ai_agent':
       return [
-        ['set', `switchplane_ai_profile=${fsText(route.profile)}`],
-        ['set', `switchplane_tenant_id=${tenant!.id}`],
-        ['set', `switchplane_did=${route.did}`],
-        ['set', `switchplane_caller=${fsText(route.caller)}`],
+        ['set', `${CHANNEL_VARS.aiProfile}=${fsText(route.profile)}`],
+        ['set', `${CHANNEL_VARS.tenantId}=${tenant!.id}`],
+        ['set', `${CHANNEL_VARS.did}=${route.did}`],
+        ['set', `${CHANNEL_VARS.caller}=${fsText(route.caller)}`],
         ['answer'],
         ['park'],
       ];
@@ -111,7 +109,7 @@ function routeActions(route: Route, tenant: LookupTenant | null): Action[] {
       for (const gw of route.gateways) {
         actions.push([
           'limit_execute',
-          `hash ${LIMIT_REALM.trunk} ${gw.name} ${gw.maxChannels} bridge sofia/gateway/${gw.name}/${route.destination}`,
+          `hash ${LIMIT_REALM.trunk} ${gw.name} ${gw.maxChannels} bridge ${gatewayEndpoint(gw.name, route.destination)}`,
         ]);
       }
       actions.push(['hangup', 'NORMAL_CIRCUIT_CONGESTION']);

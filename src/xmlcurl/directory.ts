@@ -12,7 +12,8 @@ import { a1Hash } from '../domain/sip-digest.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import { findActiveExtension, outboundCallerNumber, type LookupExtension, type TenantSnapshot } from '../domain/tenant-snapshot.js';
 import { listActiveDomains, tenantContext } from '../domain/tenants.js';
-import { fsText, nameValueList, newSection, render } from './document.js';
+import { CHANNEL_VARS, fsText } from '../freeswitch/vocabulary.js';
+import { nameValueList, newSection, render } from './document.js';
 import type { DirectoryLookup } from './request.js';
 
 export interface DirectoryDeps {
@@ -49,7 +50,7 @@ function renderUser(s: TenantSnapshot, ext: LookupExtension, realm: string, reve
     ['user_context', tenantContext(tenant)],
     ['domain_name', domain],
     ['accountcode', tenant.id],
-    ['switchplane_extension_id', ext.id],
+    [CHANNEL_VARS.extensionId, ext.id],
     ['effective_caller_id_name', displayName],
     ['effective_caller_id_number', ext.extension],
     ['outbound_caller_id_name', fsText(ext.caller_id_name ?? ext.display_name ?? tenant.name)],

@@ -5,16 +5,6 @@
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 
-/**
- * Makes tenant-supplied text inert for FreeSWITCH: the response is run through FreeSWITCH's
- * preprocessor (`$${var}`, switch_xml.c) and channel variables are expanded at run time
- * (`${api(args)}` calls an API), so `$`, `{` and `}` are removed; characters XML 1.0 forbids are
- * dropped too.
- */
-export function fsText(value: string): string {
-  return value.replace(/[${}\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
-}
-
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 
 /** A new document with one `<section name=...>`; returns the section element to fill. */

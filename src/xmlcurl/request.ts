@@ -3,6 +3,7 @@
  * then every header of the request's params event; mod_xml_curl.c `xml_url_fetch`,
  * switch_event.c `switch_event_build_param_string`) into a typed lookup.
  */
+import { CHANNEL_VARS } from '../freeswitch/vocabulary.js';
 
 /** Reads one form field: the first value when a key repeats (xml_locate repeats `section`). */
 export type Fields = (name: string) => string | undefined;
@@ -113,7 +114,7 @@ export function parseLookup(f: Fields, sectionFromPath?: string): Lookup {
         destination: f('Hunt-Destination-Number') || f('Caller-Destination-Number') || '',
         callerNumber: f('Hunt-Caller-ID-Number') || f('Caller-Caller-ID-Number') || '',
         authUser: nonEmpty(f('variable_user_name')),
-        direction: nonEmpty(f('variable_switchplane_direction')),
+        direction: nonEmpty(f(`variable_${CHANNEL_VARS.direction}`)),
       };
     case 'configuration':
       return { section, file: f('key_value') ?? '', profile: nonEmpty(f('profile')) };

@@ -8,16 +8,14 @@
 import type { Kysely } from 'kysely';
 import type { SofiaSettings } from '../config.js';
 import type { Database } from '../db/schema.js';
+import { gatewayParams } from '../domain/gateway-params.js';
 import type { SecretBox } from '../domain/secrets.js';
-import { INBOUND_CONTEXT } from '../domain/tenants.js';
 import { gatewayName, listActiveGateways, type GatewayRow } from '../domain/trunks.js';
+import { CHANNEL_VARS, INBOUND_CONTEXT, PHONE_PROFILE, PROFILES, TRUNK_PROFILE, type ProfileName } from '../freeswitch/vocabulary.js';
 import { TRUNK_ACL } from './acl.js';
-import { fsText, nameValueList, newSection, render } from './document.js';
+import { nameValueList, newSection, render } from './document.js';
 import type { ConfigurationLookup } from './request.js';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
-
-export const PROFILES = ['internal', 'external'] as const;
-export type ProfileName = (typeof PROFILES)[number];
 
 /** The external profile's TLS port when a trunk uses TLS: the SIP port + 1 (5081 by default). */
 export const tlsPort = (s: SofiaSettings): number => s.externalPort + 1;
@@ -72,42 +70,21 @@ function externalSettings(s: SofiaSettings, tls: boolean): Array<[string, string
   return settings;
 }
 
-/** A gateway's `<param>`s (mod_sofia sofia.c `parse_gateways`); the reloader fingerprints them. */
-export function gatewayParams(t: GatewayRow, secrets: SecretBox): Array<[string, string]> {
-  const params: Array<[string, string]> = [
-    ['username', t.username ?? 'switchplane'],
-    ['realm', t.realm ?? t.host],
-    ['proxy', `${t.host}:${t.port}`],
-    ['register', String(t.register)],
-    ['register-transport', t.transport],
-    ['expire-seconds', String(t.expire_seconds)],
-    ['retry-seconds', String(t.retry_seconds)],
-    ['caller-id-in-from', String(t.caller_id_in_from)],
-    ['extension', 'auto_to_user'],
-    ['context', INBOUND_CONTEXT],
-  ];
-  if (t.password_enc) params.splice(1, 0, ['password', secrets.open(t.password_enc)]);
-  if (t.from_user) params.push(['from-user', fsText(t.from_user)]);
-  if (t.from_domain) params.push(['from-domain', fsText(t.from_domain)]);
-  if (t.ping_seconds) params.push(['ping', String(t.ping_seconds)]);
-  return params;
-}
-
 function addProfile(profiles: XMLBuilder, name: ProfileName, s: SofiaSettings, gateways: GatewayRow[], secrets: SecretBox): void {
   const profile = profiles.ele('profile', { name });
-  if (name === 'external') {
+  if (name === TRUNK_PROFILE) {
     const gws = profile.ele('gateways');
     for (const t of gateways) {
       const gw = gws.ele('gateway', { name: gatewayName(t) });
       nameValueList(gw, 'params', gatewayParams(t, secrets));
       nameValueList(gw, 'variables', [
-        ['switchplane_trunk_id', t.id],
+        [CHANNEL_VARS.trunkId, t.id],
         ['accountcode', t.tenant_id],
       ]);
     }
   }
   const tls = gateways.some((g) => g.transport === 'tls');
-  nameValueList(profile, 'settings', name === 'internal' ? internalSettings(s) : externalSettings(s, tls));
+  nameValueList(profile, 'settings', name === PHONE_PROFILE ? internalSettings(s) : externalSettings(s, tls));
 }
 
 /**
@@ -123,7 +100,7 @@ export async function answerSofia(
 ): Promise<string | null> {
   const wanted = lookup.profile === null ? [...PROFILES] : PROFILES.filter((p) => p === lookup.profile);
   if (wanted.length === 0) return null;
-  const gateways = wanted.includes('external') ? await listActiveGateways(db, tenantId) : [];
+  const gateways = wanted.includes(TRUNK_PROFILE) ? await listActiveGateways(db, tenantId) : [];
   const { doc, section } = newSection('configuration');
   const conf = section.ele('configuration', { name: 'sofia.conf', description: 'Switchplane SIP profiles' });
   nameValueList(conf, 'global_settings', [
