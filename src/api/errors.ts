@@ -8,19 +8,32 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { ConflictError, FieldError, NotFoundError } from '../domain/errors.js';
 
-export type ErrorCode =
-  | 'validation_failed'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'tenant_required'
-  | 'rate_limited'
-  | 'destination_not_allowed'
-  | 'esl_unavailable'
-  | 'database_unavailable'
-  | 'internal';
+/**
+ * Every error code the API answers, once: its usual HTTP status and what it means (the OpenAPI
+ * `Error` schema's `code` enum and description are made from this table, src/api/schemas.ts).
+ * A few answers keep a code under another status: `validation_failed` for any other 4xx Fastify
+ * raises (e.g. 413, 414, 415).
+ */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, meaning: 'a value is missing, malformed or not allowed; field names it' },
+  unauthorized: { status: 401, meaning: 'no API key, or an unknown or revoked one' },
+  forbidden: { status: 403, meaning: 'the key may not do this' },
+  not_found: { status: 404, meaning: 'no such record, route or customer for this key' },
+  conflict: { status: 409, meaning: 'a value already in use, or a state that does not allow the change' },
+  tenant_required: { status: 400, meaning: 'an admin key must name the customer (path or X-Tenant-ID)' },
+  rate_limited: { status: 429, meaning: 'too many requests; Retry-After says when to retry' },
+  destination_not_allowed: { status: 400, meaning: 'the destination policy refuses this host or address' },
+  esl_unavailable: { status: 503, meaning: 'no FreeSWITCH event socket is connected' },
+  database_unavailable: { status: 503, meaning: 'the database cannot be reached; Retry-After says when to retry' },
+  internal: { status: 500, meaning: 'an unexpected failure; nothing internal is answered' },
+} as const satisfies Record<string, { status: number; meaning: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The error codes, in table order. */
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
 
 export class ApiError extends Error {
   constructor(
@@ -34,12 +47,15 @@ export class ApiError extends Error {
   }
 }
 
+/** An ApiError with the status the table gives `code`. */
+export const apiError = (code: ErrorCode, message: string, field?: string) => new ApiError(ERROR_CODES[code].status, code, message, field);
+
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; field?: string };
 }
 
-export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
-export const invalid = (field: string, message: string) => new ApiError(400, 'validation_failed', message, field);
+export const notFound = (what: string) => apiError('not_found', `${what} not found`);
+export const invalid = (field: string, message: string) => apiError('validation_failed', message, field);
 
 const camel = (column: string) => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -70,17 +86,16 @@ export function fromDatabase(err: unknown): ApiError | undefined {
   const field = e.column ? camel(e.column) : fieldOfConstraint(e.table, e.constraint);
   switch (e.code) {
     case '23505':
-      return new ApiError(409, 'conflict', `${field ?? 'value'} is already in use`, field);
+      return apiError('conflict', `${field ?? 'value'} is already in use`, field);
     case '23503':
-      return new ApiError(404, 'not_found', `the referenced ${field ?? 'record'} does not exist`, field);
+      return apiError('not_found', `the referenced ${field ?? 'record'} does not exist`, field);
     case '23514':
     case '23502':
-      return new ApiError(400, 'validation_failed', `${field ?? 'a value'} is not valid`, field);
     case '22P02':
     case '22001':
     case '22003':
     case '22007':
-      return new ApiError(400, 'validation_failed', `${field ?? 'a value'} is not valid`, field);
+      return apiError('validation_failed', `${field ?? 'a value'} is not valid`, field);
     default:
       return undefined;
   }
@@ -104,22 +119,35 @@ const MAX_MESSAGE = 512;
 const MAX_FIELD = 128;
 const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
+/** The ApiError for an error a domain module threw about the request, or undefined. */
+function fromDomain(err: unknown): ApiError | undefined {
+  if (err instanceof FieldError) return apiError(err.code, err.message, err.field);
+  if (err instanceof NotFoundError) return apiError('not_found', err.message, err.field);
+  if (err instanceof ConflictError) return apiError('conflict', err.message, err.field);
+  return undefined;
+}
+
 /**
- * Fastify error handler of the API: never leaks internals, always names the field it can, never
- * answers more than MAX_MESSAGE characters of message.
+ * Fastify error handler of the API, the only one: never leaks internals, always names the field
+ * it can, never answers more than MAX_MESSAGE characters of message. Domain errors
+ * (src/domain/errors.ts) are answered by their kind; PostgreSQL's by `fromDatabase`.
  */
-export function sendApiError(err: FastifyError | ApiError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function sendApiError(err: FastifyError | ApiError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   let api: ApiError;
+  const domain = fromDomain(err);
   if (err instanceof ApiError) {
     api = err;
+  } else if (domain) {
+    api = domain;
   } else if ((err as FastifyError).validation) {
     const field = fieldOfValidation(err as FastifyError);
     const where = (err as FastifyError).validationContext ?? 'body';
-    api = new ApiError(400, 'validation_failed', `${field ?? where}: ${(err as FastifyError).validation?.[0]?.message ?? 'invalid'}`, field);
-  } else if (err.statusCode === 429) {
-    api = new ApiError(429, 'rate_limited', err.message);
-  } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-    api = new ApiError(err.statusCode, err.statusCode === 404 ? 'not_found' : 'validation_failed', err.message);
+    api = apiError('validation_failed', `${field ?? where}: ${(err as FastifyError).validation?.[0]?.message ?? 'invalid'}`, field);
+  } else if ((err as FastifyError).statusCode === 429) {
+    api = apiError('rate_limited', err.message);
+  } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! >= 400 && (err as FastifyError).statusCode! < 500) {
+    const status = (err as FastifyError).statusCode!;
+    api = new ApiError(status, status === 404 ? 'not_found' : 'validation_failed', err.message);
   } else {
     const fromDb = fromDatabase(err);
     if (fromDb) {
@@ -128,10 +156,10 @@ export function sendApiError(err: FastifyError | ApiError, req: FastifyRequest, 
       // The pools reconnect on the next request (src/db/postgres.ts): the client may retry soon.
       req.log.warn({ err }, 'API request failed: database unavailable');
       reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
-      api = new ApiError(503, 'database_unavailable', 'the database is unavailable; retry later');
+      api = apiError('database_unavailable', 'the database is unavailable; retry later');
     } else {
       req.log.error({ err }, 'API request failed');
-      api = new ApiError(500, 'internal', 'internal error');
+      api = apiError('internal', 'internal error');
     }
   }
   const body: ErrorBody = { error: { code: api.code, message: cut(api.message, MAX_MESSAGE), ...(api.field ? { field: cut(api.field, MAX_FIELD) } : {}) } };

@@ -17,6 +17,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { recordAudit } from '../domain/audit.js';
+import { requireCustomer } from '../domain/customer-exists.js';
 import { DestinationPolicy, policyFor } from '../domain/destination-policy.js';
 import {
   CRM_WEBHOOK_SECRET_MAX, CRM_WEBHOOK_SECRET_MIN, CRM_WEBHOOK_URL_MAX, CRM_WEBHOOK_URL_START, HHMM, isTenantTrunk,
@@ -24,10 +25,9 @@ import {
 } from '../domain/number-records.js';
 import { actingTenant } from './auth.js';
 import { ApiError, notFound } from './errors.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { deleteAudited } from './tenant-records.js';
-import { bearer, Data, errorResponses, PATH_FORMS, PhoneNumberText, Uuid, type ItemParams } from './schemas.js';
-import { Nullable, requireCustomer, sendRecordError, StringEnum } from './trunks.js';
+import { bearer, Data, errorResponses, Nullable, PATH_FORMS, PhoneNumberText, StringEnum, type ItemParams } from './schemas.js';
 
 const Hhmm = Type.String({ pattern: HHMM.source, description: 'HH:MM, 00:00–23:59' });
 const DayHours = Nullable(Type.Object({ start: Hhmm, end: Hhmm }, { description: 'start inclusive, end exclusive; end before start spans midnight; null = closed' }));
@@ -103,7 +103,6 @@ async function checkTrunk(trx: Kysely<Database>, tenantId: string, trunkId: stri
 export const phoneNumberRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets, config }) => {
   const destinations = new DestinationPolicy(config.destinationAllow);
   app.addSchema(PhoneNumberSchema);
-  app.setErrorHandler(sendRecordError);
   const tags = ['phone numbers'];
   const one = { 200: Data(Type.Ref(PhoneNumberSchema)), ...errorResponses };
 

@@ -10,24 +10,18 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync } from 'fastify';
-import type { AuthFailures } from '../auth-failures.js';
-import type { Config } from '../config.js';
-import type { Store } from '../db/store.js';
 import { excerpt } from '../domain/excerpt.js';
-import type { SecretBox } from '../domain/secrets.js';
-import type { TenantCache } from '../domain/tenant-cache.js';
-import type { CallControl } from '../esl/call-control.js';
-import type { EslNodes } from '../esl/nodes.js';
 import { aiSessionRoutes } from './ai-sessions.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { authenticate } from './auth.js';
+import type { ApiDeps } from './deps.js';
 import { callRoutes } from './calls.js';
 import { cdrRoutes } from './cdrs.js';
 import { customerRoutes } from './customers.js';
 import { extensionRoutes } from './extensions.js';
 import { rejectNonFiniteNumbers } from './finite-numbers.js';
 import { freeswitchConfigRoutes } from './freeswitch-config.js';
-import { ApiError, sendApiError } from './errors.js';
+import { apiError, sendApiError } from './errors.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
 import { recurringCallRoutes } from './recurring-calls.js';
 import { ErrorResponse } from './schemas.js';
@@ -36,20 +30,6 @@ import { statusRoutes } from './status.js';
 import { rejectUnstorableText } from './storable-text.js';
 import { trunkTestRoutes } from './trunk-test.js';
 import { trunkRoutes } from './trunks.js';
-
-export interface ApiDeps {
-  config: Readonly<Config>;
-  store: Store;
-  secrets: SecretBox;
-  tenants: TenantCache;
-  clock: () => Date;
-  /** Click-to-call, hangup, transfer and live calls; absent (no ESL_NODES): the call routes answer 503. */
-  calls?: CallControl;
-  /** FreeSWITCH event socket links, for GET /status. */
-  esl?: EslNodes;
-  /** Failed authentications per client address, one counter for the whole HTTP server (src/auth-failures.ts). */
-  authFailures: AuthFailures;
-}
 
 export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   await app.register(swagger, {
@@ -65,7 +45,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     async (api) => {
       api.decorateRequest('principal', null);
       api.setErrorHandler(sendApiError);
-      api.setNotFoundHandler((req, reply) => sendApiError(new ApiError(404, 'not_found', `no route ${req.method} ${excerpt(req.url)}`), req, reply));
+      api.setNotFoundHandler((req, reply) => sendApiError(apiError('not_found', `no route ${req.method} ${excerpt(req.url)}`), req, reply));
       api.addHook('onRequest', authenticate(deps.store, deps.authFailures));
       api.addHook('preValidation', rejectUnstorableText);
       api.addHook('preHandler', rejectNonFiniteNumbers);
@@ -74,7 +54,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         timeWindow: 60_000,
         hook: 'preHandler',
         keyGenerator: (req) => req.principal?.keyId ?? req.ip,
-        errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `more than ${ctx.max} requests a minute; retry in ${ctx.after}`),
+        errorResponseBuilder: (_req, ctx) => apiError('rate_limited', `more than ${ctx.max} requests a minute; retry in ${ctx.after}`),
       });
       await api.register(customerRoutes, deps);
       await api.register(apiKeyRoutes, deps);

@@ -3,6 +3,14 @@
  * OpenAPI document at /docs/json.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
+import { ERROR_CODE_LIST, ERROR_CODES } from './errors.js';
+
+/** A string of one of `values`, documented as an enum (ajv: "must be equal to one of the allowed values"). */
+export const StringEnum = <T extends string>(values: readonly T[], opts: { description?: string } = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts });
+
+/** `schema` or null. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Uuid });
@@ -26,7 +34,7 @@ export const PhoneNumberText = Type.String({ minLength: 3, maxLength: 32, descri
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'stable error code: validation_failed, unauthorized, forbidden, not_found, conflict, tenant_required, rate_limited, internal' }),
+      code: StringEnum(ERROR_CODE_LIST, { description: `stable error code: ${ERROR_CODE_LIST.map((c) => `${c} (${ERROR_CODES[c].meaning})`).join('; ')}` }),
       message: Type.String(),
       field: Type.Optional(Type.String({ description: 'the request field at fault' })),
     }),

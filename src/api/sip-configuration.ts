@@ -9,15 +9,16 @@
  * sets the trunk inactive, which takes its gateway out of sofia.conf.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyError, FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, PhoneNumber, Trunk } from '../db/schema.js';
 import { recordAudit } from '../domain/audit.js';
 import { DestinationPolicy, policyFor } from '../domain/destination-policy.js';
-import { FieldError, trunkChanges, trunkColumns, type TrunkInput } from '../domain/trunk-records.js';
+import { FieldError } from '../domain/errors.js';
+import { trunkChanges, trunkColumns, type TrunkInput } from '../domain/trunk-records.js';
 import { actingTenant } from './auth.js';
-import { ApiError, notFound, sendApiError } from './errors.js';
-import type { ApiDeps } from './plugin.js';
+import { ApiError, notFound } from './errors.js';
+import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses } from './schemas.js';
 
 const SipTrunkNumber = Type.Object({
@@ -86,6 +87,9 @@ const FIELD: Record<string, string> = {
   realm: 'sip_trunk_domain', fromDomain: 'sip_trunk_domain', transport: 'sip_trunk_protocol', name: 'sip_trunk_host',
 };
 
+/** A FieldError of the shared trunk validation about the guide's field instead (`phone_number.sip_trunk_host`). */
+const inGuideFields = (err: unknown): unknown => (err instanceof FieldError ? err.renamed(`phone_number.${FIELD[err.field] ?? err.field}`) : err);
+
 function trunkInput(p: ConfigureBody['phone_number']): TrunkInput {
   return {
     ...(p.sip_trunk_host !== undefined && { host: p.sip_trunk_host }),
@@ -110,9 +114,6 @@ async function tenantNumbers(trx: Kysely<Database>, tenantId: string) {
 export const sipConfigurationRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets, config }) => {
   const destinations = new DestinationPolicy(config.destinationAllow);
   const tags = ['ai receptionist'];
-  app.setErrorHandler((err, req, reply) =>
-    sendApiError(err instanceof FieldError ? new ApiError(400, err.code, err.message, `phone_number.${FIELD[err.field] ?? err.field}`) : (err as FastifyError), req, reply),
-  );
 
   app.get<{ Params: { customerId: string } }>('/customers/:customerId/sip_configuration', {
     schema: {
@@ -177,6 +178,8 @@ export const sipConfigurationRoutes: FastifyPluginAsync<ApiDeps> = async (app, {
         .executeTakeFirstOrThrow();
       await recordAudit(trx, principal, { tenantId, action: 'update', resourceType: 'phone_number', resourceId: number.id, before: number, after: updated });
       return numberEntry(updated, trunk);
+    }).catch((err: unknown) => {
+      throw inGuideFields(err);
     });
     return { data };
   });

@@ -22,7 +22,7 @@ import { DestinationPolicy, policyFor } from '../domain/destination-policy.js';
 import { probeOptions, type ProbeResult } from '../sip/options-probe.js';
 import { actingTenant } from './auth.js';
 import { ApiError, notFound } from './errors.js';
-import type { ApiDeps } from './plugin.js';
+import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses } from './schemas.js';
 
 const TestOptions = Type.Object(

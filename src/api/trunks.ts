@@ -8,37 +8,17 @@
  * A tenant key's host, realm and fromDomain are held to the destination policy
  * (src/domain/destination-policy.ts): a refused one is a 400 `destination_not_allowed` naming it.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { recordAudit } from '../domain/audit.js';
+import { requireCustomer } from '../domain/customer-exists.js';
 import { DestinationPolicy, policyFor } from '../domain/destination-policy.js';
-import { FieldError, TRANSPORTS, TRUNK_STATUSES, trunkChanges, trunkColumns, trunkJson } from '../domain/trunk-records.js';
+import { TRANSPORTS, TRUNK_STATUSES, trunkChanges, trunkColumns, trunkJson } from '../domain/trunk-records.js';
 import { actingTenant } from './auth.js';
-import { ApiError, notFound, sendApiError } from './errors.js';
-import type { ApiDeps } from './plugin.js';
-import { bearer, Data, errorResponses, PATH_FORMS, Uuid, type ItemParams } from './schemas.js';
+import type { ApiDeps } from './deps.js';
+import { notFound } from './errors.js';
+import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, type ItemParams } from './schemas.js';
 import { deleteAudited } from './tenant-records.js';
-
-/** A string of one of `values`, documented as an enum (ajv: "must be equal to one of the allowed values"). */
-export const StringEnum = <T extends string>(values: readonly T[], opts: { description?: string } = {}) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts });
-
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-
-/**
- * Error handler of the trunk and number routes: a `FieldError` from the record modules is a 400
- * naming its field, with its code; everything else is answered as by the rest of the API.
- */
-export function sendRecordError(err: FastifyError | ApiError | FieldError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendApiError(err instanceof FieldError ? new ApiError(400, err.code, err.message, err.field) : (err as FastifyError | ApiError), req, reply);
-}
-
-/** 404 `customer not found` unless the tenant exists (an admin key may name any UUID). */
-export async function requireCustomer(trx: Kysely<Database>, tenantId: string): Promise<void> {
-  if (!(await trx.selectFrom('tenants').select('id').where('id', '=', tenantId).executeTakeFirst())) throw notFound('customer');
-}
 
 const TrunkSchema = Type.Object(
   {
@@ -113,7 +93,6 @@ type Params = ItemParams;
 export const trunkRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets, config }) => {
   const destinations = new DestinationPolicy(config.destinationAllow);
   app.addSchema(TrunkSchema);
-  app.setErrorHandler(sendRecordError);
   const tags = ['trunks'];
   const one = { 200: Data(Type.Ref(TrunkSchema)), ...errorResponses };
 

@@ -20,9 +20,8 @@ import { excerpt } from './excerpt.js';
 import { toE164 } from './numbers.js';
 import type { DestinationPolicy } from './destination-policy.js';
 import type { SecretBox } from './secrets.js';
-import { checkDestination, FieldError } from './trunk-records.js';
-
-export { FieldError };
+import { FieldError } from './errors.js';
+import { checkDestination } from './trunk-records.js';
 
 export const NUMBER_ROUTES: readonly NumberRoute[] = ['extension', 'ai_agent', 'forward'];
 export const WEEKDAYS: readonly Weekday[] = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];

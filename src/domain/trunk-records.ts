@@ -13,24 +13,9 @@ import ipaddr from 'ipaddr.js';
 import type { Insertable } from 'kysely';
 import type { Transport, Trunk, TrunkStatus, TrunksTable } from '../db/schema.js';
 import { DestinationRefused, type DestinationPolicy } from './destination-policy.js';
+import { FieldError } from './errors.js';
 import type { SecretBox } from './secrets.js';
 import { gatewayName } from './trunks.js';
-
-/**
- * A value a client sent that cannot be stored; `field` is the camelCase input field (or
- * `field.sub`), `code` the REST error code: `destination_not_allowed` for a host or URL the
- * destination policy refuses, else `validation_failed`.
- */
-export class FieldError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-    readonly code: 'validation_failed' | 'destination_not_allowed' = 'validation_failed',
-  ) {
-    super(message);
-    this.name = 'FieldError';
-  }
-}
 
 export const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls'];
 export const TRUNK_STATUSES: readonly TrunkStatus[] = ['active', 'inactive', 'maintenance'];

@@ -1,0 +1,24 @@
+/**
+ * What the REST API's resources are given (src/api/plugin.ts registers each with it).
+ */
+import type { AuthFailures } from '../auth-failures.js';
+import type { Config } from '../config.js';
+import type { Store } from '../db/store.js';
+import type { SecretBox } from '../domain/secrets.js';
+import type { TenantCache } from '../domain/tenant-cache.js';
+import type { CallControl } from '../esl/call-control.js';
+import type { EslNodes } from '../esl/nodes.js';
+
+export interface ApiDeps {
+  config: Readonly<Config>;
+  store: Store;
+  secrets: SecretBox;
+  tenants: TenantCache;
+  clock: () => Date;
+  /** Click-to-call, hangup, transfer and live calls; absent (no ESL_NODES): the call routes answer 503. */
+  calls?: CallControl;
+  /** FreeSWITCH event socket links, for GET /status. */
+  esl?: EslNodes;
+  /** Failed authentications per client address, one counter for the whole HTTP server (src/auth-failures.ts). */
+  authFailures: AuthFailures;
+}
