@@ -4,7 +4,7 @@
  *
  * Nothing is lost: a CDR is on disk before `accept` returns; a batch leaves the spool only after
  * its rows are committed; while the database is down batches are retried with capped exponential
- * backoff (p-retry, `retry.minMs` doubling to `retry.maxMs`), in order, and the CDRs that arrive
+ * backoff (src/db/retry-until-stored.ts, `retry.minMs` doubling to `retry.maxMs`), in order, and the CDRs that arrive
  * meanwhile keep being journalled. At most `memoryLimit` pending CDRs are held in memory; beyond
  * that a batch is kept on disk only and read back when its turn comes. A record the database
  * refuses (a data error) is retried row by row, and a row still refused is kept in
@@ -17,9 +17,9 @@
  * every `flushIntervalMs` milliseconds or when `batchSize` CDRs are waiting. While the writer is
  * behind, queued batches are written together, up to `batchSize` CDRs a statement.
  */
-import pRetry from 'p-retry';
 import type { EslEvent } from '../esl/connection.js';
 import type { EventHandler } from '../esl/controller.js';
+import { retryUntilStored } from '../db/retry-until-stored.js';
 import type { Store } from '../db/store.js';
 import type { Metrics } from '../metrics.js';
 import { cdrFromEvent, type CdrRecord } from './records.js';
@@ -255,22 +255,18 @@ export class CdrWriter implements EventHandler {
     }
   }
 
-  /** Runs `step` until it succeeds, with backoff, counting and reporting each failure; rejects only on stop(). */
+  /** Runs `step` until it succeeds, counting and reporting each failure; rejects only on stop(). */
   private retried<T>(step: () => Promise<T>, batch: number): Promise<T> {
-    // p-retry gives up at once on a TypeError; a CDR batch is retried whatever went wrong.
-    const attempt = () =>
-      step().catch((err: unknown) => {
-        throw err instanceof TypeError ? new Error(err.message, { cause: err }) : err;
-      });
-    return pRetry(attempt, {
-      retries: Infinity,
-      minTimeout: this.opts.retry?.minMs ?? 100,
-      maxTimeout: this.opts.retry?.maxMs ?? 10_000,
-      randomize: true,
-      signal: this.stopping.signal,
-      onFailedAttempt: ({ error, attemptNumber }) => {
+    const { signal } = this.stopping;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    // Whatever went wrong (even a TypeError), a CDR batch is retried: it must not be lost.
+    return retryUntilStored(step, {
+      minMs: this.opts.retry?.minMs ?? 100,
+      maxMs: this.opts.retry?.maxMs ?? 10_000,
+      signal,
+      onFailure: (err, attempt) => {
         this.opts.metrics.errors.inc({ kind: 'cdr_write' });
-        this.opts.onError(error, { batch, attempt: attemptNumber });
+        this.opts.onError(err, { batch, attempt });
       },
     });
   }

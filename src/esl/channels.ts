@@ -15,11 +15,12 @@
  * - Legs: `Other-Leg-Unique-ID` is the other leg; `variable_originator` names the channel that
  *   originated this one (switch_ivr_originate.c), so a channel without it is the A leg of its call.
  *
- * The number of channels per trunk is written to `trunks.current_channels` (as
- * switchplane_ingest, which may update that column of every tenant's trunks): changed trunks
- * are collected and written together `countDelayMs` after the first change, one transaction at a
- * time, never from `handle()` itself; a failed write is retried after `retryMs`. The first
- * reconcile also sets every other trunk to 0, which clears counts left by an earlier process.
+ * The number of channels per trunk is written to `trunks.current_channels`
+ * (src/domain/channel-counts.ts): changed trunks are collected and written together
+ * `countDelayMs` after the first change, one transaction at a time, never from `handle()` itself;
+ * a failed write is retried until it lands (src/db/retry-until-stored.ts, `retry`), each attempt
+ * with the latest counts. The first reconcile also sets every other trunk to 0, which clears
+ * counts left by an earlier process.
  *
  * When a node's link comes up, its channels are reconciled: `api show channels as json`
  * (mod_commands.c show_function: `{"row_count":N,"rows":[{"uuid":...,"direction":...,
@@ -31,7 +32,9 @@
  * event). A lost link keeps the node's channels, marked `stale`, until then.
  */
 import { EventEmitter } from 'node:events';
+import { retryUntilStored } from '../db/retry-until-stored.js';
 import type { Store } from '../db/store.js';
+import { writeChannelCounts } from '../domain/channel-counts.js';
 import type { Metrics } from '../metrics.js';
 import type { EslConnection, EslEvent } from './connection.js';
 import type { EventHandler } from './controller.js';
@@ -76,8 +79,8 @@ export interface ChannelTrackerDeps {
   onError: (err: unknown, context: { node: string | null; what: 'reconcile' | 'channel_counts' }) => void;
   /** Wait after the first change before channel counts are written, ms (default 250). */
   countDelayMs?: number;
-  /** Wait before a failed count write is tried again, ms (default 5000). */
-  retryMs?: number;
+  /** Backoff between attempts of a failed count write, ms (default 5 s doubling to 30 s). */
+  retry?: { minMs: number; maxMs: number };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -132,6 +135,7 @@ export class ChannelTracker
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | null = null;
   private closed = false;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: ChannelTrackerDeps) {
     super();
@@ -176,8 +180,9 @@ export class ChannelTracker
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    this.stopping.abort();
     await this.writing;
-    if (this.dirty.size > 0 || this.zeroOthers) await this.writeCounts();
+    if (this.dirty.size > 0 || this.zeroOthers) await this.writeCounts().catch((err: unknown) => this.fail(err, null, 'channel_counts'));
   }
 
   private nextLink(node: string): number {
@@ -274,14 +279,20 @@ export class ChannelTracker
     if (this.timer || this.writing || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.writing = this.writeCounts().finally(() => {
-        this.writing = null;
-        if (this.dirty.size > 0 || this.zeroOthers) this.scheduleWrite(this.deps.countDelayMs ?? 250);
-      });
+      const retry = { ...(this.deps.retry ?? { minMs: 5000, maxMs: 30_000 }), signal: this.stopping.signal };
+      this.writing = retryUntilStored(() => this.writeCounts(), { ...retry, onFailure: (err) => this.fail(err, null, 'channel_counts') })
+        .catch(() => undefined) // reported per attempt; given up only by close()
+        .finally(() => {
+          this.writing = null;
+          if (this.dirty.size > 0 || this.zeroOthers) this.scheduleWrite(this.deps.countDelayMs ?? 250);
+        });
     }, delayMs);
   }
 
-  /** Writes the counts of the changed trunks (and zeroes every other trunk after a reconcile). */
+  /**
+   * Writes the counts of the changed trunks (and zeroes every other trunk after a reconcile).
+   * @throws the database's error, the trunks kept as changed for the next attempt
+   */
   private async writeCounts(): Promise<void> {
     const zeroOthers = this.zeroOthers;
     const changed = [...this.dirty];
@@ -291,20 +302,13 @@ export class ChannelTracker
     for (const c of this.channels.values()) if (c.trunkId) counts.set(c.trunkId, (counts.get(c.trunkId) ?? 0) + 1);
     const written = new Map((zeroOthers ? [...new Set([...counts.keys(), ...changed])] : changed).map((id) => [id, counts.get(id) ?? 0]));
     try {
-      await this.deps.store.withIngest(async (trx) => {
-        if (zeroOthers) {
-          const others = trx.updateTable('trunks').set({ current_channels: 0 });
-          await (written.size > 0 ? others.where('id', 'not in', [...written.keys()]) : others).execute();
-        }
-        for (const [id, n] of written) await trx.updateTable('trunks').set({ current_channels: n }).where('id', '=', id).execute();
-      });
-      this.emit('counts', written);
+      await this.deps.store.withIngest((trx) => writeChannelCounts(trx, written, zeroOthers));
     } catch (err) {
       for (const id of changed) this.dirty.add(id);
       this.zeroOthers ||= zeroOthers;
-      this.fail(err, null, 'channel_counts');
-      if (!this.closed) await new Promise((resolve) => setTimeout(resolve, this.deps.retryMs ?? 5000).unref());
+      throw err;
     }
+    this.emit('counts', written);
   }
 
   private fail(err: unknown, node: string | null, what: 'reconcile' | 'channel_counts'): void {

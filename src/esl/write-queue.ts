@@ -9,13 +9,12 @@
  * latest item. An item whose batch is being written is no longer waiting: a newer item for the
  * same key goes into a later batch.
  *
- * A failed batch is reported (`onFailure`, once per failed attempt) and retried until it lands,
- * with capped exponential backoff and jitter (p-retry: delay = minTimeoutMs × 2^n × [1, 2), at
- * most maxTimeoutMs), while newer items keep coalescing behind it; memory stays bounded by the
- * number of keys. Only an error p-retry never retries (a TypeError: a bug) drops the batch.
- * Durations are milliseconds.
+ * A failed batch is reported (`onFailure`, once per failed attempt) and retried until it lands
+ * (src/db/retry-until-stored.ts: delay = minTimeoutMs × 2^n × [1, 2), at most maxTimeoutMs),
+ * while newer items keep coalescing behind it; memory stays bounded by the number of keys. Only a
+ * TypeError (a bug, not an outage) drops the batch. Durations are milliseconds.
  */
-import pRetry from 'p-retry';
+import { retryUntilStored } from '../db/retry-until-stored.js';
 
 export interface WriteQueueOptions<T> {
   /** Writes one batch in a transaction, items in queue order; throws to have the batch retried. */
@@ -72,19 +71,13 @@ export class WriteQueue<T> {
         batch.push(item);
         this.waiting.delete(key);
       }
-      const attempt = async () => {
-        try {
-          await this.opts.write(batch);
-        } catch (err) {
-          this.opts.onFailure(err);
-          throw err;
-        }
-      };
-      const { signal } = this.stopping;
-      await (signal.aborted
-        ? attempt()
-        : pRetry(attempt, { retries: Infinity, factor: 2, minTimeout: minTimeoutMs, maxTimeout: maxTimeoutMs, randomize: true, signal })
-      ).catch(() => undefined); // reported per attempt; given up only on close() or a TypeError
+      await retryUntilStored(() => this.opts.write(batch), {
+        minMs: minTimeoutMs,
+        maxMs: maxTimeoutMs,
+        signal: this.stopping.signal,
+        isFinal: (err) => err instanceof TypeError,
+        onFailure: (err) => this.opts.onFailure(err),
+      }).catch(() => undefined); // reported per attempt; given up only on close() or a TypeError
     }
   }
 }
