@@ -14,21 +14,17 @@
  */
 import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { sql, type Kysely, type Updateable } from 'kysely';
-import type { Database, Extension, ExtensionsTable } from '../db/schema.js';
-import { recordAudit } from '../domain/audit.js';
+import type { Extension } from '../db/schema.js';
 import { excerpt } from '../domain/excerpt.js';
-import { FORBIDDEN_PASSWORD_CHARS, generateSipPassword, insertWithNextExtension } from '../domain/extension-records.js';
-import { toE164 } from '../domain/numbers.js';
+import {
+  createExtension, deleteExtension, extensionSecret, FIELD_OF_COLUMN, getExtension, listExtensions, updateExtension,
+  type ExtensionInput, type ExtensionWithSecret,
+} from '../domain/extension-store.js';
+import { CODECS, EXTENSION_STATUSES } from '../domain/extensions.js';
 import { actingTenant, requireCredentialsScope } from './auth.js';
-import { ApiError, fromDatabase, invalid, notFound } from './errors.js';
+import { ApiError, fromDatabase, invalid } from './errors.js';
 import type { ApiDeps } from './deps.js';
-import { deleteAudited } from './tenant-records.js';
 import { bearer, Data, errorResponses, Uuid } from './schemas.js';
-
-export const CODECS = ['PCMU', 'PCMA', 'G722', 'OPUS', 'G729'] as const;
-
-export const STATUSES = ['active', 'inactive', 'suspended'] as const;
 
 /**
  * A string or null. `null` first: ajv's type coercion would otherwise turn a JSON null into ""
@@ -39,7 +35,7 @@ export const STATUSES = ['active', 'inactive', 'suspended'] as const;
 const Nullable = <T extends TString>(schema: T) => Type.Union([Type.Null(), schema], { type: ['null', 'string'] });
 /** A string enum (not a union of literals), so a wrong value reads "must be equal to one of the allowed values". */
 const StringEnum = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
-const Status = StringEnum(STATUSES);
+const Status = StringEnum(EXTENSION_STATUSES);
 const Codec = StringEnum(CODECS);
 const DateTime = Type.String({ format: 'date-time' });
 
@@ -155,75 +151,24 @@ async function rejectUnknownFields(req: FastifyRequest): Promise<void> {
   }
 }
 
-/** Column names whose API field is named differently (database errors name columns). */
-const FIELD_OF_COLUMN: Record<string, string> = {
-  extension: 'extensionNumber',
-  callForwardingEnabled: 'forwardingEnabled',
-  callForwardingNumber: 'forwardingNumber',
-  passwordEnc: 'password',
-  voicemailPinEnc: 'voicemailPin',
-};
-
 /**
  * A database error as the API answers it, with the API field name: errors.ts names
  * `extensions_tenant_id_extension_key` after its column `extension`, which the API calls
  * `extensionNumber`. Anything not from the database is passed on unchanged.
  */
 function apiErrorOf(err: unknown): unknown {
-  if (err instanceof ApiError) return err;
-  const api = fromDatabase(err);
+  const api = err instanceof ApiError ? undefined : fromDatabase(err);
   if (!api) return err;
   const field = api.field && (FIELD_OF_COLUMN[api.field] ?? api.field);
   if (api.statusCode === 409 && field) return new ApiError(409, 'conflict', `${field} is already in use by another extension of this customer`, field);
   return field === api.field ? api : new ApiError(api.statusCode, api.code, api.message.replace(api.field!, field!), field);
 }
 
-/** `+39 051 0510511` → `+390510510511`; `1002` stays; anything else is a 400 naming `field`. */
-function dialTarget(field: string, raw: string | null | undefined): string | null | undefined {
-  if (raw === null || raw === undefined) return raw;
-  const s = raw.replace(/[\s().-]/g, '');
-  if (/^[0-9]{2,10}$/.test(s)) return s;
-  const e164 = toE164(s);
-  if (!e164) throw invalid(field, `${field} must be an E.164 number such as +390510510511 or extension digits such as 1002`);
-  return e164;
-}
-
-/** Checks what the schema cannot express. */
-function checkValues(body: Body): void {
-  if (body.password !== undefined && FORBIDDEN_PASSWORD_CHARS.test(body.password)) {
-    throw invalid('password', 'password must not contain $, { or } (FreeSWITCH expands $${...} in its configuration)');
-  }
-}
-
-/** The columns a create or update body sets (the SIP password and PIN sealed). */
-function columns(body: Body, seal: (plain: string) => string): Updateable<ExtensionsTable> {
-  return {
-    ...(body.extensionNumber !== undefined && { extension: body.extensionNumber }),
-    ...(body.sipUsername !== undefined && { sip_username: body.sipUsername }),
-    ...(body.password !== undefined && { password_enc: seal(body.password) }),
-    ...(body.displayName !== undefined && { display_name: body.displayName }),
-    ...(body.email !== undefined && { email: body.email }),
-    ...(body.userId !== undefined && { user_id: body.userId }),
-    ...(body.callerIdName !== undefined && { caller_id_name: body.callerIdName }),
-    ...(body.callerIdNumber !== undefined && { caller_id_number: dialTarget('callerIdNumber', body.callerIdNumber) }),
-    ...(body.allowedCodecs !== undefined && { allowed_codecs: body.allowedCodecs }),
-    ...(body.voicemailEnabled !== undefined && { voicemail_enabled: body.voicemailEnabled }),
-    ...(body.voicemailPin !== undefined && { voicemail_pin_enc: body.voicemailPin === null ? null : seal(body.voicemailPin) }),
-    ...(body.callRecording !== undefined && { call_recording: body.callRecording }),
-    ...(body.reverseAuth !== undefined && { reverse_auth: body.reverseAuth }),
-    ...(body.forwardingEnabled !== undefined && { call_forwarding_enabled: body.forwardingEnabled }),
-    ...(body.forwardingNumber !== undefined && { call_forwarding_number: dialTarget('forwardingNumber', body.forwardingNumber) }),
-    ...(body.doNotDisturb !== undefined && { do_not_disturb: body.doNotDisturb }),
-    ...(body.maxConcurrentCalls !== undefined && { max_concurrent_calls: body.maxConcurrentCalls }),
-    ...(body.registrationExpiry !== undefined && { registration_expiry: body.registrationExpiry }),
-    ...(body.status !== undefined && { status: body.status }),
-  };
-}
-
-/** Forwarding switched on needs a number to forward to (after the change is applied). */
-function checkForwarding(enabled: boolean | undefined, number: string | null | undefined): void {
-  if (enabled && !number) throw invalid('forwardingNumber', 'forwardingEnabled needs a forwardingNumber');
-}
+/** `work`'s result, with database errors named after API fields. */
+const named = <T>(work: Promise<T>): Promise<T> =>
+  work.catch((err: unknown) => {
+    throw apiErrorOf(err);
+  });
 
 export function extensionJson(e: Extension): Static<typeof Extension> {
   return {
@@ -260,13 +205,6 @@ export function extensionJson(e: Extension): Static<typeof Extension> {
   };
 }
 
-/** The tenant's SIP domain (its digest realm), read in the request's tenant transaction. */
-async function sipDomainOf(trx: Kysely<Database>, tenantId: string): Promise<string> {
-  const tenant = await trx.selectFrom('tenants').select('sip_domain').where('id', '=', tenantId).executeTakeFirst();
-  if (!tenant) throw notFound('customer');
-  return tenant.sip_domain;
-}
-
 type Params = { customerId?: string; id: string };
 
 export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets, config }) => {
@@ -275,22 +213,16 @@ export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
   const tags = ['extensions'];
   const one = { 200: Data(Type.Ref(Extension)), ...errorResponses };
 
-  const credentials = (e: Extension, password: string, domain: string): Static<typeof SipCredentials> => ({
-    extension: e.extension,
-    username: e.sip_username,
+  const credentials = ({ row, password, domain }: ExtensionWithSecret): Static<typeof SipCredentials> => ({
+    extension: row.extension,
+    username: row.sip_username,
     password,
     domain,
-    sipUri: `sip:${e.sip_username}@${domain}`,
+    sipUri: `sip:${row.sip_username}@${domain}`,
     server: config.api.sipServer ?? domain,
     sipPort: config.sofia.internalPort,
     wssPort: config.sofia.wssPort,
   });
-
-  /** Runs `fn` as the tenant, with database errors named after API fields. */
-  const asTenant = <T>(tenantId: string, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
-    store.withTenant(tenantId, fn).catch((err: unknown) => {
-      throw apiErrorOf(err);
-    });
 
   /** Both forms of each path: the acting tenant's own, and an admin's under its customer. */
   const forms: Array<{ base: string; params: Record<string, TSchema> }> = [
@@ -312,30 +244,8 @@ export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
       },
     }, async (req, reply) => {
       const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-      const body = req.body;
-      checkValues(body);
-      checkForwarding(body.forwardingEnabled, body.forwardingNumber);
-      const { password: given, ...rest } = body;
-      const password = given ?? generateSipPassword();
-      const values = { ...columns(rest, (p) => secrets.seal(p)), tenant_id: tenantId, password_enc: secrets.seal(password) };
-      const { row, domain } = await asTenant(tenantId, async (trx) => {
-        const domain = await sipDomainOf(trx, tenantId);
-        let row: Extension | null;
-        if (body.extensionNumber !== undefined) {
-          row = await trx
-            .insertInto('extensions')
-            .values({ ...values, extension: body.extensionNumber, sip_username: body.sipUsername ?? body.extensionNumber })
-            .returningAll()
-            .executeTakeFirstOrThrow();
-        } else {
-          const { extension: _n, sip_username: _u, ...rest } = values;
-          row = await insertWithNextExtension(trx, { ...rest, ...(body.sipUsername !== undefined && { sip_username: body.sipUsername }) });
-          if (!row) throw new ApiError(409, 'conflict', 'no free extension number could be assigned; give extensionNumber', 'extensionNumber');
-        }
-        await recordAudit(trx, principal, { tenantId, action: 'create', resourceType: 'extension', resourceId: row.id, after: row });
-        return { row, domain };
-      });
-      return reply.code(201).send({ data: { ...extensionJson(row), sipCredentials: credentials(row, password, domain) } });
+      const created = await named(createExtension({ store, secrets, principal, tenantId }, req.body satisfies ExtensionInput));
+      return reply.code(201).send({ data: { ...extensionJson(created.row), sipCredentials: credentials(created) } });
     });
 
     app.get<{ Params: Params; Querystring: Static<typeof ListQuery> }>(base, {
@@ -347,14 +257,7 @@ export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
       },
     }, async (req) => {
       const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-      const rows = await asTenant(tenantId, async (trx) => {
-        await sipDomainOf(trx, tenantId);
-        let q = trx.selectFrom('extensions').selectAll().where('tenant_id', '=', tenantId);
-        if (req.query.status !== undefined) q = q.where('status', '=', req.query.status);
-        if (req.query.userId !== undefined) q = q.where('user_id', '=', req.query.userId);
-        return q.orderBy(sql`length(extension)`).orderBy('extension').execute();
-      });
-      return { data: rows.map(extensionJson) };
+      return { data: (await named(listExtensions(store, tenantId, req.query))).map(extensionJson) };
     });
 
     const item = `${base}/:id`;
@@ -363,24 +266,12 @@ export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
       schema: { tags, security: bearer, summary: 'Get an extension', params: ItemParams, response: one },
     }, async (req) => {
       const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-      const row = await asTenant(tenantId, (trx) => trx.selectFrom('extensions').selectAll().where('id', '=', req.params.id).executeTakeFirst());
-      if (!row) throw notFound('extension');
-      return { data: extensionJson(row) };
+      return { data: extensionJson(await named(getExtension(store, tenantId, req.params.id))) };
     });
 
     const update = async (req: FastifyRequest<{ Params: Params; Body: Body }>) => {
       const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-      checkValues(req.body);
-      const changes = columns(req.body, (p) => secrets.seal(p));
-      const row = await asTenant(tenantId, async (trx) => {
-        const before = await trx.selectFrom('extensions').selectAll().where('id', '=', req.params.id).forUpdate().executeTakeFirst();
-        if (!before) throw notFound('extension');
-        checkForwarding(changes.call_forwarding_enabled ?? before.call_forwarding_enabled, changes.call_forwarding_number === undefined ? before.call_forwarding_number : changes.call_forwarding_number);
-        const after = await trx.updateTable('extensions').set({ ...changes, updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
-        await recordAudit(trx, principal, { tenantId, action: 'update', resourceType: 'extension', resourceId: before.id, before, after });
-        return after;
-      });
-      return { data: extensionJson(row) };
+      return { data: extensionJson(await named(updateExtension({ store, secrets, principal, tenantId }, req.params.id, req.body))) };
     };
     const updateSchema = (summary: string) => ({ tags, security: bearer, summary, params: ItemParams, body: UpdateExtension, response: one });
     app.put<{ Params: Params; Body: Body }>(item, { preValidation: rejectUnknownFields, schema: updateSchema('Update an extension: the fields given change (a new password is sealed)') }, update);
@@ -390,7 +281,7 @@ export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
       schema: { tags, security: bearer, summary: 'Delete an extension; its phones can no longer register', params: ItemParams, response: { 204: Type.Null(), ...errorResponses } },
     }, async (req, reply: FastifyReply) => {
       const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-      await asTenant(tenantId, (trx) => deleteAudited(trx, principal, { tenantId, table: 'extensions', id: req.params.id, resourceType: 'extension', what: 'extension' }));
+      await named(deleteExtension({ store, principal, tenantId }, req.params.id));
       return reply.code(204).send();
     });
 
@@ -402,14 +293,8 @@ export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
       },
     }, async (req) => {
       const { principal, tenantId } = actingTenant(req, 'read', req.params.customerId);
-      const data = await asTenant(tenantId, async (trx) => {
-        const row = await trx.selectFrom('extensions').selectAll().where('id', '=', req.params.id).executeTakeFirst();
-        // Another tenant's id stays a 404 whatever the key's scopes; the scope guards the password.
-        if (!row) throw notFound('extension');
-        requireCredentialsScope(principal);
-        return credentials(row, secrets.open(row.password_enc), await sipDomainOf(trx, tenantId));
-      });
-      return { data };
+      // Another tenant's id stays a 404 whatever the key's scopes; the scope guards the password.
+      return { data: credentials(await named(extensionSecret(store, secrets, tenantId, req.params.id, () => requireCredentialsScope(principal)))) };
     });
   }
 };

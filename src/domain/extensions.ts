@@ -1,7 +1,41 @@
 /**
- * Extensions: the tenant's phones and softphones (SIP and WebRTC users of the directory).
+ * Extensions: the tenant's phones and softphones (SIP and WebRTC users of the directory), and how
+ * a dialled or authenticating name picks one of them.
  */
-import type { Extension } from '../db/schema.js';
+import type { Extension, ExtensionStatus } from '../db/schema.js';
+
+/** Codecs an extension may allow, as FreeSWITCH names them in `absolute_codec_string`. */
+export const CODECS = ['PCMU', 'PCMA', 'G722', 'OPUS', 'G729'] as const;
+export type Codec = (typeof CODECS)[number];
+
+/** `extensions.status`: only an `active` extension registers, rings and places calls. */
+export const EXTENSION_STATUSES = ['active', 'inactive', 'suspended'] as const satisfies readonly ExtensionStatus[];
+
+type Named = Pick<Extension, 'sip_username' | 'extension'>;
+
+/**
+ * Whether `user` names `ext`: its SIP username (the directory user `id`) or its extension number
+ * (the directory `number-alias`), as FreeSWITCH matches a directory user.
+ */
+export function namesExtension(ext: Named, user: string): boolean {
+  return ext.sip_username === user || ext.extension === user;
+}
+
+/**
+ * The active extension among `extensions` that `user` names (see `namesExtension`); a SIP
+ * username match wins over an extension-number match, as mod_directory's `id` wins over a
+ * `number-alias`. Every lookup of "which extension is this" (directory, dialplan routing,
+ * click-to-call checks) goes through here.
+ */
+export function findActiveExtension<E extends Named & Pick<Extension, 'status'>>(extensions: Iterable<E>, user: string): E | undefined {
+  let byNumber: E | undefined;
+  for (const e of extensions) {
+    if (e.status !== 'active') continue;
+    if (e.sip_username === user) return e;
+    if (byNumber === undefined && e.extension === user) byNumber = e;
+  }
+  return byNumber;
+}
 
 /**
  * The `dial-string` FreeSWITCH uses for `user/<id>@<domain>` (mod_dptools `user_outgoing_channel`):
@@ -16,4 +50,3 @@ export function dialString(ext: Pick<Extension, 'sip_username' | 'do_not_disturb
   // `^^:` makes `:` the separator, so the comma-separated codec list needs no quoting.
   return `{^^:${vars.join(':')}}\${sofia_contact(*/${ext.sip_username}@${domain})}`;
 }
-
