@@ -12,7 +12,8 @@
  * both reports of one leg share.
  */
 import type { EslEvent } from '../esl/connection.js';
-import { field, fromMicroseconds } from '../esl/events.js';
+import { ChannelEvent } from '../esl/channel-event.js';
+import { fromMicroseconds } from '../esl/events.js';
 import { toE164 } from '../domain/numbers.js';
 import { CHANNEL_VARS, INBOUND_CONTEXT } from '../freeswitch/vocabulary.js';
 import { dispositionOf, type Disposition } from './disposition.js';
@@ -107,35 +108,30 @@ const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null)
  * @returns null when the event has no `Unique-ID` (not a channel event)
  */
 export function cdrFromEvent(event: EslEvent, node: string | null = null, now: () => number = Date.now): CdrRecord | null {
-  const uniqueId = field(event, 'Unique-ID');
-  if (!uniqueId) return null;
-  const vars: Record<string, string> = {};
-  for (const key of Object.keys(event)) {
-    if (!key.startsWith('variable_')) continue;
-    const value = field(event, key);
-    if (value !== undefined) vars[key.slice(9)] = value;
-  }
-  const context = field(event, 'Caller-Context');
-  const destination = field(event, 'Caller-Destination-Number') ?? null;
-  const start = fromMicroseconds(vars.start_uepoch) ?? fromMicroseconds(field(event, 'Caller-Channel-Created-Time'));
-  const answer = fromMicroseconds(vars.answer_uepoch) ?? fromMicroseconds(field(event, 'Caller-Channel-Answered-Time'));
-  const end = fromMicroseconds(vars.end_uepoch) ?? fromMicroseconds(field(event, 'Caller-Channel-Hangup-Time'));
-  const reported = fromMicroseconds(field(event, 'Event-Date-Timestamp'));
-  const hangupCause = vars.hangup_cause ?? field(event, 'Hangup-Cause') ?? null;
+  const channel = ChannelEvent.parse(event);
+  if (!channel) return null;
+  const vars = { ...channel.variables };
+  const context = channel.context;
+  const destination = channel.destination ?? null;
+  const start = fromMicroseconds(vars.start_uepoch) ?? channel.createdAt;
+  const answer = fromMicroseconds(vars.answer_uepoch) ?? channel.answeredAt;
+  const end = fromMicroseconds(vars.end_uepoch) ?? channel.hungUpAt;
+  const reported = channel.eventAt;
+  const hangupCause = vars.hangup_cause ?? channel.hangupCause ?? null;
   return {
-    uniqueId,
-    otherLegUniqueId: field(event, 'Other-Leg-Unique-ID') ?? vars.bridge_uuid ?? vars.originator ?? null,
+    uniqueId: channel.uniqueId,
+    otherLegUniqueId: channel.otherLeg ?? vars.bridge_uuid ?? vars.originator ?? null,
     accountcode: vars.accountcode ?? null,
     domain: vars.domain_name?.toLowerCase() ?? null,
     did: vars[CHANNEL_VARS.did] ?? (context === INBOUND_CONTEXT && destination ? toE164(destination) : null),
     direction: directionOf(vars, context),
     callType: callTypeOf(vars),
-    callerNumber: field(event, 'Caller-Caller-ID-Number') ?? null,
-    callerName: field(event, 'Caller-Caller-ID-Name') ?? null,
+    callerNumber: channel.callerNumber ?? null,
+    callerName: channel.callerName ?? null,
     // A call to an AI number keeps its DID as the called number after the agent transfers it
     // (the transfer's destination, an extension, becomes Caller-Destination-Number).
     calledNumber: vars[CHANNEL_VARS.did] ?? destination,
-    calledName: field(event, 'Caller-Callee-ID-Name') ?? null,
+    calledName: channel.calleeName ?? null,
     startAt: (start ?? end ?? reported ?? new Date(now())).toISOString(),
     answerAt: iso(answer),
     endAt: iso(end),
@@ -145,11 +141,11 @@ export function cdrFromEvent(event: EslEvent, node: string | null = null, now: (
     sipStatus: sipStatusOf(vars),
     disposition: dispositionOf(answer !== undefined, hangupCause ?? undefined, vars.sip_hangup_disposition),
     gateway: vars.sip_gateway_name ?? vars.sip_gateway ?? null,
-    extension: (field(event, 'Call-Direction') === 'outbound' ? vars.dialed_user ?? vars.user_name : vars.user_name ?? vars.dialed_user) ?? null,
+    extension: (channel.direction === 'outbound' ? vars.dialed_user ?? vars.user_name : vars.user_name ?? vars.dialed_user) ?? null,
     recordingUrl: vars[CHANNEL_VARS.recordingPath] ?? null,
     metadata: vars,
     reportedAtMs: reported?.getTime() ?? now(),
-    coreUuid: field(event, 'Core-UUID') ?? null,
+    coreUuid: channel.coreUuid ?? null,
     node,
   };
 }

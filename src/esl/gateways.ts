@@ -34,7 +34,7 @@ import type { Database } from '../db/schema.js';
 import { gatewayName } from '../domain/trunks.js';
 import { SOFIA_GATEWAYS } from '../freeswitch/commands.js';
 import type { EslConnection, EslEvent } from './connection.js';
-import { field, fromMicroseconds } from './events.js';
+import { GATEWAY_STATE_EVENT, parseGatewayStateEvent } from './sofia-events.js';
 import { elements, text } from './sofia-xml.js';
 import { StateTracker, type StateTrackerDeps } from './state-tracker.js';
 
@@ -88,20 +88,21 @@ function merge(waiting: GatewayState, newer: GatewayState): GatewayState {
 }
 
 export class GatewayTracker extends StateTracker<GatewayState> {
-  readonly events = ['sofia::gateway_state'];
+  readonly events = [GATEWAY_STATE_EVENT];
 
   constructor(deps: GatewayTrackerDeps) {
     super(deps, { failureKind: 'gateway_state', unknownKind: 'gateway_unknown', merge });
   }
 
   handle(event: EslEvent): void {
-    const state = field(event, 'State') ?? '';
-    const at = state === 'REGED' ? (fromMicroseconds(field(event, 'Event-Date-Timestamp')) ?? new Date()) : undefined;
+    const gw = parseGatewayStateEvent(event);
+    if (!gw) return this.deps.metrics.errors.inc({ kind: 'gateway_unknown' });
+    const at = gw.state === 'REGED' ? (gw.at ?? new Date()) : undefined;
     this.push({
-      name: field(event, 'Gateway') ?? '',
-      state,
-      pingStatus: field(event, 'Ping-Status') ?? null,
-      lastError: lastError(state, field(event, 'Status'), field(event, 'Phrase')),
+      name: gw.gateway,
+      state: gw.state,
+      pingStatus: gw.pingStatus ?? null,
+      lastError: lastError(gw.state, gw.status, gw.phrase),
       ...(at && { registeredAt: at }),
     });
   }

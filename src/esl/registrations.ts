@@ -44,7 +44,7 @@ import type { Database } from '../db/schema.js';
 import { sofiaRegistrations } from '../freeswitch/commands.js';
 import { PHONE_PROFILE } from '../freeswitch/vocabulary.js';
 import type { EslConnection, EslEvent } from './connection.js';
-import { eventKey, field, fromMicroseconds } from './events.js';
+import { REGISTRATION_EVENTS, parseRegistrationEvent, portNumber, toAor, type Aor, type RegistrationEvent } from './sofia-events.js';
 import { elements, text } from './sofia-xml.js';
 import { StateTracker, type StateTrackerDeps } from './state-tracker.js';
 
@@ -57,12 +57,6 @@ import { StateTracker, type StateTrackerDeps } from './state-tracker.js';
  * an unknown profile answers `Invalid Profile!`.
  */
 export const LIST_REGISTRATIONS = sofiaRegistrations(PHONE_PROFILE);
-
-/** A phone: its tenant's SIP domain (lower case) and its SIP username. */
-interface Aor {
-  domain: string;
-  username: string;
-}
 
 /** Where a registered phone is reached, as sofia stored it. */
 interface Binding {
@@ -88,33 +82,19 @@ const aorKey = (aor: Aor) => JSON.stringify([aor.domain, aor.username]);
 /** Queue key of a phone's state on a node. */
 const bindingKey = (node: string, aor: Aor) => JSON.stringify([node, aor.domain, aor.username]);
 
-function toAor(domain: string | undefined, username: string | undefined): Aor | undefined {
-  return domain && username ? { domain: domain.toLowerCase(), username } : undefined;
-}
-
-function port(value: string | undefined): number | null {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 && n < 65536 ? n : null;
-}
-
-function aorOf(event: EslEvent): Aor | undefined {
-  const domain = field(event, 'domain_name') ?? field(event, 'realm') ?? field(event, 'from-host') ?? field(event, 'host') ?? field(event, 'to-host');
-  return toAor(domain, field(event, 'username') ?? field(event, 'from-user') ?? field(event, 'user') ?? field(event, 'to-user'));
-}
-
 /** `seconds` after `from`, or null when `seconds` is not a whole number. */
 function after(from: Date, seconds: string | undefined): Date | null {
   const n = Number(seconds);
   return seconds !== undefined && Number.isInteger(n) ? new Date(from.getTime() + n * 1000) : null;
 }
 
-function bindingOf(event: EslEvent, at: Date): Binding {
+function bindingOf(reg: RegistrationEvent, at: Date): Binding {
   return {
-    contact: field(event, 'contact') ?? null,
-    userAgent: field(event, 'user-agent') ?? null,
-    ip: field(event, 'network-ip') ?? null,
-    port: port(field(event, 'network-port')),
-    expiresAt: after(at, field(event, 'expires')),
+    contact: reg.contact ?? null,
+    userAgent: reg.userAgent ?? null,
+    ip: reg.networkIp ?? null,
+    port: reg.networkPort,
+    expiresAt: after(at, reg.expires),
   };
 }
 
@@ -144,7 +124,7 @@ function parseRegistrations(xml: string): Array<{ aor: Aor; binding: Binding }> 
       contact: text(reg, 'contact') ?? null,
       userAgent: text(reg, 'agent') ?? null,
       ip: text(reg, 'network-ip') ?? null,
-      port: port(text(reg, 'network-port')),
+      port: portNumber(text(reg, 'network-port')),
       expiresAt: after(new Date(), left),
     };
     return [{ aor, binding }];
@@ -158,23 +138,23 @@ function merge(waiting: Write, newer: Write): Write {
 }
 
 export class RegistrationTracker extends StateTracker<Write> {
-  readonly events = ['sofia::register', 'sofia::unregister', 'sofia::expire'];
+  readonly events = [...REGISTRATION_EVENTS];
 
   constructor(deps: RegistrationTrackerDeps) {
     super(deps, { failureKind: 'registration', unknownKind: 'registration_unknown', merge });
   }
 
   handle(event: EslEvent, node: string): void {
-    const aor = aorOf(event);
-    const profile = field(event, 'profile-name');
-    if (!aor || (profile !== undefined && profile !== PHONE_PROFILE)) {
+    const reg = parseRegistrationEvent(event);
+    const aor = reg?.aor;
+    if (!reg || !aor || (reg.profile !== undefined && reg.profile !== PHONE_PROFILE)) {
       this.deps.metrics.errors.inc({ kind: 'registration_unknown' });
       return;
     }
     let write: Write = { kind: 'binding', node, aor, registered: false };
-    if (eventKey(event) === 'sofia::register') {
-      const at = fromMicroseconds(field(event, 'Event-Date-Timestamp')) ?? new Date();
-      write = { kind: 'binding', node, aor, registered: true, binding: bindingOf(event, at), at };
+    if (reg.name === 'sofia::register') {
+      const at = reg.at ?? new Date();
+      write = { kind: 'binding', node, aor, registered: true, binding: bindingOf(reg, at), at };
     }
     this.queue.push(bindingKey(node, aor), write);
   }
