@@ -4,11 +4,20 @@
  */
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
+/** A `timestamptz not null default now()`: optional on insert. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** A `timestamptz not null` without a default: required on insert. */
+type RequiredTimestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-/** int8 counters: pg returns them as strings, PGlite as numbers. */
+/** int8 counters with a default: pg returns them as strings, PGlite as numbers; optional on insert. */
 type Counter = ColumnType<string | number, number | undefined, number>;
-type Json<T> = ColumnType<T, string | undefined, string>;
+/**
+ * A jsonb column written as JSON text: required on insert unless `T` admits null. (Kysely's
+ * `Generated<>` must not wrap a ColumnType: its select type would be the ColumnType itself.)
+ */
+type Json<T> = ColumnType<T, null extends T ? string | undefined : string, string>;
+/** A jsonb column with a default: optional on insert. */
+type JsonWithDefault<T> = ColumnType<T, string | undefined, string>;
 
 export type TenantStatus = 'active' | 'suspended' | 'inactive';
 export type Transport = 'udp' | 'tcp' | 'tls';
@@ -58,9 +67,9 @@ export interface TrunksTable {
   ping_status: string | null;
   last_error: string | null;
   last_registered_at: NullableTimestamp;
-  total_calls: Generated<Counter>;
-  successful_calls: Generated<Counter>;
-  failed_calls: Generated<Counter>;
+  total_calls: Counter;
+  successful_calls: Counter;
+  failed_calls: Counter;
   current_channels: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -133,11 +142,11 @@ export interface AiSessionsTable {
   agent_profile: string | null;
   caller_number: string | null;
   did: string | null;
-  started_at: Timestamp;
+  started_at: RequiredTimestamp;
   ended_at: NullableTimestamp;
   duration_seconds: number | null;
-  transcript: Generated<Json<unknown[]>>;
-  actions_taken: Generated<Json<unknown[]>>;
+  transcript: JsonWithDefault<unknown[]>;
+  actions_taken: JsonWithDefault<unknown[]>;
   transfer_target: string | null;
   transfer_reason: string | null;
   failure_reason: string | null;
@@ -157,7 +166,7 @@ export interface CdrsTable {
   caller_name: string | null;
   called_number: string | null;
   called_name: string | null;
-  start_at: Timestamp;
+  start_at: RequiredTimestamp;
   answer_at: NullableTimestamp;
   end_at: NullableTimestamp;
   duration_seconds: Generated<number>;
@@ -169,7 +178,7 @@ export interface CdrsTable {
   extension_id: string | null;
   recording_url: string | null;
   ai_session_id: string | null;
-  metadata: Generated<Json<Record<string, unknown>>>;
+  metadata: JsonWithDefault<Record<string, unknown>>;
   /** FreeSWITCH's `core-uuid` of the node that reported the leg (sql/010). */
   core_uuid: string | null;
   /** The ESL_NODES name of the event socket that reported the leg; null while only mod_json_cdr has (sql/010). */
@@ -214,12 +223,12 @@ export interface RecurringCallExecutionsTable {
   id: Generated<string>;
   tenant_id: string;
   recurring_call_id: string;
-  scheduled_for: Timestamp;
+  scheduled_for: RequiredTimestamp;
   /** The originate's origination_uuid: the A leg's Unique-ID, `cdrs.unique_id`. */
   call_id: string;
   /** The scheduler instance holding (or last holding) the claim. */
   claimed_by: string;
-  claimed_at: Timestamp;
+  claimed_at: RequiredTimestamp;
   lease_expires_at: NullableTimestamp;
   attempts: Generated<number>;
   started_at: NullableTimestamp;
