@@ -90,6 +90,14 @@ export function actingTenant(req: FastifyRequest, access: 'read' | 'write', cust
   return { principal, tenantId };
 }
 
+/**
+ * `actingTenant` for a route of either path form (src/api/schemas.ts PATH_FORMS): the customer is
+ * the path's `{customerId}` when the route has one.
+ */
+export function tenantOfPath(req: FastifyRequest, access: 'read' | 'write'): { principal: Principal; tenantId: string } {
+  return actingTenant(req, access, (req.params as { customerId?: string } | undefined)?.customerId);
+}
+
 /** 403 unless the key may read SIP passwords (`extensions:credentials`). */
 export function requireCredentialsScope(principal: Principal): void {
   if (!principal.scopes.has('extensions:credentials')) {

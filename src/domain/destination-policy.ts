@@ -23,6 +23,7 @@ import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { inRanges, parseRanges } from '../address-ranges.js';
 import type { Principal } from './api-keys.js';
+import { FieldError } from './errors.js';
 
 /** Resolves a name to all its addresses, as `dns.promises.lookup(name, { all: true, family })`. */
 export type Resolver = (hostname: string, family: 0 | 4 | 6) => Promise<LookupAddress[]>;
@@ -167,4 +168,17 @@ export class DestinationPolicy {
 /** The policy a request of `principal` is held to: none for an admin (operator) key. */
 export function policyFor(principal: Principal, policy: DestinationPolicy): DestinationPolicy | null {
   return principal.scopes.has('admin') ? null : policy;
+}
+
+/**
+ * Holds `host` (a hostname or IP, or `host:port`, as normalised) to `destinations` for `field`.
+ * @throws FieldError `destination_not_allowed` when the policy refuses it
+ */
+export async function checkDestination(field: string, host: string, destinations: DestinationPolicy | null): Promise<void> {
+  try {
+    await destinations?.checkSaved(host.replace(/:\d+$/, ''));
+  } catch (err) {
+    if (err instanceof DestinationRefused) throw new FieldError(field, `${field}: ${err.message}`, 'destination_not_allowed');
+    throw err;
+  }
 }

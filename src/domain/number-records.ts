@@ -21,7 +21,7 @@ import { toE164 } from './numbers.js';
 import type { DestinationPolicy } from './destination-policy.js';
 import type { SecretBox } from './secrets.js';
 import { FieldError } from './errors.js';
-import { checkDestination } from './trunk-records.js';
+import { checkDestination } from './destination-policy.js';
 
 export const NUMBER_ROUTES: readonly NumberRoute[] = ['extension', 'ai_agent', 'forward'];
 export const WEEKDAYS: readonly Weekday[] = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];

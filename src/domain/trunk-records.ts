@@ -9,13 +9,12 @@
  * Host, realm and from-domain are held to the destination policy (src/domain/destination-policy.ts)
  * when a tenant key saves them, since mod_sofia sends the gateway's requests there.
  */
-import ipaddr from 'ipaddr.js';
 import type { Insertable } from 'kysely';
 import type { Transport, Trunk, TrunkStatus, TrunksTable } from '../db/schema.js';
-import { DestinationRefused, type DestinationPolicy } from './destination-policy.js';
+import { checkDestination, type DestinationPolicy } from './destination-policy.js';
 import { FieldError } from './errors.js';
 import type { SecretBox } from './secrets.js';
-import { gatewayName } from './trunks.js';
+import { normaliseHost, normaliseHostPort } from './sip-hosts.js';
 
 export const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls'];
 export const TRUNK_STATUSES: readonly TrunkStatus[] = ['active', 'inactive', 'maintenance'];
@@ -85,91 +84,13 @@ export type TrunkColumns = Omit<
   | 'total_calls' | 'successful_calls' | 'failed_calls' | 'current_channels' | 'created_at' | 'updated_at'
 >;
 
-/** What the carrier and FreeSWITCH report about a trunk (written by the ESL controller). */
-export interface TrunkStats {
-  totalCalls: number;
-  successfulCalls: number;
-  failedCalls: number;
-  currentChannels: number;
-  /** The sofia gateway state, e.g. `REGED`, `NOREG`, `FAIL_WAIT`; `unknown` until reported. */
-  registrationState: string;
-  /** The gateway's OPTIONS ping status, e.g. `UP`, `DOWN`; null without ping. */
-  pingStatus: string | null;
-  lastError: string | null;
-  lastRegisteredAt: string | null;
-}
 
-/** A trunk as the API answers it: no password, only whether one is set. */
-export interface TrunkRecord {
-  id: string;
-  customerId: string;
-  name: string;
-  provider: string | null;
-  host: string;
-  port: number;
-  transport: Transport;
-  username: string | null;
-  passwordSet: boolean;
-  realm: string | null;
-  fromUser: string | null;
-  fromDomain: string | null;
-  register: boolean;
-  expireSeconds: number;
-  retrySeconds: number;
-  pingSeconds: number | null;
-  callerIdInFrom: boolean;
-  priority: number;
-  maxChannels: number;
-  status: TrunkStatus;
-  /** The sofia gateway name (`sofia/gateway/<gatewayName>/<number>`). */
-  gatewayName: string;
-  stats: TrunkStats;
-  createdAt: string;
-  updatedAt: string;
-}
-
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** RFC 3261 user part without `$` (FreeSWITCH preprocessor), `@`, `:` and spaces. */
 const SIP_USER = /^[A-Za-z0-9._~!&'()*+,;=?/%-]{1,128}$/;
 /** Printable, no `$`, `{`, `}` (switch_xml.c preprocessor: `$${var}`; channel variables: `${var}`). */
 const PASSWORD_FORBIDDEN = /[${}\u0000-\u001f\u007f]/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/**
- * The canonical form of a SIP server address, or null when it is neither a hostname nor an IP:
- * a hostname of RFC 1123 labels (lower-cased, at most 253 characters, its last label starting
- * with a letter as RFC 3261 §25.1 `toplabel` requires, so that neither `999.1.1.1` nor
- * `0x7f000001`, which getaddrinfo reads as 127.0.0.1, is taken for a name), a dotted-quad IPv4 address, or an IPv6
- * address with or without brackets (returned as `[addr]` in RFC 5952 form, so `host:port` stays
- * unambiguous; zone ids are refused). IP literals are checked with ipaddr.js.
- */
-export function normaliseHost(raw: string): string | null {
-  const s = raw.trim();
-  if (s.length === 0 || s.length > 253) return null;
-  const inner = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
-  if (inner.includes(':')) {
-    if (!ipaddr.IPv6.isValid(inner) || inner.includes('%')) return null;
-    return `[${ipaddr.IPv6.parse(inner).toRFC5952String()}]`;
-  }
-  if (inner !== s) return null;
-  if (ipaddr.IPv4.isValidFourPartDecimal(s)) return ipaddr.IPv4.parse(s).toString();
-  const name = s.toLowerCase();
-  const labels = name.split('.');
-  if (!labels.every((l) => LABEL.test(l)) || !/^[a-z]/.test(labels[labels.length - 1]!)) return null;
-  return name;
-}
-
-/** `host` or `host:port` (`[v6]:port`), normalised, or null. */
-export function normaliseHostPort(raw: string): string | null {
-  const s = raw.trim();
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(s);
-  if (m) {
-    const host = normaliseHost(m[1]!);
-    const port = Number(m[2]);
-    return host && port >= 1 && port <= 65535 ? `${host}:${port}` : null;
-  }
-  return normaliseHost(s);
-}
 
 function integer(field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -245,18 +166,6 @@ function convert(input: TrunkInput, secrets: SecretBox): Partial<TrunkColumns> {
   return out;
 }
 
-/**
- * Holds `host` (a hostname or IP, or `host:port`, as normalised) to `destinations` for `field`.
- * @throws FieldError `destination_not_allowed` when the policy refuses it
- */
-export async function checkDestination(field: string, host: string, destinations: DestinationPolicy | null): Promise<void> {
-  try {
-    await destinations?.checkSaved(host.replace(/:\d+$/, ''));
-  } catch (err) {
-    if (err instanceof DestinationRefused) throw new FieldError(field, `${field}: ${err.message}`, 'destination_not_allowed');
-    throw err;
-  }
-}
 
 /** The destination policy on the host fields among `cols` (host, realm, from-domain). */
 async function checkDestinations(cols: Partial<TrunkColumns>, destinations: DestinationPolicy | null): Promise<void> {
@@ -311,49 +220,4 @@ export async function trunkChanges(
   );
   await checkDestinations(changes, destinations);
   return changes;
-}
-
-/**
- * An int8 counter as a number (pg answers int8 as a string, PGlite as a number). `unknown`
- * because the schema types them `Generated<Counter>`, whose select type is not unwrapped.
- */
-const count = (v: unknown): number => Number(v);
-
-/** A trunk row as the API answers it: camelCase, no password (only `passwordSet`), with its gateway name and counters. */
-export function trunkJson(t: Trunk): TrunkRecord {
-  return {
-    id: t.id,
-    customerId: t.tenant_id,
-    name: t.name,
-    provider: t.provider,
-    host: t.host,
-    port: t.port,
-    transport: t.transport,
-    username: t.username,
-    passwordSet: t.password_enc !== null,
-    realm: t.realm,
-    fromUser: t.from_user,
-    fromDomain: t.from_domain,
-    register: t.register,
-    expireSeconds: t.expire_seconds,
-    retrySeconds: t.retry_seconds,
-    pingSeconds: t.ping_seconds,
-    callerIdInFrom: t.caller_id_in_from,
-    priority: t.priority,
-    maxChannels: t.max_channels,
-    status: t.status,
-    gatewayName: gatewayName(t),
-    stats: {
-      totalCalls: count(t.total_calls),
-      successfulCalls: count(t.successful_calls),
-      failedCalls: count(t.failed_calls),
-      currentChannels: t.current_channels,
-      registrationState: t.registration_state,
-      pingStatus: t.ping_status,
-      lastError: t.last_error,
-      lastRegisteredAt: t.last_registered_at?.toISOString() ?? null,
-    },
-    createdAt: t.created_at.toISOString(),
-    updatedAt: t.updated_at.toISOString(),
-  };
 }

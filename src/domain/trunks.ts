@@ -1,8 +1,18 @@
 /**
- * SIP trunks and the sofia gateways FreeSWITCH builds from them.
+ * SIP trunks of a tenant, and the sofia gateways FreeSWITCH builds from them: create, list,
+ * get, update and delete, each in the tenant's transaction (row-level security) with its audit
+ * row. Input is checked and converted by src/domain/trunk-records.ts.
  */
 import type { Kysely } from 'kysely';
 import type { Database, Trunk } from '../db/schema.js';
+import type { Store } from '../db/store.js';
+import type { Principal } from './api-keys.js';
+import { recordAudit } from './audit.js';
+import { requireCustomer } from './customer-exists.js';
+import { policyFor, type DestinationPolicy } from './destination-policy.js';
+import { NotFoundError } from './errors.js';
+import type { SecretBox } from './secrets.js';
+import { trunkChanges, trunkColumns, type TrunkColumns, type TrunkInput } from './trunk-records.js';
 
 /**
  * The gateway name of a trunk: its id, which is globally unique and never changes, as sofia
@@ -33,4 +43,105 @@ export async function listActiveGateways(db: Kysely<Database>, tenantId?: string
     .orderBy('trunks.name');
   if (tenantId !== undefined) query = query.where('trunks.tenant_id', '=', tenantId);
   return query.execute();
+}
+
+/**
+ * What writing a trunk or phone number needs: the SecretBox that seals passwords and webhook
+ * secrets, and the destination policy a tenant key's hosts are held to (an admin key's are not).
+ */
+export interface RecordWriting {
+  secrets: SecretBox;
+  destinations: DestinationPolicy;
+}
+
+/** Who acts on which tenant: the API key (audited as its prefix and name) and the tenant id. */
+export interface TenantActor {
+  principal: Principal;
+  tenantId: string;
+}
+
+/**
+ * Inserts a trunk checked from `input` in the tenant transaction `trx`, with its audit row.
+ * @throws FieldError naming the bad or missing field
+ */
+export async function insertTrunk(trx: Kysely<Database>, w: RecordWriting, by: TenantActor, input: TrunkInput): Promise<Trunk> {
+  return insertColumns(trx, by, await trunkColumns(input, w.secrets, policyFor(by.principal, w.destinations)));
+}
+
+async function insertColumns(trx: Kysely<Database>, by: TenantActor, columns: TrunkColumns): Promise<Trunk> {
+  const created = await trx.insertInto('trunks').values({ ...columns, tenant_id: by.tenantId }).returningAll().executeTakeFirstOrThrow();
+  await recordAudit(trx, by.principal, { tenantId: by.tenantId, action: 'create', resourceType: 'trunk', resourceId: created.id, after: created });
+  return created;
+}
+
+/**
+ * Applies `input` to `before` (a row read `FOR UPDATE` in `trx`), with its audit row.
+ * @throws FieldError naming the bad field
+ */
+export async function changeTrunk(trx: Kysely<Database>, w: RecordWriting, by: TenantActor, before: Trunk, input: TrunkInput): Promise<Trunk> {
+  const changes = await trunkChanges(input, w.secrets, before, policyFor(by.principal, w.destinations));
+  const after = await trx.updateTable('trunks').set({ ...changes, updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
+  await recordAudit(trx, by.principal, { tenantId: by.tenantId, action: 'update', resourceType: 'trunk', resourceId: before.id, before, after });
+  return after;
+}
+
+/** The trunk `id` of `tenantId` in `trx`, locked for update when `lock`; undefined when the tenant has none such. */
+export function findTrunk(trx: Kysely<Database>, tenantId: string, id: string, lock = false): Promise<Trunk | undefined> {
+  const query = trx.selectFrom('trunks').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId);
+  return (lock ? query.forUpdate() : query).executeTakeFirst();
+}
+
+/**
+ * A new trunk of the tenant.
+ * @throws FieldError naming the bad or missing field (the input is checked before the transaction)
+ * @throws NotFoundError `customer` when the tenant does not exist
+ */
+export async function createTrunk(store: Store, w: RecordWriting, by: TenantActor, input: TrunkInput): Promise<Trunk> {
+  const columns = await trunkColumns(input, w.secrets, policyFor(by.principal, w.destinations));
+  return store.withTenant(by.tenantId, async (trx) => {
+    await requireCustomer(trx, by.tenantId);
+    return insertColumns(trx, by, columns);
+  });
+}
+
+/**
+ * The tenant's trunks in outbound order (priority, then name).
+ * @throws NotFoundError `customer` when the tenant does not exist
+ */
+export function listTrunks(store: Store, tenantId: string): Promise<Trunk[]> {
+  return store.withTenant(tenantId, async (trx) => {
+    await requireCustomer(trx, tenantId);
+    return trx.selectFrom('trunks').selectAll().where('tenant_id', '=', tenantId).orderBy('priority').orderBy('name').execute();
+  });
+}
+
+/** @throws NotFoundError `trunk not found` when the tenant has no trunk `id` */
+export async function getTrunk(store: Store, tenantId: string, id: string): Promise<Trunk> {
+  const row = await store.withTenant(tenantId, (trx) => findTrunk(trx, tenantId, id));
+  if (!row) throw new NotFoundError('trunk');
+  return row;
+}
+
+/**
+ * The trunk `id` with the fields of `input` changed (absent fields stay, `password: null` removes it).
+ * @throws NotFoundError `trunk not found`; FieldError naming the bad field
+ */
+export function updateTrunk(store: Store, w: RecordWriting, by: TenantActor, id: string, input: TrunkInput): Promise<Trunk> {
+  return store.withTenant(by.tenantId, async (trx) => {
+    const before = await findTrunk(trx, by.tenantId, id, true);
+    if (!before) throw new NotFoundError('trunk');
+    return changeTrunk(trx, w, by, before, input);
+  });
+}
+
+/**
+ * Deletes the trunk `id`, with its audit row; its numbers keep working without it.
+ * @throws NotFoundError `trunk not found`
+ */
+export function deleteTrunk(store: Store, by: TenantActor, id: string): Promise<void> {
+  return store.withTenant(by.tenantId, async (trx) => {
+    const before = await trx.deleteFrom('trunks').where('id', '=', id).where('tenant_id', '=', by.tenantId).returningAll().executeTakeFirst();
+    if (!before) throw new NotFoundError('trunk');
+    await recordAudit(trx, by.principal, { tenantId: by.tenantId, action: 'delete', resourceType: 'trunk', resourceId: id, before });
+  });
 }
