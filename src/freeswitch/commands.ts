@@ -47,6 +47,11 @@ export function uuidDump(uuid: string): string {
   return `uuid_dump ${uuid} json`;
 }
 
+/** `uuid_setvar <uuid> <name> <value>`: sets a channel variable (mod_commands.c uuid_setvar_function). */
+export function uuidSetVar(uuid: string, name: string, value: string): string {
+  return `uuid_setvar ${uuid} ${name} ${value}`;
+}
+
 /** `uuid_break <uuid> all`: stops the playing file and drops the queued ones. */
 export function uuidBreakAll(uuid: string): string {
   return `uuid_break ${uuid} all`;
