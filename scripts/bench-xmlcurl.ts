@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { buildApp } from '../src/app.js';
+import { buildApp } from '../src/wiring/http.js';
 import { loadConfig } from '../src/config.js';
 import { openPostgres } from '../src/db/postgres.js';
 import { SecretBox } from '../src/domain/secrets.js';

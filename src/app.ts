@@ -1,12 +1,14 @@
 /**
- * Builds the Fastify application from its dependencies (nothing is a module singleton), so tests
- * use `app.inject()` against an embedded database.
+ * The Fastify application, put together from ready-made parts (nothing is a module singleton, and
+ * nothing long-lived is built here: src/wiring/http.ts builds the lookup cache and the directory
+ * prerenderer, src/main.ts the rest), so tests use `app.inject()` against an embedded database.
+ * Closing the app stops the lookup cache it was handed.
  */
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
 import { ApiError, sendApiError } from './api/errors.js';
 import { apiPlugin } from './api/plugin.js';
-import { AuthFailures } from './auth-failures.js';
+import type { AuthFailures } from './auth-failures.js';
 import { jsonCdrPlugin } from './cdr/json-cdr-plugin.js';
 import type { CdrWriter } from './cdr/writer.js';
 import type { Config } from './config.js';
@@ -15,21 +17,26 @@ import { redactingLoggerOptions } from './log-redaction.js';
 import type { SecretBox } from './domain/secrets.js';
 import type { CallControl } from './esl/call-control.js';
 import type { EslNodes } from './esl/nodes.js';
-import { TenantCache } from './domain/tenant-cache.js';
+import type { TenantCache } from './domain/tenant-cache.js';
 import type { Metrics } from './metrics.js';
 import { withinBudget } from './xmlcurl/budget.js';
-import { prerenderUsers, type DirectoryDeps } from './xmlcurl/directory.js';
+import type { DirectoryDeps } from './xmlcurl/directory.js';
 import { xmlcurlPlugin } from './xmlcurl/plugin.js';
-import { Prerenderer } from './xmlcurl/prerender.js';
 
-export interface AppDeps {
+export interface AppParts {
   config: Readonly<Config>;
   store: Store;
-  /** Lookup cache (default: one over `store` sized by `config.lookupCache`); started with the app, stopped when it closes. */
-  tenants?: TenantCache;
+  /** The lookup cache, not yet started; stopped when the app closes. */
+  tenants: TenantCache;
+  /** What directory answers are rendered from (over `tenants`). */
+  directory: DirectoryDeps;
+  /** Cached tenants whose directory answers are still being rendered (src/xmlcurl/prerender.ts), for /health. */
+  prerenderPending: () => number;
+  /** Failed authentications per client address, one count for the API and the FreeSWITCH routes. */
+  authFailures: AuthFailures;
   secrets: SecretBox;
   metrics: Metrics;
-  clock?: () => Date;
+  clock: () => Date;
   /** FreeSWITCH event socket connections, shown in /health. */
   esl?: EslNodes;
   /** Call control over `esl` (src/esl/call-control.ts), behind /api/v1/calls; absent: those routes answer 503. */
@@ -52,29 +59,16 @@ function routerRefusal(err: FastifyError, req: FastifyRequest, reply: FastifyRep
   return sendApiError(error, req, reply);
 }
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
   // Per-request access logs are off: FreeSWITCH asks hundreds of times a second; failures are logged.
-  const logger = deps.logger === true ? redactingLoggerOptions({}) : deps.logger ? redactingLoggerOptions(deps.logger) : false;
+  const logger = parts.logger === true ? redactingLoggerOptions({}) : parts.logger ? redactingLoggerOptions(parts.logger) : false;
   const app = Fastify({
     logger,
     bodyLimit: 1024 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: routerRefusal,
   });
-  const clock = deps.clock ?? (() => new Date());
-  const tenants = deps.tenants ?? new TenantCache(deps.store, deps.config.lookupCache);
-  const directory: DirectoryDeps = {
-    tenants,
-    withLookup: deps.store.withLookup,
-    secrets: deps.secrets,
-    cacheMs: deps.config.xmlcurl.directoryCacheMs,
-  };
-  const prerenderer = new Prerenderer(
-    (s) => prerenderUsers(s, directory),
-    (err, s) => app.log.error({ err, tenant: s.tenant.id }, 'directory prerender failed; users render at first lookup'),
-  );
-  tenants.on('loaded', (snapshots) => prerenderer.enqueue(snapshots));
-  tenants.on('warmFailed', (err) => app.log.warn({ err }, 'tenant cache could not be loaded at start; lookups read through'));
+  const { config, store, tenants, authFailures, clock } = parts;
   app.addHook('onClose', () => tenants.stop());
 
   /**
@@ -84,22 +78,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
    */
   app.get('/health', async (_req, reply) => {
     try {
-      await withinBudget(deps.store.withLookup((db) => sql`select 1 from tenants limit 1`.execute(db)), deps.config.xmlcurl.budgetMs);
-      return { status: 'ok', database: deps.store.kind, tenantCache: tenants.state, directoryPrerenderPending: prerenderer.pending, esl: deps.esl?.health() ?? [] };
+      await withinBudget(store.withLookup((db) => sql`select 1 from tenants limit 1`.execute(db)), config.xmlcurl.budgetMs);
+      return { status: 'ok', database: store.kind, tenantCache: tenants.state, directoryPrerenderPending: parts.prerenderPending(), esl: parts.esl?.health() ?? [] };
     } catch (err) {
-      return reply.code(503).send({ status: 'unavailable', database: deps.store.kind, error: (err as Error).message });
+      return reply.code(503).send({ status: 'unavailable', database: store.kind, error: (err as Error).message });
     }
   });
 
   app.get('/metrics', async (_req, reply) =>
-    reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+    reply.header('content-type', parts.metrics.registry.contentType).send(await parts.metrics.registry.metrics()),
   );
 
-  // One count of failed authentications for the API and the FreeSWITCH routes together.
-  const authFailures = new AuthFailures(deps.config.api.authFailuresPerMinute);
-  await app.register(xmlcurlPlugin, { config: deps.config, store: deps.store, tenants, directory, metrics: deps.metrics, clock, authFailures });
-  if (deps.cdrs) await app.register(jsonCdrPlugin, { config: deps.config, writer: deps.cdrs, authFailures });
-  await app.register(apiPlugin, { config: deps.config, store: deps.store, secrets: deps.secrets, tenants, clock, esl: deps.esl, calls: deps.calls, authFailures });
-  await tenants.start();
+  await app.register(xmlcurlPlugin, { config, store, tenants, directory: parts.directory, metrics: parts.metrics, clock, authFailures });
+  if (parts.cdrs) await app.register(jsonCdrPlugin, { config, writer: parts.cdrs, authFailures });
+  await app.register(apiPlugin, { config, store, secrets: parts.secrets, tenants, clock, esl: parts.esl, calls: parts.calls, authFailures });
   return app;
 }

@@ -1,28 +1,28 @@
 /**
- * Composition root: configuration → database (migrated) → secrets → the CDR writer and, with
- * ESL_NODES, the ESL controller's handlers → HTTP app → demo data on a new embedded database →
- * the first admin API key → ESL nodes, the reloader, the recurring-call scheduler and the AI
- * agent's media endpoint → listen. SIGINT/SIGTERM stop the scheduler, hand live AI calls to their
- * failover extensions, close the media sockets, the event sockets, the CDR writer (what is not
- * written stays in the spool) and the server, then the database. A `StartupError` (a setting, the
- * secrets key, a data directory in use) prints its message alone on stderr and exits 1; any other
- * error at start keeps its stack.
+ * The composition root, the only one: configuration → database (migrated) → secrets → the CDR
+ * writer and, with ESL_NODES, the ESL controller's handlers (src/wiring/event-handlers.ts) → HTTP
+ * app (src/wiring/http.ts) → demo data on a new embedded database → the first admin API key → ESL
+ * nodes, the reloader, the recurring-call scheduler and the AI agent's media endpoint → listen.
+ * SIGINT/SIGTERM stop the scheduler, hand live AI calls to their failover extensions, close the
+ * media sockets, the event sockets, the CDR writer (what is not written stays in the spool) and
+ * the server, then the database. A `StartupError` (a setting, the secrets key, a data directory in
+ * use) prints its message alone on stderr and exits 1; any other error at start keeps its stack.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { openStore } from './db/open.js';
 import { ensureAdminKey } from './domain/api-keys.js';
 import { loadSecretBox } from './domain/secrets.js';
 import { EslNodes } from './esl/nodes.js';
 import { ConfigReloader } from './esl/reload.js';
-import { createEslService } from './esl/service.js';
 import { attachMediaServer } from './media/media-server.js';
 import { createMetrics } from './metrics.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { seedDemo } from './seed/demo.js';
 import { runExplainingStartupErrors } from './startup-error.js';
+import { createEventHandlers } from './wiring/event-handlers.js';
+import { buildApp } from './wiring/http.js';
 
 await runExplainingStartupErrors(start);
 
@@ -35,7 +35,7 @@ async function start(): Promise<void> {
   });
   const esl = config.esl.nodes.length > 0 ? new EslNodes(config.esl, (err, node, command) => app.log.warn({ err, node, command }, 'FreeSWITCH command failed')) : undefined;
   const metrics = createMetrics(true);
-  const service = createEslService({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`), warn: (context, message) => app.log.warn(context, message) });
+  const service = createEventHandlers({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`), warn: (context, message) => app.log.warn(context, message) });
   const app = await buildApp({ config, store, secrets, esl, calls: service.calls, cdrs: service.cdrs, metrics, logger: { level: config.logLevel } });
 
   service.start();

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildApp } from '../../src/app.js';
+import { buildApp } from '../../src/wiring/http.js';
 import type { Store } from '../../src/db/store.js';
 import { CallControl } from '../../src/esl/call-control.js';
 import { ChannelTracker, type Channel } from '../../src/esl/channels.js';

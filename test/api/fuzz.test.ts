@@ -11,7 +11,7 @@
 import t, { type Test } from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp } from '../../src/wiring/http.js';
 import { CallControl } from '../../src/esl/call-control.js';
 import { ChannelTracker } from '../../src/esl/channels.js';
 import { backends } from '../helpers/backends.js';

@@ -1,6 +1,6 @@
 /**
- * The ESL service as src/main.ts composes it (CDR writer, trackers, controller), connected to fake
- * FreeSWITCH nodes, with the demo app (json_cdr route) and tenants; and what CDR tests read back.
+ * The event handlers as src/main.ts composes them (src/wiring/event-handlers.ts: CDR writer,
+ * trackers, controller), connected to fake FreeSWITCH nodes, with the demo app (json_cdr route) and tenants; and what CDR tests read back.
  */
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { loadConfig } from '../../src/config.js';
 import { EslNodes } from '../../src/esl/nodes.js';
-import { createEslService, type EslService } from '../../src/esl/service.js';
+import { createEventHandlers, type EventHandlers } from '../../src/wiring/event-handlers.js';
 import { SecretBox } from '../../src/domain/secrets.js';
 import type { Metrics } from '../../src/metrics.js';
 import { demoApp, type TestApp } from '../helpers/app.js';
@@ -30,7 +30,7 @@ export interface Rig {
   /** Nodes fs1, fs2, ... */
   servers: FakeEslServer[];
   nodes: EslNodes;
-  service: EslService;
+  service: EventHandlers;
   acmeId: string;
   globexId: string;
   /** What the service logged as warnings. */
@@ -38,7 +38,7 @@ export interface Rig {
 }
 
 /**
- * The service as src/main.ts composes it, against fake FreeSWITCH nodes (fs1, fs2, ...; one
+ * The event handlers as src/main.ts composes them, against fake FreeSWITCH nodes (fs1, fs2, ...; one
  * unless `nodeCount` says), with the demo tenants.
  */
 export async function rig(t: Test, backend: Backend, env: Record<string, string> = {}, nodeCount = 1): Promise<Rig> {
@@ -52,10 +52,10 @@ export async function rig(t: Test, backend: Backend, env: Record<string, string>
   const config = loadConfig({ ESL_NODES: eslNodes, CDR_SPOOL_DIR: spoolDir, DATA_DIR: '/nonexistent' });
   const warnings: Rig['warnings'] = [];
   let nodes!: EslNodes;
-  let service!: EslService;
+  let service!: EventHandlers;
   const ctx = await demoApp(backend, env, false, ({ store, metrics }) => {
     nodes = new EslNodes(config.esl, () => undefined, TEST_BACKOFF);
-    service = createEslService({ config, store, secrets: new SecretBox(Buffer.alloc(32, 7)), metrics, nodes, report: () => undefined, warn: (context, message) => warnings.push({ context, message }) });
+    service = createEventHandlers({ config, store, secrets: new SecretBox(Buffer.alloc(32, 7)), metrics, nodes, report: () => undefined, warn: (context, message) => warnings.push({ context, message }) });
     return { esl: nodes, calls: service.calls, cdrs: service.cdrs };
   });
   service.start();

@@ -3,7 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { buildApp, type AppDeps } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/wiring/http.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/schema.js';

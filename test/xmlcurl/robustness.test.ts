@@ -1,6 +1,6 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { buildApp } from '../../src/app.js';
+import { buildApp } from '../../src/wiring/http.js';
 import { loadConfig } from '../../src/config.js';
 import type { Store } from '../../src/db/store.js';
 import { SecretBox } from '../../src/domain/secrets.js';
