@@ -1,56 +1,46 @@
 /**
  * One call with the AI voice agent, from the parked channel to the stored session: a task with
- * one end (`ended` resolves once), whichever comes first of a transfer, a hangup, or a failure.
+ * a state (src/media/agent-call-states.ts), one way to end, `end(reason)` (the reasons and what
+ * each tells FreeSWITCH: src/media/agent-call-end.ts), and a promise, `ended`, that resolves once
+ * the session is stored.
  *
- * 1. `start()` reads the call's number, tenant and extensions as the tenant (RLS), renders the
- *    profile's instructions, opens the Realtime session and, at the same time, asks FreeSWITCH to
- *    fork the call's audio to `<MEDIA_WS_URL>/media/<uuid>?token=<per-call token>`.
+ * 1. `start()` reads the call's context (src/domain/ai-numbers.ts), claims the session row,
+ *    opens the Realtime session with the profile's instructions and, at the same time, asks
+ *    FreeSWITCH to fork the call's audio to `<MEDIA_WS_URL>/media/<uuid>?token=<per-call token>`.
  * 2. The media server hands the fork's socket to `attachMedia()`; caller frames go to the model,
- *    the model's audio goes through the playout (jitter buffer, 20 ms pacing) back to the fork.
- *    Once both are up the agent greets (`response.create`).
+ *    the model's audio goes through the playout (jitter buffer, 20 ms pacing) back to the fork
+ *    (src/media/agent-media.ts). Once both are up the agent greets (`response.create`).
  * 3. Barge-in (`input_audio_buffer.speech_started` while the agent is heard): the playout is
  *    flushed and FreeSWITCH's playback emptied at once, the response cancelled, and the item
  *    truncated at the milliseconds the caller heard (`conversation.item.truncate`).
- * 4. Tools: `create_ticket` (the number's CRM webhook, signed), `transfer_to_human` (only to the
- *    tenant's active extensions; `uuid_transfer <uuid> <extension> XML <context>` once the goodbye
- *    has played), `end_call` (`uuid_kill` once the last audio has played).
- * 5. Failure (OpenAI unreachable, erroring or silent, the fork not connecting or dropping, the
- *    session limit): the fork is stopped and the call transferred to the number's failover
- *    extension (hung up when it has none); the reason is stored.
+ * 4. Tools (src/media/agent-tools.ts): a transfer or hangup they ask for is carried out once the
+ *    goodbye has played.
+ * 5. A failure (OpenAI unreachable, erroring or silent, the fork not connecting or dropping, the
+ *    session limit, shutdown) ends the call with its reason: it goes to the number's failover
+ *    extension (hung up when it has none).
  * 6. The session row is written when the call starts and when it ends, with the transcript, the
- *    actions, the transfer and the post-call analysis (src/media/session-record.ts).
+ *    actions, the transfer and the post-call analysis (src/media/agent-session-log.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { AiSettings } from '../config.js';
-import type { BusinessHours } from '../db/schema.js';
 import type { Store } from '../db/store.js';
-import { DestinationPolicy } from '../domain/destination-policy.js';
-import { crmWebhookOf } from '../domain/number-records.js';
+import { agentCallContext, type AgentCallContext } from '../domain/ai-numbers.js';
+import { saveSession, type TranscriptEntry } from '../domain/ai-session-writes.js';
 import type { SecretBox } from '../domain/secrets.js';
 import type { Metrics } from '../metrics.js';
-import { tenantContext } from '../domain/tenants.js';
-import { AGENT_TOOLS, renderInstructions, TICKET_PRIORITIES } from './agent-profile.js';
+import { disposalCommand, disposalOf, endLabels, isFailoverReason, type EndReason } from './agent-call-end.js';
+import { CallState, type AgentCallState } from './agent-call-states.js';
+import { CallMedia, PlayedFiles } from './agent-media.js';
+import { renderInstructions } from './agent-profile.js';
+import { SessionLog, storeSession } from './agent-session-log.js';
+import { GOODBYE, realtimeTools, runTool, type Leave } from './agent-tools.js';
 import type { CallAnalysis } from './call-analysis.js';
-import { CrmWebhookError, postTicket } from './crm-webhook.js';
-import type { ForkModule, ForkSink } from './fork-modules.js';
+import type { ForkModule } from './fork-modules.js';
 import { l16FromBytes } from './g711.js';
-import { Playout, type FrameClock } from './playout.js';
+import type { ParkedCall } from './parked-call.js';
+import type { FrameClock } from './playout.js';
 import { RealtimeSession, type RealtimeHandlers } from './realtime-session.js';
-import { saveSession, type ActionEntry, type SessionRecord, type TranscriptEntry } from './session-record.js';
-
-/** The parked call, from its CHANNEL_PARK (variables set by the dialplan, src/xmlcurl/dialplan.ts). */
-export interface ParkedCall {
-  /** Unique-ID. */
-  callId: string;
-  /** ESL_NODES name of the node holding the call. */
-  node: string;
-  tenantId: string;
-  /** The number called, E.164. */
-  did: string;
-  callerNumber: string | null;
-  profile: string;
-}
 
 export interface AgentCallDeps {
   settings: Readonly<AiSettings>;
@@ -70,81 +60,40 @@ export interface AgentCallDeps {
   observeLateness?(ms: number): void;
 }
 
-interface CallContext {
-  tenantName: string;
-  timezone: string;
-  /** The tenant's dialplan context (its SIP domain). */
-  context: string;
-  failoverExtension: string | null;
-  businessHours: BusinessHours | null;
-  crm: { url: string; secret: string } | null;
-  extensions: Array<{ extension: string; name: string | null }>;
-}
-
-/**
- * A transfer or hangup the agent asked for; it runs once response number `after` is done and its
- * audio played: the response that called the tool if it spoke (its goodbye), else the next one.
- */
-type Pending = ({ kind: 'transfer'; extension: string; reason: string } | { kind: 'hangup'; reason: string }) & { after: number };
-
-/** Where a tool call came from: the response's number and whether it had spoken before the call. */
-interface ToolOrigin {
-  response: number;
-  spoke: boolean;
-}
-
 /** How long a lost media fork waits for the channel's hangup before the call fails over, milliseconds. */
 export const MEDIA_LOSS_GRACE_MS = 1000;
-
-/** Longest wait for FreeSWITCH to report the last file of a goodbye played, milliseconds. */
-export const PLAYED_WAIT_MS = 3000;
-
-const GOODBYE = {
-  transfer: 'Say one short goodbye line: you are transferring the caller to a colleague now.',
-  hangup: 'Say one short, polite goodbye line.',
-};
 
 export class AgentCall {
   /** The per-call secret FreeSWITCH presents in the media fork URL. */
   readonly token = randomBytes(24).toString('base64url');
   /** Resolves once the session has ended and its row was written (or the write failed and was reported). */
   readonly ended: Promise<void>;
-  private endSession!: () => void;
-  private ctx: CallContext | null = null;
+  private resolveEnded!: () => void;
+  private readonly machine = new CallState();
+  private ctx: AgentCallContext | null = null;
   private realtime: RealtimeSession | null = null;
-  private socket: WebSocket | null = null;
-  private sink: ForkSink | null = null;
-  private playout: Playout | null = null;
+  private media: CallMedia | null = null;
+  private readonly files = new PlayedFiles();
+  private readonly log: SessionLog;
+  /** The fork module runs on the channel (its start command succeeded), so ending stops it. */
   private forkStarted = false;
-  private greeted = false;
-  private completing = false;
-  /** Playback files queued on the channel and not yet reported stopped (PLAYBACK_STOP). */
-  private readonly playing = new Set<string>();
-  /** Files the fork module wrote and announced (`mod_audio_stream::play`), of those the sink sent. */
-  private filesAnnounced = 0;
-  /** Wakes `allPlayed()` on each announcement and PLAYBACK_STOP. */
-  private onPlayed: (() => void) | null = null;
-  private lossTimer: NodeJS.Timeout | undefined;
-  private finished = false;
-  private pending: Pending | null = null;
-  private responseSpoke = false;
-  private responsesDone = 0;
+  /** Responses done, and whether the one under way has spoken yet. */
+  private readonly responses = { done: 0, spoke: false };
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly transcript: TranscriptEntry[] = [];
-  private readonly actions: ActionEntry[] = [];
-  private readonly heard = new Map<string, number>();
-  private readonly speechAt = new Map<string, string>();
-  private readonly firstAudioAt = new Map<string, string>();
-  private readonly startedAt = new Date();
-  private transfer: { target: string | null; reason: string | null } = { target: null, reason: null };
-  private failureReason: string | null = null;
+  private lossTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly call: ParkedCall,
     private readonly deps: AgentCallDeps,
   ) {
-    this.ended = new Promise((resolve) => (this.endSession = resolve));
+    this.log = new SessionLog(call);
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     deps.metrics.aiActiveCalls.inc();
+  }
+
+  /** Where the call stands (src/media/agent-call-states.ts). */
+  get state(): Readonly<AgentCallState> {
+    return this.machine.value;
   }
 
   /** Whether `token` is this call's (constant time). */
@@ -154,27 +103,27 @@ export class AgentCall {
     return given.length === own.length && timingSafeEqual(given, own);
   }
 
-  /** Starts the session; never rejects (a failure becomes the failover). */
+  /** Starts the session; never rejects (a failure ends the call with its reason). */
   async start(): Promise<void> {
-    const { settings } = this.deps;
+    const { settings, store } = this.deps;
     try {
-      this.ctx = await this.load();
+      this.ctx = await agentCallContext(store, this.deps.secrets, this.call.tenantId, this.call.did);
     } catch (err) {
       this.deps.onError(err, { callId: this.call.callId, part: 'agent call context' });
-      return this.fail('context_unavailable');
+      return this.end('context_unavailable');
     }
-    if (this.finished) return;
-    if (!settings.apiKey) return this.fail('openai_not_configured');
+    if (this.machine.ended) return;
+    if (!settings.apiKey) return this.end('openai_not_configured');
     // Every Switchplane instance on this event socket sees the park: the one whose row goes in runs the call.
-    const claimed = await saveSession(this.deps.store, this.record(), { insertOnly: true }).catch((err: unknown) => {
+    const claimed = await saveSession(store, this.log.record(null), { insertOnly: true }).catch((err: unknown) => {
       this.deps.onError(err, { callId: this.call.callId, part: 'ai session claim' });
       return true; // the database is failing now: run the call rather than leave the caller in silence
     });
-    if (!claimed) return this.abandon();
-    if (this.finished) return;
+    if (!claimed) return this.end('claimed_elsewhere');
+    if (!this.machine.to({ name: 'connecting' })) return;
     this.timers.push(
-      setTimeout(() => this.fail('session_limit'), settings.sessionLimitSeconds * 1000),
-      setTimeout(() => !this.socket && this.fail('media_timeout'), settings.mediaTimeoutMs),
+      setTimeout(() => this.end('session_limit'), settings.sessionLimitSeconds * 1000),
+      setTimeout(() => !this.media && this.end('media_timeout'), settings.mediaTimeoutMs),
     );
     const url = `${settings.mediaUrl}/media/${this.call.callId}?token=${this.token}`;
     const metadata = JSON.stringify({ callId: this.call.callId, token: this.token });
@@ -182,46 +131,40 @@ export class AgentCall {
       () => (this.forkStarted = true),
       (err) => {
         this.deps.onError(err, { callId: this.call.callId, part: 'media fork start' });
-        this.fail('media_fork_failed');
+        this.end('media_fork_failed');
       },
     );
     try {
       const instructions = await renderInstructions(this.call.profile, { ...this.ctx, did: this.call.did, now: new Date() });
-      const session = await RealtimeSession.open({ settings, apiKey: settings.apiKey, instructions, tools: [...AGENT_TOOLS] }, this.handlers());
-      if (this.finished) return session.close();
+      const session = await RealtimeSession.open({ settings, apiKey: settings.apiKey, instructions, tools: realtimeTools() }, this.handlers());
+      if (this.machine.ended) return session.close();
       this.realtime = session;
       this.greet();
     } catch (err) {
-      const reason = (err as { reason?: string }).reason ?? 'openai_unreachable';
+      const reason = (err as { reason?: unknown }).reason;
       this.deps.onError(err, { callId: this.call.callId, part: 'realtime session' });
-      this.fail(reason);
+      this.end(isFailoverReason(reason) ? reason : 'openai_unreachable');
     }
     await fork;
   }
 
   /** Takes the media fork's socket (authenticated by the media server). */
   attachMedia(socket: WebSocket): void {
-    if (this.finished || this.socket) {
-      socket.close(1008, this.finished ? 'call ended' : 'already connected');
+    if (this.machine.ended || this.media) {
+      socket.close(1008, this.machine.ended ? 'call ended' : 'already connected');
       return;
     }
-    this.socket = socket;
-    this.sink = this.deps.fork.sink(socket);
-    const sink = this.sink;
-    this.playout = new Playout({
+    this.media = new CallMedia(socket, {
+      fork: this.deps.fork,
       clock: this.deps.clock,
       prebufferMs: this.deps.settings.prebufferMs,
-      leadMs: this.deps.fork.leadMs,
-      onFrame: (frame, info) => {
-        sink.frame(frame);
-        this.deps.metrics.aiPlayoutLateness.observe(info.lateMs / 1000);
-        this.deps.observeLateness?.(info.lateMs);
+      onLateness: (ms) => {
+        this.deps.metrics.aiPlayoutLateness.observe(ms / 1000);
+        this.deps.observeLateness?.(ms);
       },
+      onCallerAudio: (frame) => this.realtime?.appendAudio(l16FromBytes(frame)),
+      onClose: () => this.mediaLost(),
     });
-    socket.on('message', (data, isBinary) => {
-      if (isBinary && this.realtime) this.realtime.appendAudio(l16FromBytes(data as Buffer));
-    });
-    socket.on('close', () => this.mediaLost());
     this.greet();
   }
 
@@ -231,41 +174,14 @@ export class AgentCall {
    * 5 lead frames (100 ms) with no RTP that every broadcast starts with (switch_ivr.c).
    */
   playFile(file: string): void {
-    if (this.finished || /\s/.test(file)) return;
-    this.playing.add(file);
-    this.filesAnnounced++;
-    this.onPlayed?.();
+    if (this.machine.ended || /\s/.test(file)) return;
+    this.files.queued(file);
     this.deps.execute(this.call.node, this.call.callId, 'playback', file).catch((err) => this.deps.onError(err, { callId: this.call.callId, part: 'playback', file }));
   }
 
   /** FreeSWITCH finished (or broke off) playing `file` (PLAYBACK_STOP). */
   playbackStopped(file: string): void {
-    if (this.playing.delete(file)) this.onPlayed?.();
-  }
-
-  /**
-   * Resolves once every file the fork sink sent has been written by the module and played by
-   * FreeSWITCH (no playback left without its PLAYBACK_STOP), or after `PLAYED_WAIT_MS`.
-   */
-  private allPlayed(): Promise<void> {
-    this.sink?.flush();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.onPlayed = null;
-        resolve();
-      };
-      const timer = setTimeout(done, PLAYED_WAIT_MS);
-      this.onPlayed = () => {
-        if (this.filesAnnounced >= (this.sink?.files ?? 0) && this.playing.size === 0) done();
-      };
-      this.onPlayed();
-    });
-  }
-
-  /** The fork could not connect (`mod_audio_stream::error`, `mod_audio_fork::connect_failed`) or Switchplane stops: fail over now. */
-  forkFailed(reason: string): void {
-    this.fail(reason);
+    this.files.stopped(file);
   }
 
   /**
@@ -275,274 +191,116 @@ export class AgentCall {
    * arrives within `MEDIA_LOSS_GRACE_MS`.
    */
   mediaLost(): void {
-    if (this.finished || this.lossTimer) return;
-    this.lossTimer = setTimeout(() => this.fail('media_disconnected'), MEDIA_LOSS_GRACE_MS);
+    if (this.machine.ended || this.lossTimer) return;
+    this.lossTimer = setTimeout(() => this.end('media_disconnected'), MEDIA_LOSS_GRACE_MS);
     this.timers.push(this.lossTimer);
   }
 
-  /** The channel hung up: the session ends here. */
-  hungUp(): void {
-    if (this.finished) return;
-    this.finish('caller_hangup');
+  /**
+   * Ends the call once, whatever the state: stops the fork, tells FreeSWITCH where the call goes,
+   * counts it and stores the row (then `ended` resolves). Later calls do nothing.
+   */
+  end(reason: EndReason): void {
+    const from = this.machine.value;
+    if (!this.machine.to({ name: 'ended', reason })) return;
+    this.deps.metrics.aiActiveCalls.dec();
+    for (const t of this.timers) clearTimeout(t);
+    if (reason === 'claimed_elsewhere') return this.resolveEnded();
+    const disposal = disposalOf(reason, this.ctx, from.name === 'transferring' ? from : null);
+    if (isFailoverReason(reason)) this.log.failedOver(reason, disposal?.kind === 'transfer' ? disposal.extension : null);
+    else if (from.name === 'transferring' && disposal?.kind === 'transfer') this.log.transferred(disposal.extension, from.reason);
+    this.deps.metrics.aiSessions.inc(endLabels(reason)!);
+    this.realtime?.close();
+    this.media?.close();
+    const media = this.media;
+    const command = disposalCommand(this.call.callId, disposal);
+    const stop = this.forkStarted && command ? this.deps.command(this.call.node, this.deps.fork.stop(this.call.callId)).catch(() => {}) : Promise.resolve();
+    void stop.then(() => {
+      if (command) this.send(command, 'end');
+      media?.closeSocket();
+    });
+    void storeSession(this.log, this.deps, this.realtime?.sessionId ?? null).finally(() => this.resolveEnded());
   }
 
   private greet(): void {
-    if (this.greeted || !this.realtime || !this.socket || this.finished) return;
-    this.greeted = true;
+    if (!this.realtime || !this.media || !this.machine.to({ name: 'talking' })) return;
     this.realtime.respond();
   }
 
   private handlers(): RealtimeHandlers {
-    const now = () => new Date().toISOString();
     return {
       audio: (itemId, pcm) => {
-        this.responseSpoke = true;
-        if (!this.firstAudioAt.has(itemId)) this.firstAudioAt.set(itemId, now());
-        this.playout?.push(itemId, pcm);
+        this.responses.spoke = true;
+        this.log.agentAudio(itemId);
+        this.media?.push(itemId, pcm);
       },
-      audioDone: (itemId) => {
-        const playout = this.playout;
-        if (!playout) return;
-        playout.end(itemId);
-        void playout.drained().then(() => this.sink?.flush());
-      },
+      audioDone: (itemId) => this.media?.audioDone(itemId),
       speechStarted: (itemId) => {
-        this.speechAt.set(itemId, now());
+        this.log.callerSpeech(itemId);
         this.bargeIn();
       },
-      callerTranscript: (itemId, text) => {
-        if (text.trim()) this.transcript.push({ role: 'caller', text: text.trim(), at: this.speechAt.get(itemId) ?? now(), itemId });
-      },
-      agentTranscript: (itemId, text) => {
-        const heardMs = this.heard.get(itemId);
-        this.transcript.push({
-          role: 'agent', text, at: this.firstAudioAt.get(itemId) ?? now(), itemId,
-          ...(heardMs !== undefined ? { interrupted: true, heardMs } : {}),
-        });
-      },
-      functionCall: (call) => void this.runTool(call.callId, call.name, call.args, { response: this.responsesDone + 1, spoke: this.responseSpoke }),
+      callerTranscript: (itemId, text) => this.log.callerSaid(itemId, text),
+      agentTranscript: (itemId, text) => this.log.agentSaid(itemId, text),
+      functionCall: (call) => void this.runTool(call.callId, call.name, call.args, { response: this.responses.done + 1, spoke: this.responses.spoke }),
       responseDone: () => {
-        this.responseSpoke = false;
-        this.responsesDone++;
-        this.completeWhenPlayed();
+        this.responses.spoke = false;
+        this.responses.done++;
+        this.leaveWhenPlayed();
       },
       failed: (reason, detail) => {
         this.deps.onError(new Error(detail), { callId: this.call.callId, part: 'realtime session', reason });
-        this.fail(reason);
+        this.end(reason);
       },
     };
   }
 
   private bargeIn(): void {
-    const playout = this.playout;
-    if (!playout?.speaking || !this.realtime) return;
-    const cut = playout.flush();
-    this.sink?.discard();
+    const media = this.media;
+    if (!media?.speaking || !this.realtime) return;
+    const cut = media.cut();
     this.send(this.deps.fork.breakPlayback(this.call.callId), 'barge-in');
-    // `uuid_break all` drops the queued playbacks: no PLAYBACK_STOP comes for them.
-    this.playing.clear();
+    this.files.dropped();
     if (cut) {
-      this.heard.set(cut.itemId, cut.heardMs);
-      for (const entry of this.transcript) if (entry.itemId === cut.itemId) Object.assign(entry, { interrupted: true, heardMs: cut.heardMs });
+      this.log.cut(cut.itemId, cut.heardMs);
       this.realtime.interrupt(cut.itemId, cut.heardMs);
     }
   }
 
-  private async runTool(callId: string, name: string, args: string, origin: ToolOrigin): Promise<void> {
-    // The model's arguments should be a JSON object; anything else (bad JSON, null, a list) counts as none.
-    let params: Record<string, unknown> = {};
-    try {
-      const parsed: unknown = JSON.parse(args);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) params = parsed as Record<string, unknown>;
-    } catch {
-      // stays {}
-    }
-    const timestamp = new Date().toISOString();
-    const output = await this.tool(name, params, origin).catch((err: unknown) => {
-      this.deps.onError(err, { callId: this.call.callId, part: `tool ${name}` });
-      return { error: 'the action failed' } as Record<string, unknown>;
-    });
-    if (this.finished || !this.realtime) return;
-    if (name === 'create_ticket' || name === 'transfer_to_human' || name === 'end_call') {
-      this.actions.push({ action: name, timestamp, params, result: output });
-    }
-    this.realtime.toolOutput(callId, output);
-    if (!this.pending) this.realtime.respond();
-    else if (!origin.spoke) this.realtime.respond(GOODBYE[this.pending.kind]);
-    this.completeWhenPlayed();
-  }
-
-  private async tool(name: string, params: Record<string, unknown>, origin: ToolOrigin): Promise<Record<string, unknown>> {
+  /** A tool call of response number `origin.response`, which had or had not `spoke` before it. */
+  private async runTool(callId: string, name: string, args: string, origin: { response: number; spoke: boolean }): Promise<void> {
     const after = origin.spoke ? origin.response : origin.response + 1;
-    const ctx = this.ctx!;
-    const text = (key: string) => (typeof params[key] === 'string' ? (params[key] as string).trim() : '');
-    switch (name) {
-      case 'create_ticket': {
-        const priority = TICKET_PRIORITIES.find((p) => p === params.priority) ?? 'medium';
-        if (!text('subject')) return { error: 'a ticket needs a subject' };
-        if (!ctx.crm) return { error: 'no CRM is set up for this number; offer a transfer to a colleague instead' };
-        try {
-          const { ticketId } = await postTicket({
-            url: ctx.crm.url, secret: ctx.crm.secret,
-            ticket: { subject: text('subject'), description: text('description'), priority, callId: this.call.callId, tenantId: this.call.tenantId, callerNumber: this.call.callerNumber, did: this.call.did },
-            timeoutMs: this.deps.settings.crm.timeoutMs, retries: this.deps.settings.crm.retries,
-            destinations: new DestinationPolicy(this.deps.settings.crm.destinationAllow),
-          });
-          return { ticketId };
-        } catch (err) {
-          this.deps.onError(err, { callId: this.call.callId, part: 'create_ticket' });
-          return { error: 'the ticket could not be created', reason: err instanceof CrmWebhookError ? err.reason : 'error' };
-        }
-      }
-      case 'transfer_to_human': {
-        const extension = text('extension');
-        if (!ctx.extensions.some((e) => e.extension === extension)) {
-          return { error: `extension ${extension || '(none)'} is not available`, extensions: ctx.extensions.map((e) => e.extension) };
-        }
-        if (this.pending) return { error: 'the call is already ending' };
-        this.pending = { kind: 'transfer', extension, reason: text('reason') || 'caller asked for a person', after };
-        return { status: 'transferring', extension };
-      }
-      case 'end_call':
-        if (!this.pending) this.pending = { kind: 'hangup', reason: text('reason') || 'caller done', after };
-        return { status: 'ending' };
-      default:
-        return { error: `unknown tool ${name}` };
-    }
+    const timestamp = new Date().toISOString();
+    const { settings, onError } = this.deps;
+    const { tool, params, output } = await runTool(name, args, { call: this.call, ctx: this.ctx!, settings, onError, leave: (action) => this.leave(action, after) });
+    if (this.machine.ended || !this.realtime) return;
+    if (tool) this.log.action({ action: tool.name, timestamp, params, result: output });
+    this.realtime.toolOutput(callId, output);
+    const pending = this.machine.leaving;
+    if (!pending) this.realtime.respond();
+    else if (!origin.spoke) this.realtime.respond(GOODBYE[pending.name === 'transferring' ? 'transfer' : 'hangup']);
+    this.leaveWhenPlayed();
   }
 
-  /**
-   * Once the pending action's response is done: waits until its audio was released and played,
-   * as FreeSWITCH reports it for files (mod_audio_stream), by the clock for frames mixed in
-   * `leadMs` ahead (mod_audio_fork), then carries the action out.
-   */
-  private completeWhenPlayed(): void {
-    const pending = this.pending;
-    if (!pending || this.responsesDone < pending.after || !this.playout || this.completing) return;
-    this.completing = true;
-    void this.playout
-      .drained()
-      .then(() => (this.deps.fork.playsFiles ? this.allPlayed() : new Promise((resolve) => setTimeout(resolve, this.deps.fork.leadMs))))
-      .then(() => this.complete(pending));
-  }
-
-  /** Carries out a transfer or hangup the agent asked for. */
-  private complete(pending: Pending): void {
-    if (this.finished) return;
-    if (pending.kind === 'transfer') {
-      this.transfer = { target: pending.extension, reason: pending.reason };
-      this.finish('transferred', `uuid_transfer ${this.call.callId} ${pending.extension} XML ${this.ctx!.context}`);
-    } else {
-      this.finish('hung_up', `uuid_kill ${this.call.callId} NORMAL_CLEARING`);
-    }
-  }
-
-  /** Hands the call to the failover extension (or hangs up without one), storing `reason`. */
-  private fail(reason: string): void {
-    if (this.finished) return;
-    const target = this.ctx?.failoverExtension ?? null;
-    this.failureReason = reason;
-    this.transfer = { target, reason: `failover: ${reason}` };
-    this.actions.push({ action: 'failover', timestamp: new Date().toISOString(), params: { reason }, result: { extension: target } });
-    this.finish(
-      'failover',
-      target && this.ctx
-        ? `uuid_transfer ${this.call.callId} ${target} XML ${this.ctx.context}`
-        : `uuid_kill ${this.call.callId} NORMAL_TEMPORARY_FAILURE`,
+  /** A tool asked to transfer or hang up once response number `after` is done and played. */
+  private leave(action: Leave, after: number): boolean {
+    if (this.machine.leaving) return false;
+    return this.machine.to(
+      action.kind === 'transfer'
+        ? { name: 'transferring', extension: action.extension, reason: action.reason, after, goodbye: 'due' }
+        : { name: 'hanging_up', reason: action.reason, after, goodbye: 'due' },
     );
   }
 
-  /** Another instance runs this call: end here without a command, a row or a count. */
-  private abandon(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.deps.metrics.aiActiveCalls.dec();
-    for (const t of this.timers) clearTimeout(t);
-    this.endSession();
-  }
-
-  /** Ends the session once: stops the fork, runs `command` (transfer or hangup), stores the row. */
-  private finish(outcome: 'transferred' | 'hung_up' | 'caller_hangup' | 'failover', command?: string): void {
-    this.finished = true;
-    this.deps.metrics.aiSessions.inc({ outcome, reason: this.failureReason ?? 'none' });
-    this.deps.metrics.aiActiveCalls.dec();
-    for (const t of this.timers) clearTimeout(t);
-    this.realtime?.close();
-    this.playout?.close();
-    const socket = this.socket;
-    const stop = this.forkStarted && command ? this.deps.command(this.call.node, this.deps.fork.stop(this.call.callId)).catch(() => {}) : Promise.resolve();
-    void stop.then(() => {
-      if (command) this.send(command, 'end');
-      if (socket && socket.readyState === socket.OPEN) socket.close(1000, 'session ended');
-    });
-    void this.store().finally(() => this.endSession());
-  }
-
-  private async store(): Promise<void> {
-    const endedAt = new Date();
-    let analysis: CallAnalysis | null = null;
-    try {
-      analysis = await this.deps.analyse(this.transcript);
-    } catch (err) {
-      this.deps.onError(err, { callId: this.call.callId, part: 'call analysis' });
-    }
-    const rec = { ...this.record(), endedAt, sentiment: analysis?.sentiment ?? null, satisfactionScore: analysis?.satisfactionScore ?? null };
-    try {
-      await saveSession(this.deps.store, rec);
-    } catch (err) {
-      this.deps.onError(err, { callId: this.call.callId, part: 'ai session write', record: rec });
-    }
-  }
-
-  private record(): SessionRecord {
-    return {
-      tenantId: this.call.tenantId,
-      callId: this.call.callId,
-      openaiSessionId: this.realtime?.sessionId ?? null,
-      agentProfile: this.call.profile,
-      callerNumber: this.call.callerNumber,
-      did: this.call.did,
-      startedAt: this.startedAt,
-      endedAt: null,
-      transcript: [...this.transcript].sort((a, b) => a.at.localeCompare(b.at)),
-      actions: this.actions,
-      transferTarget: this.transfer.target,
-      transferReason: this.transfer.reason,
-      failureReason: this.failureReason,
-      sentiment: null,
-      satisfactionScore: null,
-    };
+  /** Once the goodbye's response is done: waits until its audio has been heard, then ends the call. */
+  private leaveWhenPlayed(): void {
+    const s = this.machine.leaving;
+    const media = this.media;
+    if (!s || s.goodbye !== 'due' || this.responses.done < s.after || !media) return;
+    this.machine.to({ ...s, goodbye: 'playing' });
+    void media.played(this.files).then(() => this.end(s.name === 'transferring' ? 'transferred' : 'hung_up'));
   }
 
   private send(command: string, part: string): void {
     this.deps.command(this.call.node, command).catch((err) => this.deps.onError(err, { callId: this.call.callId, part, command }));
-  }
-
-  private async load(): Promise<CallContext> {
-    const { store, secrets } = this.deps;
-    return store.withTenant(this.call.tenantId, async (trx) => {
-      const tenant = await trx.selectFrom('tenants').select(['name', 'timezone', 'sip_domain']).where('id', '=', this.call.tenantId).executeTakeFirstOrThrow();
-      const number = await trx
-        .selectFrom('phone_numbers')
-        .select(['failover_extension', 'business_hours', 'crm_webhook_url', 'crm_webhook_secret_sealed'])
-        .where('number', '=', this.call.did)
-        .executeTakeFirst();
-      const extensions = await trx
-        .selectFrom('extensions')
-        .select(['extension', 'display_name'])
-        .where('status', '=', 'active')
-        .orderBy('extension')
-        .execute();
-      const crm = number ? crmWebhookOf(number, secrets) : null;
-      return {
-        tenantName: tenant.name,
-        timezone: tenant.timezone,
-        context: tenantContext(tenant),
-        failoverExtension: number?.failover_extension ?? null,
-        businessHours: number?.business_hours ?? null,
-        crm,
-        extensions: extensions.map((e) => ({ extension: e.extension, name: e.display_name })),
-      };
-    });
   }
 }

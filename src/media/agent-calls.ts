@@ -1,7 +1,6 @@
 /**
  * The AI agent's calls in this process, and the ESL handler that starts and ends them:
- * - `CHANNEL_PARK` of a channel the dialplan parked for the agent (`switchplane_ai_profile`,
- *   `switchplane_tenant_id`, `switchplane_did`, `switchplane_caller`: src/xmlcurl/dialplan.ts)
+ * - `CHANNEL_PARK` of a channel the dialplan parked for the agent (src/media/parked-call.ts)
  *   starts an AgentCall, once per Unique-ID (a channel parked again later is not restarted);
  * - `CHANNEL_HANGUP` (or, if that was missed, `CHANNEL_HANGUP_COMPLETE`) ends it;
  * - `mod_audio_stream::play` (body `{"file": ...}`) plays the file the module wrote, and
@@ -12,11 +11,12 @@
  * The media server (src/media/media-server.ts) finds a call here by Unique-ID.
  */
 import { LRUCache } from 'lru-cache';
+import { ChannelEvent } from '../esl/channel-event.js';
 import type { EslEvent } from '../esl/connection.js';
 import type { EventHandler } from '../esl/controller.js';
-import { eventKey, field, variable } from '../esl/events.js';
 import { AgentCall, type AgentCallDeps } from './agent-call.js';
 import { playedFile } from './fork-modules.js';
+import { parkedCall } from './parked-call.js';
 
 export const AGENT_EVENTS = [
   'CHANNEL_PARK', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE',
@@ -44,29 +44,28 @@ export class AgentCalls implements EventHandler {
     return this.calls.size;
   }
 
-  handle(event: EslEvent, node: string): void {
-    const key = eventKey(event);
-    const uuid = field(event, 'Unique-ID');
-    if (!uuid) return;
-    if (key === 'CHANNEL_PARK') return this.park(event, uuid, node);
-    const call = this.calls.get(uuid);
+  handle(raw: EslEvent, node: string): void {
+    const event = ChannelEvent.parse(raw);
+    if (!event) return;
+    const key = event.name;
+    if (key === 'CHANNEL_PARK') return this.park(event, node);
+    const call = this.calls.get(event.uniqueId);
     if (!call) return;
-    if (key === 'CHANNEL_HANGUP' || key === 'CHANNEL_HANGUP_COMPLETE') call.hungUp();
+    if (key === 'CHANNEL_HANGUP' || key === 'CHANNEL_HANGUP_COMPLETE') call.end('caller_hangup');
     else if (key === 'mod_audio_stream::play') {
-      const file = playedFile(field(event, '_body'));
+      const file = playedFile(event.body);
       if (file) call.playFile(file);
-    } else if (key === 'PLAYBACK_STOP') call.playbackStopped(field(event, 'Playback-File-Path') ?? '');
-    else if (FORK_FAILED.has(key)) call.forkFailed('media_fork_error');
+    } else if (key === 'PLAYBACK_STOP') call.playbackStopped(event.playbackFile ?? '');
+    else if (FORK_FAILED.has(key)) call.end('media_fork_error');
     else if (FORK_CLOSED.has(key)) call.mediaLost();
   }
 
-  private park(event: EslEvent, uuid: string, node: string): void {
-    const profile = variable(event, 'switchplane_ai_profile');
-    const tenantId = variable(event, 'switchplane_tenant_id');
-    const did = variable(event, 'switchplane_did');
-    if (!profile || !tenantId || !did || this.seen.has(uuid)) return;
+  private park(event: ChannelEvent, node: string): void {
+    const parked = parkedCall(event, node);
+    if (!parked || this.seen.has(parked.callId)) return;
+    const uuid = parked.callId;
     this.seen.set(uuid, true);
-    const call = new AgentCall({ callId: uuid, node, tenantId, did, callerNumber: variable(event, 'switchplane_caller') ?? null, profile }, this.deps);
+    const call = new AgentCall(parked, this.deps);
     this.calls.set(uuid, call);
     void call.ended.then(() => this.calls.delete(uuid));
     void call.start();
@@ -75,7 +74,7 @@ export class AgentCalls implements EventHandler {
   /** Shutdown: every live call goes to its failover extension; resolves once their sessions are stored. */
   async close(): Promise<void> {
     const calls = [...this.calls.values()];
-    for (const call of calls) call.forkFailed('shutdown');
+    for (const call of calls) call.end('shutdown');
     await Promise.all(calls.map((c) => c.ended));
   }
 }

@@ -1,7 +1,6 @@
 /**
  * What an AI agent profile gives the Realtime session: its instructions, rendered from
- * `templates/agents/<profile>.md` with the tenant's details, and its tools (OpenAI Realtime GA
- * function tools, `session.tools`).
+ * `templates/agents/<profile>.md` with the tenant's details (its tools: src/media/agent-tools.ts).
  *
  * Placeholders: `{{tenantName}}`, `{{did}}` (E.164), `{{localTime}}` (now in the tenant's IANA
  * zone, e.g. `Tuesday 1 December 2026, 10:30 (Europe/Rome)`), `{{businessHours}}` (one line per
@@ -44,49 +43,3 @@ export async function renderInstructions(profile: string, ctx: ProfileContext): 
   };
   return template.replace(/\{\{(\w+)\}\}/g, (all, key: string) => values[key] ?? all);
 }
-
-export const TICKET_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
-
-/** The three tools every agent has (Realtime GA `{ type: 'function', name, description, parameters }`). */
-export const AGENT_TOOLS = [
-  {
-    type: 'function',
-    name: 'create_ticket',
-    description: 'Open a support ticket in the company CRM for the caller. Returns the ticket id to tell the caller.',
-    parameters: {
-      type: 'object',
-      properties: {
-        subject: { type: 'string', description: 'a short subject, under 100 characters' },
-        description: { type: 'string', description: 'what the caller reported, with the details they gave' },
-        priority: { type: 'string', enum: [...TICKET_PRIORITIES] },
-      },
-      required: ['subject', 'description', 'priority'],
-      additionalProperties: false,
-    },
-  },
-  {
-    type: 'function',
-    name: 'transfer_to_human',
-    description: 'Transfer the call to a colleague at one of the company extensions. Say one short goodbye line first.',
-    parameters: {
-      type: 'object',
-      properties: {
-        extension: { type: 'string', description: 'the extension number to transfer to' },
-        reason: { type: 'string', description: 'why the caller needs a person' },
-      },
-      required: ['extension', 'reason'],
-      additionalProperties: false,
-    },
-  },
-  {
-    type: 'function',
-    name: 'end_call',
-    description: 'Hang up politely once the caller is done and has been greeted goodbye.',
-    parameters: {
-      type: 'object',
-      properties: { reason: { type: 'string', description: 'why the call ends' } },
-      required: ['reason'],
-      additionalProperties: false,
-    },
-  },
-] as const;

@@ -7,7 +7,7 @@
  */
 import OpenAI from 'openai';
 import type { AiSettings } from '../config.js';
-import type { TranscriptEntry } from './session-record.js';
+import type { TranscriptEntry } from '../domain/ai-session-writes.js';
 
 export interface CallAnalysis {
   sentiment: 'positive' | 'neutral' | 'negative';

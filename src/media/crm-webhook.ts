@@ -44,7 +44,8 @@ export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** How old a signature timestamp a receiver should still accept, in seconds. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-export type TicketPriority = 'low' | 'medium' | 'high' | 'urgent';
+export const TICKET_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 
 /** The JSON body POSTed to the CRM. */
 export interface Ticket {

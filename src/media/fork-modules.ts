@@ -22,6 +22,7 @@
  *   subprotocol it asks for is `audio.drachtio.org`.
  */
 import type { WebSocket } from 'ws';
+import { audioFork as audioForkCommands, audioStream as audioStreamCommands, uuidBreakAll } from '../freeswitch/commands.js';
 import { bytesFromL16 } from './g711.js';
 
 export type ForkModuleName = 'audio_stream' | 'audio_fork';
@@ -63,9 +64,11 @@ export interface ForkModule {
    * PLAYBACK_STOP events (mod_audio_stream); otherwise by the clock (mod_audio_fork).
    */
   readonly playsFiles: boolean;
+  /** The `api` command that starts the fork (src/freeswitch/commands.ts). */
   start(uuid: string, url: string, metadata: string): string;
+  /** The `api` command that stops it. */
   stop(uuid: string): string;
-  /** The command that empties FreeSWITCH's playback at once (barge-in). */
+  /** The `api` command that empties FreeSWITCH's playback at once (barge-in). */
   breakPlayback(uuid: string): string;
   sink(socket: WebSocket): ForkSink;
 }
@@ -75,9 +78,9 @@ const audioStream: ForkModule = {
   subprotocol: undefined,
   leadMs: LEAD_MS,
   playsFiles: true,
-  start: (uuid, url, metadata) => `uuid_audio_stream ${uuid} start ${url} mono 8k ${metadata}`,
-  stop: (uuid) => `uuid_audio_stream ${uuid} stop`,
-  breakPlayback: (uuid) => `uuid_break ${uuid} all`,
+  start: audioStreamCommands.start,
+  stop: audioStreamCommands.stop,
+  breakPlayback: uuidBreakAll,
   sink(socket) {
     const segment = new Int16Array(SEGMENT_MS * SAMPLES_PER_MS);
     let held = 0;
@@ -114,9 +117,9 @@ const audioFork: ForkModule = {
   subprotocol: 'audio.drachtio.org',
   leadMs: FORK_LEAD_MS,
   playsFiles: false,
-  start: (uuid, url, metadata) => `uuid_audio_fork ${uuid} start ${url} mono 8k audio_fork ${metadata} 1 1 8000`,
-  stop: (uuid) => `uuid_audio_fork ${uuid} stop`,
-  breakPlayback: (uuid) => `uuid_audio_fork ${uuid} stop_play`,
+  start: audioForkCommands.start,
+  stop: audioForkCommands.stop,
+  breakPlayback: audioForkCommands.stopPlay,
   sink(socket) {
     return {
       frame: (pcm) => {

@@ -40,7 +40,9 @@ function trustedCa(file: string): Buffer {
   return pem;
 }
 
-export type RealtimeFailure = 'openai_unreachable' | 'openai_error' | 'openai_closed' | 'openai_timeout';
+/** Why a Realtime session failed: it could not be opened, sent an error, closed, or did not respond in time. */
+export const REALTIME_FAILURES = ['openai_unreachable', 'openai_error', 'openai_closed', 'openai_timeout'] as const;
+export type RealtimeFailure = (typeof REALTIME_FAILURES)[number];
 
 export interface RealtimeHandlers {
   /** The agent's audio for assistant item `itemId`, 8 kHz L16. */
