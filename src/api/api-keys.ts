@@ -6,10 +6,9 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { insertApiKey, KEY_COLUMNS, SCOPES, type Scope } from '../domain/api-keys.js';
-import { recordAudit } from '../domain/audit.js';
+import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from '../domain/api-key-store.js';
+import { SCOPES, type Scope } from '../domain/api-keys.js';
 import { requireAdmin } from './auth.js';
-import { invalid, notFound } from './errors.js';
 import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses, IdParams } from './schemas.js';
 
@@ -38,9 +37,7 @@ const CreateApiKey = Type.Object(
   { additionalProperties: false },
 );
 
-type KeyRow = { id: string; tenant_id: string | null; name: string; key_prefix: string; scopes: string[]; created_at: Date; last_used_at: Date | null; revoked_at: Date | null };
-
-const keyJson = (k: KeyRow): Static<typeof ApiKey> => ({
+const keyJson = (k: ApiKeyRow): Static<typeof ApiKey> => ({
   id: k.id,
   customerId: k.tenant_id,
   name: k.name,
@@ -62,17 +59,7 @@ export const apiKeyRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) 
       response: { 201: Data(Type.Intersect([Type.Ref(ApiKey), Type.Object({ key: Type.String() })])), ...errorResponses },
     },
   }, async (req, reply) => {
-    const actor = requireAdmin(req);
-    const { name, scopes, customerId } = req.body;
-    if (customerId === undefined && !scopes.includes('admin')) throw invalid('customerId', 'a key without customerId is platform-wide and needs the admin scope');
-    if (customerId !== undefined && scopes.includes('admin')) throw invalid('scopes', 'a customer key cannot have the admin scope');
-    if (customerId !== undefined && !scopes.some((s) => s === 'tenant' || s === 'tenant:read')) throw invalid('scopes', 'a customer key needs tenant or tenant:read');
-    const { row, key } = await store.withOperator(async (trx) => {
-      if (customerId && !(await trx.selectFrom('tenants').select('id').where('id', '=', customerId).executeTakeFirst())) throw notFound('customer');
-      const created = await insertApiKey(trx, { tenantId: customerId ?? null, name, scopes });
-      await recordAudit(trx, actor, { tenantId: customerId ?? null, action: 'create', resourceType: 'api_key', resourceId: created.row.id, after: created.row });
-      return created;
-    });
+    const { row, key } = await createApiKey(store, requireAdmin(req), req.body);
     return reply.code(201).send({ data: { ...keyJson(row), key } });
   });
 
@@ -84,25 +71,14 @@ export const apiKeyRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) 
     },
   }, async (req) => {
     requireAdmin(req);
-    const rows = await store.withOperator((trx) => {
-      let q = trx.selectFrom('api_keys').select(KEY_COLUMNS).orderBy('created_at');
-      if (req.query.customerId) q = q.where('tenant_id', '=', req.query.customerId);
-      return q.execute();
-    });
+    const rows = await listApiKeys(store, req.query.customerId);
     return { data: rows.map(keyJson) };
   });
 
   app.delete<{ Params: Static<typeof IdParams> }>('/api-keys/:id', {
     schema: { tags, security: bearer, summary: 'Revoke an API key (admin); it stops working at once', params: IdParams, response: { 200: Data(Type.Ref(ApiKey)), ...errorResponses } },
   }, async (req) => {
-    const actor = requireAdmin(req);
-    const row = await store.withOperator(async (trx) => {
-      const before = await trx.selectFrom('api_keys').select(KEY_COLUMNS).where('id', '=', req.params.id).executeTakeFirst();
-      if (!before) throw notFound('API key');
-      const after = await trx.updateTable('api_keys').set({ revoked_at: before.revoked_at ?? new Date() }).where('id', '=', req.params.id).returning(KEY_COLUMNS).executeTakeFirstOrThrow();
-      await recordAudit(trx, actor, { tenantId: after.tenant_id, action: 'revoke', resourceType: 'api_key', resourceId: after.id, before, after });
-      return after;
-    });
+    const row = await revokeApiKey(store, requireAdmin(req), req.params.id);
     return { data: keyJson(row) };
   });
 };

@@ -25,19 +25,17 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Database, ExecutionOutcome, RecurringCall, RecurringCallExecution } from '../db/schema.js';
-import { recordAudit } from '../domain/audit.js';
+import type { RecurringCall, RecurringCallExecution } from '../db/schema.js';
 import { excerpt } from '../domain/excerpt.js';
-import { toE164 } from '../domain/numbers.js';
-import { checkSchedule, FREQUENCIES, nextRun, scheduleOf, ScheduleError, type Schedule } from '../scheduler/next-run.js';
+import {
+  createRecurringCall, deleteRecurringCall, EXECUTION_OUTCOMES, getRecurringCall, listExecutions, listRecurringCalls, updateRecurringCall,
+} from '../domain/recurring-calls.js';
+import { FREQUENCIES, scheduleOf } from '../domain/recurring-schedule.js';
 import { actingTenant } from './auth.js';
-import { invalid, notFound } from './errors.js';
 import type { ApiDeps } from './deps.js';
-import { bearer, Data, errorResponses, PATH_FORMS, type ItemParams } from './schemas.js';
-import { Nullable, StringEnum } from './schemas.js';
+import { invalid } from './errors.js';
+import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, type ItemParams } from './schemas.js';
 
-const OUTCOMES = ['claimed', 'originated', 'answered', 'no_answer', 'busy', 'cancelled', 'failed', 'skipped'] as const satisfies readonly ExecutionOutcome[];
 const DateTime = Type.String({ format: 'date-time' });
 
 const scheduleFields = {
@@ -72,7 +70,7 @@ const ExecutionSchema = Type.Object(
     id: Type.String({ format: 'uuid' }),
     scheduledFor: DateTime,
     callId: Type.String({ format: 'uuid', description: 'the A leg\'s FreeSWITCH Unique-ID: GET /calls/{id}, GET /cdrs/{id}' }),
-    outcome: StringEnum(OUTCOMES, { description: 'from the A leg\'s CDR once there is one; skipped: missed while no scheduler ran' }),
+    outcome: StringEnum(EXECUTION_OUTCOMES, { description: 'from the A leg\'s CDR once there is one; skipped: missed while no scheduler ran' }),
     hangupCause: Nullable(Type.String()),
     error: Nullable(Type.String()),
     attempts: Type.Integer({ description: 'claims: 1, plus one per takeover from a stopped instance' }),
@@ -118,30 +116,6 @@ async function rejectUnknownFields(req: FastifyRequest): Promise<void> {
   }
 }
 
-/** The schedule, checked, with the zone's own spelling (`europe/madrid` → `Europe/Madrid`); a ScheduleError becomes a 400 naming `schedule.<field>`. */
-function checked(schedule: Schedule): Schedule {
-  try {
-    checkSchedule(schedule);
-  } catch (err) {
-    if (err instanceof ScheduleError) throw invalid(`schedule.${err.field}`, err.message);
-    throw err;
-  }
-  return { ...schedule, timezone: new Intl.DateTimeFormat('en-US', { timeZone: schedule.timezone }).resolvedOptions().timeZone };
-}
-
-const scheduleColumns = (s: Schedule) => ({ frequency: s.frequency, time_of_day: s.time, day_of_week: s.dayOfWeek ?? null, day_of_month: s.dayOfMonth ?? null, timezone: s.timezone });
-
-/** An extension number of the tenant (not the calling one), else the number as E.164. */
-async function destinationOf(trx: Kysely<Database>, tenantId: string, raw: string, caller: { extension: string }): Promise<string> {
-  const dialled = raw.replace(/[\s().-]/g, '');
-  if (dialled === caller.extension) throw invalid('destinationNumber', `destinationNumber is the calling extension ${caller.extension}`);
-  const ext = await trx.selectFrom('extensions').select('extension').where('tenant_id', '=', tenantId).where('extension', '=', dialled).executeTakeFirst();
-  if (ext) return ext.extension;
-  const e164 = toE164(dialled);
-  if (!e164) throw invalid('destinationNumber', 'destinationNumber must be an E.164 number such as +12125551234 or an extension number of this customer');
-  return e164;
-}
-
 function recurringCallJson(r: RecurringCall): Static<typeof RecurringCallSchema> {
   const s = scheduleOf(r);
   return {
@@ -164,29 +138,6 @@ function executionJson(x: RecurringCallExecution): Static<typeof ExecutionSchema
   };
 }
 
-/** The schedule after a PUT: the named fields change; a new frequency drops the day fields not given. */
-function updatedSchedule(before: Schedule, given: NonNullable<UpdateBody['schedule']>): Schedule {
-  const after: Schedule = { ...before, ...given };
-  if (given.frequency !== undefined && given.frequency !== before.frequency) {
-    after.dayOfWeek = given.dayOfWeek ?? null;
-    after.dayOfMonth = given.dayOfMonth ?? null;
-  }
-  return checked(after);
-}
-
-async function extensionOf(trx: Kysely<Database>, id: string): Promise<{ id: string; extension: string }> {
-  const ext = await trx.selectFrom('extensions').select(['id', 'extension']).where('id', '=', id).executeTakeFirst();
-  if (!ext) throw notFound('extension');
-  return ext;
-}
-
-async function recurringCallOf(trx: Kysely<Database>, id: string, lock = false): Promise<RecurringCall> {
-  const q = trx.selectFrom('recurring_calls').selectAll().where('id', '=', id);
-  const row = await (lock ? q.forUpdate() : q).executeTakeFirst();
-  if (!row) throw notFound('recurring call');
-  return row;
-}
-
 export const recurringCallRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, clock }) => {
   app.addSchema(ScheduleSchema);
   app.addSchema(RecurringCallSchema);
@@ -196,81 +147,34 @@ export const recurringCallRoutes: FastifyPluginAsync<ApiDeps> = async (app, { st
 
   const create = async (req: FastifyRequest<{ Params: ItemParams; Body: Static<typeof Create> }>, reply: FastifyReply) => {
     const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    const row = await store.withTenant(tenantId, async (trx) => {
-      const tenant = await trx.selectFrom('tenants').select('timezone').where('id', '=', tenantId).executeTakeFirst();
-      if (!tenant) throw notFound('customer');
-      const ext = await extensionOf(trx, req.params.id);
-      const schedule = checked({ ...req.body.schedule, timezone: req.body.schedule.timezone ?? tenant.timezone });
-      const enabled = req.body.enabled ?? true;
-      const created = await trx
-        .insertInto('recurring_calls')
-        .values({
-          tenant_id: tenantId, extension_id: ext.id, destination_number: await destinationOf(trx, tenantId, req.body.destinationNumber, ext),
-          ...scheduleColumns(schedule), enabled, next_execution_at: enabled ? nextRun(schedule, clock()) : null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await recordAudit(trx, principal, { tenantId, action: 'recurring_call_created', resourceType: 'recurring_call', resourceId: created.id, after: created });
-      return created;
-    });
+    const row = await createRecurringCall({ store, principal, tenantId, clock }, req.params.id, req.body);
     return reply.code(201).send({ data: recurringCallJson(row) });
   };
 
   const list = async (req: FastifyRequest<{ Params: ItemParams }>) => {
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const rows = await store.withTenant(tenantId, async (trx) => {
-      const ext = await extensionOf(trx, req.params.id);
-      return trx.selectFrom('recurring_calls').selectAll().where('extension_id', '=', ext.id).orderBy('created_at').orderBy('id').execute();
-    });
-    return { data: rows.map(recurringCallJson) };
+    return { data: (await listRecurringCalls(store, tenantId, req.params.id)).map(recurringCallJson) };
   };
 
   const get = async (req: FastifyRequest<{ Params: ItemParams }>) => {
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    return { data: recurringCallJson(await store.withTenant(tenantId, (trx) => recurringCallOf(trx, req.params.id))) };
+    return { data: recurringCallJson(await getRecurringCall(store, tenantId, req.params.id)) };
   };
 
   const update = async (req: FastifyRequest<{ Params: ItemParams; Body: UpdateBody }>) => {
     const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    const row = await store.withTenant(tenantId, async (trx) => {
-      const before = await recurringCallOf(trx, req.params.id, true);
-      const was = scheduleOf(before);
-      const schedule = req.body.schedule ? updatedSchedule(was, req.body.schedule) : was;
-      const enabled = req.body.enabled ?? before.enabled;
-      const rescheduled = JSON.stringify(scheduleColumns(schedule)) !== JSON.stringify(scheduleColumns(was)) || !before.enabled || before.next_execution_at === null;
-      const destination = req.body.destinationNumber === undefined ? before.destination_number : await destinationOf(trx, tenantId, req.body.destinationNumber, await extensionOf(trx, before.extension_id));
-      const after = await trx
-        .updateTable('recurring_calls')
-        .set({
-          ...scheduleColumns(schedule), destination_number: destination, enabled, updated_at: clock(),
-          next_execution_at: !enabled ? null : rescheduled ? nextRun(schedule, clock()) : before.next_execution_at,
-        })
-        .where('id', '=', before.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await recordAudit(trx, principal, { tenantId, action: 'recurring_call_updated', resourceType: 'recurring_call', resourceId: before.id, before, after });
-      return after;
-    });
-    return { data: recurringCallJson(row) };
+    return { data: recurringCallJson(await updateRecurringCall({ store, principal, tenantId, clock }, req.params.id, req.body)) };
   };
 
   const remove = async (req: FastifyRequest<{ Params: ItemParams }>, reply: FastifyReply) => {
     const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    await store.withTenant(tenantId, async (trx) => {
-      const before = await trx.deleteFrom('recurring_calls').where('id', '=', req.params.id).returningAll().executeTakeFirst();
-      if (!before) throw notFound('recurring call');
-      await recordAudit(trx, principal, { tenantId, action: 'recurring_call_deleted', resourceType: 'recurring_call', resourceId: before.id, before });
-    });
+    await deleteRecurringCall({ store, principal, tenantId }, req.params.id);
     return reply.code(204).send();
   };
 
   const executions = async (req: FastifyRequest<{ Params: ItemParams; Querystring: Static<typeof ExecutionsQuery> }>) => {
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const rows = await store.withTenant(tenantId, async (trx) => {
-      const rc = await recurringCallOf(trx, req.params.id);
-      return trx.selectFrom('recurring_call_executions').selectAll().where('recurring_call_id', '=', rc.id).orderBy('scheduled_for', 'desc').limit(req.query.limit ?? 50).execute();
-    });
-    return { data: rows.map(executionJson) };
+    return { data: (await listExecutions(store, tenantId, req.params.id, req.query.limit ?? 50)).map(executionJson) };
   };
 
   for (const form of PATH_FORMS) {

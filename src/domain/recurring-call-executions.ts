@@ -1,8 +1,8 @@
 /**
- * The scheduler's side of the database: claiming occurrences of recurring calls, taking over
- * the claims of stopped instances, recording what became of each, and reading outcomes from
- * CDRs. Every function runs in the caller's `store.withScheduler` transaction
- * (switchplane_scheduler, sql/007_recurring_calls.sql).
+ * Executions of recurring calls, the scheduler's side of the database (src/scheduler/ calls
+ * these): claiming occurrences of recurring calls, taking over the claims of stopped instances,
+ * recording what became of each, and reading outcomes from CDRs. Every function runs in the
+ * caller's `store.withScheduler` transaction (switchplane_scheduler, sql/007_recurring_calls.sql).
  *
  * Two clocks, on purpose. Leases are the database's: `lease_expires_at` is written as the
  * database's `now()` (the transaction's start) plus the lease, and a lease is expired only when
@@ -22,10 +22,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Database, RecurringCallExecution } from '../db/schema.js';
-import { recordAudit } from '../domain/audit.js';
-import type { CallExtension, CallTenant } from '../esl/call-control.js';
-import { nextOf } from './next-run.js';
+import type { Database, Extension, RecurringCallExecution, Tenant } from '../db/schema.js';
+import { recordAudit } from './audit.js';
+import { nextOf } from './recurring-schedule.js';
+
+/** The tenant of an occurrence, as an originate needs it. */
+export type CallTenant = Pick<Tenant, 'id' | 'sip_domain' | 'status'>;
+/** The calling extension of an occurrence, as an originate needs it. */
+export type CallExtension = Pick<Extension, 'tenant_id' | 'extension' | 'sip_username' | 'status'>;
 
 /** A claimed occurrence with what its originate needs. */
 export interface Occurrence {

@@ -4,7 +4,10 @@
  * `tenantContext()`.
  */
 import type { Kysely } from 'kysely';
-import type { Database, Tenant } from '../db/schema.js';
+import type { Database, Tenant, TenantStatus } from '../db/schema.js';
+
+/** `tenants.status`: only an `active` tenant's users register and its calls are routed. */
+export const TENANT_STATUSES = ['active', 'suspended', 'inactive'] as const satisfies readonly TenantStatus[];
 
 /** Dialplan context of calls arriving from trunks (the sofia `external` profile's `context`). */
 export const INBOUND_CONTEXT = 'public';

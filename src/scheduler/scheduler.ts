@@ -39,7 +39,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../db/store.js';
 import { CallError, type Call, type CallControl } from '../esl/call-control.js';
 import type { EslNodes } from '../esl/nodes.js';
-import { claimDue, outcomesFromCdrs, recordFailedCall, release, settle, stillHeld, takeOverExpired, withCdr, type Claim, type Occurrence } from './executions.js';
+import { claimDue, outcomesFromCdrs, recordFailedCall, release, settle, stillHeld, takeOverExpired, withCdr, type Claim, type Occurrence } from '../domain/recurring-call-executions.js';
 
 export type SchedulerStage = 'recover' | 'claim' | 'originate' | 'outcomes';
 

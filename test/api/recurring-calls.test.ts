@@ -1,5 +1,5 @@
 import t from 'tap';
-import { claimDue, settle } from '../../src/scheduler/executions.js';
+import { claimDue, settle } from '../../src/domain/recurring-call-executions.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { demoApp } from '../helpers/app.js';
 import { backends } from '../helpers/backends.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { DateTime } from 'luxon';
-import { checkSchedule, nextRun, type Schedule } from '../../src/scheduler/next-run.js';
+import { checkSchedule, nextRun, type Schedule } from '../../src/domain/recurring-schedule.js';
 
 const daily = (time: string, timezone: string): Schedule => ({ frequency: 'daily', time, timezone });
 const weekly = (dayOfWeek: number, time: string, timezone: string): Schedule => ({ frequency: 'weekly', time, dayOfWeek, timezone });
