@@ -19,7 +19,7 @@ import { ChannelTracker } from '../../src/esl/channels.js';
 import { EslController, type EventHandler } from '../../src/esl/controller.js';
 import { EslNodes } from '../../src/esl/nodes.js';
 import { createMetrics } from '../../src/metrics.js';
-import { claimDue, settle } from '../../src/scheduler/executions.js';
+import { claimDue, settle } from '../../src/domain/recurring-call-executions.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { seedDemo } from '../../src/seed/demo.js';
 import { backends, type Backend } from '../helpers/backends.js';
