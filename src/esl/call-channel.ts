@@ -6,7 +6,7 @@
  */
 import { audioFork, audioStream, uuidBreakAll, uuidDump, uuidExists, uuidKill, uuidSetVar, uuidTransfer } from '../freeswitch/commands.js';
 import { ChannelEvent } from './channel-event.js';
-import type { EslEvent } from './connection.js';
+import type { EslEvent } from './events.js';
 
 /** What a channel needs of its node's link; an `EslConnection` is one. */
 export interface ChannelLink {

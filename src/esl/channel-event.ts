@@ -7,8 +7,7 @@
  * `switch_channel_event_set_extended_data`). A `uuid_dump <uuid> json` answer has the same headers.
  */
 import { CHANNEL_VARS } from '../freeswitch/vocabulary.js';
-import type { EslEvent } from './connection.js';
-import { eventKey, field, fromMicroseconds } from './events.js';
+import { eventKey, field, fromMicroseconds, type EslEvent } from './events.js';
 
 /** `Answer-State`: `ringing`, `early`, `answered`, `hangup`. */
 export type AnswerState = 'ringing' | 'early' | 'answered' | 'hangup';

@@ -31,38 +31,13 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import esl from 'modesl';
 import pRetry from 'p-retry';
+import { command, takeJsonEvents, toEvent } from './modesl-frames.js';
+import type { EslEvent } from './events.js';
+import type { EslConnectionOptions, EslHealth } from './link-options.js';
+import { subscribeCommands } from './subscription.js';
 
-/** An event as FreeSWITCH serialises it to JSON; the body, if any, is in `_body`. */
-export type EslEvent = Readonly<Record<string, string | string[]>>;
-
-export interface EslConnectionOptions {
-  /** Names the node in health and errors. */
-  name: string;
-  host: string;
-  port: number;
-  password: string;
-  /**
-   * Subscription, e.g. `['CHANNEL_HANGUP_COMPLETE', 'BACKGROUND_JOB', 'CUSTOM sofia::register
-   * sofia::gateway_state']`: an entry starting with `CUSTOM` lists subclasses, any other entry
-   * event names. `BACKGROUND_JOB` is always on (modesl subscribes to it; bgapi needs it), so
-   * `[]` suits a connection used only for commands.
-   */
-  events: string[];
-  backoff?: { initialMs: number; maxMs: number };
-  /** An attempt that is not authenticated and subscribed within this time fails. */
-  connectTimeoutMs?: number;
-}
-
-export interface EslHealth {
-  name: string;
-  host: string;
-  port: number;
-  connected: boolean;
-  /** ISO time the link came up (connected) or went down (not connected); null before start. */
-  since: string | null;
-  eventsReceived: number;
-  lastError: string | null;
-}
+export type { EslEvent } from './events.js';
+export type { EslConnectionOptions, EslHealth } from './link-options.js';
 
 interface Link {
   conn: esl.Connection;
@@ -72,42 +47,6 @@ interface Link {
 }
 
 const FAILED = /^-(ERR|USAGE)/;
-
-/** The commands that subscribe a new socket: event names first, then `CUSTOM` and every subclass. */
-function subscribeCommands(events: string[]): string[] {
-  const names: string[] = [];
-  const subclasses: string[] = [];
-  for (const entry of events) {
-    const [first, ...rest] = entry.trim().split(/\s+/);
-    if (!first) continue;
-    if (first.toUpperCase() === 'CUSTOM') subclasses.push(...rest);
-    else names.push(first, ...rest);
-  }
-  const keywords = [...names, ...(subclasses.length ? ['CUSTOM', ...subclasses] : [])];
-  const commands = keywords.length ? [`event json ${keywords.join(' ')}`] : [];
-  const upper = names.map((n) => n.toUpperCase());
-  if (!upper.includes('CHANNEL_EXECUTE_COMPLETE') && !upper.includes('ALL')) commands.push('nixevent CHANNEL_EXECUTE_COMPLETE');
-  return commands;
-}
-
-function toEvent(evt: esl.Event): EslEvent {
-  const out: Record<string, string | string[]> = {};
-  for (const { name, value } of evt.headers) out[name] = typeof value === 'number' ? String(value) : value;
-  const body = evt.getBody();
-  if (body) out._body = body;
-  return out;
-}
-
-/** Sends a command and resolves with its `Reply-Text`; rejects when that is not `+OK ...`. */
-function command(conn: esl.Connection, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    conn.sendRecv(text, (reply) => {
-      const replyText = reply.getHeader('Reply-Text') ?? '';
-      if (replyText.startsWith('+OK')) resolve(replyText);
-      else reject(new Error(`${text}: ${replyText || 'no reply text'}`));
-    });
-  });
-}
 
 /**
  * The link to one node. Emits `connected` (authenticated and subscribed), `disconnected` (with
@@ -321,7 +260,7 @@ export class EslConnection extends EventEmitter<{
     conn.on('esl::event::**', (evt, headers) => {
       if (String(headers?.['Content-Type']).startsWith('text/event-')) this.dispatch(toEvent(evt));
     });
-    conn.once('esl::connect', () => this.takeJsonEvents(conn));
+    conn.once('esl::connect', () => takeJsonEvents(conn, (event) => this.dispatch(event)));
     const closed = new Promise<Error>((resolve) => socket.once('close', () => resolve(reason)));
     const link = { conn, socket, closed };
     this.link = link;
@@ -329,33 +268,6 @@ export class EslConnection extends EventEmitter<{
       if (this.link === link) this.lost(why);
     });
     return link;
-  }
-
-  /**
-   * modesl makes an `Event` of every frame, a header list in which each header is found by a
-   * linear scan (quadratic in the ~200 headers of a channel event), and toEvent turns it back
-   * into an object: a quarter of the read loop under load. `text/event-json` frames are taken from
-   * modesl's parser before that and dispatched as the JSON FreeSWITCH sent; every other frame,
-   * and JSON that is not an object, still goes through modesl. Left alone if modesl's parser is
-   * not the one this was written for (modesl 1.2.1, lib/esl/Parser.js).
-   */
-  private takeJsonEvents(conn: esl.Connection): void {
-    type Parser = { _parseEvent(headers: esl.FrameHeaders, body?: string): void };
-    const parser = (conn as unknown as { parser?: Parser }).parser;
-    const parseEvent = parser?._parseEvent;
-    if (!parser || typeof parseEvent !== 'function') return;
-    parser._parseEvent = (headers, body) => {
-      if (headers['Content-Type'] === 'text/event-json' && body !== undefined) {
-        let event: unknown;
-        try {
-          event = JSON.parse(body);
-        } catch {
-          // modesl reports the parse error and emits the frame, which is then malformed
-        }
-        if (typeof event === 'object' && event !== null && !Array.isArray(event)) return this.dispatch(event as EslEvent);
-      }
-      parseEvent.call(parser, headers, body);
-    };
   }
 
   private dispatch(event: EslEvent): void {

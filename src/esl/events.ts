@@ -3,7 +3,9 @@
  * header values are strings, a multi-valued header is an array, channel variables are
  * `variable_<name>`, and a CUSTOM event names itself in `Event-Subclass`.
  */
-import type { EslEvent } from './connection.js';
+
+/** An event as FreeSWITCH serialises it to JSON; the body, if any, is in `_body`. */
+export type EslEvent = Readonly<Record<string, string | string[]>>;
 
 /** A header's value (the first one of a multi-valued header); undefined when absent or empty. */
 export function field(event: EslEvent, name: string): string | undefined {

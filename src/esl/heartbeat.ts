@@ -2,8 +2,7 @@
  * HEARTBEAT parsed into a node's capacity figures (switch_core.c `send_heartbeat`, every 20 s by
  * default): how many sessions the node holds and may hold, its peaks and its idle CPU.
  */
-import type { EslEvent } from './connection.js';
-import { field, fromMicroseconds } from './events.js';
+import { field, fromMicroseconds, type EslEvent } from './events.js';
 
 export interface Heartbeat {
   /** `Session-Count`: channels now. */

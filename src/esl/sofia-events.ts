@@ -12,8 +12,7 @@
  * (mod_sofia.c `sofia_state_names`), `Ping-Status`, and `Status`/`Phrase` only when fired for a
  * REGISTER response.
  */
-import type { EslEvent } from './connection.js';
-import { eventKey, field, fromMicroseconds } from './events.js';
+import { eventKey, field, fromMicroseconds, type EslEvent } from './events.js';
 
 export const REGISTRATION_EVENTS = ['sofia::register', 'sofia::unregister', 'sofia::expire'] as const;
 export type RegistrationEventName = (typeof REGISTRATION_EVENTS)[number];
