@@ -1,12 +1,13 @@
 /**
  * Synthetic calls for `npm run bench:cdr`, built from the recorded 9999 call
- * (../shared/fixtures/freeswitch/esl/call-json.txt): the events of that call the controller
- * subscribes to (src/esl/nodes.ts), with a Unique-ID derived from the run and the call's index
+ * (../shared/fixtures/freeswitch/esl/call-json.txt): the channel events of that call a
+ * Switchplane with ESL_NODES subscribes to (those its channel tracker and AI agent take), with a Unique-ID derived from the run and the call's index
  * (so the bench process can rebuild the same CDRs for its ceiling), a bench tenant's accountcode,
  * SIP domain and extension, and every fourth call outbound through the tenant's trunk (`sip_gateway_name`
  * = the trunk's id) to an E.164 number.
  */
-import { SUBSCRIBED_EVENTS } from '../../src/esl/nodes.js';
+import { CHANNEL_EVENTS } from '../../src/esl/channels.js';
+import { AGENT_EVENTS } from '../../src/media/agent-calls.js';
 import { recordedEvents, type JsonEvent } from '../../test/helpers/esl-server.js';
 
 export interface BenchTenant {
@@ -20,7 +21,7 @@ export const EXTENSIONS_PER_TENANT = 10;
 
 const RECORDED = recordedEvents('call-json.txt');
 const CALL_UUID = RECORDED.find((e) => e['Event-Name'] === 'CHANNEL_HANGUP_COMPLETE')!['Unique-ID'];
-const SUBSCRIBED = new Set(SUBSCRIBED_EVENTS.filter((e) => !e.startsWith('CUSTOM')));
+const SUBSCRIBED = new Set<string>([...CHANNEL_EVENTS, ...AGENT_EVENTS].filter((e) => !e.includes('::')));
 /** The recorded call's subscribed events, in order (CHANNEL_CREATE ... CHANNEL_HANGUP_COMPLETE). */
 export const CALL_EVENTS = RECORDED.filter((e) => e['Unique-ID'] === CALL_UUID && SUBSCRIBED.has(e['Event-Name'] as string));
 

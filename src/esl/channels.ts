@@ -40,6 +40,9 @@ import type { EslConnection, EslEvent } from './connection.js';
 import type { EventHandler } from './controller.js';
 import { field, fromMicroseconds, variable } from './events.js';
 
+/** The events the channel tracker takes. */
+export const CHANNEL_EVENTS: readonly string[] = ['CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP_COMPLETE'];
+
 export type ChannelState = 'ringing' | 'early' | 'answered' | 'bridged';
 
 const RANK: Record<ChannelState, number> = { ringing: 0, early: 1, answered: 2, bridged: 3 };
@@ -119,7 +122,7 @@ export class ChannelTracker
   }>
   implements EventHandler
 {
-  readonly events = ['CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP_COMPLETE'];
+  readonly events = CHANNEL_EVENTS;
   private readonly channels = new Map<string, Channel>();
   /** Bumped on every link change of a node, so a reconcile of an older link stops. */
   private readonly links = new Map<string, number>();

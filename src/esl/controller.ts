@@ -1,8 +1,9 @@
 /**
- * The ESL controller: routes every event of every FreeSWITCH node to the handlers that want it
- * (CDR writer, registration and gateway trackers, channel tracker, call control), counts what it
- * saw (`switchplane_esl_events_total`), and tells handlers when a node's link comes up so they can
- * reconcile with what FreeSWITCH reports.
+ * The ESL controller: routes every event of every FreeSWITCH node to the handlers registered with
+ * it (whatever they are: it knows only `EventHandler`), counts what it saw
+ * (`switchplane_esl_events_total`), and tells handlers when a node's link comes up so they can
+ * reconcile with what FreeSWITCH reports. Each node subscribes to exactly what the handlers take
+ * (their `events`), plus BACKGROUND_JOB and HEARTBEAT (src/esl/nodes.ts `BASE_EVENTS`).
  *
  * Events are dispatched synchronously from the socket's read loop (src/esl/connection.ts), so a
  * handler must only look at the event and hand work to its own queue: mod_event_socket drops a
@@ -12,7 +13,7 @@
 import type { EslConnection, EslEvent } from './connection.js';
 import { eventKey } from './events.js';
 import type { Metrics } from '../metrics.js';
-import { SUBSCRIBED_EVENTS, type EslNodes } from './nodes.js';
+import { BASE_EVENTS, type EslNodes } from './nodes.js';
 
 export interface EventHandler {
   /** Event names (or CUSTOM subclasses, e.g. `sofia::register`) this handler takes. */
@@ -26,13 +27,21 @@ export interface EventHandler {
 }
 
 /**
- * Event names (and CUSTOM subclasses) counted under their own label: the subscribed ones.
- * Anything else is `other`, so labels stay bounded.
+ * The subscription that gives `handlers` their events: event names in the order the handlers
+ * list them, then BASE_EVENTS, then `CUSTOM` with every subclass (a key with `::`, FreeSWITCH's
+ * `<module>::<name>`), e.g. `['CHANNEL_CREATE', 'BACKGROUND_JOB', 'HEARTBEAT', 'CUSTOM sofia::register']`.
  */
-const KNOWN = new Set(SUBSCRIBED_EVENTS.flatMap((entry) => entry.split(' ').filter((word) => word !== 'CUSTOM')));
+export function subscriptionOf(handlers: readonly EventHandler[]): string[] {
+  const keys = new Set([...handlers.flatMap((h) => h.events), ...BASE_EVENTS]);
+  const names = [...keys].filter((k) => !k.includes('::'));
+  const subclasses = [...keys].filter((k) => k.includes('::'));
+  return subclasses.length ? [...names, `CUSTOM ${subclasses.join(' ')}`] : names;
+}
 
 export class EslController {
   private readonly routes = new Map<string, EventHandler[]>();
+  /** Event names (and CUSTOM subclasses) counted under their own label: the subscribed ones; anything else is `other`, so labels stay bounded. */
+  private readonly known: ReadonlySet<string>;
 
   constructor(
     private readonly nodes: EslNodes,
@@ -43,6 +52,8 @@ export class EslController {
     for (const handler of handlers) {
       for (const key of handler.events) this.routes.set(key, [...(this.routes.get(key) ?? []), handler]);
     }
+    this.known = new Set([...this.routes.keys(), ...BASE_EVENTS]);
+    nodes.subscribe(subscriptionOf(handlers));
     for (const conn of nodes.connections) this.attach(conn);
   }
 
@@ -62,7 +73,7 @@ export class EslController {
   /** Hands `event` to every handler of its kind; counts it as handled, ignored or failed. */
   dispatch(event: EslEvent, node: string): void {
     const key = eventKey(event);
-    const label = KNOWN.has(key) ? key : 'other';
+    const label = this.known.has(key) ? key : 'other';
     const handlers = this.routes.get(key);
     if (!handlers) {
       this.metrics.eslEvents.inc({ node, event: label, result: key === 'HEARTBEAT' || key === 'BACKGROUND_JOB' ? 'handled' : 'ignored' });

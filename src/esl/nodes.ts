@@ -13,15 +13,12 @@ const OUTBOX_LIMIT = 1000;
 const CATCH_UP = [xmlFlushCache(), sofiaRescan()];
 
 /**
- * Events the controller subscribes to: only those a handler takes (src/esl/controller.ts), since
- * mod_event_socket drops a listener that falls behind. HEARTBEAT (every 20 s) shows a live link.
+ * What a link subscribes to when no controller says more (src/esl/controller.ts adds what its
+ * handlers take): BACKGROUND_JOB carries bgapi's answers (modesl subscribes to it too), HEARTBEAT
+ * (every 20 s) shows a live link. mod_event_socket drops a listener that falls behind, so a link
+ * takes nothing else.
  */
-export const SUBSCRIBED_EVENTS = [
-  'CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_PARK',
-  'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'BACKGROUND_JOB', 'HEARTBEAT',
-  'CUSTOM sofia::register sofia::unregister sofia::expire sofia::gateway_state',
-  'CUSTOM mod_audio_stream::play mod_audio_stream::error mod_audio_stream::disconnect mod_audio_fork::connect_failed mod_audio_fork::disconnect',
-];
+export const BASE_EVENTS: readonly string[] = ['BACKGROUND_JOB', 'HEARTBEAT'];
 
 interface Node {
   conn: EslConnection;
@@ -29,21 +26,38 @@ interface Node {
   flushing: Promise<void> | null;
 }
 
+type NodesConfig = Omit<Readonly<Config>['esl'], 'reconnectMaxMs'> & { reconnectMaxMs?: number };
+
 export class EslNodes {
-  private readonly nodes: Node[];
+  private built: Node[] | undefined;
+  private events: readonly string[] = BASE_EVENTS;
 
   /** @param backoff reconnect delays, milliseconds (default 500 ms to `config.reconnectMaxMs`, else 30 s) */
   constructor(
-    config: Omit<Readonly<Config>['esl'], 'reconnectMaxMs'> & { reconnectMaxMs?: number },
+    private readonly config: NodesConfig,
     private readonly onError: (err: unknown, node: string, command: string) => void,
-    backoff?: { initialMs: number; maxMs: number },
-  ) {
-    this.nodes = config.nodes.map((n) => ({
-      conn: new EslConnection({ name: n.name, host: n.host, port: n.port, password: config.password, events: SUBSCRIBED_EVENTS, backoff: backoff ?? { initialMs: 500, maxMs: config.reconnectMaxMs ?? 30000 } }),
-      outbox: [],
-      flushing: null,
-    }));
-    for (const node of this.nodes) node.conn.on('connected', () => this.flush(node));
+    private readonly backoff?: { initialMs: number; maxMs: number },
+  ) {}
+
+  /**
+   * Sets what every link subscribes to (entries as EslConnectionOptions `events`, e.g.
+   * `['CHANNEL_CREATE', 'CUSTOM sofia::register']`).
+   * @throws once the links exist: call it before anything else (the controller does, when it is made)
+   */
+  subscribe(events: readonly string[]): void {
+    if (this.built) throw new Error('the ESL subscription is set before the links are made');
+    this.events = events;
+  }
+
+  /** The links, made at first use with the subscription set by then. */
+  private get nodes(): Node[] {
+    this.built ??= this.config.nodes.map((n) => {
+      const backoff = this.backoff ?? { initialMs: 500, maxMs: this.config.reconnectMaxMs ?? 30000 };
+      const node: Node = { conn: new EslConnection({ name: n.name, host: n.host, port: n.port, password: this.config.password, events: [...this.events], backoff }), outbox: [], flushing: null };
+      node.conn.on('connected', () => this.flush(node));
+      return node;
+    });
+    return this.built;
   }
 
   get connections(): EslConnection[] {

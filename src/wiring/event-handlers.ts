@@ -95,7 +95,8 @@ export function createEventHandlers(deps: EventHandlerDeps): EventHandlers {
   const channels = new ChannelTracker({ store, metrics, onError: (err, c) => report(err, 'channel tracker', c) });
   const calls = new CallControl({ nodes, channels });
   const agents = createAgentCalls(deps, nodes);
-  new EslController(nodes, [cdrs, registrations, gateways, channels, agents], metrics, (err, c) => report(err, 'esl controller', c));
+  // Handlers in this order get each event, and subscribe to their events in this order.
+  new EslController(nodes, [channels, cdrs, registrations, gateways, agents], metrics, (err, c) => report(err, 'esl controller', c));
   return {
     cdrs,
     calls,
