@@ -14,20 +14,16 @@
  * is held to the destination policy (src/domain/destination-policy.ts) when a tenant key saves it,
  * and again by src/media/crm-webhook.ts on every connection.
  */
-import type { Insertable, Kysely } from 'kysely';
-import type { BusinessHours, Database, NumberRoute, PhoneNumber, PhoneNumbersTable, Weekday } from '../db/schema.js';
-import { excerpt } from './excerpt.js';
-import { toE164 } from './numbers.js';
-import type { DestinationPolicy } from './destination-policy.js';
-import type { SecretBox } from './secrets.js';
+import type { Insertable } from 'kysely';
+import type { NumberRoute, PhoneNumber, PhoneNumbersTable } from '../db/schema.js';
+import { parseBusinessHours } from './business-hours.js';
+import { checkDestination, type DestinationPolicy } from './destination-policy.js';
 import { FieldError } from './errors.js';
-import { checkDestination } from './destination-policy.js';
+import { toE164 } from './numbers.js';
+import type { SecretBox } from './secrets.js';
 
 export const NUMBER_ROUTES: readonly NumberRoute[] = ['extension', 'ai_agent', 'forward'];
-export const WEEKDAYS: readonly Weekday[] = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
-/** `HH:MM`, 00:00–23:59, as src/domain/business-hours.ts reads it. */
-export const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 /** An extension number, as the `extensions.extension` check of sql/001_schema.sql. */
 export const EXTENSION_NUMBER = /^[0-9]{2,10}$/;
 /** An AI agent profile name. */
@@ -86,52 +82,6 @@ export interface NumberInput {
 }
 
 export type NumberColumns = Omit<Insertable<PhoneNumbersTable>, 'id' | 'tenant_id' | 'created_at' | 'updated_at'>;
-
-export interface NumberRecord {
-  id: string;
-  customerId: string;
-  number: string;
-  trunkId: string | null;
-  description: string | null;
-  incomingEnabled: boolean;
-  outboundEnabled: boolean;
-  route: NumberRoute;
-  routeTarget: string | null;
-  aiAgentProfile: string | null;
-  businessHours: BusinessHours | null;
-  failoverExtension: string | null;
-  crmWebhookUrl: string | null;
-  /** Whether a CRM webhook secret is stored; the secret itself is never answered. */
-  crmWebhookSecretSet: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/**
- * Checks business hours and returns them rebuilt from known keys only.
- * @throws FieldError (`businessHours`, `businessHours.<day>`, `businessHours.<day>.start|end`)
- */
-export function parseBusinessHours(value: unknown, field = 'businessHours'): BusinessHours | null {
-  if (value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new FieldError(field, `${field} must be an object with weekdays (monday … sunday), or null for always open`);
-  const out: BusinessHours = {};
-  for (const [day, hours] of Object.entries(value as Record<string, unknown>)) {
-    if (!(WEEKDAYS as readonly string[]).includes(day)) throw new FieldError(field, `${field}: ${excerpt(day)} is not a weekday; use monday … sunday`);
-    const at = `${field}.${day}`;
-    if (hours === null) {
-      out[day as Weekday] = null;
-      continue;
-    }
-    if (typeof hours !== 'object' || Array.isArray(hours)) throw new FieldError(at, `${at} must be { "start": "HH:MM", "end": "HH:MM" }, or null for closed`);
-    const { start, end } = hours as { start?: unknown; end?: unknown };
-    for (const [name, v] of [['start', start], ['end', end]] as const) {
-      if (typeof v !== 'string' || !HHMM.test(v)) throw new FieldError(`${at}.${name}`, `${at}.${name} must be HH:MM from 00:00 to 23:59`);
-    }
-    if (start === end) throw new FieldError(at, `${at}: start equals end; use null for a closed day, or 00:00–23:59`);
-    out[day as Weekday] = { start: start as string, end: end as string };
-  }
-  return out;
-}
 
 function text(field: string, value: string, max: number): string {
   const v = value.trim();
@@ -296,37 +246,6 @@ export async function numberChanges(
   resolveRoute(input, changes, current);
   if (changes.route_target === current.route_target && input.routeTarget === undefined) delete changes.route_target;
   return changes;
-}
-
-/**
- * Whether `trunkId` is a trunk of `tenantId`. Foreign keys are checked without row-level
- * security, so this, not the `trunk_id` reference, keeps a tenant off another tenant's trunks.
- */
-export async function isTenantTrunk(db: Kysely<Database>, tenantId: string, trunkId: string): Promise<boolean> {
-  const row = await db.selectFrom('trunks').select('id').where('id', '=', trunkId).where('tenant_id', '=', tenantId).executeTakeFirst();
-  return row !== undefined;
-}
-
-/** A phone number row as the API answers it. */
-export function numberJson(n: PhoneNumber): NumberRecord {
-  return {
-    id: n.id,
-    customerId: n.tenant_id,
-    number: n.number,
-    trunkId: n.trunk_id,
-    description: n.description,
-    incomingEnabled: n.incoming_enabled,
-    outboundEnabled: n.outbound_enabled,
-    route: n.route,
-    routeTarget: n.route_target,
-    aiAgentProfile: n.ai_agent_profile,
-    businessHours: n.business_hours,
-    failoverExtension: n.failover_extension,
-    crmWebhookUrl: n.crm_webhook_url,
-    crmWebhookSecretSet: n.crm_webhook_secret_sealed !== null,
-    createdAt: n.created_at.toISOString(),
-    updatedAt: n.updated_at.toISOString(),
-  };
 }
 
 /**

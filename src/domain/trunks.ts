@@ -6,12 +6,11 @@
 import type { Kysely } from 'kysely';
 import type { Database, Trunk } from '../db/schema.js';
 import type { Store } from '../db/store.js';
-import type { Principal } from './api-keys.js';
 import { recordAudit } from './audit.js';
 import { requireCustomer } from './customer-exists.js';
-import { policyFor, type DestinationPolicy } from './destination-policy.js';
+import { policyFor } from './destination-policy.js';
 import { NotFoundError } from './errors.js';
-import type { SecretBox } from './secrets.js';
+import type { RecordWriting, TenantActor } from './tenant-actor.js';
 import { trunkChanges, trunkColumns, type TrunkColumns, type TrunkInput } from './trunk-records.js';
 
 /**
@@ -43,21 +42,6 @@ export async function listActiveGateways(db: Kysely<Database>, tenantId?: string
     .orderBy('trunks.name');
   if (tenantId !== undefined) query = query.where('trunks.tenant_id', '=', tenantId);
   return query.execute();
-}
-
-/**
- * What writing a trunk or phone number needs: the SecretBox that seals passwords and webhook
- * secrets, and the destination policy a tenant key's hosts are held to (an admin key's are not).
- */
-export interface RecordWriting {
-  secrets: SecretBox;
-  destinations: DestinationPolicy;
-}
-
-/** Who acts on which tenant: the API key (audited as its prefix and name) and the tenant id. */
-export interface TenantActor {
-  principal: Principal;
-  tenantId: string;
 }
 
 /**
