@@ -1,11 +1,11 @@
 import t from 'tap';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../../src/wiring/http.js';
 import type { Store } from '../../src/db/store.js';
 import { CallControl } from '../../src/esl/call-control.js';
 import { ChannelTracker, type Channel } from '../../src/esl/channels.js';
 import { backends } from '../helpers/backends.js';
+import { eventually } from '../helpers/eventually.js';
 import { demoApp } from '../helpers/app.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { eslRig } from '../helpers/esl-controller.js';
@@ -25,10 +25,6 @@ function handled(tracker: ChannelTracker, uuid: string, what: 'channel' | 'hangu
   });
 }
 
-/** For a state only a BACKGROUND_JOB announces: asks again every few milliseconds. */
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await sleep(5);
-}
 
 for (const backend of backends) {
   t.test(`${backend.name}: calls API`, async (t) => {
@@ -114,7 +110,8 @@ for (const backend of backends) {
       const id = res.body.data.callId as string;
       t.match((await rig.server.waitForCommand(new RegExp(`origination_uuid=${id}`))).command, `user_name=1002,switchplane_click_to_call=true}user/1002@${DOMAIN} 1001 XML ${DOMAIN}`);
       release('-ERR USER_NOT_REGISTERED\n');
-      await until(async () => (await get(id)).data.state !== 'originating');
+      // a state only a BACKGROUND_JOB announces: asked again every 5 ms
+      await eventually('the call past originating', async () => (await get(id)).data.state !== 'originating', { timeoutMs: 10_000, intervalMs: 5 });
       t.match(await get(id), { data: { state: 'failed', hangupCause: 'USER_NOT_REGISTERED', endedAt: String } });
       t.match(await call(api, keys.acme, 'POST', `/api/v1/calls/${id}/hangup`), { status: 409, body: { error: { code: 'conflict' } } }, 'nothing to hang up');
     });

@@ -14,11 +14,10 @@ import { backends } from '../helpers/backends.js';
 import { call, demoKeys, type DemoKeys } from '../helpers/api.js';
 import { silentPeer } from '../helpers/silent-peer.js';
 import { demoApp, type TestApp } from '../helpers/app.js';
+import { eventually } from '../helpers/eventually.js';
 
-async function eventually(check: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  return check();
-}
+/** The OPTIONS of a trunk test reaches the peer: up to 2 s, checked every 20 ms. */
+const SENT = { timeoutMs: 2000, intervalMs: 20 };
 
 const SECRET = 'crm-signing-secret-0123456789';
 
@@ -113,7 +112,7 @@ for (const backend of backends) {
 
         const byAdmin = await call(app, keys.admin, 'POST', `/api/v1/customers/${keys.acmeId}/trunks/${ids[0]}/test?timeoutMs=300`);
         t.match(byAdmin.body.data, { reachable: false, resolvedAddress: `127.0.0.1:${peer.port}`, error: { code: 'timeout' } }, 'an admin key is not held to the policy');
-        t.ok(await eventually(() => peer.received() > 0), 'and its OPTIONS reached the peer');
+        t.ok(await eventually('an OPTIONS at the peer', () => peer.received() > 0, SENT), 'and its OPTIONS reached the peer');
       });
     });
 
@@ -139,7 +138,7 @@ for (const backend of backends) {
         const before = peer.received();
         const res = await call(ctx.app, keys.acme, 'POST', `/api/v1/trunks/${made.body.data.id}/test?timeoutMs=300`);
         t.match(res.body.data, { resolvedAddress: new RegExp(`^(127\\.0\\.0\\.1|\\[::ffff:7f00:1\\]):${peer.port}$`), error: { code: 'timeout' } }, `${host} is tested`);
-        t.ok(await eventually(() => peer.received() > before), `the OPTIONS to ${host} reached the peer`);
+        t.ok(await eventually(`an OPTIONS to ${host} at the peer`, () => peer.received() > before, SENT), `the OPTIONS to ${host} reached the peer`);
       }
     });
 

@@ -2,11 +2,11 @@
  * `reverseAuth` on an extension through the API: off by default, set on create or by PATCH, read
  * back; FreeSWITCH's reverse-auth-lookup gets the credentials only while it is on.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { call, demoKeys } from '../helpers/api.js';
 import { demoApp } from '../helpers/app.js';
 import { backends } from '../helpers/backends.js';
+import { eventually } from '../helpers/eventually.js';
 import { FORM, isNotFound } from '../helpers/fixtures.js';
 import { directoryUser } from '../helpers/xml.js';
 
@@ -25,14 +25,9 @@ for (const backend of backends) {
       const res = await ctx.app.inject({ method: 'POST', url: '/freeswitch/xml', headers: FORM, payload });
       return isNotFound(res.body) ? null : (directoryUser(res.body).params['reverse-auth-pass'] ?? null);
     };
-    /** Polls until the answer for `user` is `wanted` (the change notice drops the cached tenant) or 5 s pass. */
-    const eventually = async (user: string, wanted: string | null) => {
-      const end = Date.now() + 5000;
-      for (;;) {
-        const got = await reverseAuthPass(user);
-        if (got === wanted || Date.now() > end) return got;
-        await sleep(25);
-      }
+    /** Polls until the answer for `user` is `wanted` (the change notice drops the cached tenant): up to 5 s, else throws. */
+    const reverseAuthPassWhen = async (user: string, wanted: string | null) => {
+      return eventually(`the reverse-auth-pass of ${user}`, () => reverseAuthPass(user), { until: (got) => got === wanted, timeoutMs: 5000, intervalMs: 25 });
     };
 
     const plain = await call(ctx.app, keys.acme, 'POST', EXT, { extensionNumber: '2101', password: 'plain-phone-pass-1' });
@@ -44,16 +39,16 @@ for (const backend of backends) {
     t.equal(created.status, 201);
     t.equal(created.body.data.reverseAuth, true);
     t.equal((await call(ctx.app, keys.acme, 'GET', `${EXT}/${created.body.data.id}`)).body.data.reverseAuth, true, 'read back');
-    t.equal(await eventually('2102', 'reverse-phone-pass-2'), 'reverse-phone-pass-2', 'its credentials for reverse auth');
+    t.equal(await reverseAuthPassWhen('2102', 'reverse-phone-pass-2'), 'reverse-phone-pass-2', 'its credentials for reverse auth');
 
     const off = await call(ctx.app, keys.acme, 'PATCH', `${EXT}/${created.body.data.id}`, { reverseAuth: false });
     t.equal(off.status, 200);
     t.equal(off.body.data.reverseAuth, false);
-    t.equal(await eventually('2102', null), null, 'switched off: not found again');
+    t.equal(await reverseAuthPassWhen('2102', null), null, 'switched off: not found again');
 
     const on = await call(ctx.app, keys.acme, 'PATCH', `${EXT}/${plain.body.data.id}`, { reverseAuth: true });
     t.equal(on.body.data.reverseAuth, true);
-    t.equal(await eventually('2101', 'plain-phone-pass-1'), 'plain-phone-pass-1', 'switched on by PATCH');
+    t.equal(await reverseAuthPassWhen('2101', 'plain-phone-pass-1'), 'plain-phone-pass-1', 'switched on by PATCH');
 
     const bad = await call(ctx.app, keys.acme, 'PATCH', `${EXT}/${plain.body.data.id}`, { reverseAuth: 'yes' });
     t.equal(bad.status, 400);

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { a1Hash } from '../../src/domain/sip-digest.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { demoApp, postLookup } from '../helpers/app.js';
 import { backends } from '../helpers/backends.js';
+import { eventually } from '../helpers/eventually.js';
 import { FORM, isNotFound } from '../helpers/fixtures.js';
 import { directoryUser, type DirectoryUserView } from '../helpers/xml.js';
 
@@ -27,16 +27,11 @@ for (const backend of backends) {
       return isNotFound(res.body) ? null : directoryUser(res.body);
     };
     /**
-     * Polls the directory answer until `ok` holds or 5 s pass: the lookup cache drops the tenant
+     * Polls the directory answer until `ok` holds (up to 5 s, else throws): the lookup cache drops the tenant
      * when the PostgreSQL change notice of the API write arrives.
      */
-    const eventually = async (user: string, ok: (u: DirectoryUserView | null) => boolean): Promise<DirectoryUserView | null> => {
-      const end = Date.now() + 5000;
-      for (;;) {
-        const u = await lookup(user);
-        if (ok(u) || Date.now() > end) return u;
-        await sleep(25);
-      }
+    const directoryWhen = async (user: string, ok: (u: DirectoryUserView | null) => boolean): Promise<DirectoryUserView | null> => {
+      return eventually(`the directory user ${user}`, () => lookup(user), { until: ok, timeoutMs: 5000, intervalMs: 25 });
     };
     const extensionRow = (tenantId: string, id: string) =>
       ctx.store.withTenant(tenantId, (trx) => trx.selectFrom('extensions').selectAll().where('id', '=', id).executeTakeFirst());
@@ -75,7 +70,7 @@ for (const backend of backends) {
       t.equal(ctx.secrets.open(row!.password_enc), password);
       t.equal(ctx.secrets.open(row!.voicemail_pin_enc!), '908172');
 
-      const u = await eventually('2001', (u) => u !== null);
+      const u = await directoryWhen('2001', (u) => u !== null);
       t.equal(u?.params['a1-hash'], a1Hash('2001', ACME, password), 'a1-hash = md5(username:domain:password)');
       t.equal(u?.variables.effective_caller_id_name, 'Anna Verdi');
       t.ok(await postLookup(t, app, sipAuth('2001')), 'the lookup answers 200 text/xml');
@@ -94,7 +89,7 @@ for (const backend of backends) {
       t.ok(pa.length >= 24 && pb.length >= 24, 'at least 24 characters');
       t.match(pa, /^[A-Za-z0-9]+$/);
       t.not(pa, pb, 'every generated password differs');
-      const u = await eventually('1004', (u) => u !== null);
+      const u = await directoryWhen('1004', (u) => u !== null);
       t.equal(u?.params['a1-hash'], a1Hash('1004', ACME, pa), 'the generated password works for digest auth');
 
       const named = await call(app, keys.acme, 'POST', EXT, { sipUsername: 'luca.neri' });
@@ -150,7 +145,7 @@ for (const backend of backends) {
       const res = await call(app, keys.acme, 'PUT', `${EXT}/${anna}`, { displayName: 'Anna Verdi-Rossi', doNotDisturb: true });
       t.equal(res.status, 200);
       t.match(res.body.data, { displayName: 'Anna Verdi-Rossi', doNotDisturb: true, extensionNumber: '2001', voicemailPinSet: true });
-      const u = await eventually('2001', (u) => u?.variables.effective_caller_id_name === 'Anna Verdi-Rossi');
+      const u = await directoryWhen('2001', (u) => u?.variables.effective_caller_id_name === 'Anna Verdi-Rossi');
       t.equal(u?.variables.effective_caller_id_name, 'Anna Verdi-Rossi', 'the next directory answer has the new name');
 
       const password = 'a-brand-new-secret-42';
@@ -162,7 +157,7 @@ for (const backend of backends) {
       const row = await extensionRow(keys.acmeId, anna);
       t.equal(ctx.secrets.open(row!.password_enc), password);
       t.equal(row!.voicemail_pin_enc, null);
-      const v = await eventually('2001', (u) => u?.params['a1-hash'] === a1Hash('2001', ACME, password));
+      const v = await directoryWhen('2001', (u) => u?.params['a1-hash'] === a1Hash('2001', ACME, password));
       t.equal(v?.params['a1-hash'], a1Hash('2001', ACME, password), 'the new password authenticates');
 
       const dupNumber = await call(app, keys.acme, 'PUT', `${EXT}/${anna}`, { extensionNumber: '1001' });
@@ -188,13 +183,13 @@ for (const backend of backends) {
     t.test('delete: 204, gone from the API and the directory, audited', async (t) => {
       const made = await call(app, keys.acme, 'POST', EXT, { extensionNumber: '2002', displayName: 'Temp' });
       passwords.push(made.body.data.sipCredentials.password);
-      t.ok(await eventually('2002', (u) => u !== null), 'registered in the directory first');
+      t.ok(await directoryWhen('2002', (u) => u !== null), 'registered in the directory first');
       const res = await call(app, keys.acme, 'DELETE', `${EXT}/${made.body.data.id}`);
       t.equal(res.status, 204);
       t.equal(res.body, undefined, 'no body');
       t.equal((await call(app, keys.acme, 'GET', `${EXT}/${made.body.data.id}`)).status, 404);
       t.equal((await call(app, keys.acme, 'DELETE', `${EXT}/${made.body.data.id}`)).status, 404, 'deleting twice is a 404');
-      t.equal(await eventually('2002', (u) => u === null), null, 'FreeSWITCH no longer finds the user');
+      t.equal(await directoryWhen('2002', (u) => u === null), null, 'FreeSWITCH no longer finds the user');
       const audit = await ctx.store.withTenant(keys.acmeId, (trx) =>
         trx.selectFrom('audit_log').selectAll().where('resource_id', '=', made.body.data.id).where('action', '=', 'delete').executeTakeFirst());
       t.match(audit, { resource_type: 'extension', before: { extension: '2002', password_enc: '[set]' }, after: null });

@@ -5,6 +5,7 @@ import { demoApp, postLookup } from '../helpers/app.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { FORM, fixtureBody, rewrite } from '../helpers/fixtures.js';
 import { dialplan } from '../helpers/xml.js';
+import { eventually } from '../helpers/eventually.js';
 
 const ACME = 'acme.switchplane.test';
 
@@ -23,19 +24,10 @@ async function applications(app: FastifyInstance, did: string): Promise<string[]
   return dialplan(res.body).actions.map(([a, data]) => (data === undefined ? a : `${a} ${data}`));
 }
 
-/** Polls the dialplan for up to 5 s (the change notice travels through PostgreSQL NOTIFY). */
-async function eventually(app: FastifyInstance, did: string, ok: (apps: string[]) => boolean): Promise<string[]> {
-  const until = Date.now() + 5000;
-  for (;;) {
-    let apps: string[] = [];
-    try {
-      apps = await applications(app, did);
-    } catch {
-      // a `not found` answer has no actions
-    }
-    if (ok(apps) || Date.now() > until) return apps;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The dialplan applications for `did` once `ok` holds: up to 5 s, asked every 50 ms (the change notice travels through PostgreSQL NOTIFY). */
+function applicationsWhen(app: FastifyInstance, did: string, ok: (apps: string[]) => boolean): Promise<string[]> {
+  // a `not found` answer has no actions
+  return eventually(`the dialplan for ${did}`, () => applications(app, did).catch(() => [] as string[]), { until: ok, timeoutMs: 5000, intervalMs: 50 });
 }
 
 for (const backend of backends) {
@@ -69,7 +61,7 @@ for (const backend of backends) {
       const list = await call(app, keys.acme, 'GET', '/api/v1/phone-numbers');
       t.same(list.body.data.map((n: { number: string }) => n.number), ['+390510510510', '+390510510511', '+390510510599']);
 
-      const apps = await eventually(app, '+390510510599', (a) => a.includes(`bridge user/1002@${ACME}`));
+      const apps = await applicationsWhen(app, '+390510510599', (a) => a.includes(`bridge user/1002@${ACME}`));
       t.ok(apps.includes(`bridge user/1002@${ACME}`), 'the inbound dialplan bridges to 1002');
       t.ok(apps.includes(`set domain_name=${ACME}`));
       t.ok(dialplan(await postLookup(t, app, inbound('390510510599'))).actions.length > 0, 'a DID without + finds it too');
@@ -88,7 +80,7 @@ for (const backend of backends) {
       t.match(ai.body.data, { route: 'ai_agent', aiAgentProfile: 'sales-voice', routeTarget: null, failoverExtension: '1002' });
       t.same(ai.body.data.businessHours, hours);
       ctx.setNow('2026-11-23T10:00:00Z'); // Monday 11:00 in Rome
-      const open = await eventually(app, '+390510510597', (a) => a.includes('park'));
+      const open = await applicationsWhen(app, '+390510510597', (a) => a.includes('park'));
       t.ok(open.includes('set switchplane_ai_profile=sales-voice'), 'inside business hours the AI agent answers');
       ctx.setNow('2026-11-28T10:00:00Z'); // Saturday: closed
       t.ok((await applications(app, '+390510510597')).includes(`bridge user/1002@${ACME}`), 'outside them the failover extension');
@@ -204,12 +196,12 @@ for (const backend of backends) {
     t.test('delete answers 204, the DID stops routing, and every write is audited', async (t) => {
       const made = await call(app, keys.acme, 'POST', '/api/v1/phone-numbers', { number: '+390510510594', routeTarget: '1001' });
       const id = made.body.data.id;
-      await eventually(app, '+390510510594', (a) => a.includes(`bridge user/1001@${ACME}`));
+      await applicationsWhen(app, '+390510510594', (a) => a.includes(`bridge user/1001@${ACME}`));
       t.equal((await call(app, keys.acme, 'PUT', `/api/v1/phone-numbers/${id}`, { routeTarget: '1002' })).status, 200);
       const del = await call(app, keys.acme, 'DELETE', `/api/v1/phone-numbers/${id}`);
       t.equal(del.status, 204);
       t.equal((await call(app, keys.acme, 'GET', `/api/v1/phone-numbers/${id}`)).status, 404);
-      const gone = await eventually(app, '+390510510594', (a) => a.at(-1) === 'hangup UNALLOCATED_NUMBER');
+      const gone = await applicationsWhen(app, '+390510510594', (a) => a.at(-1) === 'hangup UNALLOCATED_NUMBER');
       t.equal(gone.at(-1), 'hangup UNALLOCATED_NUMBER');
       const audit = await ctx.store.withOperator((trx) => trx.selectFrom('audit_log').selectAll().where('resource_id', '=', id).orderBy('id').execute());
       t.same(audit.map((a) => [a.action, a.resource_type, a.tenant_id]), [['create', 'phone_number', keys.acmeId], ['update', 'phone_number', keys.acmeId], ['delete', 'phone_number', keys.acmeId]]);

@@ -2,9 +2,11 @@ import t, { type Test } from 'tap';
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import FakeTimers from '@sinonjs/fake-timers';
 import { loadConfig } from '../../src/config.js';
 import { EslConnection, type EslConnectionOptions, type EslEvent, type EslHealth } from '../../src/esl/connection.js';
 import { FakeEslServer, recordedEventStream, recordedEvents } from '../helpers/esl-server.js';
+import { eventually } from '../helpers/eventually.js';
 
 const EVENTS = ['CHANNEL_CREATE', 'CHANNEL_HANGUP_COMPLETE', 'BACKGROUND_JOB', 'HEARTBEAT', 'CUSTOM sofia::register sofia::unregister sofia::expire sofia::gateway_state'];
 const SUBSCRIBE = 'event json CHANNEL_CREATE CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB HEARTBEAT CUSTOM sofia::register sofia::unregister sofia::expire sofia::gateway_state';
@@ -42,9 +44,14 @@ function nextEvents(esl: EslConnection, n: number): Promise<EslEvent[]> {
   });
 }
 
-/** For states no event announces (a refused connect): checks every few milliseconds. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await sleep(5);
+/**
+ * Fake setTimeout/clearTimeout (the backoff, the stable-link and handshake timers) that still
+ * advance with real time, so that a test can ask what is left scheduled.
+ */
+function fakeTimers(t: Test): ReturnType<typeof FakeTimers.install> {
+  const clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true, advanceTimeDelta: 5 });
+  t.teardown(() => clock.uninstall());
+  return clock;
 }
 
 t.test('connects, authenticates and subscribes to exactly the requested events', async (t) => {
@@ -239,7 +246,8 @@ t.test('FreeSWITCH restarts: refused while down, connected and subscribed when b
   const down = once(esl, 'disconnected');
   await server.stop();
   await down;
-  await until(() => /ECONNREFUSED/.test(esl.health().lastError ?? ''));
+  // a refused connect is announced by no event: checked every 5 ms
+  await eventually('the refused connect in health()', () => /ECONNREFUSED/.test(esl.health().lastError ?? ''), { timeoutMs: 10_000, intervalMs: 5 });
   t.equal(esl.health().connected, false);
 
   const restarted = await FakeEslServer.start({ port: server.port });
@@ -251,24 +259,28 @@ t.test('FreeSWITCH restarts: refused while down, connected and subscribed when b
 
 t.test('close() stops reconnecting and leaves nothing running', async (t) => {
   t.test('while connected', async (t) => {
+    const clock = fakeTimers(t);
     const { server, esl } = await setup(t);
     await connected(esl);
     await esl.close();
     t.equal(esl.health().connected, false);
     await t.rejects(esl.api('status'), /not connected/);
     const accepted = server.connectionsAccepted;
-    await sleep(150); // several times the longest backoff
+    // close() resolves once the socket is closed; the attempt it ended clears its timers right after.
+    await eventually('no timer left that could start another attempt', () => clock.countTimers() === 0, { timeoutMs: 2000, intervalMs: 5 });
     t.equal(server.connectionsAccepted, accepted, 'no new attempt');
     t.equal(server.authedClients, 0);
   });
 
   t.test('while retrying', async (t) => {
+    const clock = fakeTimers(t);
     const { server, esl } = await setup(t, {}, 'not-ClueCon');
     esl.start();
     while (server.connectionsAccepted < 2) await once(server, 'connection');
     await esl.close();
     const accepted = server.connectionsAccepted;
-    await sleep(150);
+    // close() resolves once the socket is closed; the attempt it ended clears its timers right after.
+    await eventually('no timer left that could start another attempt', () => clock.countTimers() === 0, { timeoutMs: 2000, intervalMs: 5 });
     t.equal(server.connectionsAccepted, accepted, 'no new attempt');
   });
 });

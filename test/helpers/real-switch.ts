@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Test } from 'tap';
+import { eventually } from './eventually.js';
 import { startFreeswitch, type Freeswitch } from './freeswitch.js';
 import { freeListenPort } from './sipp.js';
 import { runSipp, startSipp, type Sipp, type SippResult } from './sipp-scenario.js';
@@ -31,20 +32,12 @@ export interface RealSwitch {
   restartSwitchplane(downMs: number): Promise<void>;
 }
 
-/** Waits until `check` resolves truthy (polling every 100 ms); resolves with its value. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
-    await sleep(100);
-  }
+/**
+ * `eventually` as the real-switch tests use it: 15 s by default, a check every 100 ms (a check
+ * may run fs_cli or ask Switchplane's API). Resolves with the check's truthy value.
+ */
+export function until<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
+  return eventually(what, check, { timeoutMs, intervalMs: 100 });
 }
 
 async function eslConnected(sp: SwitchplaneProcess): Promise<void> {
