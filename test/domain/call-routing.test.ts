@@ -1,0 +1,227 @@
+/**
+ * Where a call goes, as a table: the dialled number, the context it arrives in, the tenant's
+ * records (extensions, DIDs routed to an extension, the AI agent or a forward target, business
+ * hours, trunks) → the route `planCall` decides. The same cases the dialplan tests check through
+ * mod_xml_curl (test/xmlcurl/dialplan.test.ts, test/api/phone-numbers.test.ts), without XML or a
+ * database: the tenants are snapshots in memory, changed per case.
+ */
+import t from 'tap';
+import { planCall, type CallPlan, type CallRequest } from '../../src/domain/call-routing.js';
+import type { TenantCache } from '../../src/domain/tenant-cache.js';
+import type { LookupExtension, LookupNumber, LookupTrunk, TenantSnapshot } from '../../src/domain/tenant-snapshot.js';
+
+const ACME = 'acme.switchplane.test';
+const GLOBEX = 'globex.switchplane.test';
+const INITECH = 'initech.switchplane.test';
+
+/** Monday to Friday 09:00–18:00, closed at the weekend (the demo's customer-care number). */
+const OFFICE_HOURS = {
+  monday: { start: '09:00', end: '18:00' },
+  tuesday: { start: '09:00', end: '18:00' },
+  wednesday: { start: '09:00', end: '18:00' },
+  thursday: { start: '09:00', end: '18:00' },
+  friday: { start: '09:00', end: '18:00' },
+  saturday: null,
+  sunday: null,
+};
+
+function extension(tenant: string, ext: string, more: Partial<LookupExtension> = {}): LookupExtension {
+  return {
+    id: `${tenant}-ext-${ext}`, tenant_id: tenant, extension: ext, sip_username: ext, password_enc: 'sealed', display_name: `User ${ext}`,
+    email: null, caller_id_name: null, caller_id_number: null, allowed_codecs: ['PCMU', 'PCMA'], voicemail_enabled: false,
+    voicemail_pin_enc: null, call_recording: false, call_forwarding_enabled: false, call_forwarding_number: null, do_not_disturb: false,
+    max_concurrent_calls: 2, registration_expiry: 3600, reverse_auth: false, status: 'active', ...more,
+  };
+}
+
+function number(tenant: string, did: string, more: Partial<LookupNumber> = {}): LookupNumber {
+  return {
+    id: `${tenant}-num-${did}`, tenant_id: tenant, number: did, incoming_enabled: true, outbound_enabled: true, route: 'extension',
+    route_target: null, ai_agent_profile: null, business_hours: null, failover_extension: null, ...more,
+  };
+}
+
+function trunk(tenant: string, name: string, priority: number, maxChannels: number, more: Partial<LookupTrunk> = {}): LookupTrunk {
+  return { id: `gw-${name}`, tenant_id: tenant, name, priority, max_channels: maxChannels, status: 'active', ...more };
+}
+
+/** The tenants as the demo seed makes them (src/seed/demo.ts), plus a suspended one. */
+function tenants(): TenantSnapshot[] {
+  return [
+    {
+      tenant: { id: 'acme', name: 'Acme Corp', slug: 'acme', sip_domain: ACME, timezone: 'Europe/Rome', max_concurrent_calls: 10, status: 'active' },
+      extensions: [
+        extension('acme', '1001', { display_name: 'Mario Rossi' }),
+        extension('acme', '1002', { display_name: 'Giulia Bianchi' }),
+        extension('acme', '1003', { display_name: 'Suspended User', status: 'suspended' }),
+      ],
+      numbers: [
+        number('acme', '+390510510510', { route: 'ai_agent', ai_agent_profile: 'customer-care-voice', business_hours: OFFICE_HOURS, failover_extension: '1002' }),
+        number('acme', '+390510510511', { route: 'extension', route_target: '1001' }),
+      ],
+      trunks: [trunk('acme', 'acme-main', 1, 2), trunk('acme', 'acme-backup', 2, 10)],
+      rendered: new Map(),
+    },
+    {
+      tenant: { id: 'globex', name: 'Globex', slug: 'globex', sip_domain: GLOBEX, timezone: 'America/New_York', max_concurrent_calls: 10, status: 'active' },
+      extensions: [extension('globex', '1001', { display_name: 'Globex 1001' })],
+      numbers: [number('globex', '+15551234567', { route: 'extension', route_target: '1001' })],
+      trunks: [trunk('globex', 'globex-main', 1, 10)],
+      rendered: new Map(),
+    },
+    {
+      tenant: { id: 'initech', name: 'Initech', slug: 'initech', sip_domain: INITECH, timezone: 'UTC', max_concurrent_calls: 10, status: 'suspended' },
+      extensions: [extension('initech', '1001')],
+      numbers: [number('initech', '+442071234567', { route: 'extension', route_target: '1001' })],
+      trunks: [trunk('initech', 'initech-main', 1, 10)],
+      rendered: new Map(),
+    },
+  ];
+}
+
+/** What planCall reads of the tenant cache, answered from `snapshots`. */
+function cacheOf(snapshots: TenantSnapshot[]): TenantCache {
+  const lookup = {
+    tenantByDomain: async (domain: string) => snapshots.find((s) => s.tenant.sip_domain === domain.toLowerCase()),
+    tenantByDid: async (did: string) => snapshots.find((s) => s.numbers.some((n) => n.number === did)),
+  };
+  return lookup as unknown as TenantCache;
+}
+
+/** A route in one line: `extension 1001 [dnd]`, `ai_agent <profile> did=… caller=…`, `outbound <dest> via a,b as <number>/<name>`, `reject <CAUSE>`, `not ours`. */
+function summary(plan: CallPlan | null): string {
+  if (!plan) return 'not ours';
+  const r = plan.route;
+  switch (r.kind) {
+    case 'reject':
+      return `reject ${r.cause}`;
+    case 'extension': {
+      const flags = [r.target.doNotDisturb && 'dnd', r.target.voicemail && 'voicemail', r.target.recording && 'recording'].filter(Boolean);
+      return `extension ${r.target.extension}${flags.length ? ` [${flags.join(',')}]` : ''}`;
+    }
+    case 'ai_agent':
+      return `ai_agent ${r.profile} did=${r.did} caller=${r.caller}`;
+    case 'outbound': {
+      const via = r.gateways.map((g) => `${g.name.replace(/^gw-/, '')}:${g.maxChannels}`).join(',');
+      const as = r.callerIdNumber === null ? 'caller kept' : `as ${r.callerIdNumber}/${r.callerIdName}`;
+      return `outbound ${r.destination} via ${via} ${as}`;
+    }
+  }
+}
+
+interface Case {
+  what: string;
+  /** `public` (from a carrier) or a tenant's SIP domain (from a phone). */
+  context: string;
+  destination: string;
+  /** The authenticated directory user placing the call (tenant contexts). */
+  user?: string;
+  caller?: string;
+  /** ISO time of the call (default a Monday 11:00 in Rome). */
+  at?: string;
+  /** Changes the tenants' records for this case. */
+  records?: (s: { acme: TenantSnapshot; globex: TenantSnapshot }) => void;
+  route: string;
+}
+
+const MONDAY_11_ROME = '2026-11-23T10:00:00Z';
+const ext = (s: TenantSnapshot, n: string) => s.extensions.find((e) => e.extension === n)!;
+const did = (s: TenantSnapshot, n: string) => s.numbers.find((x) => x.number === n)!;
+
+const cases: Case[] = [
+  // From carriers (`public`): the DID's route.
+  { what: 'a DID routed to an extension', context: 'public', destination: '+390510510511', route: 'extension 1001' },
+  { what: 'a DID without + is normalised', context: 'public', destination: '390510510511', route: 'extension 1001' },
+  { what: 'a DID with a 00 prefix and separators', context: 'public', destination: '0039 051-0510-511', route: 'extension 1001' },
+  { what: 'another tenant\'s DID reaches that tenant', context: 'public', destination: '+15551234567', route: 'extension 1001' },
+  { what: 'a DID nobody owns', context: 'public', destination: '+390000000000', route: 'reject UNALLOCATED_NUMBER' },
+  { what: 'a destination that is no number', context: 'public', destination: 'garbage', route: 'reject UNALLOCATED_NUMBER' },
+  { what: 'a DID with incoming calls disabled', context: 'public', destination: '+390510510511', records: ({ acme }) => void (did(acme, '+390510510511').incoming_enabled = false), route: 'reject INCOMING_CALL_BARRED' },
+  { what: 'a DID of a suspended tenant', context: 'public', destination: '+442071234567', route: 'reject CALL_REJECTED' },
+  { what: 'a DID whose extension is suspended, no failover', context: 'public', destination: '+390510510511', records: ({ acme }) => void (did(acme, '+390510510511').route_target = '1003'), route: 'reject NORMAL_TEMPORARY_FAILURE' },
+  { what: 'a DID whose extension is missing goes to its failover extension', context: 'public', destination: '+390510510511', records: ({ acme }) => Object.assign(did(acme, '+390510510511'), { route_target: '1999', failover_extension: '1002' }), route: 'extension 1002' },
+  { what: 'a DID to an extension with do-not-disturb, voicemail and recording', context: 'public', destination: '+390510510511', records: ({ acme }) => Object.assign(ext(acme, '1001'), { do_not_disturb: true, voicemail_enabled: true, call_recording: true }), route: 'extension 1001 [dnd,voicemail,recording]' },
+  { what: 'a DID to an extension that forwards all calls: out through the trunks, the caller kept', context: 'public', destination: '+390510510511', records: ({ acme }) => Object.assign(ext(acme, '1001'), { call_forwarding_enabled: true, call_forwarding_number: '+39 333 123 4567' }), route: 'outbound +393331234567 via acme-main:2,acme-backup:10 caller kept' },
+  { what: 'forwarding enabled without a number: the extension itself', context: 'public', destination: '+390510510511', records: ({ acme }) => Object.assign(ext(acme, '1001'), { call_forwarding_enabled: true, call_forwarding_number: null }), route: 'extension 1001' },
+  { what: 'a forwarding extension of a tenant without active trunks', context: 'public', destination: '+390510510511', records: ({ acme }) => { Object.assign(ext(acme, '1001'), { call_forwarding_enabled: true, call_forwarding_number: '+393331234567' }); acme.trunks.forEach((x) => (x.status = 'inactive')); }, route: 'reject NO_ROUTE_DESTINATION' },
+  { what: 'a DID forwarded to a number: out through the trunks, the caller kept', context: 'public', destination: '+390510510511', records: ({ acme }) => Object.assign(did(acme, '+390510510511'), { route: 'forward', route_target: '+39 333 111 2222' }), route: 'outbound +393331112222 via acme-main:2,acme-backup:10 caller kept' },
+  { what: 'a forward without active trunks goes to the failover extension', context: 'public', destination: '+390510510511', records: ({ acme }) => { Object.assign(did(acme, '+390510510511'), { route: 'forward', route_target: '+393331112222', failover_extension: '1002' }); acme.trunks.forEach((x) => (x.status = 'inactive')); }, route: 'extension 1002' },
+  { what: 'a forward without a target and without a failover extension', context: 'public', destination: '+390510510511', records: ({ acme }) => Object.assign(did(acme, '+390510510511'), { route: 'forward', route_target: null }), route: 'reject NORMAL_TEMPORARY_FAILURE' },
+  { what: 'a trunk in maintenance is skipped for a forward', context: 'public', destination: '+390510510511', records: ({ acme }) => { Object.assign(did(acme, '+390510510511'), { route: 'forward', route_target: '+393331112222' }); acme.trunks[0]!.status = 'maintenance'; }, route: 'outbound +393331112222 via acme-backup:10 caller kept' },
+  // The AI agent number: inside business hours (Europe/Rome) the agent, outside them the failover extension.
+  { what: 'an AI number inside business hours', context: 'public', destination: '+390510510510', caller: '+393297626144', route: 'ai_agent customer-care-voice did=+390510510510 caller=+393297626144' },
+  { what: 'an AI number without a profile uses `default`', context: 'public', destination: '+390510510510', records: ({ acme }) => void (did(acme, '+390510510510').ai_agent_profile = null), route: 'ai_agent default did=+390510510510 caller=+393331112222' },
+  { what: 'an AI number without business hours is always open', context: 'public', destination: '+390510510510', at: '2026-11-28T23:00:00Z', records: ({ acme }) => void (did(acme, '+390510510510').business_hours = null), route: 'ai_agent customer-care-voice did=+390510510510 caller=+393331112222' },
+  { what: 'an AI number on Saturday: the failover extension', context: 'public', destination: '+390510510510', at: '2026-11-28T10:00:00Z', route: 'extension 1002' },
+  { what: 'an AI number outside business hours without a failover extension', context: 'public', destination: '+390510510510', at: '2026-11-28T10:00:00Z', records: ({ acme }) => void (did(acme, '+390510510510').failover_extension = null), route: 'reject NORMAL_TEMPORARY_FAILURE' },
+  { what: 'an AI number outside business hours, its failover extension suspended', context: 'public', destination: '+390510510510', at: '2026-11-28T10:00:00Z', records: ({ acme }) => void (did(acme, '+390510510510').failover_extension = '1003'), route: 'reject NORMAL_TEMPORARY_FAILURE' },
+  ...([
+    ['2026-03-27T07:59:00Z', false, 'Friday 08:59 CET'],
+    ['2026-03-27T08:00:00Z', true, 'Friday 09:00 CET'],
+    ['2026-03-27T16:59:00Z', true, 'Friday 17:59 CET'],
+    ['2026-03-27T17:00:00Z', false, 'Friday 18:00 CET: end is exclusive'],
+    ['2026-03-28T10:00:00Z', false, 'Saturday 11:00: closed'],
+    ['2026-03-30T06:59:00Z', false, 'Monday 08:59 CEST, after spring-forward'],
+    ['2026-03-30T07:00:00Z', true, 'Monday 09:00 CEST'],
+    ['2026-03-30T15:59:00Z', true, 'Monday 17:59 CEST'],
+    ['2026-03-30T16:00:00Z', false, 'Monday 18:00 CEST'],
+    ['2026-10-26T07:30:00Z', false, 'Monday 08:30 CET, after fall-back'],
+    ['2026-10-26T08:00:00Z', true, 'Monday 09:00 CET'],
+  ] as const).map(([at, open, label]): Case => ({
+    what: `business hours at ${label}`, context: 'public', destination: '+390510510510', at,
+    route: open ? 'ai_agent customer-care-voice did=+390510510510 caller=+393331112222' : 'extension 1002',
+  })),
+  // From a tenant's phones (the tenant's SIP domain as context).
+  { what: 'extension to extension', context: ACME, destination: '1002', user: '1001', route: 'extension 1002' },
+  { what: 'an extension by its SIP username', context: ACME, destination: 'giulia', user: '1001', records: ({ acme }) => void (ext(acme, '1002').sip_username = 'giulia'), route: 'extension 1002' },
+  { what: 'a SIP username wins over another extension\'s number', context: ACME, destination: '1002', user: '1001', records: ({ acme }) => void (ext(acme, '1001').sip_username = '1002'), route: 'extension 1001' },
+  { what: 'a suspended extension', context: ACME, destination: '1003', user: '1001', route: 'reject UNALLOCATED_NUMBER' },
+  { what: 'no such extension', context: ACME, destination: '4444', user: '1001', route: 'reject UNALLOCATED_NUMBER' },
+  { what: 'an extension with do-not-disturb', context: ACME, destination: '1002', user: '1001', records: ({ acme }) => void (ext(acme, '1002').do_not_disturb = true), route: 'extension 1002 [dnd]' },
+  { what: 'an extension forwarding all calls', context: ACME, destination: '1002', user: '1001', records: ({ acme }) => Object.assign(ext(acme, '1002'), { call_forwarding_enabled: true, call_forwarding_number: '+393331234567' }), route: 'outbound +393331234567 via acme-main:2,acme-backup:10 caller kept' },
+  { what: 'E.164 out through the trunks in priority order, the tenant\'s first number and the caller\'s name presented', context: ACME, destination: '+14155550100', user: '1001', route: 'outbound +14155550100 via acme-main:2,acme-backup:10 as +390510510510/Mario Rossi' },
+  { what: 'a 00 prefix dials out as E.164', context: ACME, destination: '0014155550100', user: '1001', route: 'outbound +14155550100 via acme-main:2,acme-backup:10 as +390510510510/Mario Rossi' },
+  { what: 'the trunks in the snapshot\'s (priority) order', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => { acme.trunks[0]!.priority = 50; acme.trunks.reverse(); }, route: 'outbound +14155550100 via acme-backup:10,acme-main:2 as +390510510510/Mario Rossi' },
+  { what: 'the extension\'s caller ID number and name when it is one of the tenant\'s numbers', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => Object.assign(ext(acme, '1001'), { caller_id_number: '+39 051 0510 511', caller_id_name: 'Sales' }), route: 'outbound +14155550100 via acme-main:2,acme-backup:10 as +390510510511/Sales' },
+  { what: 'a caller ID number the tenant does not own is not presented', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => void (ext(acme, '1001').caller_id_number = '+15551234567'), route: 'outbound +14155550100 via acme-main:2,acme-backup:10 as +390510510510/Mario Rossi' },
+  { what: 'an unauthenticated caller presents the tenant\'s name', context: ACME, destination: '+14155550100', route: 'outbound +14155550100 via acme-main:2,acme-backup:10 as +390510510510/Acme Corp' },
+  { what: 'the first outbound-enabled number is presented', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => void (did(acme, '+390510510510').outbound_enabled = false), route: 'outbound +14155550100 via acme-main:2,acme-backup:10 as +390510510511/Mario Rossi' },
+  { what: 'no number with outbound calls enabled', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => acme.numbers.forEach((n) => (n.outbound_enabled = false)), route: 'reject OUTGOING_CALL_BARRED' },
+  { what: 'the extension\'s own number has outbound calls disabled', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => { ext(acme, '1001').caller_id_number = '+390510510511'; did(acme, '+390510510511').outbound_enabled = false; }, route: 'reject OUTGOING_CALL_BARRED' },
+  { what: 'a tenant without numbers cannot call out', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => void (acme.numbers = []), route: 'reject OUTGOING_CALL_BARRED' },
+  { what: 'a tenant without active trunks cannot call out', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => acme.trunks.forEach((x) => (x.status = 'inactive')), route: 'reject NO_ROUTE_DESTINATION' },
+  { what: 'another tenant\'s phones use its own trunk and number', context: GLOBEX, destination: '+14155550100', user: '1001', route: 'outbound +14155550100 via globex-main:10 as +15551234567/Globex 1001' },
+  // Contexts Switchplane does not own are left to FreeSWITCH's own dialplan.
+  { what: 'FreeSWITCH\'s `default` context', context: 'default', destination: '1002', user: '1001', route: 'not ours' },
+  { what: 'an unknown domain', context: 'nobody.switchplane.test', destination: '1002', route: 'not ours' },
+  { what: 'a suspended tenant\'s domain', context: INITECH, destination: '1001', route: 'not ours' },
+];
+
+t.test('planCall: the route of each call in the table', async (t) => {
+  for (const c of cases) {
+    const snapshots = tenants();
+    c.records?.({ acme: snapshots[0]!, globex: snapshots[1]! });
+    const req: CallRequest = { context: c.context, destination: c.destination, callerNumber: c.caller ?? '+393331112222', authUser: c.user ?? null };
+    const plan = await planCall(cacheOf(snapshots), req, new Date(c.at ?? MONDAY_11_ROME));
+    t.equal(summary(plan), c.route, `${c.what}: ${c.context} → ${c.destination}`);
+  }
+});
+
+t.test('the plan names the tenant, the caller and the destination as dialled', async (t) => {
+  const plan = await planCall(cacheOf(tenants()), { context: ACME, destination: '0014155550100', callerNumber: '1001', authUser: '1001' }, new Date(MONDAY_11_ROME));
+  t.match(plan, { context: ACME, destination: '0014155550100', tenant: { id: 'acme' }, caller: { extension: '1001', id: 'acme-ext-1001', maxConcurrentCalls: 2 } });
+  t.notOk(plan && 'direction' in plan, 'no direction before a first pass through the dialplan');
+  const inbound = await planCall(cacheOf(tenants()), { context: 'public', destination: '+390510510511', callerNumber: '+393331112222', authUser: null }, new Date(MONDAY_11_ROME));
+  t.match(inbound, { tenant: { id: 'acme' }, caller: null });
+  const transferred = await planCall(cacheOf(tenants()), { context: ACME, destination: '1002', callerNumber: '+393331112222', authUser: null, direction: 'inbound' }, new Date(MONDAY_11_ROME));
+  t.equal(transferred?.direction, 'inbound', 'a transferred call keeps the direction of its first pass');
+  const forged = await planCall(cacheOf(tenants()), { context: ACME, destination: '1002', callerNumber: '', authUser: null, direction: 'sideways' }, new Date(MONDAY_11_ROME));
+  t.notOk(forged && 'direction' in forged, 'an unknown direction is not kept');
+});
+
+t.test(`the table covers every route kind and reject cause (${cases.length} cases)`, async (t) => {
+  const kinds = new Set(cases.map((c) => c.route.split(' ')[0]));
+  t.same([...kinds].sort(), ['ai_agent', 'extension', 'not', 'outbound', 'reject']);
+  const causes = new Set(cases.filter((c) => c.route.startsWith('reject ')).map((c) => c.route.slice(7)));
+  t.same([...causes].sort(), ['CALL_REJECTED', 'INCOMING_CALL_BARRED', 'NORMAL_TEMPORARY_FAILURE', 'NO_ROUTE_DESTINATION', 'OUTGOING_CALL_BARRED', 'UNALLOCATED_NUMBER']);
+});
