@@ -19,17 +19,12 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { sql, type Kysely, type Selectable } from 'kysely';
-import type { AiSessionsTable, Database } from '../db/schema.js';
+import { getAiSession, listAiSessions, SENTIMENTS, type AiSessionRow } from '../domain/ai-session-queries.js';
 import { AI_AGENT_PROFILE } from '../domain/number-records.js';
 import { actingTenant } from './auth.js';
-import { notFound } from './errors.js';
-import { byIdOrCallId, containsNumber, inRange, NumberFilter, PageFields, PageResponse, paginate, rangeFilters, recordParams, rejectUnknown, resolveRange, type Range } from './listing.js';
 import type { ApiDeps } from './deps.js';
-import { bearer, Data, errorResponses, PATH_FORMS, Uuid } from './schemas.js';
-import { Nullable, StringEnum } from './schemas.js';
-
-const SENTIMENTS = ['positive', 'neutral', 'negative'] as const;
+import { NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
+import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
 
 const Time = Type.String({ format: 'date-time' });
 const Actions = Type.Array(Type.Unknown(), {
@@ -74,22 +69,7 @@ const Filters = {
 const ListQuery = Type.Object({ ...Filters, ...PageFields });
 type ListValues = Static<typeof ListQuery>;
 
-/** The tenant's sessions matching the filters. */
-function matching(trx: Kysely<Database>, tenantId: string, q: ListValues, range: Range) {
-  let query = trx.selectFrom('ai_sessions').where('tenant_id', '=', tenantId).where(inRange('started_at', range));
-  if (q.sentiment) query = query.where('sentiment', '=', q.sentiment);
-  if (q.agentProfile) query = query.where('agent_profile', '=', q.agentProfile);
-  if (q.number) query = query.where(containsNumber(q.number, ['did', 'caller_number']));
-  return query;
-}
-
-const COLUMNS = [
-  'id', 'call_id', 'openai_session_id', 'agent_profile', 'caller_number', 'did', 'started_at', 'ended_at', 'duration_seconds',
-  'actions_taken', 'transfer_target', 'transfer_reason', 'failure_reason', 'sentiment', 'satisfaction_score',
-] as const;
-type SessionRow = Pick<Selectable<AiSessionsTable>, (typeof COLUMNS)[number]>;
-
-function sessionJson(s: SessionRow) {
+function sessionJson(s: AiSessionRow) {
   return {
     id: s.id,
     callId: s.call_id,
@@ -117,43 +97,14 @@ export const aiSessionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store 
   const list = async (req: FastifyRequest<{ Params: { customerId?: string }; Querystring: ListValues }>) => {
     rejectUnknown(req.query, ListQuery);
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const { data, pagination } = await store.withTenant(tenantId, async (trx) => {
-      const range = await resolveRange(trx, tenantId, req.query);
-      return paginate(() => matching(trx, tenantId, req.query, range), req.query, (q) =>
-        q
-          .select(COLUMNS)
-          .select(sql<number>`jsonb_array_length(transcript)`.as('transcript_turns'))
-          .orderBy('started_at', 'desc')
-          .orderBy('id', 'desc'),
-      );
-    });
+    const { data, pagination } = await listAiSessions(store, tenantId, req.query);
     return { data: data.map((s) => ({ ...sessionJson(s), transcriptTurns: s.transcript_turns })), pagination };
   };
 
   const get = async (req: FastifyRequest<{ Params: { customerId?: string; id: string } }>) => {
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const row = await store.withTenant(tenantId, (trx) =>
-      trx
-        .selectFrom('ai_sessions as s')
-        .select(COLUMNS)
-        .select('transcript')
-        .select((eb) =>
-          eb
-            .selectFrom('cdrs as c')
-            .select('c.id')
-            .where('c.tenant_id', '=', tenantId)
-            .whereRef('c.ai_session_id', '=', 's.id')
-            .orderBy('c.start_at')
-            .orderBy('c.id')
-            .limit(1)
-            .as('cdr_id'),
-        )
-        .where('s.tenant_id', '=', tenantId)
-        .where(byIdOrCallId('call_id', req.params.id))
-        .executeTakeFirst(),
-    );
-    if (!row) throw notFound('ai session');
-    return { data: { ...sessionJson(row), transcript: row.transcript, cdrId: row.cdr_id ?? null } };
+    const row = await getAiSession(store, tenantId, req.params.id);
+    return { data: { ...sessionJson(row), transcript: row.transcript, cdrId: row.cdr_id } };
   };
 
   for (const form of PATH_FORMS) {

@@ -25,19 +25,15 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Cdr, Database } from '../db/schema.js';
+import { DISPOSITIONS } from '../cdr/disposition.js';
+import { CALL_DIRECTIONS } from '../domain/call-routing.js';
+import { CALL_TYPES, cdrStats, getCdr, listCdrs, type CdrListRow } from '../domain/cdr-queries.js';
 import { actingTenant } from './auth.js';
-import { notFound } from './errors.js';
-import { byIdOrCallId, containsNumber, inRange, NumberFilter, PageFields, PageResponse, paginate, rangeFilters, recordParams, rejectUnknown, resolveRange, type Range } from './listing.js';
 import type { ApiDeps } from './deps.js';
-import { bearer, Data, errorResponses, PATH_FORMS, Uuid } from './schemas.js';
-import { Nullable, StringEnum } from './schemas.js';
+import { NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
+import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
 
-const DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
-const CALL_TYPES = ['voice', 'ai_voice', 'transfer'] as const;
-const DISPOSITIONS = ['ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED', 'CANCELLED'] as const;
-
+const DIRECTIONS = CALL_DIRECTIONS;
 const Time = Type.String({ format: 'date-time' });
 const CdrFields = {
   id: Uuid,
@@ -100,29 +96,7 @@ const ListQuery = Type.Object({ ...Filters, ...PageFields });
 type FilterValues = Static<typeof StatsQuery>;
 type Req<Q> = FastifyRequest<{ Params: { customerId?: string }; Querystring: Q }>;
 
-/** The tenant's CDRs matching the filters. */
-function matching(trx: Kysely<Database>, tenantId: string, q: FilterValues, range: Range) {
-  let query = trx.selectFrom('cdrs').where('tenant_id', '=', tenantId).where(inRange('start_at', range));
-  if (q.direction) query = query.where('direction', '=', q.direction);
-  if (q.disposition) query = query.where('disposition', '=', q.disposition);
-  if (q.callType) query = query.where('call_type', '=', q.callType);
-  if (q.extensionId) query = query.where('extension_id', '=', q.extensionId);
-  if (q.trunk) query = query.where('trunk_id', '=', q.trunk);
-  if (q.extension) {
-    const ext = q.extension;
-    query = query.where('extension_id', 'in', (eb) => eb.selectFrom('extensions').select('id').where('tenant_id', '=', tenantId).where('extension', '=', ext));
-  }
-  if (q.number) query = query.where(containsNumber(q.number, ['caller_number', 'called_number']));
-  return query;
-}
-
-const LIST_COLUMNS = [
-  'id', 'unique_id', 'other_leg_unique_id', 'direction', 'call_type', 'caller_number', 'caller_name', 'called_number', 'called_name',
-  'start_at', 'answer_at', 'end_at', 'duration_seconds', 'billsec', 'hangup_cause', 'sip_status', 'disposition', 'trunk_id',
-  'extension_id', 'recording_url', 'ai_session_id',
-] as const;
-
-function cdrJson(c: Omit<Cdr, 'tenant_id' | 'metadata' | 'created_at' | 'core_uuid' | 'node'>) {
+function cdrJson(c: CdrListRow) {
   return {
     id: c.id,
     callId: c.unique_id,
@@ -157,51 +131,19 @@ export const cdrRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => 
   const list = async (req: Req<Static<typeof ListQuery>>) => {
     rejectUnknown(req.query, ListQuery);
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const { data, pagination } = await store.withTenant(tenantId, async (trx) => {
-      const range = await resolveRange(trx, tenantId, req.query);
-      return paginate(() => matching(trx, tenantId, req.query, range), req.query, (q) => q.select(LIST_COLUMNS).orderBy('start_at', 'desc').orderBy('id', 'desc'));
-    });
+    const { data, pagination } = await listCdrs(store, tenantId, req.query);
     return { data: data.map(cdrJson), pagination };
   };
 
   const stats = async (req: Req<FilterValues>) => {
     rejectUnknown(req.query, StatsQuery);
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const row = await store.withTenant(tenantId, async (trx) => {
-      const range = await resolveRange(trx, tenantId, req.query);
-      const answered = sql`count(*) filter (where disposition = 'ANSWERED')`;
-      const n = (expr: RawBuilder<unknown>) => sql<string | number>`${expr}::bigint`;
-      return matching(trx, tenantId, req.query, range)
-        .select([
-          n(sql`count(*)`).as('totalCalls'),
-          n(answered).as('answered'),
-          n(sql`count(*) filter (where disposition = 'NO ANSWER')`).as('noAnswer'),
-          n(sql`count(*) filter (where disposition = 'BUSY')`).as('busy'),
-          n(sql`count(*) filter (where disposition = 'FAILED')`).as('failed'),
-          n(sql`count(*) filter (where disposition = 'CANCELLED')`).as('cancelled'),
-          n(sql`coalesce(sum(duration_seconds), 0)`).as('totalDuration'),
-          n(sql`coalesce(sum(billsec), 0)`).as('totalBillsec'),
-          n(sql`coalesce(round(sum(duration_seconds)::numeric / nullif(count(*), 0)), 0)`).as('avgDuration'),
-          n(sql`coalesce(round(sum(billsec)::numeric / nullif(${answered}, 0)), 0)`).as('avgBillsec'),
-          sql<string>`coalesce(round(100.0 * ${answered} / nullif(count(*), 0), 2), 0.00)::text`.as('answerRate'),
-        ])
-        .executeTakeFirstOrThrow();
-    });
-    const { answerRate, ...counts } = row;
-    return { data: { ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v)])), answerRate } };
+    return { data: await cdrStats(store, tenantId, req.query) };
   };
 
   const get = async (req: FastifyRequest<{ Params: { customerId?: string; id: string } }>) => {
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const row = await store.withTenant(tenantId, (trx) =>
-      trx
-        .selectFrom('cdrs')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where(byIdOrCallId('unique_id', req.params.id))
-        .executeTakeFirst(),
-    );
-    if (!row) throw notFound('cdr');
+    const row = await getCdr(store, tenantId, req.params.id);
     return { data: { ...cdrJson(row), metadata: row.metadata } };
   };
 
