@@ -31,7 +31,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { gatewayName } from '../domain/trunks.js';
+import { writeGatewayStates, type GatewayState } from '../domain/gateway-states.js';
 import { SOFIA_GATEWAYS } from '../freeswitch/commands.js';
 import type { EslConnection, EslEvent } from './connection.js';
 import { GATEWAY_STATE_EVENT, parseGatewayStateEvent } from './sofia-events.js';
@@ -48,15 +48,6 @@ export const LIST_GATEWAYS = SOFIA_GATEWAYS;
 const FAILURES = new Set(['FAILED', 'FAIL_WAIT', 'TIMEOUT', 'EXPIRED']);
 /** How every trunk id, and so every gateway name of a trunk, looks; nothing else is looked up. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-interface GatewayState {
-  name: string;
-  state: string;
-  pingStatus: string | null;
-  /** undefined = keep what is stored. */
-  lastError?: string | null;
-  registeredAt?: Date;
-}
 
 export type GatewayTrackerDeps = StateTrackerDeps;
 
@@ -120,27 +111,7 @@ export class GatewayTracker extends StateTracker<GatewayState> {
   }
 
   /** Writes a batch in one transaction; returns how many gateways are no trunk. */
-  protected async write(trx: Kysely<Database>, batch: GatewayState[]): Promise<number> {
-    const trunks = await trx.selectFrom('trunks').select('id').where('id', 'in', batch.map((g) => g.name.toLowerCase())).execute();
-    const ids = new Map(trunks.map((t) => [gatewayName(t), t.id]));
-    let unknown = 0;
-    for (const gw of batch) {
-      const id = ids.get(gw.name.toLowerCase());
-      if (id === undefined) {
-        unknown++;
-        continue;
-      }
-      await trx
-        .updateTable('trunks')
-        .set({
-          registration_state: gw.state,
-          ping_status: gw.pingStatus,
-          ...(gw.lastError !== undefined && { last_error: gw.lastError }),
-          ...(gw.registeredAt && { last_registered_at: gw.registeredAt }),
-        })
-        .where('id', '=', id)
-        .execute();
-    }
-    return unknown;
+  protected write(trx: Kysely<Database>, batch: GatewayState[]): Promise<number> {
+    return writeGatewayStates(trx, batch);
   }
 }

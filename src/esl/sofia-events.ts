@@ -12,17 +12,14 @@
  * (mod_sofia.c `sofia_state_names`), `Ping-Status`, and `Status`/`Phrase` only when fired for a
  * REGISTER response.
  */
+import type { Aor } from '../domain/registrations.js';
 import { eventKey, field, fromMicroseconds, type EslEvent } from './events.js';
 
 export const REGISTRATION_EVENTS = ['sofia::register', 'sofia::unregister', 'sofia::expire'] as const;
 export type RegistrationEventName = (typeof REGISTRATION_EVENTS)[number];
 export const GATEWAY_STATE_EVENT = 'sofia::gateway_state';
 
-/** A phone: its tenant's SIP domain (lower case) and its SIP username. */
-export interface Aor {
-  domain: string;
-  username: string;
-}
+export type { Aor };
 
 export interface RegistrationEvent {
   name: RegistrationEventName;
