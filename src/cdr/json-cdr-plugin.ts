@@ -18,7 +18,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AuthFailures } from '../auth-failures.js';
 import type { Config } from '../config.js';
-import { guardFreeswitchRoutes } from '../xmlcurl/access.js';
+import { guardFreeswitchRoutes } from '../http/freeswitch-access.js';
 import { cdrFromJsonCdr, type JsonCdrDocument } from './records.js';
 import type { CdrWriter } from './writer.js';
 

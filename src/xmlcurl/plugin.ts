@@ -14,7 +14,7 @@ import { planCall } from '../domain/call-routing.js';
 import { listActiveGateways } from '../domain/trunks.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { Metrics } from '../metrics.js';
-import { guardFreeswitchRoutes } from './access.js';
+import { guardFreeswitchRoutes } from '../http/freeswitch-access.js';
 import { answerAcl, systemResolver, type Resolver } from './acl.js';
 import { BudgetExceeded, withinBudget } from './budget.js';
 import { answerDirectory, type DirectoryDeps } from './directory.js';

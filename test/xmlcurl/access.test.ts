@@ -1,5 +1,5 @@
 /**
- * Who may query /freeswitch/* (src/xmlcurl/access.ts, loadConfig): loopback only by default, an
+ * Who may query /freeswitch/* (src/http/freeswitch-access.ts, loadConfig): loopback only by default, an
  * allowlist, credentials, both; and the settings Switchplane refuses to start with.
  */
 import t, { type Test } from 'tap';
