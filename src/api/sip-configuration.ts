@@ -7,17 +7,14 @@
  *   validation and sealing as `/api/v1/trunks` (src/domain/trunk-records.ts).
  * `sip_trunk_domain` is the trunk's digest realm and From domain; `sip_trunk_enabled: false`
  * sets the trunk inactive, which takes its gateway out of sofia.conf.
+ * Records and audit: src/domain/number-trunks.ts; this file maps the guide's names.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Database, PhoneNumber, Trunk } from '../db/schema.js';
-import { recordAudit } from '../domain/audit.js';
-import { DestinationPolicy, policyFor } from '../domain/destination-policy.js';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import { DestinationPolicy } from '../domain/destination-policy.js';
 import { FieldError } from '../domain/errors.js';
-import { trunkChanges, trunkColumns, type TrunkInput } from '../domain/trunk-records.js';
+import { configureNumberTrunk, tenantNumberTrunks, type NumberWithTrunk } from '../domain/number-trunks.js';
+import type { TrunkInput } from '../domain/trunk-records.js';
 import { actingTenant } from './auth.js';
-import { ApiError, notFound } from './errors.js';
 import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses } from './schemas.js';
 
@@ -64,9 +61,8 @@ const ConfigureBody = Type.Object(
   },
   { additionalProperties: false },
 );
-type ConfigureBody = Static<typeof ConfigureBody>;
 
-function numberEntry(n: PhoneNumber, t: Trunk | undefined): Static<typeof SipTrunkNumber> {
+function numberEntry({ number: n, trunk: t }: NumberWithTrunk): Static<typeof SipTrunkNumber> {
   return {
     id: n.id,
     number: n.number,
@@ -90,7 +86,7 @@ const FIELD: Record<string, string> = {
 /** A FieldError of the shared trunk validation about the guide's field instead (`phone_number.sip_trunk_host`). */
 const inGuideFields = (err: unknown): unknown => (err instanceof FieldError ? err.renamed(`phone_number.${FIELD[err.field] ?? err.field}`) : err);
 
-function trunkInput(p: ConfigureBody['phone_number']): TrunkInput {
+function trunkInput(p: Static<typeof ConfigureBody>['phone_number']): TrunkInput {
   return {
     ...(p.sip_trunk_host !== undefined && { host: p.sip_trunk_host }),
     ...(p.sip_trunk_port !== undefined && { port: p.sip_trunk_port }),
@@ -102,20 +98,11 @@ function trunkInput(p: ConfigureBody['phone_number']): TrunkInput {
   };
 }
 
-async function tenantNumbers(trx: Kysely<Database>, tenantId: string) {
-  const [numbers, trunks] = await Promise.all([
-    trx.selectFrom('phone_numbers').selectAll().where('tenant_id', '=', tenantId).orderBy('number').execute(),
-    trx.selectFrom('trunks').selectAll().where('tenant_id', '=', tenantId).execute(),
-  ]);
-  const byId = new Map(trunks.map((t) => [t.id, t]));
-  return numbers.map((n) => numberEntry(n, n.trunk_id ? byId.get(n.trunk_id) : undefined));
-}
-
-export const sipConfigurationRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets, config }) => {
-  const destinations = new DestinationPolicy(config.destinationAllow);
+export const sipConfigurationRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, secrets, config }) => {
+  const writing = { secrets, destinations: new DestinationPolicy(config.destinationAllow) };
   const tags = ['ai receptionist'];
 
-  app.get<{ Params: { customerId: string } }>('/customers/:customerId/sip_configuration', {
+  app.get('/customers/:customerId/sip_configuration', {
     schema: {
       tags, security: bearer, summary: "The customer's SIP settings and its numbers' trunks (no passwords)",
       params: Type.Object({ customerId: Type.String({ format: 'uuid' }) }),
@@ -123,10 +110,9 @@ export const sipConfigurationRoutes: FastifyPluginAsync<ApiDeps> = async (app, {
     },
   }, async (req) => {
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const data = await store.withTenant(tenantId, async (trx) => {
-      const t = await trx.selectFrom('tenants').selectAll().where('id', '=', tenantId).executeTakeFirst();
-      if (!t) throw notFound('customer');
-      return {
+    const { tenant: t, numbers } = await tenantNumberTrunks(store, tenantId);
+    return {
+      data: {
         customer_id: t.id,
         customer_name: t.name,
         sip_enabled: t.status === 'active',
@@ -134,13 +120,12 @@ export const sipConfigurationRoutes: FastifyPluginAsync<ApiDeps> = async (app, {
         sip_domain: t.sip_domain,
         sip_uri: `sip:${t.slug}@${t.sip_domain}`,
         max_concurrent_calls: t.max_concurrent_calls,
-        phone_numbers: await tenantNumbers(trx, tenantId),
-      };
-    });
-    return { data };
+        phone_numbers: numbers.map(numberEntry),
+      },
+    };
   });
 
-  app.post<{ Params: { customerId: string; phoneNumberId: string }; Body: ConfigureBody }>('/customers/:customerId/phone_numbers/:phoneNumberId/configure_sip_trunk', {
+  app.post('/customers/:customerId/phone_numbers/:phoneNumberId/configure_sip_trunk', {
     schema: {
       tags, security: bearer, summary: 'Create or update the SIP trunk behind a phone number',
       params: Type.Object({ customerId: Type.String({ format: 'uuid' }), phoneNumberId: Type.String({ format: 'uuid' }) }),
@@ -148,39 +133,12 @@ export const sipConfigurationRoutes: FastifyPluginAsync<ApiDeps> = async (app, {
       response: { 200: Data(SipTrunkNumber), ...errorResponses },
     },
   }, async (req) => {
-    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    const by = actingTenant(req, 'write', req.params.customerId);
     const p = req.body.phone_number;
-    const data = await store.withTenant(tenantId, async (trx) => {
-      const number = await trx.selectFrom('phone_numbers').selectAll().where('id', '=', req.params.phoneNumberId).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
-      if (!number) throw notFound('phone number');
-      const input = trunkInput(p);
-      let trunk: Trunk;
-      const before = number.trunk_id ? await trx.selectFrom('trunks').selectAll().where('id', '=', number.trunk_id).forUpdate().executeTakeFirst() : undefined;
-      if (before) {
-        trunk = await trx.updateTable('trunks').set({ ...(await trunkChanges(input, secrets, before, policyFor(principal, destinations))), updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
-        await recordAudit(trx, principal, { tenantId, action: 'update', resourceType: 'trunk', resourceId: trunk.id, before, after: trunk });
-      } else {
-        if (input.host === undefined) throw new ApiError(400, 'validation_failed', 'sip_trunk_host is required to create the trunk', 'phone_number.sip_trunk_host');
-        const columns = await trunkColumns({ ...input, name: `did-${number.number.slice(1)}` }, secrets, policyFor(principal, destinations));
-        trunk = await trx.insertInto('trunks').values({ ...columns, tenant_id: tenantId }).returningAll().executeTakeFirstOrThrow();
-        await recordAudit(trx, principal, { tenantId, action: 'create', resourceType: 'trunk', resourceId: trunk.id, after: trunk });
-      }
-      const updated = await trx
-        .updateTable('phone_numbers')
-        .set({
-          trunk_id: trunk.id,
-          ...(p.incoming_calls_enabled !== undefined && { incoming_enabled: p.incoming_calls_enabled }),
-          ...(p.outbound_calls_enabled !== undefined && { outbound_enabled: p.outbound_calls_enabled }),
-          updated_at: new Date(),
-        })
-        .where('id', '=', number.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await recordAudit(trx, principal, { tenantId, action: 'update', resourceType: 'phone_number', resourceId: number.id, before: number, after: updated });
-      return numberEntry(updated, trunk);
-    }).catch((err: unknown) => {
+    const flags = { incomingEnabled: p.incoming_calls_enabled, outboundEnabled: p.outbound_calls_enabled };
+    const configured = await configureNumberTrunk(store, writing, by, req.params.phoneNumberId, trunkInput(p), flags).catch((err: unknown) => {
       throw inGuideFields(err);
     });
-    return { data };
+    return { data: numberEntry(configured) };
   });
 };

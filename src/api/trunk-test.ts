@@ -13,16 +13,18 @@
  * `reachable: false` with error `destination_not_allowed`, and nothing is sent. Tests are limited
  * per tenant to `TRUNK_TEST_RATE_LIMIT_PER_MINUTE` (default 10) a minute, over all three paths;
  * more answer 429 `rate_limited` with `Retry-After` (seconds).
+ * The probe and its audit: src/domain/trunk-probe.ts.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Trunk } from '../db/schema.js';
-import { recordAudit } from '../domain/audit.js';
-import { DestinationPolicy, policyFor } from '../domain/destination-policy.js';
-import { probeOptions, type ProbeResult } from '../sip/options-probe.js';
+import { DestinationPolicy } from '../domain/destination-policy.js';
+import { testTrunk, trunkOfNumber } from '../domain/trunk-probe.js';
+import { getTrunk } from '../domain/trunks.js';
+import type { ProbeResult } from '../sip/options-probe.js';
 import { actingTenant } from './auth.js';
-import { ApiError, notFound } from './errors.js';
 import type { ApiDeps } from './deps.js';
+import { apiError } from './errors.js';
 import { bearer, Data, errorResponses } from './schemas.js';
 
 const TestOptions = Type.Object(
@@ -49,15 +51,6 @@ const SipTrunkTest = Type.Object({
   error: ErrorInfo,
 });
 
-/** Probes `trunk`, its host held to `destinations`; its realm (else from-domain, else host) is the From/To domain. */
-function probeTrunk(t: Trunk, timeoutMs: number | undefined, destinations: DestinationPolicy | null): Promise<ProbeResult> {
-  const domain = (t.realm ?? t.from_domain ?? t.host).replace(/:\d+$/, '');
-  return probeOptions(
-    { host: t.host, port: t.port, transport: t.transport, domain, ...(t.username ? { username: t.username } : {}) },
-    { destinations, ...(timeoutMs ? { timeoutMs } : {}) },
-  );
-}
-
 const snake = (r: ProbeResult): Static<typeof SipTrunkTest> => ({
   reachable: r.reachable,
   status_code: r.statusCode,
@@ -68,7 +61,7 @@ const snake = (r: ProbeResult): Static<typeof SipTrunkTest> => ({
   error: r.error,
 });
 
-export const trunkTestRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, config }) => {
+export const trunkTestRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, config }) => {
   const tags = ['trunks'];
   const destinations = new DestinationPolicy(config.destinationAllow);
   const perMinute = config.api.trunkTestsPerMinute;
@@ -83,29 +76,16 @@ export const trunkTestRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
     const rate = await limit(req);
     if (rate.isAllowed || !rate.isExceeded) return;
     reply.header('retry-after', String(rate.ttlInSeconds));
-    throw new ApiError(429, 'rate_limited', `more than ${perMinute} trunk tests a minute for this customer; retry in ${rate.ttlInSeconds} s`);
+    throw apiError('rate_limited', `more than ${perMinute} trunk tests a minute for this customer; retry in ${rate.ttlInSeconds} s`);
   }
 
   /** Finds the trunk inside the tenant (RLS), probes it outside any transaction, records the test. */
-  async function run(req: FastifyRequest, reply: FastifyReply, customerId: string | undefined, find: (tenantId: string) => Promise<Trunk | undefined>, timeoutMs?: number) {
-    const { principal, tenantId } = actingTenant(req, 'write', customerId);
+  async function run(req: FastifyRequest, reply: FastifyReply, customerId: string | undefined, find: (tenantId: string) => Promise<Trunk>, timeoutMs?: number): Promise<ProbeResult> {
+    const by = actingTenant(req, 'write', customerId);
     await checkRate(req, reply);
-    const trunk = await find(tenantId);
-    if (!trunk) throw notFound('trunk');
-    const result = await probeTrunk(trunk, timeoutMs, policyFor(principal, destinations));
-    await store.withTenant(tenantId, (trx) =>
-      recordAudit(trx, principal, { tenantId, action: 'test', resourceType: 'trunk', resourceId: trunk.id, after: { ...result, error: result.error?.code ?? null } }),
-    );
-    return result;
+    return testTrunk(store, by, await find(by.tenantId), destinations, timeoutMs);
   }
 
-  type TrunkParams = { customerId?: string; id: string };
-  const byId = async (req: FastifyRequest<{ Params: TrunkParams; Querystring: Static<typeof TestOptions> }>, reply: FastifyReply) => {
-    const result = await run(req, reply, req.params.customerId, (tenantId) =>
-      store.withTenant(tenantId, (trx) => trx.selectFrom('trunks').selectAll().where('id', '=', req.params.id).where('tenant_id', '=', tenantId).executeTakeFirst()),
-      req.query.timeoutMs);
-    return { data: result };
-  };
   for (const url of ['/trunks/:id/test', '/customers/:customerId/trunks/:id/test']) {
     app.post(url, {
       schema: {
@@ -114,26 +94,19 @@ export const trunkTestRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
         querystring: TestOptions,
         response: { 200: Data(TrunkTest), ...errorResponses },
       },
-    }, byId);
+    }, async (req, reply) => ({
+      data: await run(req, reply, req.params.customerId, (tenantId) => getTrunk(store, tenantId, req.params.id), req.query.timeoutMs),
+    }));
   }
 
-  type NumberParams = { customerId: string; phoneNumberId: string };
-  app.post<{ Params: NumberParams; Querystring: { timeout_ms?: number } }>('/customers/:customerId/phone_numbers/:phoneNumberId/test_sip_trunk', {
+  app.post('/customers/:customerId/phone_numbers/:phoneNumberId/test_sip_trunk', {
     schema: {
       tags: ['ai receptionist'], security: bearer, summary: 'Test the SIP trunk behind a phone number (AI receptionist guide)',
       params: Type.Object({ customerId: Type.String({ format: 'uuid' }), phoneNumberId: Type.String({ format: 'uuid' }) }),
       querystring: Type.Object({ timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 10000, description: 'milliseconds; default 3000' })) }),
       response: { 200: Data(SipTrunkTest), ...errorResponses },
     },
-  }, async (req, reply) => {
-    const result = await run(req, reply, req.params.customerId, (tenantId) =>
-      store.withTenant(tenantId, async (trx) => {
-        const number = await trx.selectFrom('phone_numbers').select('trunk_id').where('id', '=', req.params.phoneNumberId).where('tenant_id', '=', tenantId).executeTakeFirst();
-        if (!number) throw notFound('phone number');
-        if (!number.trunk_id) throw new ApiError(409, 'conflict', 'this phone number has no SIP trunk; configure one with configure_sip_trunk first', 'sip_trunk');
-        return trx.selectFrom('trunks').selectAll().where('id', '=', number.trunk_id).executeTakeFirst();
-      }),
-      req.query.timeout_ms);
-    return { data: snake(result) };
-  });
+  }, async (req, reply) => ({
+    data: snake(await run(req, reply, req.params.customerId, (tenantId) => trunkOfNumber(store, tenantId, req.params.phoneNumberId), req.query.timeout_ms)),
+  }));
 };
