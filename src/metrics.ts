@@ -34,7 +34,7 @@ export interface Metrics {
   errors: Counter<'kind'>;
   /**
    * AI agent sessions that ended, by outcome (transferred | hung_up | caller_hangup | failover) and
-   * failover reason (src/media/agent-call.ts: openai_unreachable, openai_timeout, media_timeout, ...; `none` otherwise).
+   * failover reason (src/media/agent-call-end.ts FAILOVER_REASONS: openai_unreachable, openai_timeout, media_timeout, ...; `none` otherwise).
    */
   aiSessions: Counter<'outcome' | 'reason'>;
   /** AI agent calls in progress. */

@@ -11,7 +11,7 @@
  * - a failover reason: the call goes to the number's failover extension, or is hung up with
  *   `NORMAL_TEMPORARY_FAILURE` when it has none; the reason is stored as `failure_reason`.
  */
-import { uuidKill, uuidTransfer } from '../freeswitch/commands.js';
+import type { CallChannel } from '../esl/call-channel.js';
 import { REALTIME_FAILURES } from './realtime-session.js';
 
 /** Why a call went to its failover extension (`ai_sessions.failure_reason`, the metric's `reason`). */
@@ -69,8 +69,8 @@ export function disposalOf(reason: EndReason, ctx: { context: string; failoverEx
   return ctx?.failoverExtension ? { kind: 'transfer', extension: ctx.failoverExtension, context: ctx.context } : { kind: 'hangup', cause: 'NORMAL_TEMPORARY_FAILURE' };
 }
 
-/** The `api` command that carries out `disposal` on channel `callId`; null when there is none. */
-export function disposalCommand(callId: string, disposal: Disposal): string | null {
-  if (!disposal) return null;
-  return disposal.kind === 'transfer' ? uuidTransfer(callId, disposal.extension, disposal.context) : uuidKill(callId, disposal.cause);
+/** Carries `disposal` out on the call's channel (`uuid_transfer` or `uuid_kill`); rejects like CallChannel. */
+export async function carryOut(channel: CallChannel, disposal: NonNullable<Disposal>): Promise<void> {
+  if (disposal.kind === 'transfer') await channel.transfer(disposal.extension, disposal.context);
+  else await channel.hangup(disposal.cause);
 }

@@ -29,7 +29,8 @@ import { agentCallContext, type AgentCallContext } from '../domain/ai-numbers.js
 import { saveSession, type TranscriptEntry } from '../domain/ai-session-writes.js';
 import type { SecretBox } from '../domain/secrets.js';
 import type { Metrics } from '../metrics.js';
-import { disposalCommand, disposalOf, endLabels, isFailoverReason, type EndReason } from './agent-call-end.js';
+import { CallChannel } from '../esl/call-channel.js';
+import { carryOut, disposalOf, endLabels, isFailoverReason, type EndReason } from './agent-call-end.js';
 import { CallState, type AgentCallState } from './agent-call-states.js';
 import { CallMedia, PlayedFiles } from './agent-media.js';
 import { renderInstructions } from './agent-profile.js';
@@ -39,7 +40,7 @@ import type { CallAnalysis } from './call-analysis.js';
 import type { ForkModule } from './fork-modules.js';
 import { l16FromBytes } from './g711.js';
 import type { ParkedCall } from './parked-call.js';
-import type { FrameClock } from './playout.js';
+import type { FrameClock } from './frame-clock.js';
 import { RealtimeSession, type RealtimeHandlers } from './realtime-session.js';
 
 export interface AgentCallDeps {
@@ -69,6 +70,8 @@ export class AgentCall {
   /** Resolves once the session has ended and its row was written (or the write failed and was reported). */
   readonly ended: Promise<void>;
   private resolveEnded!: () => void;
+  /** The parked leg, commanded through `deps.command` and `deps.execute` on its node. */
+  private readonly channel: CallChannel;
   private readonly machine = new CallState();
   private ctx: AgentCallContext | null = null;
   private realtime: RealtimeSession | null = null;
@@ -87,6 +90,7 @@ export class AgentCall {
     private readonly deps: AgentCallDeps,
   ) {
     this.log = new SessionLog(call);
+    this.channel = new CallChannel(call.node, call.callId, { api: (cmd) => deps.command(call.node, cmd), execute: (uuid, app, arg) => deps.execute(call.node, uuid, app, arg) });
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     deps.metrics.aiActiveCalls.inc();
   }
@@ -127,7 +131,7 @@ export class AgentCall {
     );
     const url = `${settings.mediaUrl}/media/${this.call.callId}?token=${this.token}`;
     const metadata = JSON.stringify({ callId: this.call.callId, token: this.token });
-    const fork = this.deps.command(this.call.node, this.deps.fork.start(this.call.callId, url, metadata)).then(
+    const fork = this.channel.startFork(this.deps.fork.name, url, metadata).then(
       () => (this.forkStarted = true),
       (err) => {
         this.deps.onError(err, { callId: this.call.callId, part: 'media fork start' });
@@ -176,7 +180,7 @@ export class AgentCall {
   playFile(file: string): void {
     if (this.machine.ended || /\s/.test(file)) return;
     this.files.queued(file);
-    this.deps.execute(this.call.node, this.call.callId, 'playback', file).catch((err) => this.deps.onError(err, { callId: this.call.callId, part: 'playback', file }));
+    this.channel.execute('playback', file).catch((err) => this.deps.onError(err, { callId: this.call.callId, part: 'playback', file }));
   }
 
   /** FreeSWITCH finished (or broke off) playing `file` (PLAYBACK_STOP). */
@@ -213,10 +217,9 @@ export class AgentCall {
     this.realtime?.close();
     this.media?.close();
     const media = this.media;
-    const command = disposalCommand(this.call.callId, disposal);
-    const stop = this.forkStarted && command ? this.deps.command(this.call.node, this.deps.fork.stop(this.call.callId)).catch(() => {}) : Promise.resolve();
+    const stop = this.forkStarted && disposal ? this.channel.stopFork(this.deps.fork.name).catch(() => {}) : Promise.resolve();
     void stop.then(() => {
-      if (command) this.send(command, 'end');
+      if (disposal) carryOut(this.channel, disposal).catch((err) => this.deps.onError(err, { callId: this.call.callId, part: 'end', disposal }));
       media?.closeSocket();
     });
     void storeSession(this.log, this.deps, this.realtime?.sessionId ?? null).finally(() => this.resolveEnded());
@@ -258,7 +261,8 @@ export class AgentCall {
     const media = this.media;
     if (!media?.speaking || !this.realtime) return;
     const cut = media.cut();
-    this.send(this.deps.fork.breakPlayback(this.call.callId), 'barge-in');
+    const command = this.deps.fork.breakPlayback(this.call.callId);
+    this.deps.command(this.call.node, command).catch((err) => this.deps.onError(err, { callId: this.call.callId, part: 'barge-in', command }));
     this.files.dropped();
     if (cut) {
       this.log.cut(cut.itemId, cut.heardMs);
@@ -298,9 +302,5 @@ export class AgentCall {
     if (!s || s.goodbye !== 'due' || this.responses.done < s.after || !media) return;
     this.machine.to({ ...s, goodbye: 'playing' });
     void media.played(this.files).then(() => this.end(s.name === 'transferring' ? 'transferred' : 'hung_up'));
-  }
-
-  private send(command: string, part: string): void {
-    this.deps.command(this.call.node, command).catch((err) => this.deps.onError(err, { callId: this.call.callId, part, command }));
   }
 }

@@ -5,7 +5,8 @@
  */
 import type { WebSocket } from 'ws';
 import type { ForkModule, ForkSink } from './fork-modules.js';
-import { Playout, type FrameClock } from './playout.js';
+import type { FrameClock } from './frame-clock.js';
+import { Playout } from './playout.js';
 
 /** Longest wait for FreeSWITCH to report the last file of a goodbye played, milliseconds. */
 export const PLAYED_WAIT_MS = 3000;

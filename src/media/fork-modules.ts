@@ -22,10 +22,11 @@
  *   subprotocol it asks for is `audio.drachtio.org`.
  */
 import type { WebSocket } from 'ws';
-import { audioFork as audioForkCommands, audioStream as audioStreamCommands, uuidBreakAll } from '../freeswitch/commands.js';
+import type { ForkModuleName } from '../esl/call-channel.js';
+import { audioFork as audioForkCommands, uuidBreakAll } from '../freeswitch/commands.js';
 import { bytesFromL16 } from './g711.js';
 
-export type ForkModuleName = 'audio_stream' | 'audio_fork';
+export type { ForkModuleName };
 
 /** Milliseconds of audio per mod_audio_stream playback file. */
 export const SEGMENT_MS = 200;
@@ -64,11 +65,7 @@ export interface ForkModule {
    * PLAYBACK_STOP events (mod_audio_stream); otherwise by the clock (mod_audio_fork).
    */
   readonly playsFiles: boolean;
-  /** The `api` command that starts the fork (src/freeswitch/commands.ts). */
-  start(uuid: string, url: string, metadata: string): string;
-  /** The `api` command that stops it. */
-  stop(uuid: string): string;
-  /** The `api` command that empties FreeSWITCH's playback at once (barge-in). */
+  /** The `api` command (src/freeswitch/commands.ts) that empties FreeSWITCH's playback at once (barge-in). */
   breakPlayback(uuid: string): string;
   sink(socket: WebSocket): ForkSink;
 }
@@ -78,8 +75,6 @@ const audioStream: ForkModule = {
   subprotocol: undefined,
   leadMs: LEAD_MS,
   playsFiles: true,
-  start: audioStreamCommands.start,
-  stop: audioStreamCommands.stop,
   breakPlayback: uuidBreakAll,
   sink(socket) {
     const segment = new Int16Array(SEGMENT_MS * SAMPLES_PER_MS);
@@ -117,8 +112,6 @@ const audioFork: ForkModule = {
   subprotocol: 'audio.drachtio.org',
   leadMs: FORK_LEAD_MS,
   playsFiles: false,
-  start: audioForkCommands.start,
-  stop: audioForkCommands.stop,
   breakPlayback: audioForkCommands.stopPlay,
   sink(socket) {
     return {
