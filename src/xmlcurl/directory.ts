@@ -6,11 +6,11 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { dialString } from '../domain/extensions.js';
+import { dialString, findActiveExtension } from '../domain/extensions.js';
 import type { SecretBox } from '../domain/secrets.js';
 import { a1Hash } from '../domain/sip-digest.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
-import { findActiveExtension, outboundCallerNumber, type LookupExtension, type TenantSnapshot } from '../domain/tenant-snapshot.js';
+import { outboundCallerNumber, type LookupExtension, type TenantSnapshot } from '../domain/tenant-snapshot.js';
 import { listActiveDomains, tenantContext } from '../domain/tenants.js';
 import { CHANNEL_VARS, fsText } from '../freeswitch/vocabulary.js';
 import { nameValueList, newSection, render } from './document.js';
@@ -107,7 +107,7 @@ export function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDeps): A
 function answerFromTenant(lookup: DirectoryLookup, s: TenantSnapshot | undefined, isUserLookup: boolean, deps: DirectoryDeps): Answer {
   if (!s || s.tenant.status !== 'active') return null;
   if (!isUserLookup) return renderDomains([s.tenant.sip_domain]);
-  const ext = findActiveExtension(s, lookup.user!);
+  const ext = findActiveExtension(s.extensions, lookup.user!);
   if (!ext) return null;
   const domain = s.tenant.sip_domain;
   const reverseAuth = lookup.action === 'reverse-auth-lookup';
