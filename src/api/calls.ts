@@ -27,18 +27,15 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
 import type { Store } from '../db/store.js';
-import { actorOf, recordAudit, type AuditEntry } from '../domain/audit.js';
-import { toE164 } from '../domain/numbers.js';
+import { actorOf, type AuditEntry } from '../domain/audit.js';
+import { clickToCallParties, recordCallCommand, transferParties } from '../domain/calls.js';
+import { requireCustomer } from '../domain/customer-exists.js';
 import { CALL_STATES, CallError, type Call, type CallControl, type CallTenant } from '../esl/call-control.js';
 import { actingTenant } from './auth.js';
 import { ApiError, invalid, notFound } from './errors.js';
 import type { ApiDeps } from './deps.js';
-import { bearer, Data, ErrorResponse, errorResponses, PATH_FORMS, Uuid, type ItemParams } from './schemas.js';
-import { requireCustomer } from '../domain/customer-exists.js';
-import { Nullable, StringEnum } from './schemas.js';
+import { bearer, Data, ErrorResponse, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid, type ItemParams } from './schemas.js';
 
 const DateTime = Type.String({ format: 'date-time' });
 
@@ -100,30 +97,6 @@ async function asApiErrors<T>(fn: () => Promise<T>, extensionField = 'extension'
   }
 }
 
-async function tenantRow(trx: Kysely<Database>, tenantId: string): Promise<CallTenant> {
-  const tenant = await trx.selectFrom('tenants').select(['id', 'sip_domain', 'status']).where('id', '=', tenantId).executeTakeFirst();
-  if (!tenant) throw notFound('customer');
-  return tenant;
-}
-
-async function extensionRow(trx: Kysely<Database>, tenantId: string, by: 'id' | 'extension', value: string, field: string) {
-  const ext = await trx.selectFrom('extensions').select(['tenant_id', 'extension', 'sip_username', 'status']).where('tenant_id', '=', tenantId).where(by, '=', value).executeTakeFirst();
-  if (!ext) throw new ApiError(404, 'not_found', `${field}: no such extension for this customer`, field);
-  return ext;
-}
-
-/** Whether the dialplan routes `dialled` in the tenant's context (src/domain/call-routing.ts routeTenant). */
-async function routable(trx: Kysely<Database>, tenantId: string, dialled: string): Promise<boolean> {
-  const ext = await trx
-    .selectFrom('extensions')
-    .select('id')
-    .where('tenant_id', '=', tenantId)
-    .where('status', '=', 'active')
-    .where((eb) => eb.or([eb('extension', '=', dialled), eb('sip_username', '=', dialled)]))
-    .executeTakeFirst();
-  return ext !== undefined || toE164(dialled) !== null;
-}
-
 type Params = { customerId?: string };
 
 /**
@@ -132,7 +105,7 @@ type Params = { customerId?: string };
  */
 async function auditCall(req: FastifyRequest, store: Store, principal: Parameters<typeof actorOf>[0], entry: AuditEntry & { tenantId: string }): Promise<void> {
   try {
-    await store.withTenant(entry.tenantId, (trx) => recordAudit(trx, principal, entry));
+    await recordCallCommand(store, principal, entry);
   } catch (err) {
     req.log.error({ err, audit: { ...entry, actor: actorOf(principal) } }, `audit row of call ${entry.action} ${entry.resourceId} not written; FreeSWITCH accepted the command`);
   }
@@ -157,15 +130,7 @@ export const callRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, call
     const field = extensionId !== undefined ? 'extensionId' : 'extension';
     const dialled = req.body.destination.replace(/[\s().-]/g, '');
     if (!/^\+?[0-9]{2,15}$/.test(dialled)) throw invalid('destination', 'destination must be a phone number or an extension number: digits, with an optional leading +');
-    const { tenant, from } = await store.withTenant(tenantId, async (trx) => {
-      const tenant = await tenantRow(trx, tenantId);
-      const from = await extensionRow(trx, tenantId, field === 'extensionId' ? 'id' : 'extension', (extensionId ?? extension)!, field);
-      if (dialled === from.extension || dialled === from.sip_username) throw invalid('destination', `destination is the calling extension ${from.extension}`);
-      if (!(await routable(trx, tenantId, dialled))) {
-        throw invalid('destination', `${dialled} is neither an active extension of this customer nor a number the dialplan can route (E.164 +..., 00..., or 8 to 15 digits)`);
-      }
-      return { tenant, from };
-    });
+    const { tenant, from } = await clickToCallParties(store, tenantId, { by: field === 'extensionId' ? 'id' : 'extension', value: (extensionId ?? extension)!, field }, dialled);
     const call = await asApiErrors(() => cc.originate(tenant, from, dialled), field);
     await auditCall(req, store, principal, { tenantId, action: 'originate', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
     return reply.code(202).send({ data: callJson(call) });
@@ -198,10 +163,7 @@ export const callRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, call
     const cc = callControl();
     const before = cc.get(tenantId, req.params.id);
     if (!before) throw notFound('call');
-    const { tenant, to } = await store.withTenant(tenantId, async (trx) => ({
-      tenant: await tenantRow(trx, tenantId),
-      to: await extensionRow(trx, tenantId, 'extension', req.body.extension, 'extension'),
-    }));
+    const { tenant, to } = await transferParties(store, tenantId, req.body.extension);
     const call = await asApiErrors(() => cc.transfer(tenant, before.callId, to));
     await auditCall(req, store, principal, { tenantId, action: 'transfer', resourceType: 'call', resourceId: call.callId, before: callJson(before), after: { ...callJson(call), transferredTo: to.extension } });
     return reply.code(202).send({ data: callJson(call) });

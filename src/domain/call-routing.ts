@@ -3,10 +3,10 @@
  * renderer (src/xmlcurl/dialplan.ts) turns a `CallPlan` into mod_dialplan_xml actions.
  */
 import { isWithinBusinessHours } from './business-hours.js';
+import { findActiveExtension } from './extensions.js';
 import { toE164 } from './numbers.js';
 import type { TenantCache } from './tenant-cache.js';
 import {
-  findActiveExtension,
   outboundCallerNumber,
   outboundGateways,
   type LookupExtension,
@@ -108,7 +108,7 @@ function routeInbound(s: TenantSnapshot, number: LookupNumber, req: CallRequest,
   if (!number.incoming_enabled) return reject('INCOMING_CALL_BARRED', 'incoming calls disabled on this number');
 
   const failover = (why: string): Route => {
-    const ext = number.failover_extension ? findActiveExtension(s, number.failover_extension) : undefined;
+    const ext = number.failover_extension ? findActiveExtension(s.extensions, number.failover_extension) : undefined;
     return ext ? toExtension(s, ext) : reject('NORMAL_TEMPORARY_FAILURE', `${why}, and no active failover extension`);
   };
   switch (number.route) {
@@ -124,17 +124,33 @@ function routeInbound(s: TenantSnapshot, number: LookupNumber, req: CallRequest,
         : failover('forward target or trunk missing');
     }
     case 'extension': {
-      const ext = number.route_target ? findActiveExtension(s, number.route_target) : undefined;
+      const ext = number.route_target ? findActiveExtension(s.extensions, number.route_target) : undefined;
       return ext ? toExtension(s, ext) : failover('target extension not active');
     }
   }
 }
 
+/**
+ * What a destination dialled in a tenant's context reaches, before trunks and caller ID are
+ * looked at: one of its active extensions (by SIP username or number), else an E.164 number
+ * (toE164: `+...`, `00...`, 8 to 15 digits), else nothing: the dialplan rejects it with
+ * UNALLOCATED_NUMBER. Click-to-call checks its destination with this too.
+ */
+export function dialledTarget<E extends Pick<LookupExtension, 'sip_username' | 'extension' | 'status'>>(
+  extensions: Iterable<E>,
+  destination: string,
+): { kind: 'extension'; ext: E } | { kind: 'number'; e164: string } | null {
+  const ext = findActiveExtension(extensions, destination);
+  if (ext) return { kind: 'extension', ext };
+  const e164 = toE164(destination);
+  return e164 ? { kind: 'number', e164 } : null;
+}
+
 function routeTenant(s: TenantSnapshot, req: CallRequest, callerExt: LookupExtension | undefined): Route {
-  const ext = findActiveExtension(s, req.destination);
-  if (ext) return toExtension(s, ext);
-  const dest = toE164(req.destination);
-  if (!dest) return reject('UNALLOCATED_NUMBER', 'no such extension');
+  const dialled = dialledTarget(s.extensions, req.destination);
+  if (!dialled) return reject('UNALLOCATED_NUMBER', 'no such extension');
+  if (dialled.kind === 'extension') return toExtension(s, dialled.ext);
+  const dest = dialled.e164;
   const presented = outboundCallerNumber(s, callerExt?.caller_id_number ?? null);
   if (!presented) return reject('OUTGOING_CALL_BARRED', 'tenant has no number to present');
   if (!presented.outbound_enabled) return reject('OUTGOING_CALL_BARRED', `outbound calls disabled on ${presented.number}`);
@@ -171,6 +187,6 @@ export async function planCall(tenants: TenantCache, req: CallRequest, now: Date
   }
   const s = await tenants.tenantByDomain(req.context);
   if (!s || s.tenant.status !== 'active') return null;
-  const callerExt = req.authUser ? findActiveExtension(s, req.authUser) : undefined;
+  const callerExt = req.authUser ? findActiveExtension(s.extensions, req.authUser) : undefined;
   return { ...base, tenant: s.tenant, caller: callerExt ? target(callerExt) : null, route: routeTenant(s, req, callerExt) };
 }

@@ -22,14 +22,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Database, Extension, RecurringCallExecution, Tenant } from '../db/schema.js';
+import type { Database, RecurringCallExecution } from '../db/schema.js';
 import { recordAudit } from './audit.js';
+import type { CallExtension, CallTenant } from './calls.js';
 import { nextOf } from './recurring-schedule.js';
-
-/** The tenant of an occurrence, as an originate needs it. */
-export type CallTenant = Pick<Tenant, 'id' | 'sip_domain' | 'status'>;
-/** The calling extension of an occurrence, as an originate needs it. */
-export type CallExtension = Pick<Extension, 'tenant_id' | 'extension' | 'sip_username' | 'status'>;
 
 /** A claimed occurrence with what its originate needs. */
 export interface Occurrence {

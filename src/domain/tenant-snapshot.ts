@@ -6,6 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database, Extension, PhoneNumber, Tenant, Trunk } from '../db/schema.js';
+import { findActiveExtension as findActiveExtensionIn } from './extensions.js';
 import { toE164 } from './numbers.js';
 import { gatewayName } from './trunks.js';
 
@@ -78,16 +79,10 @@ export async function loadActiveSnapshots(db: Kysely<Database>, limit: number): 
 
 /**
  * The active extension `user` of the tenant, by SIP username or extension number (a SIP username
- * match wins), as FreeSWITCH matches a directory user by `id` or `number-alias`.
+ * match wins): src/domain/extensions.ts `findActiveExtension` over the snapshot's extensions.
  */
 export function findActiveExtension(s: TenantSnapshot, user: string): LookupExtension | undefined {
-  let byNumber: LookupExtension | undefined;
-  for (const e of s.extensions) {
-    if (e.status !== 'active') continue;
-    if (e.sip_username === user) return e;
-    if (byNumber === undefined && e.extension === user) byNumber = e;
-  }
-  return byNumber;
+  return findActiveExtensionIn(s.extensions, user);
 }
 
 /**
