@@ -7,13 +7,7 @@
  *   `bridged`; CHANNEL_HANGUP_COMPLETE removes it with its `Hangup-Cause`. Any event of a channel
  *   not seen yet (it started before the link came up) adds it. States never go back, except that
  *   a bridged channel whose other leg ended is `answered` again.
- * - Tenant: `variable_accountcode` (a tenant id: the dialplan exports it, the directory sets it
- *   on a tenant's phones, originate sets it), else `variable_switchplane_tenant_id` (AI agent
- *   calls); only UUIDs count, so a channel of no tenant is kept but listed for nobody.
- * - Trunk: `variable_sip_gateway_name`, which mod_sofia sets on a leg dialled through
- *   `sofia/gateway/<name>/...`; gateways are named by trunk id (src/domain/trunks.ts).
- * - Legs: `Other-Leg-Unique-ID` is the other leg; `variable_originator` names the channel that
- *   originated this one (switch_ivr_originate.c), so a channel without it is the A leg of its call.
+ * - Tenant, trunk and legs: src/esl/channel.ts.
  *
  * The number of channels per trunk is written to `trunks.current_channels`
  * (src/domain/channel-counts.ts): changed trunks are collected and written together
@@ -36,45 +30,15 @@ import { retryUntilStored } from '../db/retry-until-stored.js';
 import type { Store } from '../db/store.js';
 import { writeChannelCounts } from '../domain/channel-counts.js';
 import type { Metrics } from '../metrics.js';
+import { channelFrom, listedChannels, type Channel } from './channel.js';
+import { ChannelEvent } from './channel-event.js';
 import type { EslConnection, EslEvent } from './connection.js';
 import type { EventHandler } from './controller.js';
-import { field, fromMicroseconds, variable } from './events.js';
+
+export type { Channel, ChannelState } from './channel.js';
 
 /** The events the channel tracker takes. */
 export const CHANNEL_EVENTS: readonly string[] = ['CHANNEL_CREATE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP_COMPLETE'];
-
-export type ChannelState = 'ringing' | 'early' | 'answered' | 'bridged';
-
-const RANK: Record<ChannelState, number> = { ringing: 0, early: 1, answered: 2, bridged: 3 };
-
-export interface Channel {
-  /** `Unique-ID`. */
-  uuid: string;
-  /** The ESL_NODES name of the node that has it. */
-  node: string;
-  tenantId: string | null;
-  /** `Call-Direction`, as FreeSWITCH sees the leg. */
-  direction: 'inbound' | 'outbound';
-  /** `Channel-Name`, e.g. `sofia/internal/1001@acme.switchplane.test`. */
-  name: string | null;
-  /** `Caller-Caller-ID-Number`. */
-  callerNumber: string | null;
-  /** `Caller-Destination-Number`. */
-  destination: string | null;
-  state: ChannelState;
-  /** `Caller-Channel-Created-Time` (µs epoch). */
-  createdAt: Date;
-  /** `Caller-Channel-Answered-Time` (µs epoch), null until answered. */
-  answeredAt: Date | null;
-  /** `Other-Leg-Unique-ID`: the bridged or originating peer. */
-  otherLeg: string | null;
-  /** `variable_originator`: the channel that originated this leg; null for an A leg. */
-  originator: string | null;
-  /** Trunk id from `variable_sip_gateway_name`. */
-  trunkId: string | null;
-  /** The node's link was lost since this was last confirmed. */
-  stale: boolean;
-}
 
 export interface ChannelTrackerDeps {
   store: Store;
@@ -84,29 +48,6 @@ export interface ChannelTrackerDeps {
   countDelayMs?: number;
   /** Backoff between attempts of a failed count write, ms (default 5 s doubling to 30 s). */
   retry?: { minMs: number; maxMs: number };
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const uuidOf = (value: string | undefined) => (value && UUID.test(value) ? value.toLowerCase() : null);
-
-/** The node's channel uuids from `show channels as json`. */
-function listedChannels(body: string): Set<string> {
-  const parsed = JSON.parse(body) as { row_count?: unknown; rows?: Array<{ uuid?: unknown }> };
-  if (typeof parsed?.row_count !== 'number') throw new Error(`show channels as json: unexpected answer ${body.slice(0, 80)}`);
-  return new Set((parsed.rows ?? []).map((r) => r.uuid).filter((u): u is string => typeof u === 'string'));
-}
-
-function stateOf(event: EslEvent): ChannelState {
-  switch (field(event, 'Event-Name')) {
-    case 'CHANNEL_BRIDGE':
-      return 'bridged';
-    case 'CHANNEL_ANSWER':
-      return 'answered';
-    case 'CHANNEL_PROGRESS_MEDIA':
-      return 'early';
-  }
-  const answer = field(event, 'Answer-State');
-  return answer === 'answered' ? 'answered' : answer === 'early' ? 'early' : 'ringing';
 }
 
 export class ChannelTracker
@@ -144,15 +85,15 @@ export class ChannelTracker
     super();
   }
 
-  handle(event: EslEvent, node: string): void {
-    const uuid = field(event, 'Unique-ID');
-    if (!uuid) return;
-    if (field(event, 'Event-Name') === 'CHANNEL_HANGUP_COMPLETE') {
-      this.endedWhileReconciling.get(node)?.add(uuid);
-      return this.remove(uuid, field(event, 'Hangup-Cause') ?? null);
+  handle(raw: EslEvent, node: string): void {
+    const event = ChannelEvent.parse(raw);
+    if (!event) return;
+    if (event.name === 'CHANNEL_HANGUP_COMPLETE') {
+      this.endedWhileReconciling.get(node)?.add(event.uniqueId);
+      return this.remove(event.uniqueId, event.hangupCause ?? null);
     }
     const channel = this.upsert(event, node);
-    const bLeg = field(event, 'Event-Name') === 'CHANNEL_BRIDGE' ? this.channels.get(field(event, 'Bridge-B-Unique-ID') ?? '') : undefined;
+    const bLeg = event.name === 'CHANNEL_BRIDGE' ? this.channels.get(event.bridgedTo ?? '') : undefined;
     if (bLeg && bLeg !== channel) {
       bLeg.state = 'bridged';
       bLeg.otherLeg = channel.uuid;
@@ -194,27 +135,10 @@ export class ChannelTracker
     return link;
   }
 
-  private upsert(event: EslEvent, node: string): Channel {
-    const uuid = field(event, 'Unique-ID')!;
+  private upsert(event: ChannelEvent, node: string): Channel {
+    const uuid = event.uniqueId;
     const prev = this.channels.get(uuid);
-    const state = stateOf(event);
-    const direction = field(event, 'Call-Direction');
-    const channel: Channel = {
-      uuid,
-      node,
-      tenantId: uuidOf(variable(event, 'accountcode')) ?? uuidOf(variable(event, 'switchplane_tenant_id')) ?? prev?.tenantId ?? null,
-      direction: direction === 'inbound' || direction === 'outbound' ? direction : (prev?.direction ?? 'outbound'),
-      name: field(event, 'Channel-Name') ?? prev?.name ?? null,
-      callerNumber: field(event, 'Caller-Caller-ID-Number') ?? prev?.callerNumber ?? null,
-      destination: field(event, 'Caller-Destination-Number') ?? prev?.destination ?? null,
-      state: prev && RANK[prev.state] > RANK[state] ? prev.state : state,
-      createdAt: prev?.createdAt ?? fromMicroseconds(field(event, 'Caller-Channel-Created-Time')) ?? fromMicroseconds(field(event, 'Event-Date-Timestamp')) ?? new Date(),
-      answeredAt: prev?.answeredAt ?? fromMicroseconds(field(event, 'Caller-Channel-Answered-Time')) ?? null,
-      otherLeg: field(event, 'Other-Leg-Unique-ID') ?? prev?.otherLeg ?? null,
-      originator: prev ? prev.originator : (variable(event, 'originator') ?? null),
-      trunkId: uuidOf(variable(event, 'sip_gateway_name')) ?? prev?.trunkId ?? null,
-      stale: false,
-    };
+    const channel = channelFrom(event, node, prev);
     if (channel.trunkId !== (prev?.trunkId ?? null)) for (const id of [prev?.trunkId, channel.trunkId]) if (id) this.countChanged(id);
     const kept = prev ? Object.assign(prev, channel) : channel;
     this.channels.set(uuid, kept);
@@ -257,15 +181,15 @@ export class ChannelTracker
       if (ended.has(uuid)) continue; // its hangup came with (or after) the listing: already removed
       const known = this.channels.get(uuid);
       if (known && !known.stale) continue;
-      let dump: EslEvent | undefined;
+      let dump: ChannelEvent | undefined;
       try {
-        dump = JSON.parse(await conn.api(`uuid_dump ${uuid} json`)) as EslEvent;
+        dump = ChannelEvent.parse(JSON.parse(await conn.api(`uuid_dump ${uuid} json`)) as EslEvent);
       } catch (err) {
         if (!conn.health().connected) throw err; // else `-ERR No such channel!`: it ended meanwhile
       }
       if (!current()) return;
       if (ended.has(uuid)) continue; // hung up in the same read as the dump's reply, handled before it
-      if (dump && field(dump, 'Unique-ID') === uuid && field(dump, 'Answer-State') !== 'hangup') this.upsert(dump, node);
+      if (dump && dump.uniqueId === uuid && dump.answerState !== 'hangup') this.upsert(dump, node);
       else this.remove(uuid, null);
     }
     this.zeroOthers = true;
