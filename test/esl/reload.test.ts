@@ -1,12 +1,12 @@
 import t from 'tap';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config.js';
 import { EslNodes } from '../../src/esl/nodes.js';
 import { ConfigReloader } from '../../src/esl/reload.js';
 import { backends } from '../helpers/backends.js';
 import { demoApp } from '../helpers/app.js';
 import { FakeEslServer } from '../helpers/esl-server.js';
+import { eventually } from '../helpers/eventually.js';
 
 const apiCommands = (server: FakeEslServer) => server.commands.filter((c) => c.startsWith('api ')).map((c) => c.slice(4));
 
@@ -89,7 +89,7 @@ for (const backend of backends) {
       await server.waitForCommand(/^event json/, 2);
       await server.waitForCommand('api sofia profile external rescan', 3);
       t.ok(sent().includes('sofia profile external rescan'), 'the re-added gateways are rescanned after reconnecting');
-      while (nodes.health()[0]!.pendingCommands > 0) await sleep(10);
+      await eventually('the outbox empty', () => nodes.health()[0]!.pendingCommands === 0, { timeoutMs: 10_000, intervalMs: 10 });
       t.pass('the outbox is empty again');
     });
   });

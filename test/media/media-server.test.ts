@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { WebSocket } from 'ws';
 import type { AgentCall } from '../../src/media/agent-call.js';
 import { attachMediaServer, MAX_MESSAGE_BYTES } from '../../src/media/media-server.js';
+import { eventually } from '../helpers/eventually.js';
 
 const CALL = '5b5393d7-2767-484e-ad67-f2eaf74239aa';
 
@@ -39,7 +40,7 @@ t.test('media endpoint', async (t) => {
   const byMetadata = new WebSocket(`${base}/media/${CALL}`);
   await once(byMetadata, 'open');
   byMetadata.send(JSON.stringify({ callId: CALL, token: 'right' }));
-  while (attached.length < 2) await new Promise((r) => setTimeout(r, 10));
+  await eventually('the socket attached by its first text frame', () => attached.length >= 2, { timeoutMs: 10_000, intervalMs: 10 });
   t.pass('a token in the first text frame connects');
   byMetadata.close();
 

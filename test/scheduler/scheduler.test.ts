@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { CdrSpool } from '../../src/cdr/spool.js';
@@ -27,6 +26,7 @@ import { hangupEvent } from '../helpers/cdr.js';
 import { TEST_BACKOFF } from '../helpers/esl-controller.js';
 import { legEvents } from '../helpers/esl-replay.js';
 import { FakeEslServer, type JsonEvent } from '../helpers/esl-server.js';
+import { eventually } from '../helpers/eventually.js';
 
 const LEASE_MS = 60_000;
 const GRACE_MS = 300_000;
@@ -189,14 +189,9 @@ const ageLeases = (store: Store, ms: number): Promise<unknown> =>
 const dbNow = async (store: Store): Promise<Date> =>
   store.withScheduler(async (trx) => (await sql<{ now: Date }>`select clock_timestamp() as now`.execute(trx)).rows[0]!.now);
 
-/** Reads until `ok` holds, yielding to the event loop between reads. */
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    await sleep(5);
-  }
-}
+/** The executions once `ok` holds: read every 5 ms, up to 10 s. */
+const executionsWhen = (store: Store, ok: (rows: RecurringCallExecution[]) => boolean): Promise<RecurringCallExecution[]> =>
+  eventually('the executions', () => executions(store), { until: ok, timeoutMs: 10_000, intervalMs: 5 });
 
 /** How often each value occurs. */
 const counts = (values: string[]) => values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
@@ -289,7 +284,7 @@ for (const backend of backends) {
       const a = await instance(t, { name: 'a', store, fs, clock, cdrs: true });
       await dueCall(store, acme, { destination: '1002' });
       await a.scheduler.tick();
-      const [x] = await until(() => executions(store), ([e]) => e?.outcome === 'failed');
+      const [x] = await executionsWhen(store, ([e]) => e?.outcome === 'failed');
       t.equal(x!.hangup_cause, 'NO_ANSWER', 'the job\'s cause first');
       const unanswered = { variable_answer_uepoch: '0', 'Caller-Channel-Answered-Time': '0', variable_billsec: '0', 'Hangup-Cause': 'NO_ANSWER', variable_hangup_cause: 'NO_ANSWER' };
       await pushed(fs, a, [hangupEvent({ ...unanswered, 'Unique-ID': x!.call_id, 'Caller-Unique-ID': x!.call_id, variable_uuid: x!.call_id, variable_accountcode: acme })]);
@@ -304,7 +299,7 @@ for (const backend of backends) {
       const a = await instance(t, { name: 'a', store, fs, clock });
       await dueCall(store, acme, { destination: '+390212345678' });
       await a.scheduler.tick();
-      const [x] = await until(() => executions(store), ([e]) => e?.outcome === 'failed');
+      const [x] = await executionsWhen(store, ([e]) => e?.outcome === 'failed');
       t.match(x, { hangup_cause: 'USER_NOT_REGISTERED', finished_at: Date, attempts: 1 });
       t.equal(fs.originated().length, 1);
     });
@@ -404,7 +399,7 @@ for (const backend of backends) {
         }
         a.scheduler.start();
         b.scheduler.start();
-        const xs = await until(() => executions(store), (rows) => rows.length === N && rows.every((x) => x.outcome === 'originated'));
+        const xs = await executionsWhen(store, (rows) => rows.length === N && rows.every((x) => x.outcome === 'originated'));
         await Promise.all([a.scheduler.stop(), b.scheduler.stop()]);
         t.same(xs.map((x) => x.recurring_call_id).sort(), [...ids].sort(), 'one execution per recurring call');
         t.same(counts(fs.originated()), Object.fromEntries(xs.map((x) => [x.call_id, 1])), `${N} originates, one per execution`);
