@@ -11,12 +11,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { planCall } from '../domain/call-routing.js';
-import { INBOUND_CONTEXT } from '../domain/tenants.js';
+import { configurationScope, INBOUND_CONTEXT } from '../domain/tenants.js';
 import { answerDirectory } from '../xmlcurl/directory.js';
 import { renderDialplan } from '../xmlcurl/dialplan.js';
 import { answerSofia } from '../xmlcurl/sofia.js';
 import { actingTenant } from './auth.js';
-import { notFound } from './errors.js';
 import type { ApiDeps } from './deps.js';
 import { bearer, Data, errorResponses } from './schemas.js';
 
@@ -38,22 +37,16 @@ export const freeswitchConfigRoutes: FastifyPluginAsync<ApiDeps> = async (app, {
     },
   }, async (req) => {
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const { tenant, extensions, numbers } = await store.withTenant(tenantId, async (trx) => ({
-      tenant: await trx.selectFrom('tenants').select(['sip_domain', 'status']).where('id', '=', tenantId).executeTakeFirst(),
-      extensions: await trx.selectFrom('extensions').select('sip_username').where('status', '=', 'active').orderBy('extension').execute(),
-      numbers: await trx.selectFrom('phone_numbers').select('number').orderBy('number').execute(),
-    }));
-    if (!tenant) throw notFound('customer');
-    const domain = tenant.sip_domain;
+    const { domain, users, numbers } = await configurationScope(store, tenantId);
     const deps = { tenants, withLookup: store.withLookup, secrets, cacheMs: config.xmlcurl.directoryCacheMs };
     const directory = [];
-    for (const { sip_username: user } of extensions) {
+    for (const user of users) {
       const xml = await answerDirectory({ section: 'directory', domain, user, action: 'sip_auth', purpose: null, realm: domain }, deps);
       if (xml !== null) directory.push({ user, xml: masked(xml.toString()) });
     }
     const gateways = await store.withLookup((db) => answerSofia(db, { section: 'configuration', file: 'sofia.conf', profile: 'external' }, config.sofia, secrets, tenantId));
     const dialplan = [];
-    for (const { number } of numbers) {
+    for (const number of numbers) {
       const plan = await planCall(tenants, { context: INBOUND_CONTEXT, destination: number, callerNumber: '', authUser: null }, clock());
       if (plan) dialplan.push({ number, xml: renderDialplan(plan) });
     }

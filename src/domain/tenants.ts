@@ -5,6 +5,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database, Tenant, TenantStatus } from '../db/schema.js';
+import type { Store } from '../db/store.js';
+import { NotFoundError } from './errors.js';
 
 /** `tenants.status`: only an `active` tenant's users register and its calls are routed. */
 export const TENANT_STATUSES = ['active', 'suspended', 'inactive'] as const satisfies readonly TenantStatus[];
@@ -24,4 +26,19 @@ export function tenantContext(tenant: Pick<Tenant, 'sip_domain'>): string {
 export async function listActiveDomains(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('tenants').select('sip_domain').where('status', '=', 'active').orderBy('sip_domain').execute();
   return rows.map((r) => r.sip_domain);
+}
+
+/**
+ * What FreeSWITCH's configuration holds of one tenant, read in one tenant transaction: its SIP
+ * domain, the SIP usernames of its active extensions (by extension number) and its numbers (in order).
+ * @throws NotFoundError `customer`
+ */
+export async function configurationScope(store: Store, tenantId: string): Promise<{ domain: string; users: string[]; numbers: string[] }> {
+  const { tenant, extensions, numbers } = await store.withTenant(tenantId, async (trx) => ({
+    tenant: await trx.selectFrom('tenants').select(['sip_domain', 'status']).where('id', '=', tenantId).executeTakeFirst(),
+    extensions: await trx.selectFrom('extensions').select('sip_username').where('status', '=', 'active').orderBy('extension').execute(),
+    numbers: await trx.selectFrom('phone_numbers').select('number').orderBy('number').execute(),
+  }));
+  if (!tenant) throw new NotFoundError('customer');
+  return { domain: tenant.sip_domain, users: extensions.map((e) => e.sip_username), numbers: numbers.map((n) => n.number) };
 }

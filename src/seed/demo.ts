@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from '../db/store.js';
 import type { BusinessHours } from '../db/schema.js';
 import type { SecretBox } from '../domain/secrets.js';
+import { insertTenantRecords, tenantSlugs } from '../domain/seed-records.js';
 
 const OFFICE_HOURS: BusinessHours = {
   monday: { start: '09:00', end: '18:00' },
@@ -18,68 +19,46 @@ const OFFICE_HOURS: BusinessHours = {
   sunday: null,
 };
 
-async function existingSlugs(store: Store): Promise<Set<string>> {
-  const rows = await store.withLookup((db) => db.selectFrom('tenants').select('slug').execute());
-  return new Set(rows.map((r) => r.slug));
-}
-
 /**
  * Loads the demo tenants that are not there yet (matched by slug).
  * @returns the slugs it created
  */
 export async function seedDemo(store: Store, secrets: SecretBox): Promise<string[]> {
-  const have = await existingSlugs(store);
+  const have = await tenantSlugs(store);
   const created: string[] = [];
 
   if (!have.has('acme')) {
-    const id = randomUUID();
-    await store.withTenant(id, async (db) => {
-      await db.insertInto('tenants').values({ id, name: 'Acme Corp', slug: 'acme', sip_domain: 'acme.switchplane.test', timezone: 'Europe/Rome' }).execute();
-      await db
-        .insertInto('extensions')
-        .values([
-          { tenant_id: id, extension: '1001', sip_username: '1001', display_name: 'Mario Rossi', password_enc: secrets.seal('demo-1001-secret') },
-          { tenant_id: id, extension: '1002', sip_username: '1002', display_name: 'Giulia Bianchi', password_enc: secrets.seal('demo-1002-secret') },
-          { tenant_id: id, extension: '1003', sip_username: '1003', display_name: 'Suspended User', password_enc: secrets.seal('demo-1003-secret'), status: 'suspended' },
-        ])
-        .execute();
-      const main = await db
-        .insertInto('trunks')
-        .values({
-          tenant_id: id, name: 'acme-main', provider: 'demo', host: '127.0.0.1', port: 5070, transport: 'udp',
+    await insertTenantRecords(store, {
+      tenant: { id: randomUUID(), name: 'Acme Corp', slug: 'acme', sip_domain: 'acme.switchplane.test', timezone: 'Europe/Rome' },
+      extensions: [
+        { extension: '1001', sip_username: '1001', display_name: 'Mario Rossi', password_enc: secrets.seal('demo-1001-secret') },
+        { extension: '1002', sip_username: '1002', display_name: 'Giulia Bianchi', password_enc: secrets.seal('demo-1002-secret') },
+        { extension: '1003', sip_username: '1003', display_name: 'Suspended User', password_enc: secrets.seal('demo-1003-secret'), status: 'suspended' },
+      ],
+      trunks: [
+        {
+          name: 'acme-main', provider: 'demo', host: '127.0.0.1', port: 5070, transport: 'udp',
           username: 'acme_trunk', password_enc: secrets.seal('acme-trunk-secret'), register: true, priority: 1, max_channels: 2,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await db
-        .insertInto('trunks')
-        .values({ tenant_id: id, name: 'acme-backup', provider: 'demo', host: '127.0.0.1', port: 5072, transport: 'udp', register: false, priority: 2, max_channels: 10 })
-        .execute();
-      await db
-        .insertInto('phone_numbers')
-        .values([
-          {
-            tenant_id: id, number: '+390510510510', trunk_id: main.id, description: 'Customer care (AI agent)', route: 'ai_agent',
-            ai_agent_profile: 'customer-care-voice', business_hours: JSON.stringify(OFFICE_HOURS), failover_extension: '1002',
-          },
-          { tenant_id: id, number: '+390510510511', trunk_id: main.id, description: 'Mario Rossi direct line', route: 'extension', route_target: '1001' },
-        ])
-        .execute();
+        },
+        { name: 'acme-backup', provider: 'demo', host: '127.0.0.1', port: 5072, transport: 'udp', register: false, priority: 2, max_channels: 10 },
+      ],
+      numbers: [
+        {
+          number: '+390510510510', trunk: 'acme-main', description: 'Customer care (AI agent)', route: 'ai_agent',
+          ai_agent_profile: 'customer-care-voice', business_hours: JSON.stringify(OFFICE_HOURS), failover_extension: '1002',
+        },
+        { number: '+390510510511', trunk: 'acme-main', description: 'Mario Rossi direct line', route: 'extension', route_target: '1001' },
+      ],
     });
     created.push('acme');
   }
 
   if (!have.has('globex')) {
-    const id = randomUUID();
-    await store.withTenant(id, async (db) => {
-      await db.insertInto('tenants').values({ id, name: 'Globex', slug: 'globex', sip_domain: 'globex.switchplane.test', timezone: 'America/New_York' }).execute();
-      await db.insertInto('extensions').values({ tenant_id: id, extension: '1001', sip_username: '1001', display_name: 'Globex 1001', password_enc: secrets.seal('globex-1001-secret') }).execute();
-      const trunk = await db
-        .insertInto('trunks')
-        .values({ tenant_id: id, name: 'globex-main', provider: 'demo', host: '127.0.0.1', port: 5074, transport: 'udp', register: false, priority: 1 })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await db.insertInto('phone_numbers').values({ tenant_id: id, number: '+15551234567', trunk_id: trunk.id, route: 'extension', route_target: '1001' }).execute();
+    await insertTenantRecords(store, {
+      tenant: { id: randomUUID(), name: 'Globex', slug: 'globex', sip_domain: 'globex.switchplane.test', timezone: 'America/New_York' },
+      extensions: [{ extension: '1001', sip_username: '1001', display_name: 'Globex 1001', password_enc: secrets.seal('globex-1001-secret') }],
+      trunks: [{ name: 'globex-main', provider: 'demo', host: '127.0.0.1', port: 5074, transport: 'udp', register: false, priority: 1 }],
+      numbers: [{ number: '+15551234567', trunk: 'globex-main', route: 'extension', route_target: '1001' }],
     });
     created.push('globex');
   }
