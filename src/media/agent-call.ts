@@ -8,18 +8,14 @@
  *    opens the Realtime session with the profile's instructions and, at the same time, asks
  *    FreeSWITCH to fork the call's audio to `<MEDIA_WS_URL>/media/<uuid>?token=<per-call token>`.
  * 2. The media server hands the fork's socket to `attachMedia()`; caller frames go to the model,
- *    the model's audio goes through the playout (jitter buffer, 20 ms pacing) back to the fork
- *    (src/media/agent-media.ts). Once both are up the agent greets (`response.create`).
+ *    the model's audio through the playout back to the fork (src/media/agent-media.ts). Once
+ *    both are up the agent greets (`response.create`).
  * 3. Barge-in (`input_audio_buffer.speech_started` while the agent is heard): the playout is
  *    flushed and FreeSWITCH's playback emptied at once, the response cancelled, and the item
  *    truncated at the milliseconds the caller heard (`conversation.item.truncate`).
- * 4. Tools (src/media/agent-tools.ts): a transfer or hangup they ask for is carried out once the
- *    goodbye has played.
- * 5. A failure (OpenAI unreachable, erroring or silent, the fork not connecting or dropping, the
- *    session limit, shutdown) ends the call with its reason: it goes to the number's failover
- *    extension (hung up when it has none).
- * 6. The session row is written when the call starts and when it ends, with the transcript, the
- *    actions, the transfer and the post-call analysis (src/media/agent-session-log.ts).
+ * 4. Tools (src/media/agent-tools.ts); a transfer or hangup they ask for waits for the goodbye.
+ * 5. A failure (src/media/agent-call-end.ts FAILOVER_REASONS) ends the call from any state.
+ * 6. The row holds the transcript, actions, transfer and analysis (src/media/agent-session-log.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
@@ -154,10 +150,7 @@ export class AgentCall {
 
   /** Takes the media fork's socket (authenticated by the media server). */
   attachMedia(socket: WebSocket): void {
-    if (this.machine.ended || this.media) {
-      socket.close(1008, this.machine.ended ? 'call ended' : 'already connected');
-      return;
-    }
+    if (this.machine.ended || this.media) return socket.close(1008, this.machine.ended ? 'call ended' : 'already connected');
     this.media = new CallMedia(socket, {
       fork: this.deps.fork,
       clock: this.deps.clock,

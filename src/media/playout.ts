@@ -22,16 +22,11 @@
  * for the earliest due time of all of them, which releases every frame due when it fires. Times
  * are milliseconds on the clock's `now()` scale (performance.now()).
  */
+import { cutFrame, FRAME_MS, FRAME_SAMPLES, SAMPLES_PER_MS, type Item, type Segment } from './audio-frames.js';
 import { FrameClock } from './frame-clock.js';
 
+export { FRAME_MS, FRAME_SAMPLES } from './audio-frames.js';
 export { FrameClock, type Timers } from './frame-clock.js';
-
-/** Milliseconds per frame. */
-export const FRAME_MS = 20;
-/** Samples per frame (20 ms at 8 kHz). */
-export const FRAME_SAMPLES = 160;
-/** Samples per millisecond at 8 kHz. */
-const SAMPLES_PER_MS = 8;
 
 export interface FrameInfo {
   /** The assistant item (OpenAI's item id) the frame's audio belongs to. */
@@ -49,23 +44,6 @@ export interface PlayoutOptions {
   leadMs?: number;
   /** Default: one clock for the process. */
   clock?: FrameClock;
-}
-
-interface Item {
-  readonly id: string;
-  /** Samples of the item's audio released (padding excluded). */
-  released: number;
-  /** No more audio is taken for it: ended, superseded by another item, or flushed. */
-  ended: boolean;
-}
-
-/** An item's queued audio; the queue holds no empty segment. */
-interface Segment {
-  readonly item: Item;
-  readonly chunks: Int16Array[];
-  /** Samples of chunks[0] already taken. */
-  offset: number;
-  samples: number;
 }
 
 /** A released frame whose playback has not ended. */
@@ -249,23 +227,10 @@ export class Playout {
   private take(): { item: Item; pcm: Int16Array; samples: number } | null {
     const seg = this.queue[0];
     if (!seg || (seg.samples < FRAME_SAMPLES && !seg.item.ended)) return null;
-    const pcm = new Int16Array(FRAME_SAMPLES);
-    let filled = 0;
-    while (filled < FRAME_SAMPLES && seg.samples > 0) {
-      const chunk = seg.chunks[0]!;
-      const n = Math.min(FRAME_SAMPLES - filled, chunk.length - seg.offset);
-      pcm.set(chunk.subarray(seg.offset, seg.offset + n), filled);
-      filled += n;
-      seg.samples -= n;
-      seg.offset += n;
-      if (seg.offset === chunk.length) {
-        seg.chunks.shift();
-        seg.offset = 0;
-      }
-    }
-    this.queued -= filled;
+    const { pcm, samples } = cutFrame(seg);
+    this.queued -= samples;
     if (seg.samples === 0) this.queue.shift();
-    return { item: seg.item, pcm, samples: filled };
+    return { item: seg.item, pcm, samples };
   }
 
   private release(item: Item, pcm: Int16Array, samples: number, now: number, due: number): void {
