@@ -6,7 +6,6 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database, Extension, PhoneNumber, Tenant, Trunk } from '../db/schema.js';
-import { findActiveExtension as findActiveExtensionIn } from './extensions.js';
 import { toE164 } from './numbers.js';
 import { gatewayName } from './trunks.js';
 
@@ -75,14 +74,6 @@ export async function loadActiveSnapshots(db: Kysely<Database>, limit: number): 
   for (const n of numbers) byId.get(n.tenant_id)?.numbers.push(n);
   for (const t of trunks) byId.get(t.tenant_id)?.trunks.push(t);
   return [...byId.values()];
-}
-
-/**
- * The active extension `user` of the tenant, by SIP username or extension number (a SIP username
- * match wins): src/domain/extensions.ts `findActiveExtension` over the snapshot's extensions.
- */
-export function findActiveExtension(s: TenantSnapshot, user: string): LookupExtension | undefined {
-  return findActiveExtensionIn(s.extensions, user);
 }
 
 /**
