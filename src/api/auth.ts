@@ -12,7 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthFailures } from '../auth-failures.js';
 import type { Store } from '../db/store.js';
 import { authenticateKey, type Principal, type Scope } from '../domain/api-keys.js';
-import { ApiError, notFound } from './errors.js';
+import { apiError, notFound } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,27 +32,27 @@ export function authenticate(store: Store, failures: AuthFailures) {
     const wait = await failures.retryAfter(req.ip);
     if (wait > 0) {
       reply.header('retry-after', wait);
-      throw new ApiError(429, 'rate_limited', `more than ${failures.perMinute} failed authentications a minute from this address; retry in ${wait} s`);
+      throw apiError('rate_limited', `more than ${failures.perMinute} failed authentications a minute from this address; retry in ${wait} s`);
     }
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) {
       await failures.fail(req.ip);
-      throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer <key>');
+      throw apiError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
     }
     const principal = await authenticateKey(store, match[1]!);
     if (!principal) {
       await failures.fail(req.ip);
       // Only the public prefix is logged, never the secret part of a key.
       req.log.warn({ keyPrefix: match[1]!.slice(0, 11), ip: req.ip }, 'API request with an unknown, malformed or revoked key');
-      throw new ApiError(401, 'unauthorized', 'the API key is unknown or revoked');
+      throw apiError('unauthorized', 'the API key is unknown or revoked');
     }
     req.principal = principal;
   };
 }
 
 export function principalOf(req: FastifyRequest): Principal {
-  if (!req.principal) throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer <key>');
+  if (!req.principal) throw apiError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
   return req.principal;
 }
 
@@ -61,7 +61,7 @@ const isAdmin = (p: Principal) => p.scopes.has('admin');
 /** 403 unless the key is an admin key. */
 export function requireAdmin(req: FastifyRequest): Principal {
   const p = principalOf(req);
-  if (!isAdmin(p)) throw new ApiError(403, 'forbidden', 'this needs an admin key');
+  if (!isAdmin(p)) throw apiError('forbidden', 'this needs an admin key');
   return p;
 }
 
@@ -78,14 +78,14 @@ export function actingTenant(req: FastifyRequest, access: 'read' | 'write', cust
   if (isAdmin(principal)) {
     const header = req.headers['x-tenant-id'];
     const chosen = customerId ?? (typeof header === 'string' ? header : undefined);
-    if (!chosen) throw new ApiError(400, 'tenant_required', 'an admin key names the tenant with /customers/{id}/... or X-Tenant-ID', 'X-Tenant-ID');
-    if (!UUID.test(chosen)) throw (customerId ? notFound('customer') : new ApiError(400, 'validation_failed', 'X-Tenant-ID must be a UUID', 'X-Tenant-ID'));
+    if (!chosen) throw apiError('tenant_required', 'an admin key names the tenant with /customers/{id}/... or X-Tenant-ID', 'X-Tenant-ID');
+    if (!UUID.test(chosen)) throw (customerId ? notFound('customer') : apiError('validation_failed', 'X-Tenant-ID must be a UUID', 'X-Tenant-ID'));
     tenantId = chosen.toLowerCase();
   } else {
     if (!principal.tenantId || (customerId !== undefined && customerId.toLowerCase() !== principal.tenantId)) throw notFound('customer');
     tenantId = principal.tenantId;
     const may: Scope[] = access === 'read' ? ['tenant', 'tenant:read'] : ['tenant'];
-    if (!may.some((s) => principal.scopes.has(s))) throw new ApiError(403, 'forbidden', `this key may not ${access}`);
+    if (!may.some((s) => principal.scopes.has(s))) throw apiError('forbidden', `this key may not ${access}`);
   }
   return { principal, tenantId };
 }
@@ -101,6 +101,6 @@ export function tenantOfPath(req: FastifyRequest, access: 'read' | 'write'): { p
 /** 403 unless the key may read SIP passwords (`extensions:credentials`). */
 export function requireCredentialsScope(principal: Principal): void {
   if (!principal.scopes.has('extensions:credentials')) {
-    throw new ApiError(403, 'forbidden', 'reading SIP passwords needs the extensions:credentials scope');
+    throw apiError('forbidden', 'reading SIP passwords needs the extensions:credentials scope');
   }
 }

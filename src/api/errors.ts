@@ -1,6 +1,8 @@
 /**
  * REST errors: every failure answers `{ "error": { "code", "message", "field"? } }` with a 4xx
- * status naming the offending field where there is one, or 500 without internals.
+ * status naming the offending field where there is one, or 500 without internals. The codes and
+ * their statuses are declared once, in ERROR_CODES. Errors the domain throws (src/domain/errors.ts:
+ * FieldError, NotFoundError, ConflictError) are answered here too, by the one handler.
  * PostgreSQL constraint violations are translated here (SQLSTATE 23505 unique → 409,
  * 23514 check and 22P02 bad text representation → 400, 23503 foreign key → 404), so the
  * database stays the last word on what is valid. A database that cannot be reached, or that
