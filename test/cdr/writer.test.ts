@@ -7,6 +7,7 @@ import { cdrFromEvent, cdrFromJsonCdr, type JsonCdrDocument } from '../../src/cd
 import type { Store } from '../../src/db/store.js';
 import { backends } from '../helpers/backends.js';
 import { cdrRig, hangupEvent, RECORDED_HANGUP } from '../helpers/cdr.js';
+import { eventually } from '../helpers/eventually.js';
 
 const ACME = 'acme.switchplane.test';
 const usToDate = (us: string) => new Date(Math.floor(Number(us) / 1000));
@@ -124,8 +125,8 @@ for (const backend of backends) {
       const events = Array.from({ length: 400 }, (_, i) => hangupEvent({ variable_accountcode: i % 2 ? rig.acmeId : rig.globexId }));
       for (const e of events.slice(0, 200)) rig.writer.handle(e);
       for (const e of events.slice(0, 20)) rig.writer.handle(e); // FreeSWITCH repeats some
-      // The writer retries while the database is down (the test's timeout ends it if it never does).
-      while (down.attempts < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      // The writer retries while the database is down.
+      await eventually('a second write attempt', () => down.attempts >= 2, { timeoutMs: 30_000, intervalMs: 5 });
       for (const e of events.slice(200)) rig.writer.handle(e);
       t.equal(rig.writer.depth, 420, 'every accepted CDR is pending');
       t.ok(readdirSync(rig.spoolDir).length >= 8, 'batches past the memory limit are on disk');
@@ -153,7 +154,7 @@ for (const backend of backends) {
         await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [dbName]);
         const events = Array.from({ length: 300 }, () => hangupEvent({ variable_accountcode: rig.acmeId }));
         for (const e of events) rig.writer.handle(e);
-        while (rig.errors.length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+        await eventually('three refused writes', () => rig.errors.length >= 3, { timeoutMs: 30_000, intervalMs: 20 });
         t.equal(rig.writer.depth, 300, 'nothing is written while the database refuses sessions');
         await admin.query(`alter database ${dbName} allow_connections true`);
         await rig.writer.idle();
@@ -169,7 +170,7 @@ for (const backend of backends) {
       const rig = await cdrRig(t, backend, { store: flaky(down) });
       const events = Array.from({ length: 30 }, () => hangupEvent({ variable_accountcode: rig.acmeId }));
       for (const e of events) rig.writer.handle(e);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await eventually('a refused write', () => down.attempts >= 1, { timeoutMs: 30_000, intervalMs: 5 });
       await rig.writer.stop(); // as if the process ended with the database still down
       t.ok(readdirSync(rig.spoolDir).length > 0);
       down.is = false;
@@ -206,7 +207,7 @@ for (const backend of backends) {
       const rig = await cdrRig(t, backend, { store: flaky(down), batchSize: 10, memoryLimit: 10 });
       const events = Array.from({ length: 30 }, () => hangupEvent({ variable_accountcode: rig.acmeId }));
       for (const e of events) rig.writer.handle(e);
-      while (readdirSync(rig.spoolDir).length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      await eventually('three spool segments', () => readdirSync(rig.spoolDir).length >= 3, { timeoutMs: 30_000, intervalMs: 5 });
       const [, second] = readdirSync(rig.spoolDir).sort();
       rmSync(path.join(rig.spoolDir, second!)); // a disk-only batch (past the memory limit) is gone
       down.is = false;
