@@ -35,12 +35,12 @@ async function start(): Promise<void> {
   });
   const esl = config.esl.nodes.length > 0 ? new EslNodes(config.esl, (err, node, command) => app.log.warn({ err, node, command }, 'FreeSWITCH command failed')) : undefined;
   const metrics = createMetrics(true);
-  const service = createEventHandlers({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`), warn: (context, message) => app.log.warn(context, message) });
-  const app = await buildApp({ config, store, secrets, esl, calls: service.calls, cdrs: service.cdrs, metrics, logger: { level: config.logLevel } });
+  const handlers = createEventHandlers({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`), warn: (context, message) => app.log.warn(context, message) });
+  const app = await buildApp({ config, store, secrets, esl, calls: handlers.calls, cdrs: handlers.cdrs, metrics, logger: { level: config.logLevel } });
 
-  service.start();
-  const closeMedia = service.agents
-    ? attachMediaServer(app.server, { find: (callId) => service.agents!.get(callId), onError: (err, context) => app.log.warn({ err, ...context }, 'media fork failed') })
+  handlers.start();
+  const closeMedia = handlers.agents
+    ? attachMediaServer(app.server, { find: (callId) => handlers.agents!.get(callId), onError: (err, context) => app.log.warn({ err, ...context }, 'media fork failed') })
     : undefined;
 
   if (store.kind === 'pglite' && config.demoSeed) {
@@ -60,9 +60,9 @@ async function start(): Promise<void> {
     reloader = new ConfigReloader({ store, secrets, send: (command) => esl.send(command), onError: (err) => app.log.error({ err }, 'FreeSWITCH reload failed') });
     await reloader.start();
   }
-  if (esl && service.calls) {
+  if (esl && handlers.calls) {
     const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    scheduler = new Scheduler({ store, calls: service.calls, nodes: esl, instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') });
+    scheduler = new Scheduler({ store, calls: handlers.calls, nodes: esl, instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') });
     scheduler.start();
   }
 
@@ -78,10 +78,10 @@ async function start(): Promise<void> {
       const steps: Array<[string, (() => Promise<void>) | undefined]> = [
         ['scheduler', scheduler && (() => scheduler!.stop())],
         ['reloader', reloader && (() => reloader!.stop())],
-        ['AI calls', service.agents && (() => service.agents!.close())],
+        ['AI calls', handlers.agents && (() => handlers.agents!.close())],
         ['media sockets', closeMedia],
         ['event sockets', esl && (() => esl.close())],
-        ['ESL controller', () => service.close()],
+        ['ESL controller', () => handlers.close()],
         ['HTTP server', () => app.close()],
         ['database', () => store.close()],
       ];
