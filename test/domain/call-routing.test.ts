@@ -6,7 +6,7 @@
  * database: the tenants are snapshots in memory, changed per case.
  */
 import t from 'tap';
-import { planCall, type CallPlan, type CallRequest } from '../../src/domain/call-routing.js';
+import { dialledTarget, planCall, type CallPlan, type CallRequest } from '../../src/domain/call-routing.js';
 import type { TenantCache } from '../../src/domain/tenant-cache.js';
 import type { LookupExtension, LookupNumber, LookupTrunk, TenantSnapshot } from '../../src/domain/tenant-snapshot.js';
 
@@ -174,7 +174,7 @@ const cases: Case[] = [
   // From a tenant's phones (the tenant's SIP domain as context).
   { what: 'extension to extension', context: ACME, destination: '1002', user: '1001', route: 'extension 1002' },
   { what: 'an extension by its SIP username', context: ACME, destination: 'giulia', user: '1001', records: ({ acme }) => void (ext(acme, '1002').sip_username = 'giulia'), route: 'extension 1002' },
-  { what: 'a SIP username wins over another extension\'s number', context: ACME, destination: '1002', user: '1001', records: ({ acme }) => void (ext(acme, '1001').sip_username = '1002'), route: 'extension 1001' },
+  { what: 'a SIP username wins over another extension\'s number', context: ACME, destination: '1002', user: '1001', records: ({ acme }) => { ext(acme, '1001').sip_username = '1002'; ext(acme, '1002').sip_username = 'giulia'; }, route: 'extension 1001' },
   { what: 'a suspended extension', context: ACME, destination: '1003', user: '1001', route: 'reject UNALLOCATED_NUMBER' },
   { what: 'no such extension', context: ACME, destination: '4444', user: '1001', route: 'reject UNALLOCATED_NUMBER' },
   { what: 'an extension with do-not-disturb', context: ACME, destination: '1002', user: '1001', records: ({ acme }) => void (ext(acme, '1002').do_not_disturb = true), route: 'extension 1002 [dnd]' },
@@ -224,4 +224,34 @@ t.test(`the table covers every route kind and reject cause (${cases.length} case
   t.same([...kinds].sort(), ['ai_agent', 'extension', 'not', 'outbound', 'reject']);
   const causes = new Set(cases.filter((c) => c.route.startsWith('reject ')).map((c) => c.route.slice(7)));
   t.same([...causes].sort(), ['CALL_REJECTED', 'INCOMING_CALL_BARRED', 'NORMAL_TEMPORARY_FAILURE', 'NO_ROUTE_DESTINATION', 'OUTGOING_CALL_BARRED', 'UNALLOCATED_NUMBER']);
+});
+
+t.test('dialledTarget: what a dialled string names among the extensions', async (t) => {
+  const extensions = [
+    extension('acme', '1001', { sip_username: 'mario' }),
+    extension('acme', '1002', { sip_username: 'giulia' }),
+    extension('acme', '1003', { status: 'suspended' }),
+    extension('acme', '1004', { status: 'inactive' }),
+    extension('acme', '2000', { sip_username: '1002' }),
+  ];
+  const table: Array<[string, string]> = [
+    ['1001', 'extension 1001'], // by number
+    ['mario', 'extension 1001'], // by SIP username
+    ['1002', 'extension 2000'], // a SIP username wins over another extension's number
+    ['2000', 'extension 2000'],
+    ['giulia', 'extension 1002'],
+    ['1003', 'nothing'], // suspended
+    ['1004', 'nothing'], // inactive
+    ['4444', 'nothing'], // no extension and too short for a number
+    ['+14155550100', 'number +14155550100'],
+    ['0014155550100', 'number +14155550100'],
+    ['14155550100', 'number +14155550100'], // 8 to 15 digits
+    ['+1 (415) 555-0100', 'number +14155550100'],
+    ['garbage', 'nothing'],
+    ['', 'nothing'],
+  ];
+  for (const [dialled, expected] of table) {
+    const got = dialledTarget(extensions, dialled);
+    t.equal(got === null ? 'nothing' : got.kind === 'extension' ? `extension ${got.ext.extension}` : `number ${got.e164}`, expected, JSON.stringify(dialled));
+  }
 });
