@@ -2,7 +2,7 @@
  * Shared TypeBox schemas of the REST API: they validate requests (Fastify's ajv) and make the
  * OpenAPI document at /docs/json.
  */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ERROR_CODE_LIST, ERROR_CODES } from './errors.js';
 
 /** A string of one of `values`, documented as an enum (ajv: "must be equal to one of the allowed values"). */
@@ -17,7 +17,7 @@ export const IdParams = Type.Object({ id: Uuid });
 export const CustomerParams = Type.Object({ customerId: Uuid });
 export const CustomerItemParams = Type.Object({ customerId: Uuid, id: Uuid });
 /** Path parameters of a tenant resource route, in either form. */
-export type ItemParams = { id: string; customerId?: string };
+export type ItemParams = Static<typeof IdParams> & Partial<Static<typeof CustomerParams>>;
 
 /**
  * The two forms of every tenant resource path: the key's own tenant (or X-Tenant-ID), and
