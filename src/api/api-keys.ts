@@ -4,8 +4,7 @@
  * revokes one at once. A key without `customerId` is platform-wide and must have `admin`;
  * a key with one acts on that customer only.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from '../domain/api-key-store.js';
 import { SCOPES, type Scope } from '../domain/api-keys.js';
 import { requireAdmin } from './auth.js';
@@ -48,11 +47,11 @@ const keyJson = (k: ApiKeyRow): Static<typeof ApiKey> => ({
   revokedAt: k.revoked_at?.toISOString() ?? null,
 });
 
-export const apiKeyRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store }) => {
   app.addSchema(ApiKey);
   const tags = ['api keys'];
 
-  app.post<{ Body: Static<typeof CreateApiKey> }>('/api-keys', {
+  app.post('/api-keys', {
     schema: {
       tags, security: bearer, summary: 'Create an API key (admin); the key is in the answer and nowhere else',
       body: CreateApiKey,
@@ -63,7 +62,7 @@ export const apiKeyRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) 
     return reply.code(201).send({ data: { ...keyJson(row), key } });
   });
 
-  app.get<{ Querystring: { customerId?: string } }>('/api-keys', {
+  app.get('/api-keys', {
     schema: {
       tags, security: bearer, summary: 'List API keys (admin)',
       querystring: Type.Object({ customerId: Type.Optional(Type.String({ format: 'uuid' })) }),
@@ -75,7 +74,7 @@ export const apiKeyRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) 
     return { data: rows.map(keyJson) };
   });
 
-  app.delete<{ Params: Static<typeof IdParams> }>('/api-keys/:id', {
+  app.delete('/api-keys/:id', {
     schema: { tags, security: bearer, summary: 'Revoke an API key (admin); it stops working at once', params: IdParams, response: { 200: Data(Type.Ref(ApiKey)), ...errorResponses } },
   }, async (req) => {
     const row = await revokeApiKey(store, requireAdmin(req), req.params.id);

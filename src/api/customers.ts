@@ -4,8 +4,7 @@
  * key; a tenant key reads its own customer only (another one is a 404).
  * A customer's SIP domain is its registrar realm and dialplan context (src/domain/tenants.ts).
  */
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import type { Tenant } from '../db/schema.js';
 import { createCustomer, getCustomer, listCustomers, listOwnCustomer, suspendCustomer, updateCustomer } from '../domain/customers.js';
 import { TENANT_STATUSES } from '../domain/tenants.js';
@@ -61,12 +60,12 @@ export function customerJson(t: Tenant): Static<typeof Customer> {
   };
 }
 
-export const customerRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
+export const customerRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store }) => {
   app.addSchema(Customer);
   const tags = ['customers'];
   const one = { 200: Data(Type.Ref(Customer)), ...errorResponses };
 
-  app.post<{ Body: Static<typeof CreateCustomer> }>('/customers', {
+  app.post('/customers', {
     schema: { tags, security: bearer, summary: 'Create a customer (admin)', body: CreateCustomer, response: { 201: Data(Type.Ref(Customer)), ...errorResponses } },
   }, async (req, reply) => {
     const actor = requireAdmin(req);
@@ -81,21 +80,21 @@ export const customerRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }
     return { data: rows.map(customerJson) };
   });
 
-  app.get<{ Params: Static<typeof CustomerParams> }>('/customers/:customerId', {
+  app.get('/customers/:customerId', {
     schema: { tags, security: bearer, summary: 'Get a customer', params: CustomerParams, response: one },
   }, async (req) => {
     const { tenantId } = actingTenant(req, 'read', req.params.customerId);
     return { data: customerJson(await getCustomer(store, tenantId)) };
   });
 
-  app.patch<{ Params: Static<typeof CustomerParams>; Body: Static<typeof UpdateCustomer> }>('/customers/:customerId', {
+  app.patch('/customers/:customerId', {
     schema: { tags, security: bearer, summary: 'Update a customer (admin)', params: CustomerParams, body: UpdateCustomer, response: one },
   }, async (req) => {
     const actor = requireAdmin(req);
     return { data: customerJson(await updateCustomer(store, actor, req.params.customerId, req.body)) };
   });
 
-  app.post<{ Params: Static<typeof CustomerParams> }>('/customers/:customerId/suspend', {
+  app.post('/customers/:customerId/suspend', {
     schema: { tags, security: bearer, summary: 'Suspend a customer (admin): FreeSWITCH stops finding its users, numbers and gateways', params: CustomerParams, response: one },
   }, async (req) => {
     const actor = requireAdmin(req);

@@ -12,19 +12,18 @@
  * Writes go to the audit log (secrets masked) in the same transaction, and the change notice of
  * the `extensions` table makes FreeSWITCH's next directory lookup see them.
  */
-import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type FastifyPluginAsyncTypebox, type Static, type TString } from '@fastify/type-provider-typebox';
 import type { Extension } from '../db/schema.js';
-import { excerpt } from '../domain/excerpt.js';
 import {
   createExtension, deleteExtension, extensionSecret, FIELD_OF_COLUMN, getExtension, listExtensions, updateExtension,
   type ExtensionInput, type ExtensionWithSecret,
 } from '../domain/extension-store.js';
 import { CODECS, EXTENSION_STATUSES } from '../domain/extensions.js';
-import { actingTenant, requireCredentialsScope } from './auth.js';
-import { ApiError, fromDatabase, invalid } from './errors.js';
+import { requireCredentialsScope, tenantOfPath } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { bearer, Data, errorResponses, Uuid } from './schemas.js';
+import { ApiError, fromDatabase } from './errors.js';
+import { bearer, Data, errorResponses, PATH_FORMS, StringEnum } from './schemas.js';
+import { rejectUnknownFields } from './unknown-fields.js';
 
 /**
  * A string or null. `null` first: ajv's type coercion would otherwise turn a JSON null into ""
@@ -32,9 +31,7 @@ import { bearer, Data, errorResponses, Uuid } from './schemas.js';
  * branches: with the anyOf alone a one-item array such as `["x"]` passed uncoerced and reached
  * the database as an array.
  */
-const Nullable = <T extends TString>(schema: T) => Type.Union([Type.Null(), schema], { type: ['null', 'string'] });
-/** A string enum (not a union of literals), so a wrong value reads "must be equal to one of the allowed values". */
-const StringEnum = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
+const NullableText = <T extends TString>(schema: T) => Type.Union([Type.Null(), schema], { type: ['null', 'string'] });
 const Status = StringEnum(EXTENSION_STATUSES);
 const Codec = StringEnum(CODECS);
 const DateTime = Type.String({ format: 'date-time' });
@@ -96,29 +93,27 @@ const Writable = {
   extensionNumber: Type.String({ pattern: '^[0-9]{2,10}$', description: '2 to 10 digits; omitted: the lowest free number from 1001' }),
   sipUsername: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'omitted: the extension number' }),
   password: Type.String({ minLength: 12, maxLength: 128, description: 'SIP password, at least 12 characters, no $ { }; omitted: 32 random letters and digits' }),
-  displayName: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
-  email: Nullable(Type.String({ format: 'email', maxLength: 254 })),
-  userId: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
-  callerIdName: Nullable(Type.String({ minLength: 1, maxLength: 100 })),
-  callerIdNumber: Nullable(DialTarget),
+  displayName: NullableText(Type.String({ minLength: 1, maxLength: 200 })),
+  email: NullableText(Type.String({ format: 'email', maxLength: 254 })),
+  userId: NullableText(Type.String({ minLength: 1, maxLength: 200 })),
+  callerIdName: NullableText(Type.String({ minLength: 1, maxLength: 100 })),
+  callerIdNumber: NullableText(DialTarget),
   allowedCodecs: Type.Array(Codec, { uniqueItems: true, maxItems: CODECS.length, description: 'in order of preference' }),
   voicemailEnabled: Type.Boolean(),
-  voicemailPin: Nullable(Type.String({ pattern: '^[0-9]{4,10}$', description: '4 to 10 digits' })),
+  voicemailPin: NullableText(Type.String({ pattern: '^[0-9]{4,10}$', description: '4 to 10 digits' })),
   callRecording: Type.Boolean(),
   reverseAuth: Type.Boolean({
     description: 'default false; true lets FreeSWITCH answer a SIP challenge from this phone (e.g. a REFER or NOTIFY it sends) with the extension\'s credentials (mod_sofia reverse-auth-lookup)',
   }),
   forwardingEnabled: Type.Boolean(),
-  forwardingNumber: Nullable(DialTarget),
+  forwardingNumber: NullableText(DialTarget),
   doNotDisturb: Type.Boolean(),
   maxConcurrentCalls: Type.Integer({ minimum: 1, maximum: 1000 }),
   registrationExpiry: Type.Integer({ minimum: 60, maximum: 86400, description: 'seconds' }),
   status: Status,
 };
-const WRITABLE_FIELDS = new Set(Object.keys(Writable));
 const CreateExtension = Type.Partial(Type.Object(Writable), { additionalProperties: false });
 const UpdateExtension = Type.Partial(Type.Object(Writable), { additionalProperties: false, minProperties: 1 });
-type Body = Static<typeof CreateExtension>;
 
 const ListQuery = Type.Object({
   status: Type.Optional(Status),
@@ -137,19 +132,7 @@ const ALIASES: Record<string, string> = {
   callForwardingNumber: 'forwardingNumber',
 };
 
-/**
- * preValidation: Fastify's ajv drops unknown properties (removeAdditional), so a misspelt field
- * would be ignored without a word; answer 400 naming it instead.
- */
-async function rejectUnknownFields(req: FastifyRequest): Promise<void> {
-  const body = req.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
-  for (const key of Object.keys(body)) {
-    if (!WRITABLE_FIELDS.has(key)) {
-      throw invalid(key, ALIASES[key] ? `unknown field ${key}: did you mean ${ALIASES[key]}?` : `unknown field ${excerpt(key)}`);
-    }
-  }
-}
+const noUnknownFields = rejectUnknownFields(CreateExtension, ALIASES);
 
 /**
  * A database error as the API answers it, with the API field name: errors.ts names
@@ -205,9 +188,7 @@ export function extensionJson(e: Extension): Static<typeof Extension> {
   };
 }
 
-type Params = { customerId?: string; id: string };
-
-export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, secrets, config }) => {
+export const extensionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, secrets, config }) => {
   app.addSchema(Extension);
   app.addSchema(SipCredentials);
   const tags = ['extensions'];
@@ -224,18 +205,13 @@ export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
     wssPort: config.sofia.wssPort,
   });
 
-  /** Both forms of each path: the acting tenant's own, and an admin's under its customer. */
-  const forms: Array<{ base: string; params: Record<string, TSchema> }> = [
-    { base: '/extensions', params: {} },
-    { base: '/customers/:customerId/extensions', params: { customerId: Uuid } },
-  ];
+  for (const form of PATH_FORMS) {
+    const base = `${form.prefix}/extensions`;
+    const ListParams = form.collection ? { params: form.collection } : {};
+    const ItemParams = form.item;
 
-  for (const { base, params } of forms) {
-    const ListParams = Object.keys(params).length > 0 ? { params: Type.Object(params) } : {};
-    const ItemParams = Type.Object({ ...params, id: Uuid });
-
-    app.post<{ Params: Params; Body: Body }>(base, {
-      preValidation: rejectUnknownFields,
+    app.post(base, {
+      preValidation: noUnknownFields,
       schema: {
         tags, security: bearer, summary: 'Create an extension; the answer holds its SIP password, shown nowhere else without the extensions:credentials scope',
         ...ListParams,
@@ -243,12 +219,12 @@ export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
         response: { 201: Data(Type.Intersect([Type.Ref(Extension), Type.Object({ sipCredentials: Type.Ref(SipCredentials) })])), ...errorResponses },
       },
     }, async (req, reply) => {
-      const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+      const { principal, tenantId } = tenantOfPath(req, 'write');
       const created = await named(createExtension({ store, secrets, principal, tenantId }, req.body satisfies ExtensionInput));
       return reply.code(201).send({ data: { ...extensionJson(created.row), sipCredentials: credentials(created) } });
     });
 
-    app.get<{ Params: Params; Querystring: Static<typeof ListQuery> }>(base, {
+    app.get(base, {
       schema: {
         tags, security: bearer, summary: 'List extensions, by number; filter by status and userId',
         ...ListParams,
@@ -256,43 +232,49 @@ export const extensionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store,
         response: { 200: Data(Type.Array(Type.Ref(Extension))), ...errorResponses },
       },
     }, async (req) => {
-      const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+      const { tenantId } = tenantOfPath(req, 'read');
       return { data: (await named(listExtensions(store, tenantId, req.query))).map(extensionJson) };
     });
 
     const item = `${base}/:id`;
 
-    app.get<{ Params: Params }>(item, {
+    app.get(item, {
       schema: { tags, security: bearer, summary: 'Get an extension', params: ItemParams, response: one },
     }, async (req) => {
-      const { tenantId } = actingTenant(req, 'read', req.params.customerId);
+      const { tenantId } = tenantOfPath(req, 'read');
       return { data: extensionJson(await named(getExtension(store, tenantId, req.params.id))) };
     });
 
-    const update = async (req: FastifyRequest<{ Params: Params; Body: Body }>) => {
-      const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-      return { data: extensionJson(await named(updateExtension({ store, secrets, principal, tenantId }, req.params.id, req.body))) };
-    };
     const updateSchema = (summary: string) => ({ tags, security: bearer, summary, params: ItemParams, body: UpdateExtension, response: one });
-    app.put<{ Params: Params; Body: Body }>(item, { preValidation: rejectUnknownFields, schema: updateSchema('Update an extension: the fields given change (a new password is sealed)') }, update);
-    app.patch<{ Params: Params; Body: Body }>(item, { preValidation: rejectUnknownFields, schema: updateSchema('Update an extension (the same as PUT)') }, update);
+    for (const [method, summary] of [
+      ['PUT', 'Update an extension: the fields given change (a new password is sealed)'],
+      ['PATCH', 'Update an extension (the same as PUT)'],
+    ] as const) {
+      app.route({
+        method, url: item, preValidation: noUnknownFields, schema: updateSchema(summary),
+        handler: async (req) => {
+          const { principal, tenantId } = tenantOfPath(req, 'write');
+          return { data: extensionJson(await named(updateExtension({ store, secrets, principal, tenantId }, req.params.id, req.body))) };
+        },
+      });
+    }
 
-    app.delete<{ Params: Params }>(item, {
+    app.delete(item, {
       schema: { tags, security: bearer, summary: 'Delete an extension; its phones can no longer register', params: ItemParams, response: { 204: Type.Null(), ...errorResponses } },
-    }, async (req, reply: FastifyReply) => {
-      const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
+    }, async (req, reply) => {
+      const { principal, tenantId } = tenantOfPath(req, 'write');
       await named(deleteExtension({ store, principal, tenantId }, req.params.id));
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     });
 
-    app.get<{ Params: Params }>(`${item}/credentials`, {
+    app.get(`${item}/credentials`, {
       schema: {
         tags, security: bearer, summary: 'SIP credentials of an extension, with its password (needs the extensions:credentials scope)',
         params: ItemParams,
         response: { 200: Data(Type.Ref(SipCredentials)), ...errorResponses },
       },
     }, async (req) => {
-      const { principal, tenantId } = actingTenant(req, 'read', req.params.customerId);
+      const { principal, tenantId } = tenantOfPath(req, 'read');
       // Another tenant's id stays a 404 whatever the key's scopes; the scope guards the password.
       return { data: credentials(await named(extensionSecret(store, secrets, tenantId, req.params.id, () => requireCredentialsScope(principal)))) };
     });
