@@ -29,6 +29,7 @@ import { hangupEvent } from './cdr.js';
 import { eslRig, type EslRig } from './esl-controller.js';
 import { connectMediaClient, type MediaClient } from './media-client.js';
 import { startMockRealtime, type MockRealtime, type MockScript, type MockSession } from './mock-realtime.js';
+import { eventually } from './eventually.js';
 import type { Selectable } from 'kysely';
 
 export const AI_DID = '+390510510510';
@@ -207,19 +208,14 @@ export async function agentRig(t: Test, backend: Backend, script: MockScript, en
         variable_accountcode: acme.id, variable_switchplane_ai_profile: AI_PROFILE, variable_switchplane_direction: 'inbound',
       }));
     },
-    session: async (callId) => {
-      for (;;) {
+    session: (callId) =>
+      eventually(`the ended AI session of ${callId}, its call gone`, async () => {
         const row = await ctx.store.withTenant(acme.id, (db) => db.selectFrom('ai_sessions').selectAll().where('call_id', '=', callId).where('ended_at', 'is not', null).executeTakeFirst());
-        if (row && !find(callId)) return row;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-    cdr: async (callId) => {
-      for (;;) {
-        const row = await ctx.store.withTenant(acme.id, (db) => db.selectFrom('cdrs').selectAll().where('unique_id', '=', callId).where('ai_session_id', 'is not', null).executeTakeFirst());
-        if (row) return row;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
+        return !find(callId) && row;
+      }, { timeoutMs: 60_000, intervalMs: 20 }),
+    cdr: (callId) =>
+      eventually(`the CDR of ${callId} linked to its AI session`, () =>
+        ctx.store.withTenant(acme.id, (db) => db.selectFrom('cdrs').selectAll().where('unique_id', '=', callId).where('ai_session_id', 'is not', null).executeTakeFirst()),
+      { timeoutMs: 60_000, intervalMs: 20 }),
   };
 }

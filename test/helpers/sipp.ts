@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { probeOptions } from '../../src/sip/options-probe.js';
+import { eventually } from './eventually.js';
 
 const SCENARIO = fileURLToPath(new URL('../sip/sipp/options-uas.xml', import.meta.url));
 const LOOPBACK = '127.0.0.1';
@@ -83,11 +83,11 @@ export async function startSipp(t: Test, transport: 'udp' | 'tcp'): Promise<numb
     sipp.kill();
     return exited;
   });
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (sipp.exitCode !== null || sipp.signalCode !== null) throw new Error(`sipp exited (${sipp.exitCode ?? sipp.signalCode})`);
-    if ((await probeOptions({ host: LOOPBACK, port, transport }, { timeoutMs: 200 })).reachable) return port;
-    await sleep(100);
-  }
-  throw new Error(`sipp did not answer on ${transport} port ${port}`);
+  const state = await eventually(`sipp answering OPTIONS on ${transport} port ${port}`, async () => {
+    if (sipp.exitCode !== null || sipp.signalCode !== null) return 'exited';
+    return (await probeOptions({ host: LOOPBACK, port, transport }, { timeoutMs: 200 })).reachable && 'up';
+  }, { timeoutMs: 30_000, intervalMs: 100 });
+  if (state === 'exited') throw new Error(`sipp exited (${sipp.exitCode ?? sipp.signalCode})`);
+  return port;
 }
 
