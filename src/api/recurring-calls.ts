@@ -26,15 +26,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RecurringCall, RecurringCallExecution } from '../db/schema.js';
-import { excerpt } from '../domain/excerpt.js';
 import {
   createRecurringCall, deleteRecurringCall, EXECUTION_OUTCOMES, getRecurringCall, listExecutions, listRecurringCalls, updateRecurringCall,
 } from '../domain/recurring-calls.js';
 import { FREQUENCIES, scheduleOf } from '../domain/recurring-schedule.js';
 import { actingTenant } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { invalid } from './errors.js';
 import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, type ItemParams } from './schemas.js';
+import { rejectUnknownFields } from './unknown-fields.js';
 
 const DateTime = Type.String({ format: 'date-time' });
 
@@ -97,24 +96,10 @@ const Update = Type.Object(
 type UpdateBody = Static<typeof Update>;
 const ExecutionsQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) });
 
-const FIELDS: Record<string, Set<string>> = {
-  '': new Set(['destinationNumber', 'schedule', 'enabled']),
-  'schedule.': new Set(Object.keys(scheduleFields)),
-};
+/** Other APIs' names for these fields. */
 const ALIASES: Record<string, string> = { destination: 'destinationNumber', toNumber: 'destinationNumber', 'schedule.timeZone': 'schedule.timezone' };
-
-/** preValidation: ajv drops unknown properties (removeAdditional); answer 400 naming them instead. */
-async function rejectUnknownFields(req: FastifyRequest): Promise<void> {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  for (const [prefix, allowed] of Object.entries(FIELDS)) {
-    const value = prefix ? (isObject(req.body) ? req.body.schedule : undefined) : req.body;
-    if (!isObject(value)) continue;
-    for (const key of Object.keys(value)) {
-      const field = prefix + key;
-      if (!allowed.has(key)) throw invalid(field, ALIASES[field] ? `unknown field ${field}: did you mean ${ALIASES[field]}?` : `unknown field ${excerpt(field)}`);
-    }
-  }
-}
+const noUnknownCreateFields = rejectUnknownFields(Create, ALIASES);
+const noUnknownUpdateFields = rejectUnknownFields(Update, ALIASES);
 
 function recurringCallJson(r: RecurringCall): Static<typeof RecurringCallSchema> {
   const s = scheduleOf(r);
@@ -181,10 +166,10 @@ export const recurringCallRoutes: FastifyPluginAsync<ApiDeps> = async (app, { st
     const params = form.item;
     const perExtension = `${form.prefix}/extensions/:id/recurring-calls`;
     const item = `${form.prefix}/recurring-calls/:id`;
-    app.post<{ Params: ItemParams; Body: Static<typeof Create> }>(perExtension, { preValidation: rejectUnknownFields, schema: { tags, security: bearer, summary: 'Schedule a recurring call from an extension', params, body: Create, response: { 201: Data(Type.Ref(RecurringCallSchema)), ...errorResponses } } }, create);
+    app.post<{ Params: ItemParams; Body: Static<typeof Create> }>(perExtension, { preValidation: noUnknownCreateFields, schema: { tags, security: bearer, summary: 'Schedule a recurring call from an extension', params, body: Create, response: { 201: Data(Type.Ref(RecurringCallSchema)), ...errorResponses } } }, create);
     app.get(perExtension, { schema: { tags, security: bearer, summary: 'List an extension\'s recurring calls', params, response: { 200: Data(Type.Array(Type.Ref(RecurringCallSchema))), ...errorResponses } } }, list);
     app.get(item, { schema: { tags, security: bearer, summary: 'Get a recurring call', params, response: one } }, get);
-    app.put<{ Params: ItemParams; Body: UpdateBody }>(item, { preValidation: rejectUnknownFields, schema: { tags, security: bearer, summary: 'Update a recurring call: the fields given change', params, body: Update, response: one } }, update);
+    app.put<{ Params: ItemParams; Body: UpdateBody }>(item, { preValidation: noUnknownUpdateFields, schema: { tags, security: bearer, summary: 'Update a recurring call: the fields given change', params, body: Update, response: one } }, update);
     app.delete(item, { schema: { tags, security: bearer, summary: 'Delete a recurring call and its history', params, response: { 204: Type.Null(), ...errorResponses } } }, remove);
     app.get(`${item}/executions`, { schema: { tags, security: bearer, summary: 'The executions of a recurring call, newest first', params, querystring: ExecutionsQuery, response: { 200: Data(Type.Array(Type.Ref(ExecutionSchema))), ...errorResponses } } }, executions);
   }
