@@ -18,14 +18,23 @@ import { AgentCall, type AgentCallDeps } from './agent-call.js';
 import { playedFile } from './fork-modules.js';
 import { parkedCall } from './parked-call.js';
 
-export const AGENT_EVENTS = [
-  'CHANNEL_PARK', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE',
-  'mod_audio_stream::play', 'mod_audio_stream::error', 'mod_audio_stream::disconnect',
-  'mod_audio_fork::connect_failed', 'mod_audio_fork::disconnect', 'PLAYBACK_STOP',
-] as const;
+/** What each event of a live agent call does to it (the event's Unique-ID names the call). */
+const ON_CALL = new Map<string, (call: AgentCall, event: ChannelEvent) => void>([
+  ['CHANNEL_HANGUP', (call) => call.end('caller_hangup')],
+  ['CHANNEL_HANGUP_COMPLETE', (call) => call.end('caller_hangup')],
+  ['mod_audio_stream::play', (call, event) => {
+    const file = playedFile(event.body);
+    if (file) call.playFile(file);
+  }],
+  ['mod_audio_stream::error', (call) => call.end('media_fork_error')],
+  ['mod_audio_stream::disconnect', (call) => call.mediaLost()],
+  ['mod_audio_fork::connect_failed', (call) => call.end('media_fork_error')],
+  ['mod_audio_fork::disconnect', (call) => call.mediaLost()],
+  ['PLAYBACK_STOP', (call, event) => call.playbackStopped(event.playbackFile ?? '')],
+]);
 
-const FORK_FAILED = new Set(['mod_audio_stream::error', 'mod_audio_fork::connect_failed']);
-const FORK_CLOSED = new Set(['mod_audio_stream::disconnect', 'mod_audio_fork::disconnect']);
+/** The events the agent subscribes to: the park that starts a call, and those of ON_CALL. */
+export const AGENT_EVENTS: readonly string[] = ['CHANNEL_PARK', ...ON_CALL.keys()];
 
 export class AgentCalls implements EventHandler {
   readonly events: readonly string[] = AGENT_EVENTS;
@@ -47,17 +56,9 @@ export class AgentCalls implements EventHandler {
   handle(raw: EslEvent, node: string): void {
     const event = ChannelEvent.parse(raw);
     if (!event) return;
-    const key = event.name;
-    if (key === 'CHANNEL_PARK') return this.park(event, node);
+    if (event.name === 'CHANNEL_PARK') return this.park(event, node);
     const call = this.calls.get(event.uniqueId);
-    if (!call) return;
-    if (key === 'CHANNEL_HANGUP' || key === 'CHANNEL_HANGUP_COMPLETE') call.end('caller_hangup');
-    else if (key === 'mod_audio_stream::play') {
-      const file = playedFile(event.body);
-      if (file) call.playFile(file);
-    } else if (key === 'PLAYBACK_STOP') call.playbackStopped(event.playbackFile ?? '');
-    else if (FORK_FAILED.has(key)) call.end('media_fork_error');
-    else if (FORK_CLOSED.has(key)) call.mediaLost();
+    if (call) ON_CALL.get(event.name)?.(call, event);
   }
 
   private park(event: ChannelEvent, node: string): void {
