@@ -76,7 +76,7 @@ export class EslController {
     const label = this.known.has(key) ? key : 'other';
     const handlers = this.routes.get(key);
     if (!handlers) {
-      this.metrics.eslEvents.inc({ node, event: label, result: key === 'HEARTBEAT' || key === 'BACKGROUND_JOB' ? 'handled' : 'ignored' });
+      this.metrics.eslEvents.inc({ node, event: label, result: BASE_EVENTS.includes(key) ? 'handled' : 'ignored' });
       return;
     }
     let failed = false;
