@@ -36,7 +36,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { cdrFromEvent, type CdrRecord } from '../src/cdr/records.js';
-import { writeCdrRows } from '../src/cdr/rows.js';
+import { writeCdrRows } from '../src/domain/cdrs.js';
 import { CdrSpool } from '../src/cdr/spool.js';
 import { CdrWriter, DEFAULT_BATCH_SIZE } from '../src/cdr/writer.js';
 import { loadConfig } from '../src/config.js';

@@ -23,12 +23,11 @@
  * misspelt filter (`startDate`) is never silently ignored.
  * Everything runs in `withTenant`: another customer's CDR answers 404.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { DISPOSITIONS } from '../cdr/disposition.js';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import { DISPOSITIONS } from '../domain/cdr-disposition.js';
 import { CALL_DIRECTIONS } from '../domain/call-routing.js';
 import { CALL_TYPES, cdrStats, getCdr, listCdrs, type CdrListRow } from '../domain/cdr-queries.js';
-import { actingTenant } from './auth.js';
+import { tenantOfPath } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
 import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
@@ -93,10 +92,8 @@ const Filters = {
 };
 const StatsQuery = Type.Object(Filters);
 const ListQuery = Type.Object({ ...Filters, ...PageFields });
-type FilterValues = Static<typeof StatsQuery>;
-type Req<Q> = FastifyRequest<{ Params: { customerId?: string }; Querystring: Q }>;
 
-function cdrJson(c: CdrListRow) {
+function cdrJson(c: CdrListRow): Static<typeof CdrSchema> {
   return {
     id: c.id,
     callId: c.unique_id,
@@ -122,48 +119,33 @@ function cdrJson(c: CdrListRow) {
   };
 }
 
-export const cdrRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
+export const cdrRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store }) => {
   app.addSchema(CdrSchema);
   app.addSchema(CdrDetailSchema);
   app.addSchema(CdrStatsSchema);
   const tags = ['call detail records'];
 
-  const list = async (req: Req<Static<typeof ListQuery>>) => {
-    rejectUnknown(req.query, ListQuery);
-    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const { data, pagination } = await listCdrs(store, tenantId, req.query);
-    return { data: data.map(cdrJson), pagination };
-  };
-
-  const stats = async (req: Req<FilterValues>) => {
-    rejectUnknown(req.query, StatsQuery);
-    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    return { data: await cdrStats(store, tenantId, req.query) };
-  };
-
-  const get = async (req: FastifyRequest<{ Params: { customerId?: string; id: string } }>) => {
-    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const row = await getCdr(store, tenantId, req.params.id);
-    return { data: { ...cdrJson(row), metadata: row.metadata } };
-  };
-
   for (const form of PATH_FORMS) {
     const collection = `${form.prefix}/cdrs`;
     const p = form.collection ? { params: form.collection } : {};
     app.get(collection, {
-      schema: {
-        tags, security: bearer, summary: 'List call detail records, newest first', ...p, querystring: ListQuery,
-        response: {
-          200: PageResponse(Type.Ref(CdrSchema), 'records'),
-          ...errorResponses,
-        },
-      },
-    }, list);
+      schema: { tags, security: bearer, summary: 'List call detail records, newest first', ...p, querystring: ListQuery, response: { 200: PageResponse(Type.Ref(CdrSchema), 'records'), ...errorResponses } },
+    }, async (req) => {
+      rejectUnknown(req.query, ListQuery);
+      const { data, pagination } = await listCdrs(store, tenantOfPath(req, 'read').tenantId, req.query);
+      return { data: data.map(cdrJson), pagination };
+    });
     app.get(`${collection}/stats`, {
       schema: { tags, security: bearer, summary: 'Call figures over the records matching the filters', ...p, querystring: StatsQuery, response: { 200: Data(Type.Ref(CdrStatsSchema)), ...errorResponses } },
-    }, stats);
+    }, async (req) => {
+      rejectUnknown(req.query, StatsQuery);
+      return { data: await cdrStats(store, tenantOfPath(req, 'read').tenantId, req.query) };
+    });
     app.get(`${collection}/:id`, {
       schema: { tags, security: bearer, summary: 'Get a call detail record by id or call id, with the raw FreeSWITCH variables', params: recordParams(form), response: { 200: Data(Type.Ref(CdrDetailSchema)), ...errorResponses } },
-    }, get);
+    }, async (req) => {
+      const row = await getCdr(store, tenantOfPath(req, 'read').tenantId, req.params.id);
+      return { data: { ...cdrJson(row), metadata: row.metadata } };
+    });
   }
 };

@@ -3,7 +3,7 @@
  * CDR, and how two reports of one leg in the same batch are merged or kept apart.
  */
 import type { CdrRecord } from './records.js';
-import type { CdrConflictReason, CdrOwner } from './rows.js';
+import type { CdrConflictReason, CdrOwner } from '../domain/cdrs.js';
 import type { SpoolSegment } from './spool.js';
 
 export type CdrSource = 'esl' | 'json_cdr';

@@ -16,63 +16,10 @@ import { ChannelEvent } from '../esl/channel-event.js';
 import { fromMicroseconds } from '../esl/events.js';
 import { toE164 } from '../domain/numbers.js';
 import { CHANNEL_VARS, INBOUND_CONTEXT } from '../freeswitch/vocabulary.js';
-import { dispositionOf, type Disposition } from './disposition.js';
+import { dispositionOf } from '../domain/cdr-disposition.js';
+import type { CallType, CdrDirection, CdrRecord } from '../domain/cdrs.js';
 
-export type CdrDirection = 'inbound' | 'outbound' | 'internal';
-export type CallType = 'voice' | 'ai_voice' | 'transfer';
-
-export interface CdrRecord {
-  /** The leg's `Unique-ID`. */
-  uniqueId: string;
-  /** The bridged or originating leg's `Unique-ID` (`Other-Leg-Unique-ID`, `bridge_uuid`, `originator`). */
-  otherLegUniqueId: string | null;
-  /** `accountcode`: the tenant id, exported by the dialplan and set by the directory. */
-  accountcode: string | null;
-  /** `domain_name`: the tenant's SIP domain. */
-  domain: string | null;
-  /** The DID (E.164) of a call from a trunk. */
-  did: string | null;
-  direction: CdrDirection;
-  callType: CallType;
-  callerNumber: string | null;
-  callerName: string | null;
-  calledNumber: string | null;
-  calledName: string | null;
-  /** ISO 8601 UTC, from `start_uepoch` / `answer_uepoch` (null when unanswered) / `end_uepoch`. */
-  startAt: string;
-  answerAt: string | null;
-  endAt: string | null;
-  /** FreeSWITCH's `duration` (start to end) and `billsec` (answer to end), whole seconds. */
-  durationSeconds: number;
-  billsec: number;
-  hangupCause: string | null;
-  /** Final SIP status: `sip_term_status`, else the code in `proto_specific_hangup_cause` (`sip:486`). */
-  sipStatus: number | null;
-  disposition: Disposition;
-  /** `sip_gateway_name` (outbound through a gateway) or `sip_gateway`: a trunk id. */
-  gateway: string | null;
-  /**
-   * The tenant's directory user on this leg: for a leg from a phone (`Call-Direction` inbound)
-   * the user that authenticated (`user_name`), for a leg to a phone the user dialled
-   * (`dialed_user`, which the `user/` endpoint also sets on the calling leg).
-   */
-  extension: string | null;
-  /** `switchplane_recording_path`, set by the dialplan when the extension records calls. */
-  recordingUrl: string | null;
-  /** Every channel variable, without the `variable_` prefix. */
-  metadata: Record<string, string>;
-  /** When FreeSWITCH reported the hangup (`Event-Date-Timestamp`), epoch milliseconds. */
-  reportedAtMs: number;
-  /**
-   * The reporting FreeSWITCH's `core-uuid`, new at each start of FreeSWITCH (switch_core.c): the
-   * `Core-UUID` header of every event (switch_event.c), the top-level `core-uuid` of a mod_json_cdr
-   * document (switch_ivr.c `switch_ivr_generate_json_cdr`). Absent from records spooled by an older
-   * Switchplane, which read it as null.
-   */
-  coreUuid?: string | null;
-  /** The ESL_NODES name of the event socket the event came by; null for a mod_json_cdr post. */
-  node?: string | null;
-}
+export type { CallType, CdrDirection, CdrRecord } from '../domain/cdrs.js';
 
 const int = (v: string | undefined): number => {
   const n = Number(v);

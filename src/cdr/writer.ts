@@ -24,7 +24,7 @@ import type { Store } from '../db/store.js';
 import type { Metrics } from '../metrics.js';
 import { cdrFromEvent, type CdrRecord } from './records.js';
 import { distinctLegs, type Batch, type CdrConflict, type CdrSource, type SpoolEntry } from './batches.js';
-import { isDataError, keepRefusedCdr, writeCdrRows, type WrittenRow } from './rows.js';
+import { isDataError, keepRefusedCdr, writeCdrRows, type WrittenRow } from '../domain/cdrs.js';
 import { CdrSpool, type SpoolSegment } from './spool.js';
 
 export type { CdrConflict, CdrSource } from './batches.js';

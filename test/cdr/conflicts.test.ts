@@ -1,6 +1,6 @@
 import t from 'tap';
 import { cdrFromEvent } from '../../src/cdr/records.js';
-import { writeCdrRows } from '../../src/cdr/rows.js';
+import { writeCdrRows } from '../../src/domain/cdrs.js';
 import { backends } from '../helpers/backends.js';
 import { cdrRig, hangupEvent } from '../helpers/cdr.js';
 import type { FakeEslServer } from '../helpers/esl-server.js';

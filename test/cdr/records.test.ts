@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dispositionOf } from '../../src/cdr/disposition.js';
+import { dispositionOf } from '../../src/domain/cdr-disposition.js';
 import { cdrFromEvent, cdrFromJsonCdr, type JsonCdrDocument } from '../../src/cdr/records.js';
 import { recordedEvents, recordedPlainEvents, type JsonEvent } from '../helpers/esl-server.js';
 
