@@ -4,7 +4,11 @@ import { writeCdrRows } from '../../src/domain/cdrs.js';
 import { backends } from '../helpers/backends.js';
 import { cdrRig, hangupEvent } from '../helpers/cdr.js';
 import type { FakeEslServer } from '../helpers/esl-server.js';
-import { jsonCdr, keptAside, metric, postCdr, rig, storedCdr, unansweredCall, until } from './service-rig.js';
+import { eventually } from '../helpers/eventually.js';
+import { jsonCdr, keptAside, metric, postCdr, rig, storedCdr, unansweredCall } from './service-rig.js';
+
+/** The CDR service stores what it is handed in the background: asked every 5 ms, up to 30 s. */
+const CDR_STORED = { timeoutMs: 30_000, intervalMs: 5 };
 
 for (const backend of backends) {
   t.test(`CDRs refused for another tenant or FreeSWITCH node on ${backend.name}`, async (t) => {
@@ -20,7 +24,7 @@ for (const backend of backends) {
         const event = unansweredCall(r.server, r.globexId);
         const uuid = event['Unique-ID'] as string;
         r.server.pushEvent(event);
-        await until(async () => (await r.ctx.store.withIngest((db) => db.selectFrom('cdrs').select('id').where('unique_id', '=', uuid).execute())).length > 0);
+        await eventually('the CDR row stored', async () => (await r.ctx.store.withIngest((db) => db.selectFrom('cdrs').select('id').where('unique_id', '=', uuid).execute())).length > 0, CDR_STORED);
         const before = await storedCdr(r, uuid);
         const forged = jsonCdr(uuid, r.server.coreUuid, { ...hint, switchplane_recording_path: '/rec/forged.wav', forged_variable: 'x' });
         const post = await postCdr(r, forged);
@@ -55,7 +59,7 @@ for (const backend of backends) {
       const calls = Array.from({ length: 100 }, () => hangupEvent({ variable_accountcode: r.globexId, 'Core-UUID': r.server.coreUuid }));
       for (const e of calls) r.server.pushEvent(e);
       const globex = () => r.ctx.store.withTenant(r.globexId, (db) => db.selectFrom('cdrs').select(['unique_id', 'billsec', 'hangup_cause', 'metadata']).orderBy('unique_id').execute());
-      await until(async () => (await globex()).length === 100);
+      await eventually('100 Globex CDRs stored', async () => (await globex()).length === 100, CDR_STORED);
       const before = await globex();
       const otherSwitch = crypto.randomUUID();
       for (const [i, e] of calls.entries()) {
@@ -82,11 +86,11 @@ for (const backend of backends) {
       const first = unansweredCall(fs1, r.acmeId);
       const uuid = first['Unique-ID'] as string;
       fs1.pushEvent(first);
-      await until(async () => (await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="esl",result="inserted"')) > 0);
+      await eventually('an ESL CDR inserted', async () => (await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="esl",result="inserted"')) > 0, CDR_STORED);
       const before = await storedCdr(r, uuid);
       t.same([before.core_uuid, before.node], [fs1.coreUuid, 'fs1']);
       fs2.pushEvent({ ...first, 'Core-UUID': fs2.coreUuid, variable_hangup_cause: 'CALL_REJECTED', variable_switchplane_recording_path: '/rec/b.wav' });
-      await until(async () => (await metric(r.ctx.metrics, 'switchplane_cdr_conflicts_total', 'source="esl",reason="node"')) > 0);
+      await eventually('a node conflict counted', async () => (await metric(r.ctx.metrics, 'switchplane_cdr_conflicts_total', 'source="esl",reason="node"')) > 0, CDR_STORED);
       t.same(await storedCdr(r, uuid), before, 'the row is as fs1 reported it');
       const [kept] = await keptAside(r);
       t.equal(kept?.unique_id, uuid);

@@ -3,7 +3,11 @@ import { once } from 'node:events';
 import { backends } from '../helpers/backends.js';
 import { hangupEvent } from '../helpers/cdr.js';
 import { recordedEvents, type JsonEvent } from '../helpers/esl-server.js';
-import { JSON_CDR, JSON_CDR_UUID, jsonCdr, keptAside, metric, postCdr, rig, storedCdr, unansweredCall, until, type Rig } from './service-rig.js';
+import { eventually } from '../helpers/eventually.js';
+import { JSON_CDR, JSON_CDR_UUID, jsonCdr, keptAside, metric, postCdr, rig, storedCdr, unansweredCall, type Rig } from './service-rig.js';
+
+/** The CDR service stores what it is handed in the background: asked every 5 ms, up to 30 s. */
+const CDR_STORED = { timeoutMs: 30_000, intervalMs: 5 };
 
 /** The recorded 9999 call's events as a call of `tenantId`, with a fresh Unique-ID. */
 function recordedCall(tenantId: string): JsonEvent[] {
@@ -26,7 +30,7 @@ for (const backend of backends) {
       const call = recordedCall(r.acmeId);
       for (const e of call) r.server.pushEvent(e);
       const uuid = call[0]!['Unique-ID'] as string;
-      await until(async () => (await rows(r)).length > 0);
+      await eventually('the CDR row stored', async () => (await rows(r)).length > 0, CDR_STORED);
       t.same(await rows(r), [{ unique_id: uuid, caller_name: '1001', billsec: 3, disposition: 'ANSWERED', hangup_cause: 'NORMAL_CLEARING' }]);
     });
 
@@ -42,7 +46,7 @@ for (const backend of backends) {
       t.equal(r.server.commands.filter((c) => c.startsWith('event json CHANNEL_CREATE')).length, subscribed + 1, 're-subscribed on the new link');
       t.equal(await metric(r.ctx.metrics, 'switchplane_esl_reconnects_total', 'node="fs1"'), 1);
       for (const e of call.slice(hangupAt)) r.server.pushEvent(e);
-      await until(async () => (await rows(r)).length > 0);
+      await eventually('the CDR row stored', async () => (await rows(r)).length > 0, CDR_STORED);
       t.equal((await rows(r))[0]!.unique_id, call[0]!['Unique-ID']);
     });
 
@@ -55,7 +59,7 @@ for (const backend of backends) {
       t.same(post.json(), { uniqueId: JSON_CDR_UUID });
       await r.service.cdrs.idle();
       r.server.pushEvent(hangupEvent({ 'Unique-ID': JSON_CDR_UUID, variable_uuid: JSON_CDR_UUID, variable_accountcode: r.acmeId }));
-      await until(async () => (await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="esl",result="merged"')) > 0);
+      await eventually('an ESL CDR merged', async () => (await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="esl",result="merged"')) > 0, CDR_STORED);
       const all = await rows(r);
       t.equal(all.length, 1);
       t.equal(all[0]!.unique_id, JSON_CDR_UUID);
@@ -73,7 +77,7 @@ for (const backend of backends) {
       const event = unansweredCall(r.server, r.acmeId);
       const uuid = event['Unique-ID'] as string;
       r.server.pushEvent(event);
-      await until(async () => (await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="esl",result="inserted"')) > 0);
+      await eventually('an ESL CDR inserted', async () => (await metric(r.ctx.metrics, 'switchplane_cdrs_written_total', 'source="esl",result="inserted"')) > 0, CDR_STORED);
       const post = await postCdr(r, jsonCdr(uuid, r.server.coreUuid, { accountcode: r.acmeId, switchplane_recording_path: '/rec/a.wav' }));
       t.equal(post.statusCode, 200);
       await r.service.cdrs.idle();
@@ -121,7 +125,7 @@ for (const backend of backends) {
       r.server.pushRaw(`Content-Length: ${Buffer.byteLength(unknown)}\nContent-Type: text/event-json\n\n${unknown}`);
       const call = recordedCall(r.acmeId);
       for (const e of call) r.server.pushEvent(e);
-      await until(async () => (await rows(r)).length > 0);
+      await eventually('the CDR row stored', async () => (await rows(r)).length > 0, CDR_STORED);
       t.equal((await rows(r)).length, 1);
       t.equal(await metric(r.ctx.metrics, 'switchplane_esl_events_total', 'node="fs1",event="unknown",result="malformed"'), 1);
       t.equal(await metric(r.ctx.metrics, 'switchplane_esl_events_total', 'node="fs1",event="other",result="ignored"'), 1);
