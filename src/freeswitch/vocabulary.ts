@@ -52,6 +52,9 @@ export const CHANNEL_VARS = {
 } as const;
 export type ChannelVar = (typeof CHANNEL_VARS)[keyof typeof CHANNEL_VARS];
 
+/** mod_hash `limit` realms: concurrent calls counted per tenant, per extension and per trunk. */
+export const LIMIT_REALM = { tenant: 'switchplane_tenant', extension: 'switchplane_extension', trunk: 'switchplane_trunk' } as const;
+
 /** A directory user's endpoint: rings the user's registered contact (mod_dptools `user/`). */
 export function userEndpoint(user: string, domain: string): string {
   return `user/${user}@${domain}`;

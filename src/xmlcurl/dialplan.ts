@@ -5,7 +5,7 @@
  */
 import type { CallDirection, CallPlan, ExtensionTarget, Route } from '../domain/call-routing.js';
 import type { LookupTenant } from '../domain/tenant-snapshot.js';
-import { CHANNEL_VARS, EXTENSION_RING_SECONDS, INBOUND_CONTEXT, fsText, gatewayEndpoint, userEndpoint } from '../freeswitch/vocabulary.js';
+import { CHANNEL_VARS, EXTENSION_RING_SECONDS, INBOUND_CONTEXT, LIMIT_REALM, fsText, gatewayEndpoint, userEndpoint } from '../freeswitch/vocabulary.js';
 import { newSection, render } from './document.js';
 
 type Action = [application: string, data?: string];
@@ -25,9 +25,6 @@ export const TRUNK_FAILOVER_CAUSES = [
   'INVALID_GATEWAY',
   'SERVICE_UNAVAILABLE',
 ];
-
-/** mod_hash `limit` realms. */
-export const LIMIT_REALM = { tenant: 'switchplane_tenant', extension: 'switchplane_extension', trunk: 'switchplane_trunk' };
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
