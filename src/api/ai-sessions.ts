@@ -17,11 +17,10 @@
  * (part of the DID or of the caller number), `agentProfile` (the aiAgentRef); an unknown query
  * parameter is a 400. Everything runs in `withTenant`: another customer's session answers 404.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getAiSession, listAiSessions, SENTIMENTS, type AiSessionRow } from '../domain/ai-session-queries.js';
 import { AI_AGENT_PROFILE } from '../domain/number-records.js';
-import { actingTenant } from './auth.js';
+import { tenantOfPath } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
 import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
@@ -67,7 +66,6 @@ const Filters = {
   agentProfile: Type.Optional(Type.String({ pattern: AI_AGENT_PROFILE.source, description: 'the agent profile (aiAgentRef), e.g. customer-care-voice' })),
 };
 const ListQuery = Type.Object({ ...Filters, ...PageFields });
-type ListValues = Static<typeof ListQuery>;
 
 function sessionJson(s: AiSessionRow) {
   return {
@@ -89,23 +87,10 @@ function sessionJson(s: AiSessionRow) {
   };
 }
 
-export const aiSessionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store }) => {
+export const aiSessionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store }) => {
   app.addSchema(AiSessionSchema);
   app.addSchema(AiSessionDetailSchema);
   const tags = ['AI sessions'];
-
-  const list = async (req: FastifyRequest<{ Params: { customerId?: string }; Querystring: ListValues }>) => {
-    rejectUnknown(req.query, ListQuery);
-    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const { data, pagination } = await listAiSessions(store, tenantId, req.query);
-    return { data: data.map((s) => ({ ...sessionJson(s), transcriptTurns: s.transcript_turns })), pagination };
-  };
-
-  const get = async (req: FastifyRequest<{ Params: { customerId?: string; id: string } }>) => {
-    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const row = await getAiSession(store, tenantId, req.params.id);
-    return { data: { ...sessionJson(row), transcript: row.transcript, cdrId: row.cdr_id } };
-  };
 
   for (const form of PATH_FORMS) {
     const collection = `${form.prefix}/ai-sessions`;
@@ -115,12 +100,19 @@ export const aiSessionRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store 
         ...(form.collection ? { params: form.collection } : {}), querystring: ListQuery,
         response: { 200: PageResponse(Type.Ref(AiSessionSchema), 'sessions'), ...errorResponses },
       },
-    }, list);
+    }, async (req) => {
+      rejectUnknown(req.query, ListQuery);
+      const { data, pagination } = await listAiSessions(store, tenantOfPath(req, 'read').tenantId, req.query);
+      return { data: data.map((s) => ({ ...sessionJson(s), transcriptTurns: s.transcript_turns })), pagination };
+    });
     app.get(`${collection}/:id`, {
       schema: {
         tags, security: bearer, summary: 'Get an AI voice agent session by id or call id, with its transcript and linked CDR',
         params: recordParams(form), response: { 200: Data(Type.Ref(AiSessionDetailSchema)), ...errorResponses },
       },
-    }, get);
+    }, async (req) => {
+      const row = await getAiSession(store, tenantOfPath(req, 'read').tenantId, req.params.id);
+      return { data: { ...sessionJson(row), transcript: row.transcript, cdrId: row.cdr_id } };
+    });
   }
 };
