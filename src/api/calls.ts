@@ -25,17 +25,17 @@
  * accepted the command the call exists (the phone rings), so a failed audit write is logged with
  * the whole entry and the answer is still 202: a 500 would make a client retry and ring twice.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type { Store } from '../db/store.js';
 import { actorOf, type AuditEntry } from '../domain/audit.js';
 import { clickToCallParties, recordCallCommand, transferParties } from '../domain/calls.js';
 import { requireCustomer } from '../domain/customer-exists.js';
-import { CALL_STATES, CallError, type Call, type CallControl, type CallTenant } from '../esl/call-control.js';
-import { actingTenant } from './auth.js';
+import { CALL_STATES, CallError, type Call, type CallControl } from '../esl/call-control.js';
+import { tenantOfPath } from './auth.js';
 import { ApiError, invalid, notFound } from './errors.js';
 import type { ApiDeps } from './deps.js';
-import { bearer, Data, ErrorResponse, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid, type ItemParams } from './schemas.js';
+import { bearer, Data, ErrorResponse, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
 
 const DateTime = Type.String({ format: 'date-time' });
 
@@ -97,8 +97,6 @@ async function asApiErrors<T>(fn: () => Promise<T>, extensionField = 'extension'
   }
 }
 
-type Params = { customerId?: string };
-
 /**
  * Writes the audit row of a command FreeSWITCH already accepted, in a transaction of its own.
  * A failure is logged (with the entry, so it can be recovered) and not thrown: the call exists.
@@ -111,7 +109,7 @@ async function auditCall(req: FastifyRequest, store: Store, principal: Parameter
   }
 }
 
-export const callRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, calls }) => {
+export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, calls }) => {
   app.addSchema(CallSchema);
   const tags = ['calls'];
   const answers = { ...errorResponses, 503: Type.Ref(ErrorResponse) };
@@ -121,62 +119,67 @@ export const callRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, call
     return calls;
   };
 
-  const originate = async (req: FastifyRequest<{ Params: Params; Body: Static<typeof Originate> }>, reply: FastifyReply) => {
-    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    const cc = callControl();
-    const { extension, extensionId } = req.body;
-    if (extension === undefined && extensionId === undefined) throw invalid('extension', 'give the calling extension: extension (its number) or extensionId');
-    if (extension !== undefined && extensionId !== undefined) throw invalid('extensionId', 'give extension or extensionId, not both');
-    const field = extensionId !== undefined ? 'extensionId' : 'extension';
-    const dialled = req.body.destination.replace(/[\s().-]/g, '');
-    if (!/^\+?[0-9]{2,15}$/.test(dialled)) throw invalid('destination', 'destination must be a phone number or an extension number: digits, with an optional leading +');
-    const { tenant, from } = await clickToCallParties(store, tenantId, { by: field === 'extensionId' ? 'id' : 'extension', value: (extensionId ?? extension)!, field }, dialled);
-    const call = await asApiErrors(() => cc.originate(tenant, from, dialled), field);
-    await auditCall(req, store, principal, { tenantId, action: 'originate', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
-    return reply.code(202).send({ data: callJson(call) });
-  };
-
-  const active = async (req: FastifyRequest<{ Params: Params }>) => {
-    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const cc = callControl();
-    await store.withTenant(tenantId, (trx) => requireCustomer(trx, tenantId));
-    return { data: cc.active(tenantId).map(callJson) };
-  };
-
-  const get = async (req: FastifyRequest<{ Params: ItemParams }>) => {
-    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    const call = callControl().get(tenantId, req.params.id);
-    if (!call) throw notFound('call');
-    return { data: callJson(call) };
-  };
-
-  const hangup = async (req: FastifyRequest<{ Params: ItemParams }>, reply: FastifyReply) => {
-    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    const cc = callControl();
-    const call = await asApiErrors(() => cc.hangup(tenantId, req.params.id));
-    await auditCall(req, store, principal, { tenantId, action: 'hangup', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
-    return reply.code(202).send({ data: callJson(call) });
-  };
-
-  const transfer = async (req: FastifyRequest<{ Params: ItemParams; Body: Static<typeof Transfer> }>, reply: FastifyReply) => {
-    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    const cc = callControl();
-    const before = cc.get(tenantId, req.params.id);
-    if (!before) throw notFound('call');
-    const { tenant, to } = await transferParties(store, tenantId, req.body.extension);
-    const call = await asApiErrors(() => cc.transfer(tenant, before.callId, to));
-    await auditCall(req, store, principal, { tenantId, action: 'transfer', resourceType: 'call', resourceId: call.callId, before: callJson(before), after: { ...callJson(call), transferredTo: to.extension } });
-    return reply.code(202).send({ data: callJson(call) });
-  };
-
   for (const form of PATH_FORMS) {
     const collection = `${form.prefix}/calls`;
     const item = `${collection}/:id`;
     const p = form.collection ? { params: form.collection } : {};
-    app.post(collection, { schema: { tags, security: bearer, summary: 'Click-to-call: ring an extension, then connect it to a destination', ...p, body: Originate, response: accepted } }, originate);
-    app.get(`${collection}/active`, { schema: { tags, security: bearer, summary: 'List live calls', ...p, response: { 200: Data(Type.Array(Type.Ref(CallSchema))), ...answers } } }, active);
-    app.get(item, { schema: { tags, security: bearer, summary: 'Get a call and its state', params: form.item, response: { 200: Data(Type.Ref(CallSchema)), ...answers } } }, get);
-    app.post(`${item}/hangup`, { schema: { tags, security: bearer, summary: 'Hang a call up', params: form.item, response: accepted } }, hangup);
-    app.post(`${item}/transfer`, { schema: { tags, security: bearer, summary: 'Blind-transfer a call to an extension', params: form.item, body: Transfer, response: accepted } }, transfer);
+
+    app.post(collection, {
+      schema: { tags, security: bearer, summary: 'Click-to-call: ring an extension, then connect it to a destination', ...p, body: Originate, response: accepted },
+    }, async (req, reply) => {
+      const { principal, tenantId } = tenantOfPath(req, 'write');
+      const cc = callControl();
+      const { extension, extensionId } = req.body;
+      if (extension === undefined && extensionId === undefined) throw invalid('extension', 'give the calling extension: extension (its number) or extensionId');
+      if (extension !== undefined && extensionId !== undefined) throw invalid('extensionId', 'give extension or extensionId, not both');
+      const field = extensionId !== undefined ? 'extensionId' : 'extension';
+      const dialled = req.body.destination.replace(/[\s().-]/g, '');
+      if (!/^\+?[0-9]{2,15}$/.test(dialled)) throw invalid('destination', 'destination must be a phone number or an extension number: digits, with an optional leading +');
+      const { tenant, from } = await clickToCallParties(store, tenantId, { by: field === 'extensionId' ? 'id' : 'extension', value: (extensionId ?? extension)!, field }, dialled);
+      const call = await asApiErrors(() => cc.originate(tenant, from, dialled), field);
+      await auditCall(req, store, principal, { tenantId, action: 'originate', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
+      return reply.code(202).send({ data: callJson(call) });
+    });
+
+    app.get(`${collection}/active`, {
+      schema: { tags, security: bearer, summary: 'List live calls', ...p, response: { 200: Data(Type.Array(Type.Ref(CallSchema))), ...answers } },
+    }, async (req) => {
+      const { tenantId } = tenantOfPath(req, 'read');
+      const cc = callControl();
+      await store.withTenant(tenantId, (trx) => requireCustomer(trx, tenantId));
+      return { data: cc.active(tenantId).map(callJson) };
+    });
+
+    app.get(item, {
+      schema: { tags, security: bearer, summary: 'Get a call and its state', params: form.item, response: { 200: Data(Type.Ref(CallSchema)), ...answers } },
+    }, async (req) => {
+      const { tenantId } = tenantOfPath(req, 'read');
+      const call = callControl().get(tenantId, req.params.id);
+      if (!call) throw notFound('call');
+      return { data: callJson(call) };
+    });
+
+    app.post(`${item}/hangup`, {
+      schema: { tags, security: bearer, summary: 'Hang a call up', params: form.item, response: accepted },
+    }, async (req, reply) => {
+      const { principal, tenantId } = tenantOfPath(req, 'write');
+      const cc = callControl();
+      const call = await asApiErrors(() => cc.hangup(tenantId, req.params.id));
+      await auditCall(req, store, principal, { tenantId, action: 'hangup', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
+      return reply.code(202).send({ data: callJson(call) });
+    });
+
+    app.post(`${item}/transfer`, {
+      schema: { tags, security: bearer, summary: 'Blind-transfer a call to an extension', params: form.item, body: Transfer, response: accepted },
+    }, async (req, reply) => {
+      const { principal, tenantId } = tenantOfPath(req, 'write');
+      const cc = callControl();
+      const before = cc.get(tenantId, req.params.id);
+      if (!before) throw notFound('call');
+      const { tenant, to } = await transferParties(store, tenantId, req.body.extension);
+      const call = await asApiErrors(() => cc.transfer(tenant, before.callId, to));
+      await auditCall(req, store, principal, { tenantId, action: 'transfer', resourceType: 'call', resourceId: call.callId, before: callJson(before), after: { ...callJson(call), transferredTo: to.extension } });
+      return reply.code(202).send({ data: callJson(call) });
+    });
   }
 };
