@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { exited, running, stopChild, track } from './child-processes.js';
+import { eventually } from './eventually.js';
 
 export const FREESWITCH_BIN = process.env.FREESWITCH_BIN || '/opt/fsrig/bin/freeswitch';
 const FS_CLI = path.join(path.dirname(FREESWITCH_BIN), 'fs_cli');
@@ -160,15 +161,13 @@ export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise
   };
   t.teardown(() => fs.stop());
 
-  const until = Date.now() + 30_000;
-  for (;;) {
-    if (!running(child)) {
-      throw new Error(`FreeSWITCH exited at start (${child.exitCode ?? child.signalCode}); log:\n${readLog().slice(-3000)}`);
-    }
+  const state = await eventually('FreeSWITCH ready (status UP, "FreeSWITCH Started" logged)', async () => {
+    if (!running(child)) return 'exited';
     const status = await cli(opts.eslPort, 'status', 2000).catch(() => '');
-    if (/UP \d/.test(status) && readLog().includes('FreeSWITCH Started')) break;
-    if (Date.now() > until) throw new Error(`FreeSWITCH not ready within 30 s; log:\n${readLog().slice(-3000)}`);
-    await sleep(200);
-  }
+    return /UP \d/.test(status) && readLog().includes('FreeSWITCH Started') && 'up';
+  }, { timeoutMs: 30_000, intervalMs: 200 }).catch((err: Error) => {
+    throw new Error(`${err.message}; log:\n${readLog().slice(-3000)}`);
+  });
+  if (state === 'exited') throw new Error(`FreeSWITCH exited at start (${child.exitCode ?? child.signalCode}); log:\n${readLog().slice(-3000)}`);
   return fs;
 }

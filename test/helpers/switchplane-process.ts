@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { running, stopChild, track } from './child-processes.js';
+import { eventually } from './eventually.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -81,13 +81,13 @@ export async function startSwitchplane(t: Test, port: number, env: Record<string
   };
   t.teardown(() => sp.stop());
 
-  const until = Date.now() + 60_000;
-  for (;;) {
-    if (!running(child)) throw new Error(`Switchplane exited at start (${child.exitCode ?? child.signalCode}):\n${out.slice(-3000)}`);
+  const state = await eventually('Switchplane healthy (GET /health 200)', async () => {
+    if (!running(child)) return 'exited';
     const res = await fetch(`${url}/health`).catch(() => undefined);
-    if (res?.status === 200) break;
-    if (Date.now() > until) throw new Error(`Switchplane not healthy within 60 s:\n${out.slice(-3000)}`);
-    await sleep(200);
-  }
+    return res?.status === 200 && 'up';
+  }, { timeoutMs: 60_000, intervalMs: 200 }).catch((err: Error) => {
+    throw new Error(`${err.message}:\n${out.slice(-3000)}`);
+  });
+  if (state === 'exited') throw new Error(`Switchplane exited at start (${child.exitCode ?? child.signalCode}):\n${out.slice(-3000)}`);
   return sp;
 }
