@@ -12,11 +12,10 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { actingTenant } from './auth.js';
-import type { ApiDeps } from './deps.js';
-import { bearer, Data, errorResponses, PATH_FORMS } from './schemas.js';
 import { requireCustomer } from '../domain/customer-exists.js';
-import { Nullable } from './schemas.js';
+import { tenantOfPath } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { bearer, Data, errorResponses, Nullable, PATH_FORMS } from './schemas.js';
 
 const Status = Type.Object(
   {
@@ -38,8 +37,8 @@ const Status = Type.Object(
 
 export const statusRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, esl, calls }) => {
   app.addSchema(Status);
-  const status = async (req: FastifyRequest<{ Params: { customerId?: string } }>) => {
-    const { principal, tenantId } = actingTenant(req, 'read', req.params.customerId);
+  const status = async (req: FastifyRequest) => {
+    const { principal, tenantId } = tenantOfPath(req, 'read');
     await store.withTenant(tenantId, (trx) => requireCustomer(trx, tenantId));
     const admin = principal.scopes.has('admin');
     const nodes = (esl?.health() ?? []).map((h) => ({ name: h.name, connected: h.connected, since: h.since, eventsReceived: h.eventsReceived, lastError: admin ? h.lastError : null }));
