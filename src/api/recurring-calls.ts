@@ -23,16 +23,15 @@
  * recurring call answers 404. Writes record `recurring_call_created|updated|deleted` audit rows;
  * the scheduler records `recurring_call_executed`.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import type { RecurringCall, RecurringCallExecution } from '../db/schema.js';
 import {
   createRecurringCall, deleteRecurringCall, EXECUTION_OUTCOMES, getRecurringCall, listExecutions, listRecurringCalls, updateRecurringCall,
 } from '../domain/recurring-calls.js';
 import { FREQUENCIES, scheduleOf } from '../domain/recurring-schedule.js';
-import { actingTenant } from './auth.js';
+import { tenantOfPath } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, type ItemParams } from './schemas.js';
+import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum } from './schemas.js';
 import { rejectUnknownFields } from './unknown-fields.js';
 
 const DateTime = Type.String({ format: 'date-time' });
@@ -93,7 +92,6 @@ const Update = Type.Object(
   { destinationNumber: Type.Optional(Destination), schedule: Type.Optional(Type.Partial(Type.Object(scheduleFields), { minProperties: 1 })), enabled: Type.Optional(Type.Boolean()) },
   { additionalProperties: false, minProperties: 1 },
 );
-type UpdateBody = Static<typeof Update>;
 const ExecutionsQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) });
 
 /** Other APIs' names for these fields. */
@@ -123,54 +121,47 @@ function executionJson(x: RecurringCallExecution): Static<typeof ExecutionSchema
   };
 }
 
-export const recurringCallRoutes: FastifyPluginAsync<ApiDeps> = async (app, { store, clock }) => {
+export const recurringCallRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, clock }) => {
   app.addSchema(ScheduleSchema);
   app.addSchema(RecurringCallSchema);
   app.addSchema(ExecutionSchema);
   const tags = ['recurring calls'];
   const one = { 200: Data(Type.Ref(RecurringCallSchema)), ...errorResponses };
 
-  const create = async (req: FastifyRequest<{ Params: ItemParams; Body: Static<typeof Create> }>, reply: FastifyReply) => {
-    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    const row = await createRecurringCall({ store, principal, tenantId, clock }, req.params.id, req.body);
-    return reply.code(201).send({ data: recurringCallJson(row) });
-  };
-
-  const list = async (req: FastifyRequest<{ Params: ItemParams }>) => {
-    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    return { data: (await listRecurringCalls(store, tenantId, req.params.id)).map(recurringCallJson) };
-  };
-
-  const get = async (req: FastifyRequest<{ Params: ItemParams }>) => {
-    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    return { data: recurringCallJson(await getRecurringCall(store, tenantId, req.params.id)) };
-  };
-
-  const update = async (req: FastifyRequest<{ Params: ItemParams; Body: UpdateBody }>) => {
-    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    return { data: recurringCallJson(await updateRecurringCall({ store, principal, tenantId, clock }, req.params.id, req.body)) };
-  };
-
-  const remove = async (req: FastifyRequest<{ Params: ItemParams }>, reply: FastifyReply) => {
-    const { principal, tenantId } = actingTenant(req, 'write', req.params.customerId);
-    await deleteRecurringCall({ store, principal, tenantId }, req.params.id);
-    return reply.code(204).send();
-  };
-
-  const executions = async (req: FastifyRequest<{ Params: ItemParams; Querystring: Static<typeof ExecutionsQuery> }>) => {
-    const { tenantId } = actingTenant(req, 'read', req.params.customerId);
-    return { data: (await listExecutions(store, tenantId, req.params.id, req.query.limit ?? 50)).map(executionJson) };
-  };
-
   for (const form of PATH_FORMS) {
     const params = form.item;
     const perExtension = `${form.prefix}/extensions/:id/recurring-calls`;
     const item = `${form.prefix}/recurring-calls/:id`;
-    app.post<{ Params: ItemParams; Body: Static<typeof Create> }>(perExtension, { preValidation: noUnknownCreateFields, schema: { tags, security: bearer, summary: 'Schedule a recurring call from an extension', params, body: Create, response: { 201: Data(Type.Ref(RecurringCallSchema)), ...errorResponses } } }, create);
-    app.get(perExtension, { schema: { tags, security: bearer, summary: 'List an extension\'s recurring calls', params, response: { 200: Data(Type.Array(Type.Ref(RecurringCallSchema))), ...errorResponses } } }, list);
-    app.get(item, { schema: { tags, security: bearer, summary: 'Get a recurring call', params, response: one } }, get);
-    app.put<{ Params: ItemParams; Body: UpdateBody }>(item, { preValidation: noUnknownUpdateFields, schema: { tags, security: bearer, summary: 'Update a recurring call: the fields given change', params, body: Update, response: one } }, update);
-    app.delete(item, { schema: { tags, security: bearer, summary: 'Delete a recurring call and its history', params, response: { 204: Type.Null(), ...errorResponses } } }, remove);
-    app.get(`${item}/executions`, { schema: { tags, security: bearer, summary: 'The executions of a recurring call, newest first', params, querystring: ExecutionsQuery, response: { 200: Data(Type.Array(Type.Ref(ExecutionSchema))), ...errorResponses } } }, executions);
+    app.post(perExtension, {
+      preValidation: noUnknownCreateFields,
+      schema: { tags, security: bearer, summary: 'Schedule a recurring call from an extension', params, body: Create, response: { 201: Data(Type.Ref(RecurringCallSchema)), ...errorResponses } },
+    }, async (req, reply) => {
+      const { principal, tenantId } = tenantOfPath(req, 'write');
+      const row = await createRecurringCall({ store, principal, tenantId, clock }, req.params.id, req.body);
+      return reply.code(201).send({ data: recurringCallJson(row) });
+    });
+    app.get(perExtension, {
+      schema: { tags, security: bearer, summary: 'List an extension\'s recurring calls', params, response: { 200: Data(Type.Array(Type.Ref(RecurringCallSchema))), ...errorResponses } },
+    }, async (req) => ({ data: (await listRecurringCalls(store, tenantOfPath(req, 'read').tenantId, req.params.id)).map(recurringCallJson) }));
+    app.get(item, {
+      schema: { tags, security: bearer, summary: 'Get a recurring call', params, response: one },
+    }, async (req) => ({ data: recurringCallJson(await getRecurringCall(store, tenantOfPath(req, 'read').tenantId, req.params.id)) }));
+    app.put(item, {
+      preValidation: noUnknownUpdateFields,
+      schema: { tags, security: bearer, summary: 'Update a recurring call: the fields given change', params, body: Update, response: one },
+    }, async (req) => {
+      const { principal, tenantId } = tenantOfPath(req, 'write');
+      return { data: recurringCallJson(await updateRecurringCall({ store, principal, tenantId, clock }, req.params.id, req.body)) };
+    });
+    app.delete(item, {
+      schema: { tags, security: bearer, summary: 'Delete a recurring call and its history', params, response: { 204: Type.Null(), ...errorResponses } },
+    }, async (req, reply) => {
+      const { principal, tenantId } = tenantOfPath(req, 'write');
+      await deleteRecurringCall({ store, principal, tenantId }, req.params.id);
+      return reply.code(204).send(null);
+    });
+    app.get(`${item}/executions`, {
+      schema: { tags, security: bearer, summary: 'The executions of a recurring call, newest first', params, querystring: ExecutionsQuery, response: { 200: Data(Type.Array(Type.Ref(ExecutionSchema))), ...errorResponses } },
+    }, async (req) => ({ data: (await listExecutions(store, tenantOfPath(req, 'read').tenantId, req.params.id, req.query.limit ?? 50)).map(executionJson) }));
   }
 };
