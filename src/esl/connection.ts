@@ -6,10 +6,7 @@
  * - on connect FreeSWITCH sends `Content-Type: auth/request`; modesl answers `auth <password>`
  *   and reads the `command/reply`: `Reply-Text: +OK accepted`, or `-ERR invalid` followed by a
  *   `text/disconnect-notice` frame and the socket closing;
- * - a new socket has no subscription, so every connect sends `event json <names> CUSTOM
- *   <subclasses>` (subclass names only after `CUSTOM`) and, because modesl subscribes by itself
- *   to `BACKGROUND_JOB CHANNEL_EXECUTE_COMPLETE` after auth, `nixevent CHANNEL_EXECUTE_COMPLETE`
- *   unless it was asked for: one event per dialplan application is not worth parsing;
+ * - a new socket has no subscription, so every connect subscribes (src/esl/subscription.ts);
  * - events arrive as `text/event-json` frames (`Content-Length` in bytes); each is emitted as the
  *   plain object FreeSWITCH serialised (`switch_event_serialize_json`: header → string, or array
  *   for multi-valued headers, body in `_body`), synchronously and never awaited, so a slow or

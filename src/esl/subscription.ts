@@ -1,5 +1,8 @@
 /**
- * The event subscription of a new event socket (mod_event_socket.c `event json ...`).
+ * The event subscription of a new event socket (mod_event_socket.c): `event json <names> CUSTOM
+ * <subclasses>` (subclass names only after `CUSTOM`) and, because modesl subscribes by itself to
+ * `BACKGROUND_JOB CHANNEL_EXECUTE_COMPLETE` after auth, `nixevent CHANNEL_EXECUTE_COMPLETE`
+ * unless it was asked for: one event per dialplan application is not worth parsing.
  */
 
 /** The commands that subscribe a new socket: event names first, then `CUSTOM` and every subclass. */
