@@ -1,5 +1,6 @@
 /**
- * Kysely table types; they mirror sql/001_schema.sql column by column.
+ * Kysely table types; they mirror the tables the migrations in sql/ create, column by column
+ * (names, nullability, type families and defaults: checked by test/db/schema-types.test.ts).
  * Timestamps are UTC `timestamptz` read back as `Date`; durations are integer seconds.
  */
 import type { ColumnType, Generated, Selectable } from 'kysely';
