@@ -20,8 +20,7 @@
  * dies (#58): every link loss rejects what is pending, and links are reopened with capped
  * exponential backoff with jitter (p-retry: delay = initialMs × 2^n × [1, 2), at most maxMs). A
  * link counts as established, and the schedule starts over, once it has stayed up for maxMs, so
- * a FreeSWITCH that accepts and drops at once is not hammered (node-esl issue #43).
- * All durations are milliseconds.
+ * a FreeSWITCH that accepts and drops at once is not hammered (node-esl issue #43). Durations: ms.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
