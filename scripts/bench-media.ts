@@ -50,7 +50,7 @@ import type { AgentCall } from '../src/media/agent-call.js';
 import { AgentCalls } from '../src/media/agent-calls.js';
 import { FORK_LEAD_MS, FORK_MODULES } from '../src/media/fork-modules.js';
 import { attachMediaServer } from '../src/media/media-server.js';
-import { FrameClock } from '../src/media/playout.js';
+import { FrameClock } from '../src/media/frame-clock.js';
 import { AI_DID, AI_PROFILE } from '../test/helpers/agent-rig.js';
 import { demoApp } from '../test/helpers/app.js';
 import { backends } from '../test/helpers/backends.js';

@@ -23,7 +23,7 @@ export interface Metrics {
   cdrsWritten: Counter<'source' | 'result'>;
   /**
    * CDRs refused because their Unique-ID is stored for another tenant or was reported by another
-   * FreeSWITCH node (src/cdr/rows.ts), by source and reason (tenant | node).
+   * FreeSWITCH node (src/domain/cdrs.ts), by source and reason (tenant | node).
    */
   cdrConflicts: Counter<'source' | 'reason'>;
   /** Time from a CDR's hangup event to its row committed, seconds. */

@@ -1,6 +1,6 @@
 /**
  * AI voice agent sessions of a customer, read-only (the agent stores them when a call starts and
- * when its session ends: src/media/session-record.ts):
+ * when its session ends: src/domain/ai-session-writes.ts):
  * - `GET /api/v1/ai-sessions`: `{ data: [AiSession], pagination: { page, limit, total, pages } }`,
  *   newest first (start time descending, then id); an item carries the actions taken and the
  *   number of transcript turns (`transcriptTurns`), not the transcript itself;

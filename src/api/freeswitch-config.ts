@@ -12,6 +12,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { planCall } from '../domain/call-routing.js';
 import { configurationScope, INBOUND_CONTEXT } from '../domain/tenants.js';
+import { TRUNK_PROFILE } from '../freeswitch/vocabulary.js';
 import { answerDirectory } from '../xmlcurl/directory.js';
 import { renderDialplan } from '../xmlcurl/dialplan.js';
 import { answerSofia } from '../xmlcurl/sofia.js';
@@ -44,7 +45,7 @@ export const freeswitchConfigRoutes: FastifyPluginAsync<ApiDeps> = async (app, {
       const xml = await answerDirectory({ section: 'directory', domain, user, action: 'sip_auth', purpose: null, realm: domain }, deps);
       if (xml !== null) directory.push({ user, xml: masked(xml.toString()) });
     }
-    const gateways = await store.withLookup((db) => answerSofia(db, { section: 'configuration', file: 'sofia.conf', profile: 'external' }, config.sofia, secrets, tenantId));
+    const gateways = await store.withLookup((db) => answerSofia(db, { section: 'configuration', file: 'sofia.conf', profile: TRUNK_PROFILE }, config.sofia, secrets, tenantId));
     const dialplan = [];
     for (const number of numbers) {
       const plan = await planCall(tenants, { context: INBOUND_CONTEXT, destination: number, callerNumber: '', authUser: null }, clock());

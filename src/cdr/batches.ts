@@ -2,7 +2,7 @@
  * The CDR writer's batches (src/cdr/writer.ts): what one spool line holds, a batch, a refused
  * CDR, and how two reports of one leg in the same batch are merged or kept apart.
  */
-import type { CdrRecord } from './records.js';
+import type { CdrRecord } from '../domain/cdrs.js';
 import type { CdrConflictReason, CdrOwner } from '../domain/cdrs.js';
 import type { SpoolSegment } from './spool.js';
 

@@ -19,8 +19,6 @@ import { CHANNEL_VARS, INBOUND_CONTEXT } from '../freeswitch/vocabulary.js';
 import { dispositionOf } from '../domain/cdr-disposition.js';
 import type { CallType, CdrDirection, CdrRecord } from '../domain/cdrs.js';
 
-export type { CallType, CdrDirection, CdrRecord } from '../domain/cdrs.js';
-
 const int = (v: string | undefined): number => {
   const n = Number(v);
   return Number.isFinite(n) ? Math.max(0, Math.trunc(n)) : 0;

@@ -8,7 +8,7 @@
  * meanwhile keep being journalled. At most `memoryLimit` pending CDRs are held in memory; beyond
  * that a batch is kept on disk only and read back when its turn comes. A record the database
  * refuses (a data error) is retried row by row, and a row still refused is kept in
- * `unattributed_cdrs` with the reason. Duplicates are ignored by `Unique-ID` (src/cdr/rows.ts).
+ * `unattributed_cdrs` with the reason. Duplicates are ignored by `Unique-ID` (src/domain/cdrs.ts).
  * A CDR whose `Unique-ID` is stored for another tenant or was reported by another FreeSWITCH is
  * refused (the stored row is left as it is), kept in `unattributed_cdrs`, counted in
  * `switchplane_cdr_conflicts_total` and reported through `onConflict`.
@@ -22,7 +22,8 @@ import type { EventHandler } from '../esl/controller.js';
 import { retryUntilStored } from '../db/retry-until-stored.js';
 import type { Store } from '../db/store.js';
 import type { Metrics } from '../metrics.js';
-import { cdrFromEvent, type CdrRecord } from './records.js';
+import type { CdrRecord } from '../domain/cdrs.js';
+import { cdrFromEvent } from './records.js';
 import { distinctLegs, type Batch, type CdrConflict, type CdrSource, type SpoolEntry } from './batches.js';
 import { isDataError, keepRefusedCdr, writeCdrRows, type WrittenRow } from '../domain/cdrs.js';
 import { CdrSpool, type SpoolSegment } from './spool.js';

@@ -3,7 +3,7 @@
  * profile, caller, DID, start and end, transcript, actions taken, transfer, sentiment), written
  * as the call's tenant (`withTenant`, row-level security) when the session starts and again when
  * it ends, and linked to the call's CDR: the CDR writer links a session that exists when the CDR
- * is written (src/cdr/rows.ts); a CDR written first is linked here.
+ * is written (src/domain/cdrs.ts); a CDR written first is linked here.
  *
  * A write that fails is retried with backoff (p-retry, 100 ms doubling to 5 s, 8 retries); the last
  * failure is thrown to the caller, which logs the whole record.

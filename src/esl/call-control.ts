@@ -29,7 +29,6 @@ import { CallError, originateCommand, type Call, type CallExtension, type CallSt
 import type { Channel, ChannelTracker } from './channels.js';
 import type { EslNodes } from './nodes.js';
 
-export { CALL_STATES, CallError, originateCommand, type Call, type CallExtension, type CallState, type CallTenant } from './calls.js';
 
 interface Placed {
   callId: string;

@@ -114,10 +114,16 @@ export class ChannelEvent {
     };
   }
 
-  /** The channel event in `event`; undefined when it names no channel (no `Unique-ID`). */
+  /**
+   * The channel event in `event`; undefined when it names no channel (no `Unique-ID`). An event is
+   * parsed once: every handler the controller hands it to gets the same record.
+   */
   static parse(event: EslEvent): ChannelEvent | undefined {
+    if (parsed.has(event)) return parsed.get(event);
     const uniqueId = field(event, 'Unique-ID');
-    return uniqueId ? new ChannelEvent(event, uniqueId) : undefined;
+    const record = uniqueId ? new ChannelEvent(event, uniqueId) : undefined;
+    parsed.set(event, record);
+    return record;
   }
 
   /** Every channel variable, by name without the `variable_` prefix; empty values left out. Built on first use. */
@@ -135,5 +141,5 @@ export class ChannelEvent {
   }
 }
 
-/** The channel event in `event`, as `ChannelEvent.parse`. */
-export const parseChannelEvent = (event: EslEvent): ChannelEvent | undefined => ChannelEvent.parse(event);
+/** Records already parsed, by the event object they came from (dropped with it). */
+const parsed = new WeakMap<EslEvent, ChannelEvent | undefined>();

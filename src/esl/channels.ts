@@ -29,6 +29,7 @@ import { EventEmitter } from 'node:events';
 import { retryUntilStored } from '../db/retry-until-stored.js';
 import type { Store } from '../db/store.js';
 import { writeChannelCounts } from '../domain/channel-counts.js';
+import { SHOW_CHANNELS, uuidDump } from '../freeswitch/commands.js';
 import type { Metrics } from '../metrics.js';
 import { channelFrom, listedChannels, type Channel } from './channel.js';
 import { ChannelEvent } from './channel-event.js';
@@ -174,7 +175,7 @@ export class ChannelTracker
   /** `reconcile`; `ended` holds the uuids hangup events ended since it started. */
   private async reconcileWith(node: string, conn: EslConnection, link: number, ended: ReadonlySet<string>): Promise<void> {
     const current = () => this.links.get(node) === link;
-    const listed = listedChannels(await conn.api('show channels as json'));
+    const listed = listedChannels(await conn.api(SHOW_CHANNELS));
     if (!current()) return;
     for (const c of [...this.channels.values()]) if (c.node === node && c.stale && !listed.has(c.uuid)) this.remove(c.uuid, null);
     for (const uuid of listed) {
@@ -183,7 +184,7 @@ export class ChannelTracker
       if (known && !known.stale) continue;
       let dump: ChannelEvent | undefined;
       try {
-        dump = ChannelEvent.parse(JSON.parse(await conn.api(`uuid_dump ${uuid} json`)) as EslEvent);
+        dump = ChannelEvent.parse(JSON.parse(await conn.api(uuidDump(uuid))) as EslEvent);
       } catch (err) {
         if (!conn.health().connected) throw err; // else `-ERR No such channel!`: it ended meanwhile
       }

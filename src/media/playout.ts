@@ -25,8 +25,6 @@
 import { cutFrame, FRAME_MS, FRAME_SAMPLES, SAMPLES_PER_MS, type Item, type Segment } from './audio-frames.js';
 import { FrameClock } from './frame-clock.js';
 
-export { FRAME_MS, FRAME_SAMPLES } from './audio-frames.js';
-export { FrameClock, type Timers } from './frame-clock.js';
 
 export interface FrameInfo {
   /** The assistant item (OpenAI's item id) the frame's audio belongs to. */

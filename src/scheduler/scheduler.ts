@@ -37,8 +37,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../db/store.js';
-import { CallError, type Call, type CallControl } from '../esl/call-control.js';
+import type { CallControl } from '../esl/call-control.js';
+import { CallError, type Call } from '../esl/calls.js';
 import type { EslNodes } from '../esl/nodes.js';
+import { uuidExists } from '../freeswitch/commands.js';
 import { claimDue, outcomesFromCdrs, recordFailedCall, release, settle, stillHeld, takeOverExpired, withCdr, type Claim, type Occurrence } from '../domain/recurring-call-executions.js';
 
 export type SchedulerStage = 'recover' | 'claim' | 'originate' | 'outcomes';
@@ -171,7 +173,7 @@ export class Scheduler {
   /** true: a node has the channel; false: every node, all connected, says it has not; undefined: a node could not be asked. */
   private async knownToFreeswitch(callId: string): Promise<boolean | undefined> {
     try {
-      const answers = await Promise.all(this.opts.nodes.connections.map((conn) => conn.api(`uuid_exists ${callId}`)));
+      const answers = await Promise.all(this.opts.nodes.connections.map((conn) => conn.api(uuidExists(callId))));
       return answers.some((a) => a.trim() === 'true');
     } catch {
       return undefined;

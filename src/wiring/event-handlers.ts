@@ -21,7 +21,7 @@ import { RegistrationTracker } from '../esl/registrations.js';
 import { AgentCalls } from '../media/agent-calls.js';
 import { analyseCall } from '../media/call-analysis.js';
 import { FORK_MODULES } from '../media/fork-modules.js';
-import { FrameClock } from '../media/playout.js';
+import { FrameClock } from '../media/frame-clock.js';
 import type { Metrics } from '../metrics.js';
 
 export interface EventHandlers {

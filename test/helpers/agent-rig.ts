@@ -22,7 +22,7 @@ import { AgentCalls } from '../../src/media/agent-calls.js';
 import { analyseCall } from '../../src/media/call-analysis.js';
 import { FORK_MODULES } from '../../src/media/fork-modules.js';
 import { attachMediaServer } from '../../src/media/media-server.js';
-import { FrameClock } from '../../src/media/playout.js';
+import { FrameClock } from '../../src/media/frame-clock.js';
 import { demoApp, type TestApp } from './app.js';
 import type { Backend } from './backends.js';
 import { hangupEvent } from './cdr.js';

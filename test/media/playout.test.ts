@@ -1,5 +1,7 @@
 import t from 'tap';
-import { FRAME_SAMPLES, FrameClock, Playout, type PlayoutOptions, type Timers } from '../../src/media/playout.js';
+import { FRAME_SAMPLES } from '../../src/media/audio-frames.js';
+import { FrameClock, type Timers } from '../../src/media/frame-clock.js';
+import { Playout, type PlayoutOptions } from '../../src/media/playout.js';
 
 /**
  * Timers on a fake clock that only moves when told: like Node's, a timer fires no sooner than
