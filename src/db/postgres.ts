@@ -77,13 +77,15 @@ function roleDialect(url: string, max: number, setup: string, connectTimeoutMs: 
 
 /**
  * LISTENs on the change channel on a dedicated session, reconnecting with capped exponential
- * backoff (p-retry) whenever the session is lost; after each reconnect the listener hears
- * `table: '*'` because notices sent meanwhile are gone.
+ * backoff (p-retry) whenever the session is lost; after each reconnect, and after a first LISTEN
+ * that took more than one attempt, the listener hears `table: '*'` because notices sent meanwhile
+ * are gone.
  */
 function listenForChanges(url: string, listener: (change: Change) => void): () => Promise<void> {
   let client: pg.Client | undefined;
   let stopped = false;
   const connect = async (reconnected: boolean): Promise<void> => {
+    let missed = reconnected;
     const c = await pRetry(
       async () => {
         const attempt = new pg.Client({ connectionString: url, ...KEEPALIVE });
@@ -93,6 +95,7 @@ function listenForChanges(url: string, listener: (change: Change) => void): () =
           await attempt.query(`listen ${CHANGE_CHANNEL}`);
           return attempt;
         } catch (err) {
+          missed = true;
           await attempt.end().catch(() => undefined);
           throw err;
         }
@@ -106,7 +109,7 @@ function listenForChanges(url: string, listener: (change: Change) => void): () =
     c.on('end', () => {
       if (!stopped) void connect(true);
     });
-    if (reconnected) listener({ table: '*', tenantId: null });
+    if (missed) listener({ table: '*', tenantId: null });
   };
   void connect(false);
   return async () => {

@@ -3,7 +3,6 @@
  * trackers, controller), connected to fake FreeSWITCH nodes, with the demo app (json_cdr route) and tenants; and what CDR tests read back.
  */
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,11 +71,6 @@ export async function rig(t: Test, backend: Backend, env: Record<string, string>
     rmSync(spoolDir, { recursive: true, force: true });
   });
   return { ctx, server: servers[0]!, servers, nodes, service, acmeId: id('acme'), globexId: id('globex'), warnings };
-}
-
-/** Waits, yielding to the event loop (socket reads), until `check` holds; the test's timeout bounds it. */
-export async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await sleep(5);
 }
 
 /** The value of metric `name` with exactly `labels` (e.g. `source="esl",result="merged"`); 0 when never counted. */

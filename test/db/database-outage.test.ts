@@ -22,6 +22,7 @@ import { freePort } from '../helpers/sipp.js';
 import { startSwitchplane } from '../helpers/switchplane-process.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { jsonCdr } from '../cdr/service-rig.js';
+import { eventually } from '../helpers/eventually.js';
 
 t.setTimeout(300_000); // with PostgreSQL: a Switchplane process through 20 session terminations
 
@@ -210,12 +211,11 @@ if (SERVER) {
     t.equal(lookup.rows[0]!.one, 1, 'the lookup pool serves again');
     t.ok(changes.some((c) => c.table === '*'), 'the change listener was told that anything may have changed');
     // A notice sent before the listener is back is missed (that is what `*` is for): send until one is heard.
-    const deadline = Date.now() + 30_000;
-    while (!changes.some((c) => c.table === 'probe')) {
-      if (Date.now() > deadline) throw new Error('no change notice within 30 s of the terminations');
+    await eventually('a change notice heard after the terminations', async () => {
+      if (changes.some((c) => c.table === 'probe')) return true;
       await db.query('select pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify({ table: 'probe', tenant_id: null })]);
-      await sleep(100);
-    }
+      return false;
+    }, { timeoutMs: 30_000, intervalMs: 100 });
     t.pass('the change listener hears notices again');
   });
 
@@ -229,13 +229,7 @@ if (SERVER) {
     const changes: Change[] = [];
     const unlisten = await ctx.store.onChange((c) => changes.push(c));
     t.teardown(unlisten);
-    const until = async (what: string, ok: () => boolean) => {
-      const deadline = Date.now() + 30_000;
-      while (!ok()) {
-        if (Date.now() > deadline) throw new Error(`not within 30 s: ${what}`);
-        await sleep(50);
-      }
-    };
+    const until = (what: string, ok: () => boolean) => eventually(what, ok, { timeoutMs: 30_000, intervalMs: 50 });
     t.equal((await call(ctx.app, keys.acme, 'GET', '/api/v1/extensions')).status, 200, 'up: 200');
 
     proxy.cut();
@@ -298,12 +292,7 @@ if (SERVER) {
 
     const stored = async () =>
       (await db.query<{ n: number }>('select count(*)::int as n from (select unique_id from cdrs union select unique_id from unattributed_cdrs) s where unique_id = any($1)', [acknowledged]))[0]!.n;
-    const deadline = Date.now() + 60_000;
-    let landed = await stored();
-    while (landed < acknowledged.length && Date.now() < deadline) {
-      await sleep(200);
-      landed = await stored();
-    }
+    const landed = await eventually('every acknowledged CDR stored', stored, { until: (n) => n >= acknowledged.length, timeoutMs: 60_000, intervalMs: 200 }).catch(stored);
     const attributed = (await db.query<{ n: number }>('select count(*)::int as n from cdrs where tenant_id = $1', [customer.id]))[0]!.n;
     const health = await fetch(`${sp.url}/health`).then((r) => r.status, () => 0);
     const crashed = /Unhandled 'error' event|uncaughtException/.test(sp.output()) || health === 0;
