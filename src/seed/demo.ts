@@ -9,7 +9,8 @@ import type { BusinessHours } from '../db/schema.js';
 import type { SecretBox } from '../domain/secrets.js';
 import { insertTenantRecords, tenantSlugs } from '../domain/seed-records.js';
 
-const OFFICE_HOURS: BusinessHours = {
+/** Monday to Friday 09:00–18:00 in the tenant time zone, closed at the weekend (the customer-care number). */
+export const OFFICE_HOURS: BusinessHours = {
   monday: { start: '09:00', end: '18:00' },
   tuesday: { start: '09:00', end: '18:00' },
   wednesday: { start: '09:00', end: '18:00' },

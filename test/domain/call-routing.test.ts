@@ -8,22 +8,13 @@
 import t from 'tap';
 import { dialledTarget, planCall, type CallPlan, type CallRequest } from '../../src/domain/call-routing.js';
 import type { TenantCache } from '../../src/domain/tenant-cache.js';
+import { OFFICE_HOURS } from '../../src/seed/demo.js';
+import { OFFICE_HOURS_BOUNDARIES } from '../helpers/office-hours.js';
 import type { LookupExtension, LookupNumber, LookupTrunk, TenantSnapshot } from '../../src/domain/tenant-snapshot.js';
 
 const ACME = 'acme.switchplane.test';
 const GLOBEX = 'globex.switchplane.test';
 const INITECH = 'initech.switchplane.test';
-
-/** Monday to Friday 09:00–18:00, closed at the weekend (the demo's customer-care number). */
-const OFFICE_HOURS = {
-  monday: { start: '09:00', end: '18:00' },
-  tuesday: { start: '09:00', end: '18:00' },
-  wednesday: { start: '09:00', end: '18:00' },
-  thursday: { start: '09:00', end: '18:00' },
-  friday: { start: '09:00', end: '18:00' },
-  saturday: null,
-  sunday: null,
-};
 
 function extension(tenant: string, ext: string, more: Partial<LookupExtension> = {}): LookupExtension {
   return {
@@ -155,19 +146,7 @@ const cases: Case[] = [
   { what: 'an AI number on Saturday: the failover extension', context: 'public', destination: '+390510510510', at: '2026-11-28T10:00:00Z', route: 'extension 1002' },
   { what: 'an AI number outside business hours without a failover extension', context: 'public', destination: '+390510510510', at: '2026-11-28T10:00:00Z', records: ({ acme }) => void (did(acme, '+390510510510').failover_extension = null), route: 'reject NORMAL_TEMPORARY_FAILURE' },
   { what: 'an AI number outside business hours, its failover extension suspended', context: 'public', destination: '+390510510510', at: '2026-11-28T10:00:00Z', records: ({ acme }) => void (did(acme, '+390510510510').failover_extension = '1003'), route: 'reject NORMAL_TEMPORARY_FAILURE' },
-  ...([
-    ['2026-03-27T07:59:00Z', false, 'Friday 08:59 CET'],
-    ['2026-03-27T08:00:00Z', true, 'Friday 09:00 CET'],
-    ['2026-03-27T16:59:00Z', true, 'Friday 17:59 CET'],
-    ['2026-03-27T17:00:00Z', false, 'Friday 18:00 CET: end is exclusive'],
-    ['2026-03-28T10:00:00Z', false, 'Saturday 11:00: closed'],
-    ['2026-03-30T06:59:00Z', false, 'Monday 08:59 CEST, after spring-forward'],
-    ['2026-03-30T07:00:00Z', true, 'Monday 09:00 CEST'],
-    ['2026-03-30T15:59:00Z', true, 'Monday 17:59 CEST'],
-    ['2026-03-30T16:00:00Z', false, 'Monday 18:00 CEST'],
-    ['2026-10-26T07:30:00Z', false, 'Monday 08:30 CET, after fall-back'],
-    ['2026-10-26T08:00:00Z', true, 'Monday 09:00 CET'],
-  ] as const).map(([at, open, label]): Case => ({
+  ...OFFICE_HOURS_BOUNDARIES.map(([at, open, label]): Case => ({
     what: `business hours at ${label}`, context: 'public', destination: '+390510510510', at,
     route: open ? 'ai_agent customer-care-voice did=+390510510510 caller=+393331112222' : 'extension 1002',
   })),

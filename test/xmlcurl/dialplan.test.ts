@@ -2,6 +2,7 @@ import t from 'tap';
 import { backends } from '../helpers/backends.js';
 import { demoApp, postLookup } from '../helpers/app.js';
 import { fixtureBody, isNotFound, rewrite } from '../helpers/fixtures.js';
+import { OFFICE_HOURS_BOUNDARIES } from '../helpers/office-hours.js';
 import { dialplan } from '../helpers/xml.js';
 
 const ACME = 'acme.switchplane.test';
@@ -68,20 +69,7 @@ for (const backend of backends) {
     });
 
     t.test('business hours are checked in the tenant time zone at the boundaries and across DST', async (t) => {
-      const cases: Array<[string, boolean, string]> = [
-        ['2026-03-27T07:59:00Z', false, 'Friday 08:59 CET'],
-        ['2026-03-27T08:00:00Z', true, 'Friday 09:00 CET'],
-        ['2026-03-27T16:59:00Z', true, 'Friday 17:59 CET'],
-        ['2026-03-27T17:00:00Z', false, 'Friday 18:00 CET: end is exclusive'],
-        ['2026-03-28T10:00:00Z', false, 'Saturday 11:00: closed'],
-        ['2026-03-30T06:59:00Z', false, 'Monday 08:59 CEST, after spring-forward'],
-        ['2026-03-30T07:00:00Z', true, 'Monday 09:00 CEST'],
-        ['2026-03-30T15:59:00Z', true, 'Monday 17:59 CEST'],
-        ['2026-03-30T16:00:00Z', false, 'Monday 18:00 CEST'],
-        ['2026-10-26T07:30:00Z', false, 'Monday 08:30 CET, after fall-back'],
-        ['2026-10-26T08:00:00Z', true, 'Monday 09:00 CET'],
-      ];
-      for (const [now, open, label] of cases) {
+      for (const [now, open, label] of OFFICE_HOURS_BOUNDARIES) {
         ctx.setNow(now);
         const list = apps(await post(call('public', '+390510510510')));
         if (open) t.ok(list.includes('park'), `${label}: AI agent`);
