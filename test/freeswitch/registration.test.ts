@@ -48,8 +48,9 @@ t.test('the right password registers (200), and the API shows what the switch ho
   const expSecs = Number(/EXPSECS\((\d+)\)/.exec(sofia)![1]);
   const expires = Date.parse(ext.registration.expiresAt);
   // sofia keeps a binding 60 s past the expiry it grants (sofia_reg.c, sip-expires-late-margin).
+  // EXPSECS is what remains when `sofia status` runs: a second boundary may pass after the REGISTER.
   const granted = Number(/;expires=(\d+)/.exec(res.messages.slice(res.messages.lastIndexOf('SIP/2.0 200 OK')))![1]);
-  t.equal(expSecs, granted + 60, `FreeSWITCH holds the binding for the granted ${granted} s plus its 60 s margin`);
+  t.ok(expSecs <= granted + 60 && expSecs >= granted + 58, `FreeSWITCH holds the binding for the granted ${granted} s plus its 60 s margin (EXPSECS ${expSecs})`);
   t.ok(Math.abs(expires - (Date.now() + granted * 1000)) < 5000, `expiresAt ${ext.registration.expiresAt} is the granted expiry`);
 });
 
