@@ -98,6 +98,23 @@ export function tenantOfPath(req: FastifyRequest, access: 'read' | 'write'): { p
   return actingTenant(req, access, (req.params as { customerId?: string } | undefined)?.customerId);
 }
 
+/**
+ * `tenantOrAgent` for routes an agent may use too (its own extension, its own calls, the
+ * softphone): an agent acts on its own tenant and gets `agentExtensionId`, the only extension the
+ * route may then show or act on (null for everyone else, who are checked as by `actingTenant`).
+ * @throws ApiError 403 `forbidden` for an agent without a linked extension or writing where
+ *   `access` is `read`; 404 for another tenant's customer id
+ */
+export function tenantOrAgent(req: FastifyRequest, access: 'read' | 'write'): { principal: Principal; tenantId: string; agentExtensionId: string | null } {
+  const principal = principalOf(req);
+  const user = principal.user;
+  if (user?.role !== 'agent') return { ...tenantOfPath(req, access), agentExtensionId: null };
+  const customerId = (req.params as { customerId?: string } | undefined)?.customerId;
+  if (!principal.tenantId || (customerId !== undefined && customerId.toLowerCase() !== principal.tenantId)) throw notFound('customer');
+  if (!user.extensionId) throw apiError('forbidden', 'this login has no extension linked; ask your administrator');
+  return { principal, tenantId: principal.tenantId, agentExtensionId: user.extensionId };
+}
+
 /** 403 unless the key may read SIP passwords (`extensions:credentials`). */
 export function requireCredentialsScope(principal: Principal): void {
   if (!principal.scopes.has('extensions:credentials')) {

@@ -17,13 +17,44 @@ import type { Store } from '../db/store.js';
 export const SCOPES = ['admin', 'tenant', 'tenant:read', 'extensions:credentials'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Who is calling: the key's identity, its tenant (null for admin keys) and its scopes. */
+/**
+ * Roles of people who log in to the portal: `operator` acts on every customer (as an admin key),
+ * `admin` on the whole of one customer (as a tenant key with `extensions:credentials`), `agent`
+ * only on its own extension, its own calls and the softphone.
+ */
+export const USER_ROLES = ['operator', 'admin', 'agent'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** A logged-in person behind a request (session cookie), with its linked extension if any. */
+export interface PrincipalUser {
+  id: string;
+  email: string;
+  role: UserRole;
+  extensionId: string | null;
+}
+
+/**
+ * Who is calling: an API key, or a person logged in with a session (`user` set). `keyId` is the
+ * key's id or `user:<users.id>` (the rate-limit key); `keyPrefix` and `name` are what the audit
+ * log records (the key's prefix and name, or `user` and the person's email); `tenantId` is null for
+ * admin keys and operators. A person's scopes follow its role: operator `admin` +
+ * `extensions:credentials`, admin `tenant` + `extensions:credentials`, agent none (routes an agent
+ * may use say so, src/api/auth.ts `tenantOrAgent`).
+ */
 export interface Principal {
   keyId: string;
   keyPrefix: string;
   name: string;
   tenantId: string | null;
   scopes: ReadonlySet<Scope>;
+  user?: PrincipalUser;
+}
+
+/** The scopes a person's role carries (see Principal). */
+export function scopesOfRole(role: UserRole): ReadonlySet<Scope> {
+  if (role === 'operator') return new Set<Scope>(['admin', 'extensions:credentials']);
+  if (role === 'admin') return new Set<Scope>(['tenant', 'extensions:credentials']);
+  return new Set<Scope>();
 }
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
