@@ -1,0 +1,140 @@
+/**
+ * The portal in a real browser: headless Debian Chromium driven by playwright-core
+ * (CHROMIUM_BIN, default /usr/bin/chromium; scripts/test-setup.sh installs it when missing), and
+ * Switchplane in its own process serving the built portal (web/dist) with the demo tenants and
+ * their demo logins. Everything a helper starts stops when the test ends.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Test } from 'tap';
+import { freePort } from './sipp.js';
+import { startSwitchplane, type SwitchplaneProcess } from './switchplane-process.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Where `screenshot` writes: `test-output/screenshots/<name>.png` under the repository. */
+export const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'screenshots');
+
+/** The demo logins the embedded default seeds (src/seed/), and the operator's password the tests set. */
+export const DEMO = {
+  acmeAdmin: { email: 'admin@acme.switchplane.test', password: 'acme-admin-demo' },
+  acmeAgent: { email: 'agent@acme.switchplane.test', password: 'acme-agent-demo' },
+  globexAdmin: { email: 'admin@globex.switchplane.test', password: 'globex-admin-demo' },
+  globexAgent: { email: 'agent@globex.switchplane.test', password: 'globex-agent-demo' },
+  operator: { email: 'operator@switchplane.local', password: 'operator-test-password' },
+} as const;
+
+/** A problem the page reported: a console message of type `error`, or an uncaught exception. */
+export interface PageProblem {
+  kind: 'console' | 'pageerror';
+  /** The page's URL when it happened. */
+  url: string;
+  text: string;
+}
+
+export interface BrowserOptions {
+  /** Base URL for relative `page.goto('/trunks')`, usually `portalServer(t).url`. */
+  baseURL?: string;
+  /** Viewport in CSS pixels (default 1280×800). */
+  viewport?: { width: number; height: number };
+}
+
+export interface BrowserSession {
+  browser: Browser;
+  /** The first context (its own cookie jar) and its page. */
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught exceptions of every page opened through this session, in order. */
+  problems: PageProblem[];
+  /** Another context (a second person: own cookies) with one page, its problems collected too. */
+  newPage(opts?: BrowserOptions): Promise<Page>;
+}
+
+/** Every page's console errors and page errors go to `problems`. */
+function watch(page: Page, problems: PageProblem[]): void {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push({ kind: 'console', url: page.url(), text: msg.text() });
+  });
+  page.on('pageerror', (err) => problems.push({ kind: 'pageerror', url: page.url(), text: String(err.stack ?? err) }));
+}
+
+/**
+ * Launches headless Chromium (closed in `t.teardown`) with a fake camera and microphone that need
+ * no permission prompt, and opens one page.
+ * @param opts.args more Chromium switches
+ */
+export async function openBrowser(t: Test, opts: BrowserOptions & { args?: string[] } = {}): Promise<BrowserSession> {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', ...(opts.args ?? [])],
+  });
+  t.teardown(() => browser.close());
+  const problems: PageProblem[] = [];
+  const contextOf = async (o: BrowserOptions) => {
+    const context = await browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 800 }, ...(o.baseURL ? { baseURL: o.baseURL } : {}) });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    watch(page, problems);
+    return { context, page };
+  };
+  const first = await contextOf(opts);
+  return { browser, ...first, problems, newPage: async (o = opts) => (await contextOf(o)).page };
+}
+
+let portalBuilt: Promise<void> | undefined;
+
+/** Builds web/dist when it is missing or older than its sources (scripts/build-web.ts), once per test process. */
+export function buildPortal(): Promise<void> {
+  portalBuilt ??= promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-web.ts'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 })
+    .then(() => undefined)
+    .catch((err: Error & { stderr?: string }) => {
+      throw new Error(`building the portal failed: ${err.message}\n${err.stderr ?? ''}`);
+    });
+  return portalBuilt;
+}
+
+export interface PortalServer {
+  /** http://127.0.0.1:<port>, serving the portal at `/` and the API at `/api/v1`. */
+  url: string;
+  /** An admin API key (Bearer) of this process. */
+  adminKey: string;
+  sp: SwitchplaneProcess;
+}
+
+/**
+ * A Switchplane process serving the built portal, on a port of its own with a fresh DATA_DIR
+ * (embedded database), the demo tenants and demo logins seeded, the operator's password
+ * `DEMO.operator.password`.
+ * @param opts.env more Switchplane environment
+ */
+export async function portalServer(t: Test, opts: { env?: Record<string, string> } = {}): Promise<PortalServer> {
+  await buildPortal();
+  const sp = await startSwitchplane(t, await freePort('tcp'), { DEMO_SEED: 'true', OPERATOR_PASSWORD: DEMO.operator.password, ...opts.env });
+  return { url: sp.url, adminKey: sp.adminKey, sp };
+}
+
+/**
+ * Logs in through the /login form (fields labelled "Email" and "Password", Enter submits) and
+ * resolves once the portal left /login and shows its page heading.
+ * @throws when the portal stays on /login (e.g. a wrong password) within the page's timeout
+ */
+export async function login(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password').press('Enter');
+  await page.waitForURL((u) => u.pathname !== '/login');
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+}
+
+/** Saves a full-page PNG to `test-output/screenshots/<name>.png` (folder created); resolves with its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
