@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Test prerequisites that npm does not install, each installed only when missing (as root, as on
-# the project's machines and CI); prints nothing when both are there:
+# the project's machines and CI); prints nothing when all are there:
 # - SIPp (Debian package sip-tester): the real SIP peer of the trunk test and of the end-to-end
 #   tests (phones, carriers, a provider's registrar);
 # - FreeSWITCH 1.10.12, prebuilt in ../shared/freeswitch (its install.sh), the real switch of
-#   test/freeswitch/ (FREESWITCH_BIN, default /opt/fsrig/bin/freeswitch).
+#   test/freeswitch/ (FREESWITCH_BIN, default /opt/fsrig/bin/freeswitch);
+# - Chromium (Debian package chromium), the headless browser of test/browser/ driven by
+#   playwright-core (CHROMIUM_BIN, default /usr/bin/chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +14,12 @@ if ! command -v sipp >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq </dev/null
   apt-get install -y -qq sip-tester </dev/null
+fi
+
+if [[ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  apt-get install -y -qq chromium </dev/null
 fi
 
 if [[ ! -x "${FREESWITCH_BIN:-/opt/fsrig/bin/freeswitch}" ]]; then
