@@ -13,6 +13,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { excerpt } from '../domain/excerpt.js';
 import { aiSessionRoutes } from './ai-sessions.js';
 import { apiKeyRoutes } from './api-keys.js';
+import { auditLogRoutes } from './audit-log.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { callRoutes } from './calls.js';
@@ -37,6 +38,9 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       info: { title: 'Switchplane API', version: '1', description: 'Tenants (customers), SIP trunks, phone numbers and extensions of a FreeSWITCH control plane.' },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
+    // Shared schemas keep their $id as their name (components.schemas.Trunk, not def-3), so the
+    // portal's generated types (web/src/api/schema.d.ts) read as the API's own vocabulary.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.addSchema(ErrorResponse);
@@ -69,6 +73,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(cdrRoutes, deps);
       await api.register(aiSessionRoutes, deps);
       await api.register(recurringCallRoutes, deps);
+      await api.register(auditLogRoutes, deps);
     },
     { prefix: '/api/v1' },
   );
