@@ -66,6 +66,7 @@ export function loadConfig(env: RawEnv = process.env): Readonly<Config> {
       internalPort: e.SOFIA_INTERNAL_PORT,
       externalPort: e.SOFIA_EXTERNAL_PORT,
       wssPort: e.SOFIA_WSS_PORT,
+      wsPort: e.SOFIA_WS_PORT,
     },
     lookupCache: { maxTenants: e.LOOKUP_CACHE_TENANTS, ttlMs: e.LOOKUP_CACHE_TTL_MS },
     api: {

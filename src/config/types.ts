@@ -11,6 +11,8 @@ export interface SofiaSettings {
   externalPort: number;
   /** WebRTC secure WebSocket port on the internal profile (`wss-binding`); 0 disables it. */
   wssPort: number;
+  /** Plain WebSocket port on the internal profile (`ws-binding`, bound to `sipIp`); 0 disables it. */
+  wsPort: number;
 }
 
 /** A FreeSWITCH event socket (mod_event_socket `listen-ip`/`listen-port`) to keep connected. */

@@ -44,6 +44,7 @@ export const VARIABLES = {
   SOFIA_INTERNAL_PORT: int(5060, 1, 65535, 'SIP port of the internal profile (phones)'),
   SOFIA_EXTERNAL_PORT: int(5080, 1, 65535, 'SIP port of the external profile (trunks); TLS uses this + 1'),
   SOFIA_WSS_PORT: int(7443, 0, 65535, 'WebRTC `wss-binding` of the internal profile; 0 disables it'),
+  SOFIA_WS_PORT: int(0, 0, 65535, 'plain WebSocket `ws-binding` of the internal profile (browsers on the same host, tests); 0 disables it'),
 
   // The API
   DEMO_SEED: flag(true, 'load the demo tenants on the first start of an empty embedded database'),

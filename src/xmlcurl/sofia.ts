@@ -1,6 +1,6 @@
 /**
- * Configuration section, `sofia.conf`: the `internal` profile for phones (UDP/TCP and WebRTC
- * `wss-binding`, digest auth on every call and REGISTER) and the `external` profile for trunks,
+ * Configuration section, `sofia.conf`: the `internal` profile for phones (UDP/TCP, WebRTC
+ * `wss-binding` and, when SOFIA_WS_PORT is set, a plain `ws-binding`; digest auth on every call and REGISTER) and the `external` profile for trunks,
  * taking calls only from their addresses (`apply-inbound-acl`), with one gateway per active trunk
  * of every active tenant (mod_sofia sofia.c `parse_gateways`).
  * A `profile=<name>` fetch (sofia worker thread, `rescan`, `startgw`) gets that profile only.
@@ -53,6 +53,12 @@ function internalSettings(s: SofiaSettings): Array<[string, string]> {
     ['outbound-codec-prefs', 'OPUS,PCMU,PCMA'],
   ];
   if (s.wssPort > 0) settings.push(['wss-binding', `:${s.wssPort}`], ['tls-cert-dir', '$${certs_dir}']);
+  // `:port` binds to the profile's sip-ip, as `wss-binding` does.
+  if (s.wsPort > 0) settings.push(['ws-binding', `:${s.wsPort}`]);
+  // ICE candidates of browsers that FreeSWITCH may send media to (switch_core_media.c): without
+  // a list it takes wan.auto only, which refuses a browser on a private network (488 after the
+  // ICE timer); loopback passes wan.auto.
+  settings.push(['apply-candidate-acl', 'rfc1918.auto'], ['apply-candidate-acl', 'wan.auto']);
   return settings;
 }
 

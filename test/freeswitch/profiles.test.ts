@@ -25,6 +25,7 @@ t.test('sofia status: internal and external profiles from Switchplane, on their 
   t.match(status, /2 profiles/);
   const internal = await rs.fs.cli('sofia status profile internal');
   t.match(internal, new RegExp(`WSS-BIND-URL\\s+sips:mod_sofia@127\\.0\\.0\\.1:${rs.ports.wss};transport=wss`), 'WebRTC wss-binding on SOFIA_WSS_PORT');
+  t.match(internal, new RegExp(`WS-BIND-URL\\s+sip:mod_sofia@127\\.0\\.0\\.1:${rs.ports.ws};transport=ws`), 'plain ws-binding on SOFIA_WS_PORT');
   t.match(internal, /Context\s+public/);
   t.equal(rs.fs.logLines(/deprecated/).length, 0, 'no deprecated setting logged');
 });

@@ -19,7 +19,7 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export interface RealSwitch {
   sp: SwitchplaneProcess;
   fs: Freeswitch;
-  ports: { http: number; esl: number; internal: number; external: number; wss: number };
+  ports: { http: number; esl: number; internal: number; external: number; wss: number; ws: number };
   /** 127.0.0.1:<internal SIP port>: where phones register and call. */
   registrar: string;
   /** 127.0.0.1:<external SIP port>: where carriers send calls. */
@@ -59,6 +59,7 @@ export async function startRealSwitch(t: Test, name: string, env: Record<string,
     internal: await freeListenPort(),
     external: await freeListenPort(),
     wss: await freeListenPort(),
+    ws: await freeListenPort(),
   };
   const eslProxy = opts.eslProxy ? await startTcpProxy(t, ports.esl) : undefined;
   const credentials = { username: 'freeswitch', password: randomBytes(18).toString('base64url') };
@@ -72,6 +73,7 @@ export async function startRealSwitch(t: Test, name: string, env: Record<string,
     SOFIA_INTERNAL_PORT: String(ports.internal),
     SOFIA_EXTERNAL_PORT: String(ports.external),
     SOFIA_WSS_PORT: String(ports.wss),
+    SOFIA_WS_PORT: String(ports.ws),
     ...env,
   };
   const sp = await startSwitchplane(t, ports.http, spEnv);
@@ -133,9 +135,9 @@ export async function createExtension(sp: SwitchplaneProcess, c: Customer, body:
 /**
  * A registered phone that answers the next call after `answerAfterMs`: SIPp registers from a port
  * (register.xml), then answers there (phone.xml). `sipp.done` settles after that call's BYE
- * (code 0) or 90 s.
+ * (code 0) or 90 s. With `rtpEcho` SIPp sends every RTP packet it receives back (`-rtp_echo`).
  */
-export async function startPhone(t: Test, rs: RealSwitch, c: Customer, ext: Extension, answerAfterMs = 200): Promise<Sipp> {
+export async function startPhone(t: Test, rs: RealSwitch, c: Customer, ext: Extension, answerAfterMs = 200, opts: { rtpEcho?: boolean } = {}): Promise<Sipp> {
   const port = await freeListenPort();
   const registered = await runSipp(t, {
     scenario: 'register.xml',
@@ -146,7 +148,7 @@ export async function startPhone(t: Test, rs: RealSwitch, c: Customer, ext: Exte
     timeoutMs: 15_000,
   });
   if (registered.code !== 0) throw new Error(`phone ${ext.number}@${c.sipDomain} did not register:\n${registered.messages.slice(-2000)}`);
-  const phone = await startSipp(t, { scenario: 'phone.xml', port, vars: { USER: ext.number, ANSWER_AFTER_MS: answerAfterMs }, timeoutMs: 90_000 });
+  const phone = await startSipp(t, { scenario: 'phone.xml', port, vars: { USER: ext.number, ANSWER_AFTER_MS: answerAfterMs }, timeoutMs: 90_000, rtpEcho: opts.rtpEcho });
   // phone.xml ends SIPp itself after the call (exit 97, "internal command", which a global
   // timeout gives too): the call went through when the trace holds the BYE it answered.
   const done = phone.done.then((r) => ({ ...r, code: r.code === 97 && /\] bytes :\s+BYE sip:/.test(r.messages) ? 0 : r.code === 0 ? 1 : r.code }));

@@ -34,6 +34,8 @@ export interface SippOptions {
   address?: string;
   /** SIPp gives up (and fails) after this long; clients default to 60 s, servers wait. */
   timeoutMs?: number;
+  /** Send every RTP packet received on the media port back to its sender (`-rtp_echo`). */
+  rtpEcho?: boolean;
 }
 
 export interface SippResult {
@@ -75,6 +77,7 @@ export async function startSipp(t: Test, opts: SippOptions): Promise<Sipp> {
   // NOTIFY FreeSWITCH sends a phone after it registers).
   args.push('-aa', '-nostdin', '-trace_msg', '-message_file', messageFile, '-trace_err', '-error_file', errorFile);
   if (opts.auth) args.push('-au', opts.auth.user, '-ap', opts.auth.password);
+  if (opts.rtpEcho) args.push('-rtp_echo');
   const calls = opts.calls ?? (opts.remote ? 1 : undefined);
   if (calls !== undefined) args.push('-m', String(calls));
   const timeoutMs = opts.timeoutMs ?? (opts.remote ? 60_000 : undefined);

@@ -25,6 +25,7 @@ for (const backend of backends) {
       t.equal(internal!.settings['sip-ip'], '127.0.0.1');
       t.equal(internal!.settings['auth-calls'], 'true');
       t.equal(internal!.settings['wss-binding'], ':7443', 'WebRTC phones');
+      t.notOk('ws-binding' in internal!.settings, 'plain WebSocket off unless SOFIA_WS_PORT is set');
       t.same(internal!.gateways, []);
       t.equal(external!.settings['sip-port'], '5091');
       t.equal(external!.settings.context, 'public');
