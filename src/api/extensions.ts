@@ -23,6 +23,7 @@ import { requireCredentialsScope, tenantOfPath } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, fromDatabase } from './errors.js';
 import { bearer, Data, errorResponses, PATH_FORMS, StringEnum } from './schemas.js';
+import { SipCredentials, sipCredentials } from './sip-credentials.js';
 import { rejectUnknownFields } from './unknown-fields.js';
 
 /**
@@ -70,20 +71,6 @@ const Extension = Type.Object(
     updatedAt: DateTime,
   },
   { $id: 'Extension', title: 'Extension' },
-);
-
-const SipCredentials = Type.Object(
-  {
-    extension: Type.String(),
-    username: Type.String(),
-    password: Type.String(),
-    domain: Type.String({ description: 'SIP domain and digest realm' }),
-    sipUri: Type.String({ description: 'sip:<username>@<domain>' }),
-    server: Type.String({ description: 'host phones register to' }),
-    sipPort: Type.Integer(),
-    wssPort: Type.Integer({ description: 'WebRTC secure WebSocket port; 0 = WebRTC is off' }),
-  },
-  { $id: 'SipCredentials', title: 'SipCredentials' },
 );
 
 /** E.164 (`+390510510511`, separators allowed) or extension digits (`1001`). */
@@ -194,16 +181,7 @@ export const extensionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, {
   const tags = ['extensions'];
   const one = { 200: Data(Type.Ref(Extension)), ...errorResponses };
 
-  const credentials = ({ row, password, domain }: ExtensionWithSecret): Static<typeof SipCredentials> => ({
-    extension: row.extension,
-    username: row.sip_username,
-    password,
-    domain,
-    sipUri: `sip:${row.sip_username}@${domain}`,
-    server: config.api.sipServer ?? domain,
-    sipPort: config.sofia.internalPort,
-    wssPort: config.sofia.wssPort,
-  });
+  const credentials = (e: ExtensionWithSecret) => sipCredentials(config, e);
 
   for (const form of PATH_FORMS) {
     const base = `${form.prefix}/extensions`;

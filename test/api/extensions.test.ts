@@ -62,6 +62,7 @@ for (const backend of backends) {
       });
       t.same(data.sipCredentials, {
         extension: '2001', username: '2001', password, domain: ACME, sipUri: `sip:2001@${ACME}`, server: ACME, sipPort: 5060, wssPort: 7443,
+        sipUsername: '2001', sipPassword: password, sipServer: ACME, wsPort: 7443, wsUrl: `wss://${ACME}:7443`,
       });
       t.notOk('voicemailPin' in data || 'password' in data, 'no PIN and no password outside sipCredentials');
 
@@ -245,6 +246,7 @@ for (const backend of backends) {
       t.equal(ok.status, 200);
       t.same(ok.body.data, {
         extension: '1001', username: '1001', password: 'demo-1001-secret', domain: ACME, sipUri: `sip:1001@${ACME}`, server: ACME, sipPort: 5060, wssPort: 7443,
+        sipUsername: '1001', sipPassword: 'demo-1001-secret', sipServer: ACME, wsPort: 7443, wsUrl: `wss://${ACME}:7443`,
       });
       const rw = await call(app, keys.acmeRead, 'POST', EXT, { extensionNumber: '7002' });
       t.equal(rw.status, 403);
