@@ -25,7 +25,7 @@ import type { ProbeResult } from '../sip/options-probe.js';
 import { actingTenant } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
-import { bearer, Data, errorResponses } from './schemas.js';
+import { bearer, Data, errorResponses, PATH_FORMS } from './schemas.js';
 
 const TestOptions = Type.Object(
   { timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 10000, description: 'milliseconds; default 3000' })) },
@@ -86,17 +86,18 @@ export const trunkTestRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, {
     return testTrunk(store, by, await find(by.tenantId), destinations, timeoutMs);
   }
 
-  for (const url of ['/trunks/:id/test', '/customers/:customerId/trunks/:id/test']) {
-    app.post(url, {
+  for (const form of PATH_FORMS) {
+    app.post(`${form.prefix}/trunks/:id/test`, {
       schema: {
         tags, security: bearer, summary: 'Send a SIP OPTIONS to the trunk and report what came back',
-        params: Type.Object({ id: Type.String({ format: 'uuid' }), customerId: Type.Optional(Type.String({ format: 'uuid' })) }),
+        params: form.item,
         querystring: TestOptions,
         response: { 200: Data(TrunkTest), ...errorResponses },
       },
-    }, async (req, reply) => ({
-      data: await run(req, reply, req.params.customerId, (tenantId) => getTrunk(store, tenantId, req.params.id), req.query.timeoutMs),
-    }));
+    }, async (req, reply) => {
+      const customerId = 'customerId' in req.params ? req.params.customerId : undefined;
+      return { data: await run(req, reply, customerId, (tenantId) => getTrunk(store, tenantId, req.params.id), req.query.timeoutMs) };
+    });
   }
 
   app.post('/customers/:customerId/phone_numbers/:phoneNumberId/test_sip_trunk', {
