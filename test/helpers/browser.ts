@@ -5,12 +5,14 @@
  * their demo logins. Everything a helper starts stops when the test ends.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Test } from 'tap';
+import { eventually } from './eventually.js';
 import { freePort } from './sipp.js';
 import { startSwitchplane, type SwitchplaneProcess } from './switchplane-process.js';
 
@@ -124,9 +126,9 @@ export async function portalServer(t: Test, opts: { env?: Record<string, string>
  */
 export async function login(page: Page, email: string, password: string): Promise<void> {
   await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Password', { exact: true }).press('Enter');
   await page.waitForURL((u) => u.pathname !== '/login');
   await page.getByRole('heading', { level: 1 }).first().waitFor();
 }
@@ -137,4 +139,35 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/** A json_cdr document FreeSWITCH 1.10.12 posted for a call (the recorded 9999 call, answered, 3 s). */
+const JSON_CDR = readFileSync(path.join(ROOT, '../shared/fixtures/freeswitch/cdr/json_cdr-call-9999.json'), 'utf8');
+const RECORDED_UUID = (JSON.parse(JSON_CDR) as { variables: { uuid: string } }).variables.uuid;
+
+/**
+ * Stores a CDR the way FreeSWITCH reports one through mod_json_cdr (`POST /freeswitch/cdr`): the
+ * recorded call as a new leg of customer `tenantId`, its variables changed by `variables`
+ * (e.g. `user_name` for the extension, `caller_id_number`).
+ * @param credentials Switchplane's XMLCURL_USERNAME/PASSWORD when it has them (the real switch's)
+ * @returns the CDR's id in the API once it is stored, and its leg uuid
+ */
+export async function storeCdr(
+  sp: SwitchplaneProcess,
+  tenantId: string,
+  variables: Record<string, string>,
+  credentials?: { username: string; password: string },
+): Promise<{ id: string; uniqueId: string }> {
+  const uniqueId = randomUUID();
+  const doc = JSON.parse(JSON_CDR.replaceAll(RECORDED_UUID, uniqueId)) as { variables: Record<string, string> };
+  Object.assign(doc.variables, { accountcode: tenantId, ...variables });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (credentials) headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+  const res = await fetch(`${sp.url}/freeswitch/cdr?uuid=${uniqueId}`, { method: 'POST', headers, body: JSON.stringify(doc) });
+  if (res.status !== 200) throw new Error(`json_cdr post answered ${res.status}: ${await res.text()}`);
+  const id = await eventually(`CDR ${uniqueId} stored`, async () => {
+    const rows = await sp.ok('GET', `/api/v1/customers/${tenantId}/cdrs?limit=200`);
+    return rows.find((r: { uniqueId: string; id: string }) => r.uniqueId === uniqueId)?.id;
+  }, { timeoutMs: 15_000, intervalMs: 200 });
+  return { id, uniqueId };
 }
