@@ -7,6 +7,8 @@
 #   test/freeswitch/ (FREESWITCH_BIN, default /opt/fsrig/bin/freeswitch);
 # - Chromium (Debian package chromium), the headless browser of test/browser/ driven by
 #   playwright-core (CHROMIUM_BIN, default /usr/bin/chromium).
+# Then the portal (web/) is built into web/dist/ when that is missing or older than its sources
+# (scripts/build-web.ts), for the tests that serve it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +31,5 @@ if [[ ! -x "${FREESWITCH_BIN:-/opt/fsrig/bin/freeswitch}" ]]; then
   fi
   bash ../shared/freeswitch/install.sh >/dev/null
 fi
+
+node --import tsx scripts/build-web.ts

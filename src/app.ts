@@ -6,7 +6,8 @@
  */
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
-import { ApiError, sendApiError } from './api/errors.js';
+import { fileURLToPath } from 'node:url';
+import { ApiError, apiError, sendApiError } from './api/errors.js';
 import { apiPlugin } from './api/plugin.js';
 import type { AuthFailures } from './auth-failures.js';
 import { jsonCdrPlugin } from './cdr/json-cdr-plugin.js';
@@ -15,6 +16,8 @@ import type { Config } from './config.js';
 import type { Store } from './db/store.js';
 import { redactingLoggerOptions } from './log-redaction.js';
 import type { SecretBox } from './domain/secrets.js';
+import { excerpt } from './domain/excerpt.js';
+import { registerPortal } from './http/portal.js';
 import type { CallControl } from './esl/call-control.js';
 import type { EslNodes } from './esl/nodes.js';
 import type { TenantCache } from './domain/tenant-cache.js';
@@ -45,7 +48,12 @@ export interface AppParts {
   cdrs?: CdrWriter;
   /** Fastify's logger option; as an object (or `true`) it gets the secret-free serializers of log-redaction.ts. */
   logger?: FastifyServerOptions['logger'];
+  /** The built portal served at `/` (src/http/portal.ts); default web/dist of this checkout. */
+  portalDir?: string;
 }
+
+/** The portal's build output in this checkout (`npm run build:web`). */
+export const PORTAL_DIR = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
 /**
  * Requests Fastify's router refuses before any route runs (FST_ERR_BAD_URL: a path that does not
@@ -92,5 +100,10 @@ export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(xmlcurlPlugin, { config, store, tenants, directory: parts.directory, metrics: parts.metrics, clock, authFailures });
   if (parts.cdrs) await app.register(jsonCdrPlugin, { config, writer: parts.cdrs, authFailures });
   await app.register(apiPlugin, { config, store, secrets: parts.secrets, tenants, clock, esl: parts.esl, calls: parts.calls, authFailures });
+  // The portal at `/`; what is not the portal's (an unknown /api/… path, a POST) gets the API's 404.
+  await registerPortal(app, {
+    distDir: parts.portalDir ?? PORTAL_DIR,
+    notFound: (req, reply) => sendApiError(apiError('not_found', `no route ${req.method} ${excerpt(req.url)}`), req, reply),
+  });
   return app;
 }

@@ -34,6 +34,8 @@ export interface AppDeps {
   cdrs?: CdrWriter;
   /** Fastify's logger option; as an object (or `true`) it gets the secret-free serializers of log-redaction.ts. */
   logger?: FastifyServerOptions['logger'];
+  /** The built portal served at `/` (default web/dist of this checkout). */
+  portalDir?: string;
 }
 
 /** The app over `deps`, with its lookup cache started. */

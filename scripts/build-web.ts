@@ -1,0 +1,56 @@
+/**
+ * `npm run build:web` (also run by `npm start`'s prestart and by scripts/test-setup.sh): builds the
+ * portal (web/, Vite) into web/dist/ when web/dist/index.html is missing or older than any file the
+ * build reads: everything under web/ except dist/ (sources, index.html, vite.config.ts,
+ * tsconfig.json) and package-lock.json (the libraries). Otherwise prints nothing and does nothing,
+ * so starting again costs no build. `--force` builds regardless.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WEB = path.join(ROOT, 'web');
+const DIST = path.join(WEB, 'dist');
+
+/** The newest modification time (ms) of the files under `dir`, skipping `skip` directories. */
+async function newest(dir: string, skip: ReadonlySet<string>): Promise<number> {
+  let latest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!skip.has(full)) latest = Math.max(latest, await newest(full, skip));
+    } else if (entry.isFile()) {
+      latest = Math.max(latest, (await stat(full)).mtimeMs);
+    }
+  }
+  return latest;
+}
+
+/** Modification time (ms) of web/dist/index.html, or null when there is no build. */
+async function builtAt(): Promise<number | null> {
+  try {
+    return (await stat(path.join(DIST, 'index.html'))).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+/** Why the portal needs building (for the log line), or null when web/dist is current. */
+export async function buildReason(): Promise<string | null> {
+  const built = await builtAt();
+  if (built === null) return 'web/dist is missing';
+  const sources = Math.max(await newest(WEB, new Set([DIST, path.join(WEB, 'node_modules')])), (await stat(path.join(ROOT, 'package-lock.json'))).mtimeMs);
+  return sources > built ? 'web/ changed since the last build' : null;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const reason = process.argv.includes('--force') ? 'asked with --force' : await buildReason();
+  if (reason) {
+    const started = Date.now();
+    process.stdout.write(`building the portal (${reason})…\n`);
+    await build({ configFile: path.join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+    process.stdout.write(`portal built into web/dist in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Live state of the customer from `GET /api/v1/live` (Server-Sent Events): calls in progress,
+ * registered phones and trunk gateways, each event a full snapshot (`calls`, `registrations`,
+ * `gateways`), all three at connect and then on every change. One stream per logged-in page
+ * (LiveProvider in the layout); an operator's stream names the chosen customer with `?tenantId=`.
+ * The browser reconnects a dropped stream by itself; a stream the service refused (closed) is
+ * opened again after 2, 4, 8… up to 30 s. `connected` is false until the first event and while
+ * reconnecting (the last snapshot is kept meanwhile).
+ */
+import { createContext, createElement, useContext, useEffect, useState, type ReactNode } from 'react';
+import type { Schemas } from '../api/client';
+
+/** A call in progress (as GET /api/v1/calls/active lists it). */
+export type ActiveCall = Schemas['Call'];
+
+/** A phone registered to an extension. */
+export interface LiveRegistration {
+  extensionId?: string | null;
+  extension?: string;
+  user?: string;
+  contact?: string;
+  agent?: string;
+  network?: string;
+  expires?: string | number | null;
+  [key: string]: unknown;
+}
+
+/** A trunk's gateway as FreeSWITCH reports it. */
+export interface LiveGateway {
+  trunkId?: string | null;
+  name?: string;
+  state?: string;
+  status?: string;
+  [key: string]: unknown;
+}
+
+export interface Live {
+  calls: ActiveCall[];
+  registrations: LiveRegistration[];
+  gateways: LiveGateway[];
+  /** An event arrived since the stream last (re)opened. */
+  connected: boolean;
+  /** At least one snapshot of each kind has arrived (before: show loading). */
+  loaded: boolean;
+}
+
+const EMPTY: Live = { calls: [], registrations: [], gateways: [], connected: false, loaded: false };
+const LiveContext = createContext<Live | null>(null);
+
+function parse<K extends string>(e: MessageEvent, key: K): unknown[] | null {
+  try {
+    const body = JSON.parse(String(e.data)) as Record<K, unknown>;
+    return Array.isArray(body[key]) ? (body[key] as unknown[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Opens the stream for `tenantId` (operators) or the session's own customer (null). */
+export function LiveProvider({ tenantId, children }: { tenantId: string | null; children: ReactNode }) {
+  const [live, setLive] = useState<Live>(EMPTY);
+  useEffect(() => {
+    let source: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let delay = 2000;
+    const seen = new Set<string>();
+    setLive(EMPTY);
+    const open = () => {
+      source = new EventSource(tenantId ? `/api/v1/live?tenantId=${encodeURIComponent(tenantId)}` : '/api/v1/live');
+      for (const kind of ['calls', 'registrations', 'gateways'] as const) {
+        source.addEventListener(kind, (e) => {
+          const items = parse(e as MessageEvent, kind);
+          if (!items) return;
+          seen.add(kind);
+          delay = 2000;
+          setLive((l) => ({ ...l, [kind]: items, connected: true, loaded: seen.size === 3 }));
+        });
+      }
+      source.onerror = () => {
+        setLive((l) => ({ ...l, connected: false }));
+        if (source?.readyState === EventSource.CLOSED) {
+          source.close();
+          retry = setTimeout(open, delay);
+          delay = Math.min(delay * 2, 30_000);
+        }
+      };
+    };
+    open();
+    return () => {
+      clearTimeout(retry);
+      source?.close();
+    };
+  }, [tenantId]);
+  return createElement(LiveContext.Provider, { value: live }, children);
+}
+
+/** The live snapshot; outside LiveProvider (e.g. login pages) always empty and not connected. */
+export function useLive(): Live {
+  return useContext(LiveContext) ?? EMPTY;
+}
