@@ -3,6 +3,9 @@
  * - `GET /api/v1/cdrs`: `{ data: [Cdr], pagination: { page, limit, total, pages } }`, newest
  *   first (start time descending, then id), the W3 Suite `GET /api/voip/cdrs` shape;
  * - `GET /api/v1/cdrs/stats`: `{ data: CdrStats }`, the Welcomedly `calls/stats` figures;
+ * - `GET /api/v1/cdrs/stats/hourly`: `{ data: [{ hour, calls, answered, averageDurationSeconds }] }`,
+ *   one bucket per hour of the customer's time zone (the 24 hours up to now without from/to,
+ *   at most 168), empty hours included: the dashboard's chart;
  * - `GET /api/v1/cdrs/{id}`: `{ data: CdrDetail }` by record id or by call id (FreeSWITCH
  *   Unique-ID), the only answer that carries the raw FreeSWITCH variables (`metadata`);
  * and the same under `/api/v1/customers/{customerId}/cdrs` for admin keys (or X-Tenant-ID).
@@ -21,13 +24,15 @@
  * `direction`, `disposition`, `callType`, `extension` (number) or `extensionId`, `trunk` (id),
  * `number` (part of the caller or called number). An unknown query parameter is a 400, so a
  * misspelt filter (`startDate`) is never silently ignored.
- * Everything runs in `withTenant`: another customer's CDR answers 404.
+ * Everything runs in `withTenant`: another customer's CDR answers 404. An agent (a person with role
+ * `agent`) sees only the records of its own extension; another extension's record answers 404.
+ * The CSV export of the same list is src/api/cdr-csv.ts.
  */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { DISPOSITIONS } from '../domain/cdr-disposition.js';
 import { CALL_DIRECTIONS } from '../domain/call-routing.js';
-import { CALL_TYPES, cdrStats, getCdr, listCdrs, type CdrListRow } from '../domain/cdr-queries.js';
-import { tenantOfPath } from './auth.js';
+import { CALL_TYPES, cdrHourly, cdrStats, getCdr, listCdrs, type CdrListRow } from '../domain/cdr-queries.js';
+import { tenantOrAgent } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
 import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
@@ -80,7 +85,7 @@ const CdrStatsSchema = Type.Object(
   { $id: 'CdrStats', title: 'CdrStats' },
 );
 
-const Filters = {
+export const Filters = {
   ...rangeFilters('calls'),
   direction: Type.Optional(StringEnum(DIRECTIONS)),
   disposition: Type.Optional(StringEnum(DISPOSITIONS, { description: 'NO ANSWER is sent as NO%20ANSWER or NO+ANSWER' })),
@@ -92,8 +97,17 @@ const Filters = {
 };
 const StatsQuery = Type.Object(Filters);
 const ListQuery = Type.Object({ ...Filters, ...PageFields });
+const HourlyBucketSchema = Type.Object(
+  {
+    hour: Type.String({ format: 'date-time', description: 'start of the hour (an hour of the customer\'s time zone)' }),
+    calls: Type.Integer({ description: 'calls that started in the hour' }),
+    answered: Type.Integer({ description: 'of them, disposition ANSWERED' }),
+    averageDurationSeconds: seconds('mean durationSeconds of the hour\'s calls, rounded; 0 without calls'),
+  },
+  { $id: 'CdrHourlyBucket', title: 'CdrHourlyBucket' },
+);
 
-function cdrJson(c: CdrListRow): Static<typeof CdrSchema> {
+export function cdrJson(c: CdrListRow): Static<typeof CdrSchema> {
   return {
     id: c.id,
     callId: c.unique_id,
@@ -119,10 +133,11 @@ function cdrJson(c: CdrListRow): Static<typeof CdrSchema> {
   };
 }
 
-export const cdrRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store }) => {
+export const cdrRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, clock }) => {
   app.addSchema(CdrSchema);
   app.addSchema(CdrDetailSchema);
   app.addSchema(CdrStatsSchema);
+  app.addSchema(HourlyBucketSchema);
   const tags = ['call detail records'];
 
   for (const form of PATH_FORMS) {
@@ -132,19 +147,34 @@ export const cdrRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store
       schema: { tags, security: bearer, summary: 'List call detail records, newest first', ...p, querystring: ListQuery, response: { 200: PageResponse(Type.Ref(CdrSchema), 'records'), ...errorResponses } },
     }, async (req) => {
       rejectUnknown(req.query, ListQuery);
-      const { data, pagination } = await listCdrs(store, tenantOfPath(req, 'read').tenantId, req.query);
+      const { tenantId, agentExtensionId } = tenantOrAgent(req, 'read');
+      const { data, pagination } = await listCdrs(store, tenantId, { ...req.query, ownExtensionId: agentExtensionId });
       return { data: data.map(cdrJson), pagination };
     });
     app.get(`${collection}/stats`, {
       schema: { tags, security: bearer, summary: 'Call figures over the records matching the filters', ...p, querystring: StatsQuery, response: { 200: Data(Type.Ref(CdrStatsSchema)), ...errorResponses } },
     }, async (req) => {
       rejectUnknown(req.query, StatsQuery);
-      return { data: await cdrStats(store, tenantOfPath(req, 'read').tenantId, req.query) };
+      const { tenantId, agentExtensionId } = tenantOrAgent(req, 'read');
+      return { data: await cdrStats(store, tenantId, { ...req.query, ownExtensionId: agentExtensionId }) };
+    });
+    app.get(`${collection}/stats/hourly`, {
+      schema: {
+        tags, security: bearer, ...p, querystring: StatsQuery,
+        summary: 'Calls per hour over the records matching the filters: the 24 hours up to now, or the hours from..to (at most 168), empty hours included',
+        response: { 200: Data(Type.Array(Type.Ref(HourlyBucketSchema))), ...errorResponses },
+      },
+    }, async (req) => {
+      rejectUnknown(req.query, StatsQuery);
+      const { tenantId, agentExtensionId } = tenantOrAgent(req, 'read');
+      const buckets = await cdrHourly(store, tenantId, { ...req.query, ownExtensionId: agentExtensionId }, clock());
+      return { data: buckets.map((b) => ({ ...b, hour: b.hour.toISOString() })) };
     });
     app.get(`${collection}/:id`, {
       schema: { tags, security: bearer, summary: 'Get a call detail record by id or call id, with the raw FreeSWITCH variables', params: recordParams(form), response: { 200: Data(Type.Ref(CdrDetailSchema)), ...errorResponses } },
     }, async (req) => {
-      const row = await getCdr(store, tenantOfPath(req, 'read').tenantId, req.params.id);
+      const { tenantId, agentExtensionId } = tenantOrAgent(req, 'read');
+      const row = await getCdr(store, tenantId, req.params.id, agentExtensionId);
       return { data: { ...cdrJson(row), metadata: row.metadata } };
     });
   }
