@@ -1,8 +1,6 @@
 /**
  * The REST API under `/api/v1`, with its OpenAPI document at `/docs/json` and a browsable page at
- * `/docs`. Every route needs `Authorization: Bearer <key>` or a logged-in session cookie (with
- * `x-csrf-token` on writes, src/api/session.ts), but the login routes (src/api/auth-routes.ts);
- * requests are rate-limited per key
+ * `/docs`. Every route needs `Authorization: Bearer <key>`; requests are rate-limited per key
  * (@fastify/rate-limit: 429 with `Retry-After`), failed authentications per client address
  * (src/auth-failures.ts); text PostgreSQL or XML cannot hold and numbers that are not finite are
  * refused before any handler runs (src/api/storable-text.ts, finite-numbers.ts); errors are
@@ -16,7 +14,6 @@ import { excerpt } from '../domain/excerpt.js';
 import { aiSessionRoutes } from './ai-sessions.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { auditLogRoutes } from './audit-log.js';
-import { authRoutes } from './auth-routes.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { callRoutes } from './calls.js';
@@ -30,13 +27,11 @@ import { apiError, sendApiError } from './errors.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
 import { recurringCallRoutes } from './recurring-calls.js';
 import { ErrorResponse } from './schemas.js';
-import { registerSessions } from './session.js';
 import { sipConfigurationRoutes } from './sip-configuration.js';
 import { statusRoutes } from './status.js';
 import { rejectUnstorableText } from './storable-text.js';
 import { trunkTestRoutes } from './trunk-test.js';
 import { trunkRoutes } from './trunks.js';
-import { userRoutes } from './users.js';
 
 export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   await app.register(swagger, {
@@ -44,9 +39,6 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       info: { title: 'Switchplane API', version: '1', description: 'Tenants (customers), SIP trunks, phone numbers and extensions of a FreeSWITCH control plane.' },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
-    // Shared schemas keep their $id as their name (components.schemas.Trunk, not def-3), so the
-    // portal's generated types (web/src/api/schema.d.ts) read as the API's own vocabulary.
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.addSchema(ErrorResponse);
@@ -56,7 +48,6 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       api.decorateRequest('principal', null);
       api.setErrorHandler(sendApiError);
       api.setNotFoundHandler((req, reply) => sendApiError(apiError('not_found', `no route ${req.method} ${excerpt(req.url)}`), req, reply));
-      await registerSessions(api, deps);
       api.addHook('onRequest', authenticate(deps.store, deps.authFailures));
       api.addHook('preValidation', rejectUnstorableText);
       api.addHook('preHandler', rejectNonFiniteNumbers);
@@ -67,9 +58,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         keyGenerator: (req) => req.principal?.keyId ?? req.ip,
         errorResponseBuilder: (_req, ctx) => apiError('rate_limited', `more than ${ctx.max} requests a minute; retry in ${ctx.after}`),
       });
-      await api.register(authRoutes, deps);
       await api.register(customerRoutes, deps);
-      await api.register(userRoutes, deps);
       await api.register(apiKeyRoutes, deps);
       await api.register(trunkRoutes, deps);
       await api.register(phoneNumberRoutes, deps);
