@@ -39,6 +39,9 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       info: { title: 'Switchplane API', version: '1', description: 'Tenants (customers), SIP trunks, phone numbers and extensions of a FreeSWITCH control plane.' },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
+    // Shared schemas keep their $id as their name (components.schemas.Trunk, not def-3), so the
+    // portal's generated types (web/src/api/schema.d.ts) read as the API's own vocabulary.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.addSchema(ErrorResponse);
