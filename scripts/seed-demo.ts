@@ -10,5 +10,6 @@ await runExplainingStartupErrors(async () => {
   const store = await openStore(config);
   const created = await seedDemo(store, await loadSecretBox(config.secretsKey, config.dataDir, store));
   await store.close();
-  console.log(created.length ? `demo tenants created: ${created.join(', ')}` : 'demo tenants already present');
+  console.log(created.tenants.length ? `demo tenants created: ${created.tenants.join(', ')}` : 'demo tenants already present');
+  for (const l of created.logins) console.log(`demo login: ${l.email} / ${l.password} (${l.role} of ${l.customer})`);
 });

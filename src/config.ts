@@ -71,6 +71,7 @@ export function loadConfig(env: RawEnv = process.env): Readonly<Config> {
     lookupCache: { maxTenants: e.LOOKUP_CACHE_TENANTS, ttlMs: e.LOOKUP_CACHE_TTL_MS },
     api: {
       adminKey: e.ADMIN_API_KEY,
+      operatorPassword: e.OPERATOR_PASSWORD,
       rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
       authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
       trunkTestsPerMinute: e.TRUNK_TEST_RATE_LIMIT_PER_MINUTE,

@@ -1,7 +1,8 @@
 /**
  * The composition root, the only one: configuration → database (migrated) → secrets → the CDR
  * writer and, with ESL_NODES, the ESL controller's handlers (src/wiring/event-handlers.ts) → HTTP
- * app (src/wiring/http.ts) → demo data on a new embedded database → the first admin API key → ESL
+ * app (src/wiring/http.ts) → demo data and logins on a new embedded database → the first admin API
+ * key and operator login (printed once, with the demo logins) → ESL
  * nodes, the reloader, the recurring-call scheduler and the AI agent's media endpoint → listen.
  * SIGINT/SIGTERM stop the scheduler, hand live AI calls to their failover extensions, close the
  * media sockets, the event sockets, the CDR writer (what is not written stays in the spool) and
@@ -13,6 +14,7 @@ import { hostname } from 'node:os';
 import { loadConfig } from './config.js';
 import { openStore } from './db/open.js';
 import { ensureAdminKey } from './domain/api-keys.js';
+import { ensureOperator, OPERATOR_EMAIL } from './domain/users.js';
 import { loadSecretBox } from './domain/secrets.js';
 import { EslNodes } from './esl/nodes.js';
 import { ConfigReloader } from './esl/reload.js';
@@ -20,6 +22,7 @@ import { attachMediaServer } from './media/media-server.js';
 import { createMetrics } from './metrics.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { seedDemo } from './seed/demo.js';
+import { demoLoginsText, type DemoLogin } from './seed/demo-users.js';
 import { runExplainingStartupErrors } from './startup-error.js';
 import { createEventHandlers } from './wiring/event-handlers.js';
 import { buildApp } from './wiring/http.js';
@@ -43,15 +46,24 @@ async function start(): Promise<void> {
     ? attachMediaServer(app.server, { find: (callId) => handlers.agents!.get(callId), onError: (err, context) => app.log.warn({ err, ...context }, 'media fork failed') })
     : undefined;
 
+  let demoLogins: DemoLogin[] = [];
   if (store.kind === 'pglite' && config.demoSeed) {
     const created = await seedDemo(store, secrets);
-    if (created.length) app.log.info({ tenants: created }, 'demo tenants loaded (for trying Switchplane out only)');
+    if (created.tenants.length) app.log.info({ tenants: created.tenants }, 'demo tenants loaded (for trying Switchplane out only)');
+    demoLogins = created.logins;
   }
   const adminKey = await ensureAdminKey(store, config.api.adminKey);
   if (adminKey) {
     // Printed once, on the start that created it; only its hash is stored.
     process.stdout.write(`\nAdmin API key (shown once, keep it): ${adminKey}\n\n`);
   }
+  const operatorPassword = await ensureOperator(store, config.api.operatorPassword);
+  const portal = `http://localhost:${config.port}`;
+  if (operatorPassword) {
+    // Printed once, on the start that created the login; only its argon2id hash is stored.
+    process.stdout.write(`Portal: ${portal} — operator login (shown once, keep it): ${OPERATOR_EMAIL} / ${operatorPassword}\n\n`);
+  }
+  if (demoLogins.length) process.stdout.write(demoLoginsText(portal, demoLogins));
 
   let reloader: ConfigReloader | undefined;
   let scheduler: Scheduler | undefined;

@@ -1,6 +1,8 @@
 /**
  * Authentication and tenancy of the REST API. `Authorization: Bearer <key>` names a principal
- * (src/domain/api-keys.ts); `actingTenant` decides which tenant a request acts on:
+ * (src/domain/api-keys.ts); without that header, a logged-in session cookie does
+ * (src/api/session.ts: the person's role gives the scopes); `actingTenant` decides which tenant a
+ * request acts on:
  * - a tenant key acts on its own tenant; a customer id in the path that is not its own answers
  *   404, as if it did not exist;
  * - an admin key acts on the customer in the path (`/api/v1/customers/{id}/...`) or in the
@@ -13,6 +15,7 @@ import type { AuthFailures } from '../auth-failures.js';
 import type { Store } from '../db/store.js';
 import { authenticateKey, type Principal, type Scope } from '../domain/api-keys.js';
 import { apiError, notFound } from './errors.js';
+import { sessionPrincipal } from './session.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,13 +25,22 @@ declare module 'fastify' {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Route config of the routes that authenticate on their own (the login routes, src/api/auth-routes.ts). */
+export interface PublicRoute {
+  public?: boolean;
+}
+
 /**
- * onRequest hook: sets `req.principal` or answers 401. A missing, malformed, unknown or revoked
- * key counts against the client address (src/auth-failures.ts); an address over the limit
- * answers 429 `rate_limited` with `Retry-After` before its key is looked at.
+ * onRequest hook: sets `req.principal` or answers 401. A request without `Authorization: Bearer`
+ * is authenticated by its session cookie when it has a logged-in one (a write then needs its
+ * CSRF token: 403 `csrf_invalid`). A missing, malformed, unknown or revoked key, without a
+ * session, counts against the client address (src/auth-failures.ts); an address over the limit
+ * answers 429 `rate_limited` with `Retry-After` before its key is looked at. Routes whose config
+ * says `public` are left to themselves.
  */
 export function authenticate(store: Store, failures: AuthFailures) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if ((req.routeOptions.config as PublicRoute | undefined)?.public) return;
     const wait = await failures.retryAfter(req.ip);
     if (wait > 0) {
       reply.header('retry-after', wait);
@@ -37,6 +49,11 @@ export function authenticate(store: Store, failures: AuthFailures) {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) {
+      const person = await sessionPrincipal(store, req);
+      if (person) {
+        req.principal = person;
+        return;
+      }
       await failures.fail(req.ip);
       throw apiError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
     }

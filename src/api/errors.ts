@@ -21,7 +21,9 @@ import { ConflictError, FieldError, NotFoundError } from '../domain/errors.js';
 export const ERROR_CODES = {
   validation_failed: { status: 400, meaning: 'a value is missing, malformed or not allowed; field names it' },
   unauthorized: { status: 401, meaning: 'no API key, or an unknown or revoked one' },
+  invalid_credentials: { status: 401, meaning: 'the email or the password is wrong (the same answer for both)' },
   forbidden: { status: 403, meaning: 'the key may not do this' },
+  csrf_invalid: { status: 403, meaning: 'a write with the session cookie lacks a valid x-csrf-token header' },
   not_found: { status: 404, meaning: 'no such record, route or customer for this key' },
   conflict: { status: 409, meaning: 'a value already in use, or a state that does not allow the change' },
   tenant_required: { status: 400, meaning: 'an admin key must name the customer (path or X-Tenant-ID)' },

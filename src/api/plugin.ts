@@ -1,6 +1,8 @@
 /**
  * The REST API under `/api/v1`, with its OpenAPI document at `/docs/json` and a browsable page at
- * `/docs`. Every route needs `Authorization: Bearer <key>`; requests are rate-limited per key
+ * `/docs`. Every route needs `Authorization: Bearer <key>` or a logged-in session cookie (with
+ * `x-csrf-token` on writes, src/api/session.ts), but the login routes (src/api/auth-routes.ts);
+ * requests are rate-limited per key
  * (@fastify/rate-limit: 429 with `Retry-After`), failed authentications per client address
  * (src/auth-failures.ts); text PostgreSQL or XML cannot hold and numbers that are not finite are
  * refused before any handler runs (src/api/storable-text.ts, finite-numbers.ts); errors are
@@ -14,10 +16,10 @@ import { excerpt } from '../domain/excerpt.js';
 import { aiSessionRoutes } from './ai-sessions.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { auditLogRoutes } from './audit-log.js';
+import { authRoutes } from './auth-routes.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { callRoutes } from './calls.js';
-import { cdrCsvRoutes } from './cdr-csv.js';
 import { cdrRoutes } from './cdrs.js';
 import { customerRoutes } from './customers.js';
 import { extensionRoutes } from './extensions.js';
@@ -27,11 +29,13 @@ import { apiError, sendApiError } from './errors.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
 import { recurringCallRoutes } from './recurring-calls.js';
 import { ErrorResponse } from './schemas.js';
+import { registerSessions } from './session.js';
 import { sipConfigurationRoutes } from './sip-configuration.js';
 import { statusRoutes } from './status.js';
 import { rejectUnstorableText } from './storable-text.js';
 import { trunkTestRoutes } from './trunk-test.js';
 import { trunkRoutes } from './trunks.js';
+import { userRoutes } from './users.js';
 
 export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   await app.register(swagger, {
@@ -51,6 +55,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       api.decorateRequest('principal', null);
       api.setErrorHandler(sendApiError);
       api.setNotFoundHandler((req, reply) => sendApiError(apiError('not_found', `no route ${req.method} ${excerpt(req.url)}`), req, reply));
+      await registerSessions(api, deps);
       api.addHook('onRequest', authenticate(deps.store, deps.authFailures));
       api.addHook('preValidation', rejectUnstorableText);
       api.addHook('preHandler', rejectNonFiniteNumbers);
@@ -61,7 +66,9 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         keyGenerator: (req) => req.principal?.keyId ?? req.ip,
         errorResponseBuilder: (_req, ctx) => apiError('rate_limited', `more than ${ctx.max} requests a minute; retry in ${ctx.after}`),
       });
+      await api.register(authRoutes, deps);
       await api.register(customerRoutes, deps);
+      await api.register(userRoutes, deps);
       await api.register(apiKeyRoutes, deps);
       await api.register(trunkRoutes, deps);
       await api.register(phoneNumberRoutes, deps);
@@ -72,7 +79,6 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(callRoutes, deps);
       await api.register(statusRoutes, deps);
       await api.register(cdrRoutes, deps);
-      await api.register(cdrCsvRoutes, deps);
       await api.register(aiSessionRoutes, deps);
       await api.register(recurringCallRoutes, deps);
       await api.register(auditLogRoutes, deps);

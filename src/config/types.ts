@@ -55,6 +55,8 @@ export interface Config {
   api: {
     /** ADMIN_API_KEY: registered as an admin key at start; undefined = generate one if none exists. */
     adminKey: string | undefined;
+    /** OPERATOR_PASSWORD: the portal operator's password, set at start; undefined = generate one if the operator does not exist. */
+    operatorPassword: string | undefined;
     /** Requests per minute allowed per API key (per client address before authentication). */
     rateLimitPerMinute: number;
     /**

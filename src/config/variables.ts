@@ -49,6 +49,7 @@ export const VARIABLES = {
   // The API
   DEMO_SEED: flag(true, 'load the demo tenants on the first start of an empty embedded database'),
   ADMIN_API_KEY: unset('an admin key registered at start; unset = generated once and printed'),
+  OPERATOR_PASSWORD: unset('password of the portal login operator@switchplane.local, set at start; unset = generated once and printed', { minLength: 10 }),
   API_RATE_LIMIT_PER_MINUTE: int(600, 1, 1000000, 'API requests a minute per key'),
   AUTH_FAILURES_PER_MINUTE: int(20, 1, 1000000, 'failed authentications a minute per client address (API and /freeswitch/*)'),
   TRUNK_TEST_RATE_LIMIT_PER_MINUTE: int(10, 1, 100000, 'trunk tests a minute per customer'),

@@ -4,18 +4,16 @@
  * Timestamps are UTC `timestamptz` read back as `Date`; durations are integer seconds.
  */
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { UserSessionsTable, UsersTable, UserTokensTable } from './schema-users.js';
 
 /** A `timestamptz not null default now()`: optional on insert. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** A `timestamptz not null` without a default: required on insert. */
 type RequiredTimestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-/** int8 counters with a default: pg returns them as strings, PGlite as numbers; optional on insert. */
+/** int8 counters with a default (pg: strings, PGlite: numbers); optional on insert. */
 type Counter = ColumnType<string | number, number | undefined, number>;
-/**
- * A jsonb column written as JSON text: required on insert unless `T` admits null. (Kysely's
- * `Generated<>` must not wrap a ColumnType: its select type would be the ColumnType itself.)
- */
+/** jsonb written as JSON text: required on insert unless `T` admits null (never inside Generated<>). */
 type Json<T> = ColumnType<T, null extends T ? string | undefined : string, string>;
 /** A jsonb column with a default: optional on insert. */
 type JsonWithDefault<T> = ColumnType<T, string | undefined, string>;
@@ -286,6 +284,9 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   secrets_key_check: SecretsKeyCheckTable;
+  users: UsersTable;
+  user_sessions: UserSessionsTable;
+  user_tokens: UserTokensTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -28,6 +28,15 @@ export class SecretBox {
   }
 
   /**
+   * A 32-byte key for another purpose, HMAC-SHA256 of `label` under this key: every instance with
+   * the same secrets key derives the same one (e.g. the session cookie's signing secret), and it
+   * reveals nothing of this key. A rotated secrets key derives new ones.
+   */
+  derive(label: string): Buffer {
+    return createHmac('sha256', this.key).update(label).digest();
+  }
+
+  /**
    * Decrypts what `seal` produced.
    * @throws Error when the value is malformed or was sealed with another key (GCM tag mismatch)
    */

@@ -8,6 +8,7 @@ import type { Store } from '../db/store.js';
 import type { BusinessHours } from '../db/schema.js';
 import type { SecretBox } from '../domain/secrets.js';
 import { insertTenantRecords, tenantSlugs } from '../domain/seed-records.js';
+import { seedDemoUsers, type DemoLogin } from './demo-users.js';
 
 /** Monday to Friday 09:00–18:00 in the tenant time zone, closed at the weekend (the customer-care number). */
 export const OFFICE_HOURS: BusinessHours = {
@@ -21,10 +22,11 @@ export const OFFICE_HOURS: BusinessHours = {
 };
 
 /**
- * Loads the demo tenants that are not there yet (matched by slug).
- * @returns the slugs it created
+ * Loads the demo tenants that are not there yet (matched by slug), and the demo logins of every
+ * demo tenant that has no login (src/seed/demo-users.ts).
+ * @returns the slugs and the logins it created
  */
-export async function seedDemo(store: Store, secrets: SecretBox): Promise<string[]> {
+export async function seedDemo(store: Store, secrets: SecretBox): Promise<{ tenants: string[]; logins: DemoLogin[] }> {
   const have = await tenantSlugs(store);
   const created: string[] = [];
 
@@ -63,5 +65,5 @@ export async function seedDemo(store: Store, secrets: SecretBox): Promise<string
     });
     created.push('globex');
   }
-  return created;
+  return { tenants: created, logins: await seedDemoUsers(store) };
 }
