@@ -20,6 +20,7 @@ import { authRoutes } from './auth-routes.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { callRoutes } from './calls.js';
+import { cdrCsvRoutes } from './cdr-csv.js';
 import { cdrRoutes } from './cdrs.js';
 import { customerRoutes } from './customers.js';
 import { extensionRoutes } from './extensions.js';
@@ -79,6 +80,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(callRoutes, deps);
       await api.register(statusRoutes, deps);
       await api.register(cdrRoutes, deps);
+      await api.register(cdrCsvRoutes, deps);
       await api.register(aiSessionRoutes, deps);
       await api.register(recurringCallRoutes, deps);
       await api.register(auditLogRoutes, deps);
