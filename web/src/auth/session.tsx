@@ -5,10 +5,10 @@
  * the session here (the route guard then sends the person to /login, coming back afterwards).
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, onUnauthorized, setSessionCredentials, unwrap } from '../api/client';
-import type { SessionUser } from '../api/pending-auth';
+import { api, onUnauthorized, setSessionCredentials, unwrap, type Schemas } from '../api/client';
 
-export type { SessionUser };
+/** The person behind the session cookie (the auth API's SessionUser). */
+export type SessionUser = Schemas['SessionUser'];
 export type Role = SessionUser['role'];
 
 export interface Session {

@@ -6,7 +6,7 @@
  * - `empty`: `true` shows `emptyText` (default "Nothing here yet"), or pass the text itself;
  *   `action` (e.g. a "New trunk" button) is shown below it;
  * - otherwise the `children` (the page's content).
- * `title` (optional) is the page's heading, shown above whichever state. Precedence: loading,
+ * `title` (optional) is the page's heading (h1), shown above whichever state. Precedence: loading,
  * error, empty, children.
  * @example <PageState title="Trunks" loading={t.loading} error={t.error} onRetry={t.reload} empty={t.data?.length === 0} emptyText="No trunks yet">…</PageState>
  */
@@ -58,7 +58,7 @@ export function PageState({ title, loading, error, onRetry, empty, emptyText, ac
   if (!title) return <>{body}</>;
   return (
     <Stack gap="md">
-      <Title order={2}>{title}</Title>
+      <Title order={1} size="h2">{title}</Title>
       {body}
     </Stack>
   );

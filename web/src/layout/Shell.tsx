@@ -4,7 +4,7 @@
  * listing the pages the person's role may open (routes.tsx); the page. An operator's customer pages
  * wait for a customer to be chosen, and are rebuilt (new data, new live stream) when it changes.
  */
-import { AppShell, Burger, Group, NavLink, ScrollArea, Text, Title } from '@mantine/core';
+import { AppShell, Burger, Group, NavLink, ScrollArea, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Outlet, useLocation, useMatches } from 'react-router-dom';
 import { useChosenTenant } from '../api/tenant';
@@ -34,7 +34,7 @@ export function Shell({ routes }: { routes: readonly PortalRoute[] }) {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap" gap="sm">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close navigation' : 'Open navigation'} />
-            <Title order={3} size="h4" visibleFrom="xs">Switchplane</Title>
+            <Text fw={700} size="lg" c="indigo" visibleFrom="xs">Switchplane</Text>
           </Group>
           <Group gap="sm" wrap="nowrap">
             {operator && <CustomerPicker />}

@@ -13,25 +13,27 @@ import type { Schemas } from '../api/client';
 /** A call in progress (as GET /api/v1/calls/active lists it). */
 export type ActiveCall = Schemas['Call'];
 
-/** A phone registered to an extension. */
+/** A phone's registration as the live stream sends it (the extension and its binding). */
 export interface LiveRegistration {
-  extensionId?: string | null;
-  extension?: string;
-  user?: string;
-  contact?: string;
-  agent?: string;
-  network?: string;
-  expires?: string | number | null;
-  [key: string]: unknown;
+  extensionId?: string;
+  extensionNumber?: string;
+  displayName?: string | null;
+  sipUsername?: string;
+  registered?: boolean;
+  userAgent?: string | null;
+  ip?: string | null;
+  port?: number | null;
+  contact?: string | null;
 }
 
-/** A trunk's gateway as FreeSWITCH reports it. */
+/** A trunk's gateway as the live stream sends it (mod_sofia's state, OPTIONS ping status). */
 export interface LiveGateway {
-  trunkId?: string | null;
+  trunkId?: string;
   name?: string;
+  registrationState?: string;
   state?: string;
-  status?: string;
-  [key: string]: unknown;
+  pingStatus?: string | null;
+  lastError?: string | null;
 }
 
 export interface Live {
@@ -73,7 +75,7 @@ export function LiveProvider({ tenantId, children }: { tenantId: string | null; 
           if (!items) return;
           seen.add(kind);
           delay = 2000;
-          setLive((l) => ({ ...l, [kind]: items, connected: true, loaded: seen.size === 3 }));
+          setLive((l) => ({ ...l, [kind]: items as never, connected: true, loaded: seen.size === 3 }));
         });
       }
       source.onerror = () => {
