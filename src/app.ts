@@ -75,6 +75,8 @@ export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: routerRefusal,
+    // Only the proxies TRUST_PROXY names may say who the client is and whether it used HTTPS.
+    trustProxy: parts.config.trustProxy.length > 0 ? parts.config.trustProxy : false,
   });
   const { config, store, tenants, authFailures, clock } = parts;
   app.addHook('onClose', () => tenants.stop());

@@ -11,7 +11,7 @@ import { readEnv, type RawEnv } from './config/env.js';
 import { ConfigError } from './config/error.js';
 import type { AiSettings, Config } from './config/types.js';
 import type { Env } from './config/variables.js';
-import { XMLCURL_PLACEHOLDER_PASSWORD, destinationAllow, eslNodes, secretsKey, url, xmlcurlAllowFrom } from './config/values.js';
+import { XMLCURL_PLACEHOLDER_PASSWORD, destinationAllow, eslNodes, secretsKey, trustedProxies, url, xmlcurlAllowFrom } from './config/values.js';
 
 export { ConfigError } from './config/error.js';
 export type { AiSettings, Config, EslNodeAddress, SofiaSettings } from './config/types.js';
@@ -48,6 +48,7 @@ export function loadConfig(env: RawEnv = process.env): Readonly<Config> {
   const config: Config = {
     host: e.HOST,
     port: e.PORT,
+    trustProxy: trustedProxies(e.TRUST_PROXY),
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(e.DATA_DIR),
     dbPoolSize: e.DB_POOL_SIZE,

@@ -25,6 +25,11 @@ export interface EslNodeAddress {
 export interface Config {
   host: string;
   port: number;
+  /**
+   * TRUST_PROXY: reverse proxies (addresses or CIDRs) whose X-Forwarded-For gives the client address
+   * and X-Forwarded-Proto the scheme (an HTTPS request gets the Secure session cookie); empty = none.
+   */
+  trustProxy: string[];
   /** PostgreSQL URL; undefined selects the embedded database under `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;

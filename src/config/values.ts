@@ -89,3 +89,14 @@ export function destinationAllow(raw: string | undefined): string[] {
   }
   return entries;
 }
+
+/** TRUST_PROXY as a list of addresses and CIDRs. @throws ConfigError (TRUST_PROXY) naming an entry that is neither */
+export function trustedProxies(raw: string | undefined): string[] {
+  const entries = list(raw);
+  try {
+    parseRanges(entries);
+  } catch (err) {
+    throw new ConfigError('TRUST_PROXY', (err as Error).message);
+  }
+  return entries;
+}

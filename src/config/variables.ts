@@ -23,6 +23,7 @@ export const VARIABLES = {
   // HTTP and storage
   PORT: int(8080, 0, 65535, 'HTTP port'),
   HOST: text('0.0.0.0', 'HTTP bind address'),
+  TRUST_PROXY: unset('comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; unset = none'),
   DATABASE_URL: unset('PostgreSQL URL; unset = the embedded database under DATA_DIR/pglite'),
   DATA_DIR: text('./data', 'embedded database files, the generated secrets key and its lock'),
   DB_POOL_SIZE: int(10, 1, 200, 'connections per pool (application role, lookups)'),

@@ -131,8 +131,9 @@ export const OPERATOR_EMAIL = 'operator@switchplane.local';
 
 /**
  * Makes sure the operator login `operator@switchplane.local` exists. With `configured`
- * (OPERATOR_PASSWORD) its password is set to that one when it differs; otherwise, when the login
- * does not exist yet, it is created with a random password.
+ * (OPERATOR_PASSWORD) its password is set to that one when it differs (and the login enabled);
+ * otherwise, when the login does not exist yet, it is created with a random password. Of
+ * instances starting together on one database, only the one whose insert wins prints a password.
  * @returns the generated password (to print once), or null when none was generated
  */
 export async function ensureOperator(store: Store, configured: string | undefined): Promise<string | null> {
@@ -140,12 +141,14 @@ export async function ensureOperator(store: Store, configured: string | undefine
   if (existing && (configured === undefined || (await verifyPassword(existing.password_hash, configured)))) return null;
   const password = configured ?? randomPassword();
   const passwordHash = await hashPassword(password);
-  await store.withOperator((trx) =>
+  const row = { tenant_id: null, email: OPERATOR_EMAIL, name: 'Operator', role: 'operator' as const, password_hash: passwordHash, status: 'active' as const };
+  const inserted = await store.withOperator((trx) =>
     trx
       .insertInto('users')
-      .values({ tenant_id: null, email: OPERATOR_EMAIL, name: 'Operator', role: 'operator', password_hash: passwordHash, status: 'active' })
-      .onConflict((oc) => oc.column('email').doUpdateSet({ password_hash: passwordHash, status: 'active', updated_at: new Date() }))
-      .execute(),
+      .values(row)
+      .onConflict((oc) => (configured === undefined ? oc.column('email').doNothing() : oc.column('email').doUpdateSet({ password_hash: passwordHash, status: 'active', updated_at: new Date() })))
+      .returning('id')
+      .executeTakeFirst(),
   );
-  return configured === undefined ? password : null;
+  return configured === undefined && inserted ? password : null;
 }

@@ -41,6 +41,15 @@ for (const backend of backends) {
       t.notMatch(String(res.headers['set-cookie']), /Secure/, 'a forwarded header alone does not make the cookie Secure');
     });
 
+    t.test('behind a proxy TRUST_PROXY names, X-Forwarded-Proto: https makes the cookie Secure', async (t) => {
+      const proxied = await demoApp(backend, { TRUST_PROXY: '127.0.0.1' });
+      t.teardown(proxied.close);
+      const res = await proxied.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'admin@globex.switchplane.test', password: 'globex-admin-demo' }, headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.7' } });
+      t.equal(res.statusCode, 200);
+      t.match(String(res.headers['set-cookie']), /; Secure/);
+      t.match(String(res.headers['set-cookie']), /SameSite=Lax/);
+    });
+
     t.test('an agent logs in with its linked extension', async (t) => {
       const s = await login(app, 'agent@acme.switchplane.test', 'acme-agent-demo');
       t.match(s.user, { role: 'agent', extension: '1001', tenantName: 'Acme Corp' });
