@@ -16,7 +16,8 @@ export interface Store {
   withTenant<T>(tenantId: string, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` in a transaction as `switchplane_operator`, which reads and writes tenants, API keys
-   * and the audit log of every tenant, and nothing else (sql/004_operator_role.sql): the admin API.
+   * and the audit log of every tenant (sql/004_operator_role.sql), and people, their sessions and
+   * links (sql/014_users_sessions.sql), and nothing else: the admin API and the login path.
    */
   withOperator<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
