@@ -92,9 +92,12 @@ export function unwrap<R extends { data?: unknown; error?: unknown; response: Re
   return result.data as Exclude<R['data'], undefined>;
 }
 
-/** Any thrown value as an ApiError (a fetch that failed without an answer is code `network`, status 0). */
+/**
+ * Any thrown value as an ApiError: a fetch that failed without an answer (TypeError) is code
+ * `network`, another Error keeps its message (code `client`); both status 0.
+ */
 export function asApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new ApiError(0, 'network', `the service cannot be reached (${message})`);
+  if (err instanceof TypeError) return new ApiError(0, 'network', `the service cannot be reached (${err.message})`);
+  return new ApiError(0, 'client', err instanceof Error ? err.message : String(err));
 }

@@ -5,7 +5,8 @@
  * (LiveProvider in the layout); an operator's stream names the chosen customer with `?tenantId=`.
  * The browser reconnects a dropped stream by itself; a stream the service refused (closed) is
  * opened again after 2, 4, 8… up to 30 s. `connected` is false until the first event and while
- * reconnecting (the last snapshot is kept meanwhile).
+ * reconnecting (the last snapshot is kept meanwhile); `failing` once an attempt ended before any
+ * event (the stream refused or unreachable), until an event arrives.
  */
 import { createContext, createElement, useContext, useEffect, useState, type ReactNode } from 'react';
 import type { Schemas } from '../api/client';
@@ -44,9 +45,11 @@ export interface Live {
   connected: boolean;
   /** At least one snapshot of each kind has arrived (before: show loading). */
   loaded: boolean;
+  /** The last attempt was refused or dropped before any event (shown as an error; retried meanwhile). */
+  failing: boolean;
 }
 
-const EMPTY: Live = { calls: [], registrations: [], gateways: [], connected: false, loaded: false };
+const EMPTY: Live = { calls: [], registrations: [], gateways: [], connected: false, loaded: false, failing: false };
 const LiveContext = createContext<Live | null>(null);
 
 function parse<K extends string>(e: MessageEvent, key: K): unknown[] | null {
@@ -75,11 +78,11 @@ export function LiveProvider({ tenantId, children }: { tenantId: string | null; 
           if (!items) return;
           seen.add(kind);
           delay = 2000;
-          setLive((l) => ({ ...l, [kind]: items as never, connected: true, loaded: seen.size === 3 }));
+          setLive((l) => ({ ...l, [kind]: items as never, connected: true, loaded: seen.size === 3, failing: false }));
         });
       }
       source.onerror = () => {
-        setLive((l) => ({ ...l, connected: false }));
+        setLive((l) => ({ ...l, connected: false, failing: l.failing || !l.connected }));
         if (source?.readyState === EventSource.CLOSED) {
           source.close();
           retry = setTimeout(open, delay);
@@ -99,4 +102,10 @@ export function LiveProvider({ tenantId, children }: { tenantId: string | null; 
 /** The live snapshot; outside LiveProvider (e.g. login pages) always empty and not connected. */
 export function useLive(): Live {
   return useContext(LiveContext) ?? EMPTY;
+}
+
+/** For PageState: loading until the first snapshots, an error while the stream fails before them. */
+export function liveState(live: Live): { loading: boolean; error: Error | null } {
+  if (live.loaded) return { loading: false, error: null };
+  return live.failing ? { loading: false, error: new Error('Live updates are not reachable right now; trying again.') } : { loading: true, error: null };
 }

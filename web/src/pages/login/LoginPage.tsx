@@ -18,7 +18,7 @@ export function safeNext(next: string | null): string {
 
 function refusal(err: ApiError): { title: string; message: string } {
   if (err.code === 'rate_limited' || err.status === 429) return { title: 'Too many attempts', message: err.message };
-  if (err.status === 401) return { title: 'Not logged in', message: err.message };
+  if (err.status === 401) return { title: 'Login refused', message: err.message };
   return { title: 'Login failed', message: err.message };
 }
 
