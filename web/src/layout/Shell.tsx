@@ -13,6 +13,7 @@ import { PageState } from '../components/PageState';
 import { LiveProvider } from '../live/useLive';
 import type { PortalRoute } from '../routes';
 import { CustomerPicker } from './CustomerPicker';
+import classes from './Shell.module.css';
 import { UserMenu } from './UserMenu';
 
 export function Shell({ routes }: { routes: readonly PortalRoute[] }) {
@@ -30,6 +31,7 @@ export function Shell({ routes }: { routes: readonly PortalRoute[] }) {
 
   return (
     <AppShell header={{ height: 60 }} navbar={{ width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
+      <a href="#main" className={classes.skip}>Skip to the page</a>
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap" gap="sm">
           <Group gap="sm" wrap="nowrap">
@@ -57,7 +59,7 @@ export function Shell({ routes }: { routes: readonly PortalRoute[] }) {
           ))}
         </ScrollArea>
       </AppShell.Navbar>
-      <AppShell.Main>
+      <AppShell.Main id="main" tabIndex={-1}>
         {waitsForCustomer ? (
           <PageState title={current?.nav?.label ?? 'Customer'} empty="Choose a customer in the header to see its data." />
         ) : (

@@ -1,10 +1,12 @@
 /**
  * / (every role): today's figures, the last 24 hours as a chart, and what happens now, pushed by
  * the live stream: calls in progress, registered phones, trunk gateways. An agent sees its own
- * extension's share of each (the API restricts it).
+ * extension's share of each (the API restricts it), and no trunks; an agent without an extension
+ * is told so instead.
  */
 import { Badge, Group, SimpleGrid, Stack, Title } from '@mantine/core';
 import { useSession } from '../../auth/session';
+import { PageState } from '../../components/PageState';
 import { useLive } from '../../live/useLive';
 import { HourlyChart } from './HourlyChart';
 import { RegisteredPhones, TrunkGateways } from './LiveDevices';
@@ -13,6 +15,13 @@ import { TodayFigures } from './TodayFigures';
 
 export function DashboardPage() {
   const { user } = useSession();
+  if (user?.role === 'agent' && !user.extensionId) {
+    return <PageState title="Dashboard" empty="This login has no extension linked yet, so there are no calls to show. Ask your administrator to link one." />;
+  }
+  return <Figures agent={user?.role === 'agent'} />;
+}
+
+function Figures({ agent }: { agent: boolean }) {
   const { connected, loaded, failing } = useLive();
   const [color, label] = connected ? ['teal', 'Live'] : failing ? ['red', 'Live updates off'] : loaded ? ['yellow', 'Reconnecting…'] : ['gray', 'Connecting…'];
   return (
@@ -26,7 +35,7 @@ export function DashboardPage() {
       <LiveCalls />
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
         <RegisteredPhones />
-        {user?.role !== 'agent' && <TrunkGateways />}
+        {!agent && <TrunkGateways />}
       </SimpleGrid>
     </Stack>
   );
