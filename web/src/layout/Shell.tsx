@@ -63,7 +63,7 @@ export function Shell({ routes }: { routes: readonly PortalRoute[] }) {
         {waitsForCustomer ? (
           <PageState title={current?.nav?.label ?? 'Customer'} empty="Choose a customer in the header to see its data." />
         ) : (
-          <LiveProvider key={tenant ?? 'own'} tenantId={operator ? tenant : null}>
+          <LiveProvider key={tenant ?? 'own'} tenantId={operator ? tenant : null} off={operator && !tenant}>
             <Outlet key={operator ? tenant ?? 'none' : 'own'} />
           </LiveProvider>
         )}

@@ -61,10 +61,14 @@ function parse<K extends string>(e: MessageEvent, key: K): unknown[] | null {
   }
 }
 
-/** Opens the stream for `tenantId` (operators) or the session's own customer (null). */
-export function LiveProvider({ tenantId, children }: { tenantId: string | null; children: ReactNode }) {
+/**
+ * Opens the stream for `tenantId` (operators) or the session's own customer (null); `off` (an
+ * operator with no customer chosen) opens none.
+ */
+export function LiveProvider({ tenantId, off = false, children }: { tenantId: string | null; off?: boolean; children: ReactNode }) {
   const [live, setLive] = useState<Live>(EMPTY);
   useEffect(() => {
+    if (off) return;
     let source: EventSource | null = null;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let delay = 2000;
@@ -95,7 +99,7 @@ export function LiveProvider({ tenantId, children }: { tenantId: string | null; 
       clearTimeout(retry);
       source?.close();
     };
-  }, [tenantId]);
+  }, [tenantId, off]);
   return createElement(LiveContext.Provider, { value: live }, children);
 }
 
