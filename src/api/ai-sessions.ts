@@ -16,11 +16,13 @@
  * Filters: `from`, `to` (start time, as for CDRs: src/api/listing.ts), `sentiment`, `number`
  * (part of the DID or of the caller number), `agentProfile` (the aiAgentRef); an unknown query
  * parameter is a 400. Everything runs in `withTenant`: another customer's session answers 404.
+ * An agent sees only the sessions its own extension took part in (a leg of the call was its phone,
+ * or the AI agent transferred to it); any other answers 404.
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getAiSession, listAiSessions, SENTIMENTS, type AiSessionRow } from '../domain/ai-session-queries.js';
 import { AI_AGENT_PROFILE } from '../domain/number-records.js';
-import { tenantOfPath } from './auth.js';
+import { tenantOrAgent } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
 import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
@@ -102,7 +104,8 @@ export const aiSessionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, {
       },
     }, async (req) => {
       rejectUnknown(req.query, ListQuery);
-      const { data, pagination } = await listAiSessions(store, tenantOfPath(req, 'read').tenantId, req.query);
+      const { tenantId, agentExtensionId } = tenantOrAgent(req, 'read');
+      const { data, pagination } = await listAiSessions(store, tenantId, { ...req.query, ownExtensionId: agentExtensionId });
       return { data: data.map((s) => ({ ...sessionJson(s), transcriptTurns: s.transcript_turns })), pagination };
     });
     app.get(`${collection}/:id`, {
@@ -111,7 +114,8 @@ export const aiSessionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, {
         params: recordParams(form), response: { 200: Data(Type.Ref(AiSessionDetailSchema)), ...errorResponses },
       },
     }, async (req) => {
-      const row = await getAiSession(store, tenantOfPath(req, 'read').tenantId, req.params.id);
+      const { tenantId, agentExtensionId } = tenantOrAgent(req, 'read');
+      const row = await getAiSession(store, tenantId, req.params.id, agentExtensionId);
       return { data: { ...sessionJson(row), transcript: row.transcript, cdrId: row.cdr_id } };
     });
   }

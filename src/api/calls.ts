@@ -18,6 +18,9 @@
  * call that ended or a FreeSWITCH refusal (no such channel) is 409; without a connected
  * FreeSWITCH node (or without ESL_NODES at all) the routes answer 503 `esl_unavailable`.
  * Originate, hangup and transfer write an audit row (resource type `call`).
+ * An agent (src/api/agent-access.ts) places calls from its own extension only (the default when
+ * it names none; another is a 403), and sees, hangs up and transfers only its own calls: any
+ * other call answers 404.
  *
  * No transaction is open while FreeSWITCH is asked: the checks run in one tenant transaction,
  * which ends before the command goes out (a pool connection is not held for the ESL round trip),
@@ -33,8 +36,9 @@ import { clickToCallParties, recordCallCommand, transferParties } from '../domai
 import { requireCustomer } from '../domain/customer-exists.js';
 import type { CallControl } from '../esl/call-control.js';
 import { CALL_STATES, CallError, type Call } from '../esl/calls.js';
-import { tenantOfPath } from './auth.js';
-import { ApiError, invalid, notFound } from './errors.js';
+import { agentExtension, isOwnCall } from './agent-access.js';
+import { tenantOrAgent } from './auth.js';
+import { ApiError, apiError, invalid, notFound } from './errors.js';
 import type { ApiDeps } from './deps.js';
 import { bearer, Data, ErrorResponse, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
 
@@ -119,6 +123,20 @@ export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
     if (!calls) throw new ApiError(503, 'esl_unavailable', 'call control needs a FreeSWITCH event socket (ESL_NODES is not set)');
     return calls;
   };
+  /** Who acts and on what: the tenant, and for an agent the test of its own calls. */
+  const acting = async (req: FastifyRequest, access: 'read' | 'write') => {
+    const { principal, tenantId, agentExtensionId } = tenantOrAgent(req, access);
+    const cc = callControl();
+    if (!agentExtensionId) return { principal, tenantId, cc, agentExtensionId, mine: () => true };
+    const ext = await agentExtension(store, tenantId, agentExtensionId);
+    return { principal, tenantId, cc, agentExtensionId, mine: (c: Call) => isOwnCall(c, cc.legNames(c), ext) };
+  };
+  /** The tenant's call `id` when the actor may see it. @throws ApiError 404 */
+  const visibleCall = (cc: CallControl, tenantId: string, id: string, mine: (c: Call) => boolean): Call => {
+    const call = cc.get(tenantId, id);
+    if (!call || !mine(call)) throw notFound('call');
+    return call;
+  };
 
   for (const form of PATH_FORMS) {
     const collection = `${form.prefix}/calls`;
@@ -128,15 +146,17 @@ export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
     app.post(collection, {
       schema: { tags, security: bearer, summary: 'Click-to-call: ring an extension, then connect it to a destination', ...p, body: Originate, response: accepted },
     }, async (req, reply) => {
-      const { principal, tenantId } = tenantOfPath(req, 'write');
+      const { principal, tenantId, agentExtensionId } = tenantOrAgent(req, 'write');
       const cc = callControl();
-      const { extension, extensionId } = req.body;
+      const { extension } = req.body;
+      const extensionId = req.body.extensionId ?? (agentExtensionId && extension === undefined ? agentExtensionId : undefined);
       if (extension === undefined && extensionId === undefined) throw invalid('extension', 'give the calling extension: extension (its number) or extensionId');
       if (extension !== undefined && extensionId !== undefined) throw invalid('extensionId', 'give extension or extensionId, not both');
       const field = extensionId !== undefined ? 'extensionId' : 'extension';
       const dialled = req.body.destination.replace(/[\s().-]/g, '');
       if (!/^\+?[0-9]{2,15}$/.test(dialled)) throw invalid('destination', 'destination must be a phone number or an extension number: digits, with an optional leading +');
       const { tenant, from } = await clickToCallParties(store, tenantId, { by: field === 'extensionId' ? 'id' : 'extension', value: (extensionId ?? extension)!, field }, dialled);
+      if (agentExtensionId && (await agentExtension(store, tenantId, agentExtensionId)).extension !== from.extension) throw apiError('forbidden', 'an agent calls from its own extension only', field);
       const call = await asApiErrors(() => cc.originate(tenant, from, dialled), field);
       await auditCall(req, store, principal, { tenantId, action: 'originate', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
       return reply.code(202).send({ data: callJson(call) });
@@ -145,26 +165,23 @@ export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
     app.get(`${collection}/active`, {
       schema: { tags, security: bearer, summary: 'List live calls', ...p, response: { 200: Data(Type.Array(Type.Ref(CallSchema))), ...answers } },
     }, async (req) => {
-      const { tenantId } = tenantOfPath(req, 'read');
-      const cc = callControl();
+      const { tenantId, cc, mine } = await acting(req, 'read');
       await store.withTenant(tenantId, (trx) => requireCustomer(trx, tenantId));
-      return { data: cc.active(tenantId).map(callJson) };
+      return { data: cc.active(tenantId).filter(mine).map(callJson) };
     });
 
     app.get(item, {
       schema: { tags, security: bearer, summary: 'Get a call and its state', params: form.item, response: { 200: Data(Type.Ref(CallSchema)), ...answers } },
     }, async (req) => {
-      const { tenantId } = tenantOfPath(req, 'read');
-      const call = callControl().get(tenantId, req.params.id);
-      if (!call) throw notFound('call');
-      return { data: callJson(call) };
+      const { tenantId, cc, mine } = await acting(req, 'read');
+      return { data: callJson(visibleCall(cc, tenantId, req.params.id, mine)) };
     });
 
     app.post(`${item}/hangup`, {
       schema: { tags, security: bearer, summary: 'Hang a call up', params: form.item, response: accepted },
     }, async (req, reply) => {
-      const { principal, tenantId } = tenantOfPath(req, 'write');
-      const cc = callControl();
+      const { principal, tenantId, cc, mine } = await acting(req, 'write');
+      visibleCall(cc, tenantId, req.params.id, mine);
       const call = await asApiErrors(() => cc.hangup(tenantId, req.params.id));
       await auditCall(req, store, principal, { tenantId, action: 'hangup', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
       return reply.code(202).send({ data: callJson(call) });
@@ -173,10 +190,8 @@ export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
     app.post(`${item}/transfer`, {
       schema: { tags, security: bearer, summary: 'Blind-transfer a call to an extension', params: form.item, body: Transfer, response: accepted },
     }, async (req, reply) => {
-      const { principal, tenantId } = tenantOfPath(req, 'write');
-      const cc = callControl();
-      const before = cc.get(tenantId, req.params.id);
-      if (!before) throw notFound('call');
+      const { principal, tenantId, cc, mine } = await acting(req, 'write');
+      const before = visibleCall(cc, tenantId, req.params.id, mine);
       const { tenant, to } = await transferParties(store, tenantId, req.body.extension);
       const call = await asApiErrors(() => cc.transfer(tenant, before.callId, to));
       await auditCall(req, store, principal, { tenantId, action: 'transfer', resourceType: 'call', resourceId: call.callId, before: callJson(before), after: { ...callJson(call), transferredTo: to.extension } });

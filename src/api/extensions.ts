@@ -11,6 +11,8 @@
  * expands `$${...}`). Without `extensionNumber` the lowest free number from 1001 up is assigned.
  * Writes go to the audit log (secrets masked) in the same transaction, and the change notice of
  * the `extensions` table makes FreeSWITCH's next directory lookup see them.
+ * An agent (src/api/agent-access.ts) lists and reads only its own extension, reads its
+ * credentials without the scope, and changes only its do-not-disturb and forwarding.
  */
 import { Type, type FastifyPluginAsyncTypebox, type Static, type TString } from '@fastify/type-provider-typebox';
 import type { Extension } from '../db/schema.js';
@@ -19,7 +21,8 @@ import {
   type ExtensionInput, type ExtensionWithSecret,
 } from '../domain/extension-store.js';
 import { CODECS, EXTENSION_STATUSES } from '../domain/extensions.js';
-import { requireCredentialsScope, tenantOfPath } from './auth.js';
+import { requireAgentFields, requireOwnExtension } from './agent-access.js';
+import { requireCredentialsScope, tenantOfPath, tenantOrAgent } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, fromDatabase } from './errors.js';
 import { bearer, Data, errorResponses, PATH_FORMS, StringEnum } from './schemas.js';
@@ -210,8 +213,9 @@ export const extensionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, {
         response: { 200: Data(Type.Array(Type.Ref(Extension))), ...errorResponses },
       },
     }, async (req) => {
-      const { tenantId } = tenantOfPath(req, 'read');
-      return { data: (await named(listExtensions(store, tenantId, req.query))).map(extensionJson) };
+      const { tenantId, agentExtensionId } = tenantOrAgent(req, 'read');
+      const rows = await named(listExtensions(store, tenantId, req.query));
+      return { data: rows.filter((e) => !agentExtensionId || e.id === agentExtensionId).map(extensionJson) };
     });
 
     const item = `${base}/:id`;
@@ -219,7 +223,8 @@ export const extensionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, {
     app.get(item, {
       schema: { tags, security: bearer, summary: 'Get an extension', params: ItemParams, response: one },
     }, async (req) => {
-      const { tenantId } = tenantOfPath(req, 'read');
+      const { tenantId, agentExtensionId } = tenantOrAgent(req, 'read');
+      requireOwnExtension(agentExtensionId, req.params.id);
       return { data: extensionJson(await named(getExtension(store, tenantId, req.params.id))) };
     });
 
@@ -231,7 +236,11 @@ export const extensionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, {
       app.route({
         method, url: item, preValidation: noUnknownFields, schema: updateSchema(summary),
         handler: async (req) => {
-          const { principal, tenantId } = tenantOfPath(req, 'write');
+          const { principal, tenantId, agentExtensionId } = tenantOrAgent(req, 'write');
+          if (agentExtensionId) {
+            requireOwnExtension(agentExtensionId, req.params.id);
+            requireAgentFields(req.body);
+          }
           return { data: extensionJson(await named(updateExtension({ store, secrets, principal, tenantId }, req.params.id, req.body))) };
         },
       });
@@ -252,9 +261,12 @@ export const extensionRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, {
         response: { 200: Data(Type.Ref(SipCredentials)), ...errorResponses },
       },
     }, async (req) => {
-      const { principal, tenantId } = tenantOfPath(req, 'read');
-      // Another tenant's id stays a 404 whatever the key's scopes; the scope guards the password.
-      return { data: credentials(await named(extensionSecret(store, secrets, tenantId, req.params.id, () => requireCredentialsScope(principal)))) };
+      const { principal, tenantId, agentExtensionId } = tenantOrAgent(req, 'read');
+      requireOwnExtension(agentExtensionId, req.params.id);
+      // Another tenant's id stays a 404 whatever the key's scopes; the scope guards the password
+      // (an agent reads its own extension's without it: the softphone registers with them).
+      const guard = () => (agentExtensionId ? undefined : requireCredentialsScope(principal));
+      return { data: credentials(await named(extensionSecret(store, secrets, tenantId, req.params.id, guard))) };
     });
   }
 };

@@ -4,7 +4,7 @@
  * or call id with its transcript and linked CDR. Every function runs in `store.withTenant`, so
  * another customer's session is a NotFoundError.
  */
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { AiSessionsTable, Database } from '../db/schema.js';
 import type { Store } from '../db/store.js';
 import { NotFoundError } from './errors.js';
@@ -19,11 +19,23 @@ export interface AiSessionFilters extends RangeInput {
   number?: string;
   /** The agent profile. */
   agentProfile?: string;
+  /** Only sessions this extension took part in (an agent's own; see `withExtension`). */
+  ownExtensionId?: string | null;
 }
+
+/**
+ * The condition: extension `extensionId` took part in session `s`: one of the call's CDR legs
+ * (by AI session, call id or other leg) is the extension's, or the AI agent transferred to its number.
+ */
+const withExtension = (tenantId: string, extensionId: string) => sql<SqlBool>`(
+  exists (select 1 from cdrs c where c.tenant_id = ${tenantId} and c.extension_id = ${extensionId}
+    and (c.ai_session_id = ${sql.ref('s.id')} or c.unique_id = ${sql.ref('s.call_id')} or c.other_leg_unique_id = ${sql.ref('s.call_id')}))
+  or ${sql.ref('s.transfer_target')} in (select e.extension from extensions e where e.tenant_id = ${tenantId} and e.id = ${extensionId}))`;
 
 /** The tenant's sessions matching the filters. */
 function matching(trx: Kysely<Database>, tenantId: string, q: AiSessionFilters, range: Range) {
-  let query = trx.selectFrom('ai_sessions').where('tenant_id', '=', tenantId).where(inRange('started_at', range));
+  let query = trx.selectFrom('ai_sessions as s').where('tenant_id', '=', tenantId).where(inRange('started_at', range));
+  if (q.ownExtensionId) query = query.where(withExtension(tenantId, q.ownExtensionId));
   if (q.sentiment) query = query.where('sentiment', '=', q.sentiment);
   if (q.agentProfile) query = query.where('agent_profile', '=', q.agentProfile);
   if (q.number) query = query.where(containsNumber(q.number, ['did', 'caller_number']));
@@ -52,10 +64,11 @@ export function listAiSessions(store: Store, tenantId: string, q: AiSessionFilte
 
 /**
  * One session by id or call id, with its transcript and the first CDR linked to it
- * (`cdrs.ai_session_id`; null until the CDR is written).
+ * (`cdrs.ai_session_id`; null until the CDR is written). With `ownExtensionId`, a session that
+ * extension took no part in is not found (an agent's view).
  * @throws NotFoundError `ai session`
  */
-export async function getAiSession(store: Store, tenantId: string, key: string) {
+export async function getAiSession(store: Store, tenantId: string, key: string, ownExtensionId: string | null = null) {
   const row = await store.withTenant(tenantId, (trx) =>
     trx
       .selectFrom('ai_sessions as s')
@@ -74,6 +87,7 @@ export async function getAiSession(store: Store, tenantId: string, key: string) 
       )
       .where('s.tenant_id', '=', tenantId)
       .where(byIdOrCallId('call_id', key))
+      .$if(ownExtensionId !== null, (qb) => qb.where(withExtension(tenantId, ownExtensionId!)))
       .executeTakeFirst(),
   );
   if (!row) throw new NotFoundError('ai session');

@@ -59,21 +59,30 @@ export interface CallControlDeps {
   keepEnded?: number;
 }
 
-/** Emits `ended` once for every call placed here, when it is `ended` or `failed`. */
-export class CallControl extends EventEmitter<{ ended: [Call] }> {
+/**
+ * Emits `ended` once for every call placed here, when it is `ended` or `failed`, and `changed`
+ * with a tenant id whenever one of that tenant's calls started, changed state or ended (null:
+ * a node's calls were reconciled, any tenant's may have changed).
+ */
+export class CallControl extends EventEmitter<{ ended: [Call]; changed: [string | null] }> {
   private readonly live = new Map<string, Placed>();
   private readonly ended: LRUCache<string, Placed>;
 
   constructor(private readonly deps: CallControlDeps) {
     super();
     this.ended = new LRUCache({ max: deps.keepEnded ?? 10_000 });
-    deps.channels.on('channel', (c) => this.advance(this.live.get(c.uuid), FROM_CHANNEL[c.state], c.answeredAt));
+    deps.channels.on('channel', (c) => {
+      this.advance(this.live.get(c.uuid), FROM_CHANNEL[c.state], c.answeredAt);
+      if (c.tenantId) this.emit('changed', c.tenantId);
+    });
     deps.channels.on('hangup', (c, cause) => {
       const placed = this.live.get(c.uuid);
       if (placed) this.finish(placed, (placed.answeredAt ?? c.answeredAt) ? 'ended' : 'failed', cause);
+      if (c.tenantId) this.emit('changed', c.tenantId);
     });
     deps.channels.on('reconciled', (node) => {
       for (const p of this.live.values()) if (p.node === node && p.jobLost && !deps.channels.channel(p.callId)) this.finish(p, 'failed', null);
+      this.emit('changed', null);
     });
   }
 
@@ -97,12 +106,14 @@ export class CallControl extends EventEmitter<{ ended: [Call] }> {
       state: 'originating', hangupCause: null, createdAt: new Date(), answeredAt: null, endedAt: null, jobLost: false,
     };
     this.live.set(placed.callId, placed);
+    this.emit('changed', placed.tenantId);
     const ringSeconds = this.deps.ringSeconds ?? EXTENSION_RING_SECONDS;
     let result: Promise<string>;
     try {
       ({ result } = await conn.bgapi(originateCommand({ callId: placed.callId, tenant, from, destination, ringSeconds })));
     } catch (err) {
       this.live.delete(placed.callId);
+      this.emit('changed', placed.tenantId);
       throw new CallError('esl_unavailable', `FreeSWITCH node ${placed.node} did not take the originate: ${messageOf(err)}`);
     }
     result.then(
@@ -186,6 +197,7 @@ export class CallControl extends EventEmitter<{ ended: [Call] }> {
     if (!placed || !this.live.has(placed.callId) || ORDER[state] <= ORDER[placed.state]) return;
     placed.state = state;
     if (ORDER[state] >= ORDER.answered) placed.answeredAt ??= answeredAt ?? new Date();
+    this.emit('changed', placed.tenantId);
   }
 
   private finish(placed: Placed, state: 'ended' | 'failed', cause: string | null): void {
@@ -193,6 +205,13 @@ export class CallControl extends EventEmitter<{ ended: [Call] }> {
     Object.assign(placed, { state, hangupCause: cause, endedAt: new Date() });
     this.ended.set(placed.callId, placed);
     this.emit('ended', this.view(placed));
+    this.emit('changed', placed.tenantId);
+  }
+
+  /** The `Channel-Name`s of the call's live legs: its A leg and the leg bridged to it, each when known. */
+  legNames(call: Call): string[] {
+    const other = call.otherLeg ? this.deps.channels.channel(call.otherLeg)?.name : undefined;
+    return [call.channel, other].filter((n): n is string => typeof n === 'string');
   }
 
   private channelCall(c: Readonly<Channel>): Call {
