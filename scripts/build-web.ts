@@ -11,8 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const WEB = path.join(ROOT, 'web');
-const DIST = path.join(WEB, 'dist');
 
 /** The newest modification time (ms) of the files under `dir`, skipping `skip` directories. */
 async function newest(dir: string, skip: ReadonlySet<string>): Promise<number> {
@@ -28,21 +26,26 @@ async function newest(dir: string, skip: ReadonlySet<string>): Promise<number> {
   return latest;
 }
 
-/** Modification time (ms) of web/dist/index.html, or null when there is no build. */
-async function builtAt(): Promise<number | null> {
+/** Modification time (ms) of `dist`/index.html, or null when there is no build. */
+async function builtAt(dist: string): Promise<number | null> {
   try {
-    return (await stat(path.join(DIST, 'index.html'))).mtimeMs;
+    return (await stat(path.join(dist, 'index.html'))).mtimeMs;
   } catch {
     return null;
   }
 }
 
-/** Why the portal needs building (for the log line), or null when web/dist is current. */
-export async function buildReason(): Promise<string | null> {
-  const built = await builtAt();
+/**
+ * Why the portal of the checkout at `root` needs building (for the log line), or null when its
+ * web/dist is current.
+ */
+export async function buildReason(root = ROOT): Promise<string | null> {
+  const web = path.join(root, 'web');
+  const dist = path.join(web, 'dist');
+  const built = await builtAt(dist);
   if (built === null) return 'web/dist is missing';
-  const sources = Math.max(await newest(WEB, new Set([DIST, path.join(WEB, 'node_modules')])), (await stat(path.join(ROOT, 'package-lock.json'))).mtimeMs);
-  return sources > built ? 'web/ changed since the last build' : null;
+  if ((await stat(path.join(root, 'package-lock.json'))).mtimeMs > built) return 'package-lock.json changed since the last build';
+  return (await newest(web, new Set([dist, path.join(web, 'node_modules')]))) > built ? 'web/ changed since the last build' : null;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -50,7 +53,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (reason) {
     const started = Date.now();
     process.stdout.write(`building the portal (${reason})…\n`);
-    await build({ configFile: path.join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+    await build({ configFile: path.join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });
     process.stdout.write(`portal built into web/dist in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }
 }
