@@ -36,7 +36,7 @@ export function Shell({ routes }: { routes: readonly PortalRoute[] }) {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap" gap="sm">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close navigation' : 'Open navigation'} />
-            <Text fw={700} size="lg" c="indigo" visibleFrom="xs">Switchplane</Text>
+            <Text fw={700} size="lg" c="indigo" visibleFrom={operator ? 'xs' : undefined}>Switchplane</Text>
           </Group>
           <Group gap="sm" wrap="nowrap">
             {operator && <CustomerPicker />}
