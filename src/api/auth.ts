@@ -55,7 +55,7 @@ export function authenticate(store: Store, failures: AuthFailures) {
         return;
       }
       await failures.fail(req.ip);
-      throw apiError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
+      throw apiError('unauthorized', 'log in, or send an API key: Authorization: Bearer <key>');
     }
     const principal = await authenticateKey(store, match[1]!);
     if (!principal) {
@@ -69,7 +69,7 @@ export function authenticate(store: Store, failures: AuthFailures) {
 }
 
 export function principalOf(req: FastifyRequest): Principal {
-  if (!req.principal) throw apiError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
+  if (!req.principal) throw apiError('unauthorized', 'log in, or send an API key: Authorization: Bearer <key>');
   return req.principal;
 }
 
