@@ -101,7 +101,7 @@ export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
 
   await app.register(xmlcurlPlugin, { config, store, tenants, directory: parts.directory, metrics: parts.metrics, clock, authFailures });
   if (parts.cdrs) await app.register(jsonCdrPlugin, { config, writer: parts.cdrs, authFailures });
-  await app.register(apiPlugin, { config, store, secrets: parts.secrets, tenants, clock, esl: parts.esl, calls: parts.calls, authFailures });
+  await app.register(apiPlugin, { config, store, secrets: parts.secrets, tenants, clock, esl: parts.esl, calls: parts.calls, metrics: parts.metrics, authFailures });
   // The portal at `/`; what is not the portal's (an unknown /api/… path, a POST) gets the API's 404.
   await registerPortal(app, {
     distDir: parts.portalDir ?? PORTAL_DIR,

@@ -41,6 +41,8 @@ export interface Metrics {
   aiActiveCalls: Gauge;
   /** Lateness of audio frames leaving the AI agent's playout toward FreeSWITCH (release − due), seconds. */
   aiPlayoutLateness: Histogram;
+  /** Open live-update streams (`GET /api/v1/live`, Server-Sent Events). */
+  liveStreams: Gauge;
 }
 
 export function createMetrics(withDefaults = false): Metrics {
@@ -131,6 +133,11 @@ export function createMetrics(withDefaults = false): Metrics {
       name: 'switchplane_ai_playout_lateness_seconds',
       help: 'Lateness of AI agent audio frames toward FreeSWITCH (release minus due time)',
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+      registers,
+    }),
+    liveStreams: new Gauge({
+      name: 'switchplane_live_streams',
+      help: 'Open live-update streams (GET /api/v1/live, Server-Sent Events)',
       registers,
     }),
   };

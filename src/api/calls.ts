@@ -76,7 +76,7 @@ const Originate = Type.Object(
 );
 const Transfer = Type.Object({ extension: Extension }, { additionalProperties: false });
 
-function callJson(c: Call) {
+export function callJson(c: Call) {
   return { ...c, createdAt: c.createdAt.toISOString(), answeredAt: c.answeredAt?.toISOString() ?? null, endedAt: c.endedAt?.toISOString() ?? null };
 }
 

@@ -8,6 +8,7 @@ import type { SecretBox } from '../domain/secrets.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { CallControl } from '../esl/call-control.js';
 import type { EslNodes } from '../esl/nodes.js';
+import type { Metrics } from '../metrics.js';
 
 export interface ApiDeps {
   config: Readonly<Config>;
@@ -19,6 +20,8 @@ export interface ApiDeps {
   calls?: CallControl;
   /** FreeSWITCH event socket links, for GET /status. */
   esl?: EslNodes;
+  /** The process's metrics (open live streams). */
+  metrics: Metrics;
   /** Failed authentications per client address, one counter for the whole HTTP server (src/auth-failures.ts). */
   authFailures: AuthFailures;
 }

@@ -26,6 +26,7 @@ import { customerRoutes } from './customers.js';
 import { extensionRoutes } from './extensions.js';
 import { rejectNonFiniteNumbers } from './finite-numbers.js';
 import { freeswitchConfigRoutes } from './freeswitch-config.js';
+import { liveRoutes } from './live.js';
 import { apiError, sendApiError } from './errors.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
 import { recurringCallRoutes } from './recurring-calls.js';
@@ -84,6 +85,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(aiSessionRoutes, deps);
       await api.register(recurringCallRoutes, deps);
       await api.register(auditLogRoutes, deps);
+      await api.register(liveRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -75,8 +75,8 @@ async function openDatabase(dataDir: string | undefined): Promise<Store> {
         await sql`select set_config('role', ${LOOKUP_ROLE}, true)`.execute(trx);
         return fn(trx);
       }),
-    onChange: async (listener) => {
-      const unlisten = await pglite.listen(CHANGE_CHANNEL, (payload) => listener(parseChange(payload)));
+    onChange: async (listener, channel = CHANGE_CHANNEL) => {
+      const unlisten = await pglite.listen(channel, (payload) => listener(parseChange(payload)));
       return unlisten;
     },
     close: () => db.destroy(),

@@ -15,7 +15,7 @@ import { migrateToLatest } from './migrator.js';
 import type { Database } from './schema.js';
 import pRetry from 'p-retry';
 import { isDatabaseUnavailable } from './unavailable.js';
-import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, SCHEDULER_ROLE, TENANT_SETTING, parseChange, asRole, type Change, type Store } from './store.js';
+import { APP_ROLE, CHANGE_CHANNEL, LOOKUP_ROLE, INGEST_ROLE, OPERATOR_ROLE, SCHEDULER_ROLE, TENANT_SETTING, parseChange, asRole, type Change, type NoticeChannel, type Store } from './store.js';
 
 export interface PostgresOptions {
   url: string;
@@ -76,12 +76,12 @@ function roleDialect(url: string, max: number, setup: string, connectTimeoutMs: 
 }
 
 /**
- * LISTENs on the change channel on a dedicated session, reconnecting with capped exponential
+ * LISTENs on a notice channel on a dedicated session, reconnecting with capped exponential
  * backoff (p-retry) whenever the session is lost; after each reconnect, and after a first LISTEN
  * that took more than one attempt, the listener hears `table: '*'` because notices sent meanwhile
  * are gone.
  */
-function listenForChanges(url: string, listener: (change: Change) => void): () => Promise<void> {
+function listenForChanges(url: string, listener: (change: Change) => void, channel: NoticeChannel): () => Promise<void> {
   let client: pg.Client | undefined;
   let stopped = false;
   const connect = async (reconnected: boolean): Promise<void> => {
@@ -92,7 +92,7 @@ function listenForChanges(url: string, listener: (change: Change) => void): () =
         attempt.on('error', () => undefined);
         try {
           await attempt.connect();
-          await attempt.query(`listen ${CHANGE_CHANNEL}`);
+          await attempt.query(`listen ${channel}`);
           return attempt;
         } catch (err) {
           missed = true;
@@ -163,7 +163,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store> {
             await sql`select set_config('statement_timeout', ${String(lookupOpts.statementTimeoutMs)}, true)`.execute(trx);
             return fn(trx);
           }),
-    onChange: async (listener) => listenForChanges(opts.url, listener),
+    onChange: async (listener, channel = CHANGE_CHANNEL) => listenForChanges(opts.url, listener, channel),
     close: async () => {
       await Promise.all([app.destroy(), lookup.destroy()]);
     },

@@ -40,11 +40,13 @@ export interface Store {
    */
   withScheduler<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
-   * Calls `listener` for every committed change notice (sql/003_change_notify.sql). After the
-   * notice channel was lost and re-established it calls `listener` with `table: '*'`, since
-   * notices may have been missed. Returns a function that stops listening.
+   * Calls `listener` for every committed change notice on `channel`: CHANGE_CHANNEL (the default,
+   * configuration changes, sql/003_change_notify.sql) or STATE_CHANNEL (registration and gateway
+   * states, sql/015_state_notify.sql). After the notice channel was lost and re-established it
+   * calls `listener` with `table: '*'`, since notices may have been missed. Returns a function
+   * that stops listening.
    */
-  onChange(listener: (change: Change) => void): Promise<() => Promise<void>>;
+  onChange(listener: (change: Change) => void, channel?: NoticeChannel): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,9 @@ export interface Change {
 }
 
 export const CHANGE_CHANNEL = 'switchplane_change';
+/** Registration and gateway state notices (sql/015_state_notify.sql), apart from configuration changes. */
+export const STATE_CHANNEL = 'switchplane_state';
+export type NoticeChannel = typeof CHANGE_CHANNEL | typeof STATE_CHANNEL;
 
 /** Parses a NOTIFY payload; a malformed one is treated as "anything may have changed". */
 export function parseChange(payload: string | undefined): Change {
