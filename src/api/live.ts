@@ -4,8 +4,8 @@
  * its own customer; an admin key or operator names it with `?tenantId=` (EventSource cannot send
  * headers) or `X-Tenant-ID`. Events, each a full snapshot:
  * - `event: calls`, data `{ calls: [Call] }` (as GET /calls/active; [] without an event socket);
- * - `event: registrations`, data `{ registrations: [{ extensionId, extension, displayName,
- *   registered, userAgent, ip, port, expiresAt, lastRegistrationAt }] }`;
+ * - `event: registrations`, data `{ registrations: [{ extensionId, extensionNumber, sipUsername,
+ *   displayName, registered, contact, userAgent, ip, port, expiresAt, lastRegistrationAt }] }`;
  * - `event: gateways`, data `{ gateways: [{ trunkId, name, registrationState, pingStatus,
  *   lastError, lastRegisteredAt, currentChannels }] }`.
  * All three at connect, then each again when it changed (src/api/live-hub.ts: within about a

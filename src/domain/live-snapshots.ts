@@ -8,9 +8,13 @@ import type { Store } from '../db/store.js';
 /** One extension's registration. Times are Dates; the API answers ISO 8601. */
 export interface RegistrationState {
   extensionId: string;
-  extension: string;
+  /** The extension number, e.g. 1001. */
+  extensionNumber: string;
+  sipUsername: string;
   displayName: string | null;
   registered: boolean;
+  /** The Contact as sofia keeps it. */
+  contact: string | null;
   userAgent: string | null;
   /** Source address and port of the REGISTER. */
   ip: string | null;
@@ -41,12 +45,13 @@ export function registrationStates(store: Store, tenantId: string, onlyExtension
   return store.withTenant(tenantId, async (trx) => {
     let query = trx
       .selectFrom('extensions')
-      .select(['id', 'extension', 'display_name', 'registered', 'user_agent', 'registered_ip', 'registered_port', 'registration_expires_at', 'last_registration_at'])
+      .select(['id', 'extension', 'sip_username', 'display_name', 'registered', 'contact', 'user_agent', 'registered_ip', 'registered_port', 'registration_expires_at', 'last_registration_at'])
       .where('tenant_id', '=', tenantId);
     if (onlyExtensionId) query = query.where('id', '=', onlyExtensionId);
     const rows = await query.orderBy('extension').execute();
     return rows.map((r) => ({
-      extensionId: r.id, extension: r.extension, displayName: r.display_name, registered: r.registered, userAgent: r.user_agent,
+      extensionId: r.id, extensionNumber: r.extension, sipUsername: r.sip_username, displayName: r.display_name, registered: r.registered,
+      contact: r.contact, userAgent: r.user_agent,
       ip: r.registered_ip, port: r.registered_port, expiresAt: r.registration_expires_at, lastRegistrationAt: r.last_registration_at,
     }));
   });

@@ -87,16 +87,16 @@ for (const backend of backends) {
       t.same(s.events.slice(0, 3).map((e) => e.event).sort(), ['calls', 'gateways', 'registrations']);
       t.same(s.events.find((e) => e.event === 'calls')!.data, { calls: [] });
       const regs = s.events.find((e) => e.event === 'registrations')!.data.registrations;
-      t.match(regs.find((r: { extension: string }) => r.extension === '1001'), { extensionId: ids.ext['1001'], registered: false });
+      t.match(regs.find((r: { extensionNumber: string }) => r.extensionNumber === '1001'), { extensionId: ids.ext['1001'], registered: false });
       t.match(s.events.find((e) => e.event === 'gateways')!.data.gateways.find((g: { trunkId: string }) => g.trunkId === ids.trunk), { name: 'acme-main', registrationState: String });
       t.equal(await liveStreams(), 1, 'counted in /metrics');
 
       let mark = s.events.length;
       const sent = Date.now();
       await register('1001', true);
-      const reg = await s.next('registrations', mark, (d) => d.registrations.some((r: { extension: string; registered: boolean }) => r.extension === '1001' && r.registered));
+      const reg = await s.next('registrations', mark, (d) => d.registrations.some((r: { extensionNumber: string; registered: boolean }) => r.extensionNumber === '1001' && r.registered));
       t.ok(reg.at - sent < 1000, `registration pushed in ${reg.at - sent} ms`);
-      t.match(reg.data.registrations.find((r: { extension: string }) => r.extension === '1001'), { userAgent: 'Yealink T54W', ip: '192.0.2.7', port: 5070, expiresAt: String });
+      t.match(reg.data.registrations.find((r: { extensionNumber: string }) => r.extensionNumber === '1001'), { userAgent: 'Yealink T54W', ip: '192.0.2.7', port: 5070, expiresAt: String });
 
       mark = s.events.length;
       await ctx.store.withIngest((db) => writeGatewayStates(db, [{ name: ids.trunk, state: 'REGED', pingStatus: 'UP' }]));
@@ -127,7 +127,7 @@ for (const backend of backends) {
       await s.next('gateways', 0);
       const mark = s.events.length;
       for (const [i, u] of ['1001', '1002', '1003', '1001', '1002'].entries()) await register(u, i % 2 === 0);
-      const state = (d: { registrations: Array<{ extension: string; registered: boolean }> }, ext: string) => d.registrations.find((r) => r.extension === ext)!.registered;
+      const state = (d: { registrations: Array<{ extensionNumber: string; registered: boolean }> }, ext: string) => d.registrations.find((r) => r.extensionNumber === ext)!.registered;
       await s.next('registrations', mark, (d) => state(d, '1002') && state(d, '1003') && !state(d, '1001'));
       await new Promise((r) => setTimeout(r, 600));
       const sent = s.events.slice(mark).filter((e) => e.event === 'registrations');
@@ -141,7 +141,7 @@ for (const backend of backends) {
       const agent = await login(app, 'agent@acme.switchplane.test', 'acme-agent-demo');
       const s = openStream(base, '/api/v1/live', { cookie: agent.cookie });
       await s.next('gateways', 0);
-      t.same(s.events.find((e) => e.event === 'registrations')!.data.registrations.map((r: { extension: string }) => r.extension), ['1001']);
+      t.same(s.events.find((e) => e.event === 'registrations')!.data.registrations.map((r: { extensionNumber: string }) => r.extensionNumber), ['1001']);
       t.same(s.events.find((e) => e.event === 'gateways')!.data, { gateways: [] });
       const globex = openStream(base, '/api/v1/live', bearer(keys.globex));
       await globex.next('gateways', 0);
