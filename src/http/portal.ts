@@ -3,8 +3,8 @@
  * served by the service itself:
  * - `GET /assets/<file>`: the build's content-hashed scripts and styles, cached for a year
  *   (`Cache-Control: public, max-age=31536000, immutable`); an unknown asset is 404;
- * - any other GET or HEAD outside the service's own prefixes (/api, /docs, /freeswitch, /health,
- *   /metrics): `index.html` with `Cache-Control: no-cache`, so the page's router shows `/`,
+ * - any other GET or HEAD outside the service's own prefixes (/api, /docs, /freeswitch/, /health,
+ *   /metrics; `/freeswitch` itself is the portal's configuration page): `index.html` with `Cache-Control: no-cache`, so the page's router shows `/`,
  *   `/trunks`, `/calls/<id>` and the rest (single-page fallback), and a reload always sees the
  *   latest build;
  * - without a build (web/dist/index.html missing): 503, a short HTML page naming the command.
@@ -60,8 +60,12 @@ const NOT_BUILT = `<!doctype html>
 <p>The API is up: <a href="/docs">/docs</a>.</p></body></html>
 `;
 
+/** Portal pages whose path is also a service prefix: `/freeswitch` (the configuration preview) while FreeSWITCH's routes are below `/freeswitch/`. */
+const PAGES_ON_PREFIXES = new Set(['/freeswitch', '/freeswitch/']);
+
 function isServicePath(url: string): boolean {
   const pathname = url.split('?')[0]!;
+  if (PAGES_ON_PREFIXES.has(pathname)) return false;
   return SERVICE_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`));
 }
 

@@ -32,7 +32,7 @@ t.test('the built portal: page at every portal route, cached assets, headers on 
   t.teardown(ctx.close);
   const { app } = ctx;
 
-  for (const url of ['/', '/trunks', '/calls/7d9f0c1e-0000-4000-8000-000000000000', '/login?next=%2Fnumbers', '/accept?token=abc', '/phone', '/no-such-page']) {
+  for (const url of ['/', '/trunks', '/freeswitch', '/calls/7d9f0c1e-0000-4000-8000-000000000000', '/login?next=%2Fnumbers', '/accept?token=abc', '/phone', '/no-such-page']) {
     const res = await app.inject({ method: 'GET', url });
     t.equal(res.statusCode, 200, `${url} answers the page`);
     t.equal(res.body, PAGE, url);
