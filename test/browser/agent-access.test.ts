@@ -32,7 +32,7 @@ const cdr = { globex: '', acme1001: '', acme1002: '' };
 
 /** A CDR of `tenantId` from extension `user`, its caller `caller`: its id. */
 const cdrOf = async (tenantId: string, user: string, caller: string) =>
-  (await storeCdr(portal.sp, tenantId, { user_name: user, caller_id_number: caller, effective_caller_id_number: caller })).id;
+  (await storeCdr(portal.sp, tenantId, { extension: user, caller })).id;
 
 /** GET `url` from inside the page (its session cookie): the status. */
 const statusOf = (page: Page, url: string, headers: Record<string, string> = {}) =>

@@ -44,7 +44,7 @@ t.before(async () => {
   rs = await startRealSwitch(t, 'page-tour', { DEMO_SEED: 'true', OPERATOR_PASSWORD: DEMO.operator.password });
   session = await openBrowser(t, { baseURL: rs.sp.url });
   const acme = (await rs.sp.ok('GET', '/api/v1/customers')).find((c: { slug: string }) => c.slug === 'acme');
-  callId = (await storeCdr(rs.sp, acme.id, { user_name: '1001', caller_id_number: '+390557770009' }, rs.credentials)).id;
+  callId = (await storeCdr(rs.sp, acme.id, { extension: '1001', caller: '+390557770009' }, rs.credentials)).id;
 });
 
 /** The navigation's links: label and path. */

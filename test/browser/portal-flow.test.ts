@@ -82,7 +82,7 @@ async function choose(scope: Page | ReturnType<Page['getByRole']>, label: string
 t.test('the customer\'s admin logs in', async (t) => {
   await login(page, ADMIN.email, ADMIN.password);
   t.equal(new URL(page.url()).pathname, '/', 'on the dashboard');
-  t.ok(await page.getByText('flow').first().isVisible(), 'the customer is named');
+  t.ok(await page.getByText('flow', { exact: true }).first().isVisible(), 'the customer is named');
 });
 
 t.test('a trunk created in the Trunks page becomes a gateway in FreeSWITCH', async (t) => {
@@ -116,11 +116,13 @@ t.test('an extension created in the Extensions page shows its credentials once',
   const shown = page.getByRole('dialog').filter({ hasText: /credentials/i });
   await shown.waitFor();
   await screenshot(page, 'flow-extension-credentials');
+  const password = await shown.getByLabel('Password', { exact: true }).innerText();
+  const username = await shown.getByLabel('Username', { exact: true }).innerText();
   const [created] = await rs.sp.ok('GET', '/api/v1/extensions', undefined, flow.key);
   const creds = await rs.sp.ok('GET', `/api/v1/extensions/${created.id}/credentials`, undefined, flow.key);
-  t.match(await shown.innerText(), creds.password, 'the SIP password is shown');
-  t.match(await shown.innerText(), creds.username, 'and the username');
-  ext = { id: created.id, number: '1002', password: creds.password };
+  t.equal(password, creds.password, 'the SIP password is shown');
+  t.equal(username, creds.username, 'and the username');
+  ext = { id: created.id, number: '1002', password };
   await shown.getByRole('button', { name: /close|done/i }).first().click();
   await shown.waitFor({ state: 'hidden' });
   await page.getByRole('cell', { name: '1002', exact: true }).waitFor();
@@ -132,6 +134,7 @@ t.test('a number mapped to the extension in the Numbers page', async (t) => {
   await page.getByRole('button', { name: 'New number' }).click();
   const form = page.getByRole('dialog');
   await form.getByLabel('Number', { exact: true }).fill(DID);
+  await choose(form, 'Trunk', 'carrier');
   await choose(form, 'Route', 'Extension');
   await choose(form, 'Extension', '1002');
   await form.getByRole('button', { name: /^(create|save)/i }).click();

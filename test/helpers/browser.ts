@@ -35,6 +35,8 @@ export interface PageProblem {
   /** The page's URL when it happened. */
   url: string;
   text: string;
+  /** Where the message came from: a script, or the resource that failed to load. */
+  source?: string;
 }
 
 export interface BrowserOptions {
@@ -58,7 +60,7 @@ export interface BrowserSession {
 /** Every page's console errors and page errors go to `problems`. */
 function watch(page: Page, problems: PageProblem[]): void {
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push({ kind: 'console', url: page.url(), text: msg.text() });
+    if (msg.type() === 'error') problems.push({ kind: 'console', url: page.url(), text: msg.text(), source: msg.location().url });
   });
   page.on('pageerror', (err) => problems.push({ kind: 'pageerror', url: page.url(), text: String(err.stack ?? err) }));
 }
@@ -145,29 +147,49 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 const JSON_CDR = readFileSync(path.join(ROOT, '../shared/fixtures/freeswitch/cdr/json_cdr-call-9999.json'), 'utf8');
 const RECORDED_UUID = (JSON.parse(JSON_CDR) as { variables: { uuid: string } }).variables.uuid;
 
+/** The recorded call's times moved so that it ended at `endMs` (epoch seconds, microseconds, callflow times). */
+function movedTo(doc: { variables: Record<string, string>; callflow?: Array<{ times?: Record<string, string> }> }, endMs: number): void {
+  const shiftUs = BigInt(Math.round(endMs * 1000)) - BigInt(doc.variables.end_uepoch!);
+  const move = (text: string, unit: bigint) => (text === '0' ? text : String(BigInt(text) + shiftUs / unit));
+  for (const [name, value] of Object.entries(doc.variables)) {
+    if (/_uepoch$/.test(name) || name === 'Event-Date-Timestamp') doc.variables[name] = move(value, 1n);
+    else if (/_epoch$/.test(name)) doc.variables[name] = move(value, 1_000_000n);
+  }
+  for (const flow of doc.callflow ?? []) {
+    for (const [name, value] of Object.entries(flow.times ?? {})) if (name !== 'hold_accum_time') flow.times![name] = move(value, 1n);
+  }
+}
+
 /**
  * Stores a CDR the way FreeSWITCH reports one through mod_json_cdr (`POST /freeswitch/cdr`): the
- * recorded call as a new leg of customer `tenantId`, its variables changed by `variables`
- * (e.g. `user_name` for the extension, `caller_id_number`).
+ * recorded call (answered, 3 s) as a new leg of customer `tenantId` that ended just now, placed by
+ * its extension `leg.extension` (the directory user) with caller number `leg.caller`.
  * @param credentials Switchplane's XMLCURL_USERNAME/PASSWORD when it has them (the real switch's)
- * @returns the CDR's id in the API once it is stored, and its leg uuid
+ * @returns the CDR's id in the API once it is stored, and its leg uuid (the API's `callId`)
  */
 export async function storeCdr(
   sp: SwitchplaneProcess,
   tenantId: string,
-  variables: Record<string, string>,
+  leg: { extension: string; caller: string },
   credentials?: { username: string; password: string },
 ): Promise<{ id: string; uniqueId: string }> {
   const uniqueId = randomUUID();
-  const doc = JSON.parse(JSON_CDR.replaceAll(RECORDED_UUID, uniqueId)) as { variables: Record<string, string> };
-  Object.assign(doc.variables, { accountcode: tenantId, ...variables });
+  const doc = JSON.parse(JSON_CDR.replaceAll(RECORDED_UUID, uniqueId)) as {
+    variables: Record<string, string>;
+    callflow?: Array<{ times?: Record<string, string>; caller_profile?: Record<string, string> }>;
+  };
+  movedTo(doc, Date.now());
+  Object.assign(doc.variables, { accountcode: tenantId, user_name: leg.extension, caller_id_number: leg.caller, effective_caller_id_number: leg.caller });
+  for (const flow of doc.callflow ?? []) Object.assign(flow.caller_profile ?? {}, { username: leg.extension, caller_id_number: leg.caller, caller_id_name: leg.caller });
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (credentials) headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
   const res = await fetch(`${sp.url}/freeswitch/cdr?uuid=${uniqueId}`, { method: 'POST', headers, body: JSON.stringify(doc) });
   if (res.status !== 200) throw new Error(`json_cdr post answered ${res.status}: ${await res.text()}`);
   const id = await eventually(`CDR ${uniqueId} stored`, async () => {
-    const rows = await sp.ok('GET', `/api/v1/customers/${tenantId}/cdrs?limit=200`);
-    return rows.find((r: { uniqueId: string; id: string }) => r.uniqueId === uniqueId)?.id;
+    const rows = await sp.ok('GET', `/api/v1/customers/${tenantId}/cdrs?limit=100`);
+    const row = rows.find((r: { callId: string; id: string; callerNumber: string }) => r.callId === uniqueId);
+    if (row && row.callerNumber !== leg.caller) throw new Error(`stored with caller ${row.callerNumber}, not ${leg.caller}`);
+    return row?.id as string | undefined;
   }, { timeoutMs: 15_000, intervalMs: 200 });
   return { id, uniqueId };
 }
