@@ -5,7 +5,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mock } from 'node:test';
 import t from 'tap';
+import { KEEP_ALIVE_MS } from '../../src/api/live.js';
 import { buildApp } from '../../src/wiring/http.js';
 import { CallControl } from '../../src/esl/call-control.js';
 import { ChannelTracker } from '../../src/esl/channels.js';
@@ -161,6 +163,21 @@ for (const backend of backends) {
       t.equal((await call(app, keys.admin, 'GET', '/api/v1/live?tenantId=00000000-0000-4000-8000-000000000000')).status, 404);
       t.equal((await call(app, keys.acme, 'GET', '/api/v1/live?since=1')).status, 400);
       t.equal((await call(app, null, 'GET', '/api/v1/live')).status, 401);
+    });
+
+    t.test('a keep-alive comment every 15 s', async (t) => {
+      mock.timers.enable({ apis: ['setInterval'] });
+      t.teardown(() => mock.timers.reset());
+      const s = openStream(base, '/api/v1/live', bearer(keys.acme));
+      await s.next('gateways', 0);
+      mock.timers.tick(KEEP_ALIVE_MS - 1);
+      await new Promise((r) => setTimeout(r, 50));
+      t.notMatch(s.raw(), /: keep-alive/, 'not before 15 s');
+      mock.timers.tick(1);
+      await eventually('a keep-alive comment', () => s.raw().includes('\n: keep-alive\n\n'));
+      t.equal(KEEP_ALIVE_MS, 15_000);
+      s.close();
+      await s.ended;
     });
 
     t.test('closing the app ends open streams', async (t) => {
