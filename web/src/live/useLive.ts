@@ -14,27 +14,32 @@ import type { Schemas } from '../api/client';
 /** A call in progress (as GET /api/v1/calls/active lists it). */
 export type ActiveCall = Schemas['Call'];
 
-/** A phone's registration as the live stream sends it (the extension and its binding). */
+/** An extension's registration as the live stream sends it (every extension, registered or not). */
 export interface LiveRegistration {
-  extensionId?: string;
-  extensionNumber?: string;
-  displayName?: string | null;
-  sipUsername?: string;
-  registered?: boolean;
-  userAgent?: string | null;
-  ip?: string | null;
-  port?: number | null;
-  contact?: string | null;
+  extensionId: string;
+  extensionNumber: string;
+  sipUsername: string;
+  displayName: string | null;
+  registered: boolean;
+  contact: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  port: number | null;
+  /** ISO times. */
+  expiresAt: string | null;
+  lastRegistrationAt: string | null;
 }
 
-/** A trunk's gateway as the live stream sends it (mod_sofia's state, OPTIONS ping status). */
+/** A trunk's gateway as the live stream sends it (mod_sofia's state, the OPTIONS ping status). */
 export interface LiveGateway {
-  trunkId?: string;
-  name?: string;
-  registrationState?: string;
-  state?: string;
-  pingStatus?: string | null;
-  lastError?: string | null;
+  trunkId: string;
+  name: string;
+  /** e.g. REGED, NOREG, FAIL_WAIT. */
+  registrationState: string;
+  pingStatus: string | null;
+  lastError: string | null;
+  lastRegisteredAt: string | null;
+  currentChannels: number;
 }
 
 export interface Live {

@@ -26,7 +26,7 @@ const STATUS_COLOR: Record<Trunk['status'], string> = { active: 'green', inactiv
  */
 export function stateOf(t: Trunk, gateways: readonly LiveGateway[]): { state: string; pingStatus: string | null; lastError: string | null } {
   const g = gateways.find((x) => x.trunkId === t.id || x.name?.toLowerCase() === t.gatewayName.toLowerCase());
-  const state = g?.registrationState ?? g?.state;
+  const state = g?.registrationState;
   if (!g || !state) return { state: t.stats.registrationState, pingStatus: t.stats.pingStatus, lastError: t.stats.lastError };
   return { state, pingStatus: g.pingStatus ?? null, lastError: g.lastError ?? t.stats.lastError };
 }
