@@ -3,6 +3,8 @@ import { backends } from '../helpers/backends.js';
 import { demoApp } from '../helpers/app.js';
 import { call, demoKeys } from '../helpers/api.js';
 import { maskSecrets } from '../../src/domain/audit-queries.js';
+import { ensureOperator, OPERATOR_EMAIL } from '../../src/domain/users.js';
+import { login, sessionCall } from '../helpers/sessions.js';
 
 const PASSWORD = 'trunk-secret-Pa55word';
 
@@ -83,6 +85,17 @@ for (const backend of backends) {
       t.match((await list(keys.admin)).body.error, { code: 'tenant_required' });
       t.equal((await list(keys.acme, '', {}, `/api/v1/customers/${keys.globexId}`)).status, 404);
       t.equal((await call(app, null, 'GET', '/api/v1/audit-log')).status, 401);
+    });
+
+    t.test('people: a customer admin reads its own, an operator the chosen customer\'s, an agent none', async (t) => {
+      const admin = await login(app, 'admin@acme.switchplane.test', 'acme-admin-demo');
+      t.equal((await sessionCall(app, admin, 'GET', '/api/v1/audit-log')).body.pagination.total, 4);
+      await ensureOperator(ctx.store, 'operator-test-password');
+      const operator = await login(app, OPERATOR_EMAIL, 'operator-test-password');
+      const chosen = await sessionCall(app, operator, 'GET', '/api/v1/audit-log?resourceType=trunk', undefined, { headers: { 'x-tenant-id': keys.globexId } });
+      t.same(chosen.body.data.map((e: { after: { name: string } }) => e.after.name), ['globex-audited']);
+      const agent = await login(app, 'agent@acme.switchplane.test', 'acme-agent-demo');
+      t.equal((await sessionCall(app, agent, 'GET', '/api/v1/audit-log')).status, 403);
     });
   });
 }
