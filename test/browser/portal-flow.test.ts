@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { buildPortal, login, openBrowser, screenshot, type BrowserSession } from '../helpers/browser.js';
+import { buildPortal, loggedOutProbe, login, openBrowser, screenshot, type BrowserSession } from '../helpers/browser.js';
 import { startMockRealtime, type MockRealtime } from '../helpers/mock-realtime.js';
 import { bridgedCall, carrierAdmitted, carrierCall, createCustomer, startPhone, startRealSwitch, until, type Customer, type Extension, type RealSwitch } from '../helpers/real-switch.js';
 import { startRtpPeer } from '../helpers/rtp-peer.js';
@@ -82,7 +82,7 @@ async function choose(scope: Page | ReturnType<Page['getByRole']>, label: string
 t.test('the customer\'s admin logs in', async (t) => {
   await login(page, ADMIN.email, ADMIN.password);
   t.equal(new URL(page.url()).pathname, '/', 'on the dashboard');
-  t.ok(await page.getByText('flow', { exact: true }).first().isVisible(), 'the customer is named');
+  t.match(await page.getByRole('banner').innerText(), /\bflow\b/, 'the customer is named in the header');
 });
 
 t.test('a trunk created in the Trunks page becomes a gateway in FreeSWITCH', async (t) => {
@@ -139,7 +139,7 @@ t.test('a number mapped to the extension in the Numbers page', async (t) => {
   await choose(form, 'Extension', '1002');
   await form.getByRole('button', { name: /^(create|save)/i }).click();
   await form.waitFor({ state: 'hidden' });
-  await page.getByRole('cell', { name: DID }).waitFor();
+  await page.getByRole('cell', { name: DID, exact: true }).waitFor();
   await screenshot(page, 'flow-numbers');
   const numbers = await rs.sp.ok('GET', '/api/v1/phone-numbers', undefined, flow.key);
   t.match(numbers.find((n: { number: string }) => n.number === DID), { route: 'extension', routeTarget: '1002' });
@@ -157,7 +157,7 @@ t.test('a carrier\'s call to the number rings the phone registered with those cr
     return (await row.count()) > 0;
   }, 30_000);
   await screenshot(page, 'flow-calls');
-  t.match(await row.first().innerText(), DID, 'the row names the number called');
+  t.match(await row.first().innerText(), /→ 1002/, 'the row names the extension that took it');
   t.match(await row.first().innerText(), /answered/i, 'and that it was answered');
 });
 
@@ -179,7 +179,7 @@ t.test('an AI call\'s session is read in the call\'s detail page', async (t) => 
   await until('the AI session stored', async () => (await rs.sp.ok('GET', '/api/v1/ai-sessions', undefined, flow.key)).length > 0);
 
   await open('Calls', /calls/i);
-  const row = page.getByRole('row').filter({ hasText: AI_CALLER });
+  const row = page.getByRole('row').filter({ hasText: AI_CALLER }).filter({ hasText: AI_DID });
   await until('the AI call in the Calls page', async () => {
     await page.reload();
     await page.getByRole('heading', { level: 1 }).waitFor();
@@ -200,6 +200,6 @@ t.test('an AI call\'s session is read in the call\'s detail page', async (t) => 
   await screenshot(page, 'flow-ai-session');
 });
 
-t.test('the pages reported no errors', async (t) => {
-  t.same(session.problems, []);
+t.test('the pages reported no errors (but the logged-out session probe of /login)', async (t) => {
+  t.same(session.problems.filter((p) => !loggedOutProbe(p)), []);
 });

@@ -57,6 +57,12 @@ export interface BrowserSession {
   newPage(opts?: BrowserOptions): Promise<Page>;
 }
 
+/**
+ * Whether `p` is the browser's line for the portal asking whether anyone is logged in while nobody
+ * is (`GET /api/v1/auth/session` → 401, on /login and after logging out): expected, not a fault.
+ */
+export const loggedOutProbe = (p: PageProblem): boolean => p.source?.endsWith('/api/v1/auth/session') === true && /status of 401\b/.test(p.text);
+
 /** Every page's console errors and page errors go to `problems`. */
 function watch(page: Page, problems: PageProblem[]): void {
   page.on('console', (msg) => {
