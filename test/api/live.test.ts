@@ -20,6 +20,7 @@ import { eslRig } from '../helpers/esl-controller.js';
 import { legEvents } from '../helpers/esl-replay.js';
 import { eventually } from '../helpers/eventually.js';
 import { login } from '../helpers/sessions.js';
+import { ensureOperator, OPERATOR_EMAIL } from '../../src/domain/users.js';
 
 interface LiveEvent { event: string; data: any; at: number } // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -153,11 +154,16 @@ for (const backend of backends) {
       await Promise.all([s.ended, globex.ended]);
     });
 
-    t.test('admin keys name the customer; refusals are JSON errors', async (t) => {
+    t.test('admin keys and operators name the customer; refusals are JSON errors', async (t) => {
       const s = openStream(base, `/api/v1/live?tenantId=${keys.acmeId}`, bearer(keys.admin));
       await s.next('registrations', 0, (d) => d.registrations.some((r: { extensionId: string }) => r.extensionId === ids.ext['1001']));
+      await ensureOperator(ctx.store, 'operator-test-password');
+      const operator = await login(app, OPERATOR_EMAIL, 'operator-test-password');
+      const op = openStream(base, `/api/v1/live?tenantId=${keys.globexId}`, { cookie: operator.cookie });
+      await op.next('registrations', 0, (d) => d.registrations.length > 0 && !d.registrations.some((r: { extensionId: string }) => Object.values(ids.ext).includes(r.extensionId)));
       s.close();
-      await s.ended;
+      op.close();
+      await Promise.all([s.ended, op.ended]);
       t.match((await call(app, keys.admin, 'GET', '/api/v1/live')).body.error, { code: 'tenant_required' });
       t.equal((await call(app, keys.acme, 'GET', `/api/v1/live?tenantId=${keys.globexId}`)).status, 404);
       t.equal((await call(app, keys.admin, 'GET', '/api/v1/live?tenantId=00000000-0000-4000-8000-000000000000')).status, 404);
