@@ -96,7 +96,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       sending = false;
     };
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-    let unsubscribe = () => undefined as void;
+    let unsubscribe: () => void = () => undefined;
     const end = () => {
       if (!open) return;
       open = false;
