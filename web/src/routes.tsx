@@ -3,26 +3,30 @@
  * customer first, and its entry in the navigation (layout/Shell.tsx builds the menu from this
  * table). /login and /accept are outside the layout; everything else needs a session.
  */
-import type { ReactNode } from 'react';
+import { lazy, type ReactNode } from 'react';
 import { createBrowserRouter, Navigate } from 'react-router-dom';
 import type { Role } from './auth/session';
 import { RequireRole } from './auth/RequireRole';
+import { RouteError } from './components/RouteError';
 import { Shell } from './layout/Shell';
-import { ApiKeysPage } from './pages/api-keys/ApiKeysPage';
-import { AuditLogPage } from './pages/audit-log/AuditLogPage';
-import { CallDetailPage } from './pages/calls/CallDetailPage';
-import { CallsPage } from './pages/calls/CallsPage';
-import { CustomersPage } from './pages/customers/CustomersPage';
 import { DashboardPage } from './pages/dashboard/DashboardPage';
-import { ExtensionsPage } from './pages/extensions/ExtensionsPage';
-import { FreeswitchPage } from './pages/freeswitch/FreeswitchPage';
 import { AcceptPage } from './pages/login/AcceptPage';
 import { LoginPage } from './pages/login/LoginPage';
-import { NumbersPage } from './pages/numbers/NumbersPage';
-import { PhonePage } from './pages/phone/PhonePage';
-import { RecurringCallsPage } from './pages/recurring-calls/RecurringCallsPage';
-import { TrunksPage } from './pages/trunks/TrunksPage';
-import { UsersPage } from './pages/users/UsersPage';
+
+// Pages other than the dashboard and the login pages load when first opened (their own chunks:
+// the softphone's SIP library, the forms), so the first page comes quickly.
+const ApiKeysPage = lazy(() => import('./pages/api-keys/ApiKeysPage').then((m) => ({ default: m.ApiKeysPage })));
+const AuditLogPage = lazy(() => import('./pages/audit-log/AuditLogPage').then((m) => ({ default: m.AuditLogPage })));
+const CallDetailPage = lazy(() => import('./pages/calls/CallDetailPage').then((m) => ({ default: m.CallDetailPage })));
+const CallsPage = lazy(() => import('./pages/calls/CallsPage').then((m) => ({ default: m.CallsPage })));
+const CustomersPage = lazy(() => import('./pages/customers/CustomersPage').then((m) => ({ default: m.CustomersPage })));
+const ExtensionsPage = lazy(() => import('./pages/extensions/ExtensionsPage').then((m) => ({ default: m.ExtensionsPage })));
+const FreeswitchPage = lazy(() => import('./pages/freeswitch/FreeswitchPage').then((m) => ({ default: m.FreeswitchPage })));
+const NumbersPage = lazy(() => import('./pages/numbers/NumbersPage').then((m) => ({ default: m.NumbersPage })));
+const PhonePage = lazy(() => import('./pages/phone/PhonePage').then((m) => ({ default: m.PhonePage })));
+const RecurringCallsPage = lazy(() => import('./pages/recurring-calls/RecurringCallsPage').then((m) => ({ default: m.RecurringCallsPage })));
+const TrunksPage = lazy(() => import('./pages/trunks/TrunksPage').then((m) => ({ default: m.TrunksPage })));
+const UsersPage = lazy(() => import('./pages/users/UsersPage').then((m) => ({ default: m.UsersPage })));
 
 export interface PortalRoute {
   path: string;
@@ -56,14 +60,15 @@ export const PORTAL_ROUTES: readonly PortalRoute[] = [
 ];
 
 export const router = createBrowserRouter([
-  { path: '/login', element: <LoginPage /> },
-  { path: '/accept', element: <AcceptPage /> },
+  { path: '/login', element: <LoginPage />, errorElement: <RouteError /> },
+  { path: '/accept', element: <AcceptPage />, errorElement: <RouteError /> },
   {
     element: (
       <RequireRole>
         <Shell routes={PORTAL_ROUTES} />
       </RequireRole>
     ),
+    errorElement: <RouteError />,
     children: [
       ...PORTAL_ROUTES.map((r) => ({ path: r.path, element: <RequireRole roles={r.roles}>{r.element}</RequireRole>, handle: r })),
       { path: '*', element: <Navigate to="/" replace /> },

@@ -6,6 +6,7 @@
  */
 import { AppShell, Burger, Group, NavLink, ScrollArea, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
+import { Suspense } from 'react';
 import { Link, Outlet, useLocation, useMatches } from 'react-router-dom';
 import { useChosenTenant } from '../api/tenant';
 import { useSession } from '../auth/session';
@@ -64,7 +65,9 @@ export function Shell({ routes }: { routes: readonly PortalRoute[] }) {
           <PageState title={current?.nav?.label ?? 'Customer'} empty="Choose a customer in the header to see its data." />
         ) : (
           <LiveProvider key={tenant ?? 'own'} tenantId={operator ? tenant : null} off={operator && !tenant}>
-            <Outlet key={operator ? tenant ?? 'none' : 'own'} />
+            <Suspense fallback={<PageState loading />}>
+              <Outlet key={operator ? tenant ?? 'none' : 'own'} />
+            </Suspense>
           </LiveProvider>
         )}
       </AppShell.Main>

@@ -5,13 +5,16 @@
  * is told so instead.
  */
 import { Badge, Group, SimpleGrid, Stack, Title } from '@mantine/core';
+import { lazy, Suspense } from 'react';
 import { useSession } from '../../auth/session';
 import { PageState } from '../../components/PageState';
 import { useLive } from '../../live/useLive';
-import { HourlyChart } from './HourlyChart';
 import { RegisteredPhones, TrunkGateways } from './LiveDevices';
 import { LiveCalls } from './LiveCalls';
 import { TodayFigures } from './TodayFigures';
+
+// The chart library is the largest part of the page: it loads in its own chunk, after the figures.
+const HourlyChart = lazy(() => import('./HourlyChart').then((m) => ({ default: m.HourlyChart })));
 
 export function DashboardPage() {
   const { user } = useSession();
@@ -31,7 +34,9 @@ function Figures({ agent }: { agent: boolean }) {
         <Badge color={color} variant="dot" aria-live="polite">{label}</Badge>
       </Group>
       <TodayFigures />
-      <HourlyChart />
+      <Suspense fallback={<PageState loading />}>
+        <HourlyChart />
+      </Suspense>
       <LiveCalls />
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
         <RegisteredPhones />
