@@ -19,7 +19,7 @@ export function CallFilters({ value, onApply }: { value: CdrFilters; onApply: (f
   };
   return (
     <form onSubmit={submit} aria-label="Call filters">
-      <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="sm">
+      <SimpleGrid cols={{ base: 2, md: 4 }} spacing="sm">
         <TextInput type="date" label="From" value={draft.from ?? ''} onChange={(e) => set('from')(e.currentTarget.value)} />
         <TextInput type="date" label="To" value={draft.to ?? ''} onChange={(e) => set('to')(e.currentTarget.value)} />
         <Select label="Direction" clearable data={options(DIRECTIONS)} value={draft.direction || null} onChange={set('direction')} />

@@ -10,7 +10,7 @@ import { filtersOf, queryOf, type CdrFilters } from './filters';
 import { formatDuration, formatTime, orDash } from './format';
 
 const LIMIT = 25;
-const DISPOSITION_COLOR: Record<string, string> = { ANSWERED: 'green', 'NO ANSWER': 'yellow', BUSY: 'orange', FAILED: 'red', CANCELLED: 'gray' };
+const DISPOSITION_COLOR: Record<string, string> = { ANSWERED: 'green.8', 'NO ANSWER': 'yellow.9', BUSY: 'orange.8', FAILED: 'red.8', CANCELLED: 'gray.7' };
 
 /** The CSV export of the list's filters: an operator names the customer in the path (a link sends no X-Tenant-ID). */
 function csvHref(query: string): string {
@@ -73,7 +73,7 @@ export function CallsPage() {
                   {c.aiSessionId && <Badge ml="xs" size="xs" variant="light">AI</Badge>}
                 </Table.Td>
                 <Table.Td visibleFrom="sm">{c.direction}</Table.Td>
-                <Table.Td><Badge color={DISPOSITION_COLOR[c.disposition] ?? 'gray'} variant="light">{c.disposition}</Badge></Table.Td>
+                <Table.Td><Text size="sm" fw={600} c={DISPOSITION_COLOR[c.disposition] ?? 'gray'}>{c.disposition}</Text></Table.Td>
                 <Table.Td visibleFrom="sm">{formatDuration(c.durationSeconds)}</Table.Td>
               </Table.Tr>
             ))}
