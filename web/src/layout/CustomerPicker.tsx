@@ -25,8 +25,7 @@ export function CustomerPicker() {
     return () => {
       live = false;
     };
-    // The list is read once per page load; the choice changes nothing in it.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The list is read once per page load (a stale choice is dropped then); choosing changes nothing in it.
   }, []);
   return (
     <Select
