@@ -42,7 +42,7 @@ export function AuditLogPage() {
     setParams(q);
   };
   const input = (k: (typeof KEYS)[number], label: string, type = 'text', placeholder?: string) => (
-    <TextInput label={label} type={type} placeholder={placeholder} value={draft[k] ?? ''} onChange={(e) => setDraft((d) => ({ ...d, [k]: e.currentTarget.value }))} />
+    <TextInput label={label} type={type} placeholder={placeholder} value={draft[k] ?? ''} onChange={(e) => { const value = e.currentTarget.value; setDraft((d) => ({ ...d, [k]: value })); }} />
   );
   const rows = log.data?.data ?? [];
   const pagination = log.data?.pagination;
