@@ -8,7 +8,7 @@
  * database stays the last word on what is valid. A database that cannot be reached, or that
  * dropped the session (src/db/unavailable.ts), gives 503 `database_unavailable` with `Retry-After`.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { ConflictError, FieldError, NotFoundError } from '../domain/errors.js';
 
@@ -105,9 +105,24 @@ export function fromDatabase(err: unknown): ApiError | undefined {
   }
 }
 
+/**
+ * The ajv error to answer: the first one, except that for a value checked against alternatives
+ * (`anyOf`, such as a nullable string: null, or a string with a pattern) the summary ("must match
+ * a schema in anyOf") and the null branch ("must be null") say less than the other branch's
+ * error at the same value ("must match pattern …"), which is answered instead.
+ */
+function mainValidation(err: FastifyError): FastifySchemaValidationError | undefined {
+  const all = err.validation ?? [];
+  const first = all[0];
+  if (!first) return undefined;
+  const telling = all.filter((e) => e.instancePath === first.instancePath && e.keyword !== 'anyOf'
+    && !(e.keyword === 'type' && (e.params as { type?: unknown }).type === 'null'));
+  return telling[0] ?? first;
+}
+
 /** The field a JSON-schema (ajv) validation error is about: `/port` → `port`, missing → its name. */
 function fieldOfValidation(err: FastifyError): string | undefined {
-  const first = err.validation?.[0];
+  const first = mainValidation(err);
   if (!first) return undefined;
   const missing = (first.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
   const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
@@ -146,7 +161,7 @@ export function sendApiError(err: FastifyError | ApiError | Error, req: FastifyR
   } else if ((err as FastifyError).validation) {
     const field = fieldOfValidation(err as FastifyError);
     const where = (err as FastifyError).validationContext ?? 'body';
-    api = apiError('validation_failed', `${field ?? where}: ${(err as FastifyError).validation?.[0]?.message ?? 'invalid'}`, field);
+    api = apiError('validation_failed', `${field ?? where}: ${mainValidation(err as FastifyError)?.message ?? 'invalid'}`, field);
   } else if ((err as FastifyError).statusCode === 429) {
     api = apiError('rate_limited', err.message);
   } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! >= 400 && (err as FastifyError).statusCode! < 500) {

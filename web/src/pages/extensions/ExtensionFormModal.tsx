@@ -59,7 +59,7 @@ export function ExtensionFormModal({ extension, onClose, onSaved, onCreated }: E
       onChange={(e) => set(field, e.currentTarget.value)} />
   );
   const toggle = (field: 'voicemailEnabled' | 'forwardingEnabled' | 'doNotDisturb' | 'callRecording', label: string, description?: string) => (
-    <Switch id={idOf(field)} label={label} description={description} checked={v[field]} error={errors[field]}
+    <Switch id={idOf(field)} label={label} description={description} checked={v[field]} error={errors[field]} aria-invalid={errors[field] !== undefined}
       onChange={(e) => set(field, e.currentTarget.checked)} />
   );
 
@@ -83,7 +83,7 @@ export function ExtensionFormModal({ extension, onClose, onSaved, onCreated }: E
           {v.voicemailEnabled && (
             <Group align="flex-end" gap="md">
               <PasswordInput id={idOf('voicemailPin')} label="Voicemail PIN" inputMode="numeric" autoComplete="new-password" value={v.voicemailPin}
-                error={errors.voicemailPin} description={extension?.voicemailPinSet ? 'a PIN is set; leave blank to keep it' : '4 to 10 digits'}
+                error={errors.voicemailPin} aria-invalid={errors.voicemailPin !== undefined} description={extension?.voicemailPinSet ? 'a PIN is set; leave blank to keep it' : '4 to 10 digits'}
                 onChange={(e) => set('voicemailPin', e.currentTarget.value)} />
               {extension?.voicemailPinSet && (
                 <Checkbox label="Remove the PIN" checked={v.removeVoicemailPin} disabled={v.voicemailPin !== ''}

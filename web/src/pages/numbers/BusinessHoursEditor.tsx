@@ -44,7 +44,7 @@ export function BusinessHoursEditor({ hours, onChange, timeZone, errors, idOf }:
               return (
                 <Table.Tr key={d}>
                   <Table.Td>
-                    <Checkbox id={idOf(at)} label={title(d)} aria-label={`${title(d)} open`} checked={day.open} error={errors[at]}
+                    <Checkbox id={idOf(at)} label={title(d)} aria-label={`${title(d)} open`} checked={day.open} error={errors[at]} aria-invalid={errors[at] !== undefined}
                       onChange={(e) => setDay(d, { open: e.currentTarget.checked })} />
                   </Table.Td>
                   {day.open ? (

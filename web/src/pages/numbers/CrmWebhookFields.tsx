@@ -20,7 +20,7 @@ export function CrmWebhookFields({ f, secretSet }: { f: Form<NumberForm>; secret
         description="where the AI agent posts tickets (https://…); blank: no webhook" onChange={(e) => set('crmWebhookUrl', e.currentTarget.value)} />
       <Group align="flex-end" gap="xs" wrap="nowrap">
         <PasswordInput id={idOf('crmWebhookSecret')} label="CRM webhook secret" style={{ flex: 1 }} value={v.crmWebhookSecret}
-          error={errors.crmWebhookSecret} autoComplete="new-password"
+          error={errors.crmWebhookSecret} aria-invalid={errors.crmWebhookSecret !== undefined} autoComplete="new-password"
           description={secretSet ? 'a secret is stored; leave blank to keep it' : '16 to 256 characters; signs every ticket'}
           onChange={(e) => set('crmWebhookSecret', e.currentTarget.value)} />
         <Button variant="default" onClick={() => set('crmWebhookSecret', randomSecret())}>Generate</Button>

@@ -50,7 +50,7 @@ export function RoutingFields({ f, extensions, timeZone }: RoutingFieldsProps) {
         <>
           <TextInput id={idOf('aiAgentProfile')} label="AI agent profile" description="lower-case letters, digits and -, e.g. customer-care-voice"
             value={v.aiAgentProfile} error={errors.aiAgentProfile} onChange={(e) => set('aiAgentProfile', e.currentTarget.value)} />
-          <Switch id={idOf('businessHours')} label="Answer only within business hours" checked={v.hoursLimited} error={errors.businessHours}
+          <Switch id={idOf('businessHours')} label="Answer only within business hours" checked={v.hoursLimited} error={errors.businessHours} aria-invalid={errors.businessHours !== undefined}
             description="outside them calls go to the failover extension; off: the AI agent answers at any time"
             onChange={(e) => set('hoursLimited', e.currentTarget.checked)} />
           {v.hoursLimited && (

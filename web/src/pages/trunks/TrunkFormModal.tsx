@@ -69,7 +69,7 @@ export function TrunkFormModal({ trunk, onClose, onSaved }: TrunkFormModalProps)
         <Divider my="md" label="Authentication and registration" labelPosition="left" />
         <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
           {textField('username', 'Username', 'SIP auth username; needed to register')}
-          <PasswordInput id={idOf('password')} label="Password" value={v.password} error={errors.password} autoComplete="new-password"
+          <PasswordInput id={idOf('password')} label="Password" value={v.password} error={errors.password} aria-invalid={errors.password !== undefined} autoComplete="new-password"
             description={trunk?.passwordSet ? 'a password is stored; leave blank to keep it' : 'SIP auth password'}
             onChange={(e) => set('password', e.currentTarget.value)} />
           {textField('realm', 'Realm', 'default: the host')}
@@ -80,7 +80,7 @@ export function TrunkFormModal({ trunk, onClose, onSaved }: TrunkFormModalProps)
           {numberField('pingSeconds', 'OPTIONS ping interval (seconds)', 'blank: no ping')}
         </SimpleGrid>
         <Group mt="sm" gap="lg">
-          <Switch id={idOf('register')} label="Register with the carrier" checked={v.register} error={errors.register}
+          <Switch id={idOf('register')} label="Register with the carrier" checked={v.register} error={errors.register} aria-invalid={errors.register !== undefined}
             onChange={(e) => set('register', e.currentTarget.checked)} />
           {trunk?.passwordSet && (
             <Checkbox label="Remove the stored password" checked={v.removePassword} disabled={v.password !== ''}
@@ -92,7 +92,7 @@ export function TrunkFormModal({ trunk, onClose, onSaved }: TrunkFormModalProps)
           {numberField('priority', 'Priority', '1 is tried first for outbound calls')}
           {numberField('maxChannels', 'Max concurrent calls', 'default 10')}
         </SimpleGrid>
-        <Switch mt="sm" id={idOf('callerIdInFrom')} label="Send the caller's number as From user" checked={v.callerIdInFrom}
+        <Switch mt="sm" id={idOf('callerIdInFrom')} label="Send the caller's number as From user" checked={v.callerIdInFrom} aria-invalid={errors.callerIdInFrom !== undefined}
           error={errors.callerIdInFrom} onChange={(e) => set('callerIdInFrom', e.currentTarget.checked)} />
         <Group justify="flex-end" mt="xl">
           <Button variant="default" onClick={onClose}>Cancel</Button>
