@@ -44,11 +44,15 @@ export function listApiKeys(store: Store, customerId?: string): Promise<ApiKeyRo
   });
 }
 
-/** Revokes key `id` at once (a revoked key keeps its first revocation time). @throws NotFoundError `API key` */
-export function revokeApiKey(store: Store, actor: Principal, id: string): Promise<ApiKeyRow> {
+/**
+ * Revokes key `id` at once (a revoked key keeps its first revocation time).
+ * @param customerId when given, only a key of that customer may be revoked (a customer admin's own)
+ * @throws NotFoundError `API key` for an unknown key or one of another customer
+ */
+export function revokeApiKey(store: Store, actor: Principal, id: string, customerId?: string): Promise<ApiKeyRow> {
   return store.withOperator(async (trx) => {
     const before = await trx.selectFrom('api_keys').select(KEY_COLUMNS).where('id', '=', id).executeTakeFirst();
-    if (!before) throw new NotFoundError('API key');
+    if (!before || (customerId !== undefined && before.tenant_id !== customerId)) throw new NotFoundError('API key');
     const after = await trx.updateTable('api_keys').set({ revoked_at: before.revoked_at ?? new Date() }).where('id', '=', id).returning(KEY_COLUMNS).executeTakeFirstOrThrow();
     await recordAudit(trx, actor, { tenantId: after.tenant_id, action: 'revoke', resourceType: 'api_key', resourceId: after.id, before, after });
     return after;

@@ -218,7 +218,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API keys (admin) */
+        /** List API keys (admin key and operator: all or one customer's; a customer admin: its own customer's) */
         get: {
             parameters: {
                 query?: {
@@ -298,7 +298,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create an API key (admin); the key is in the answer and nowhere else */
+        /** Create an API key (admin key, operator, or a customer admin for its own customer); the key is in the answer and nowhere else */
         post: {
             parameters: {
                 query?: never;
@@ -403,7 +403,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key (admin); it stops working at once */
+        /** Revoke an API key (a customer admin: only its own customer's); it stops working at once */
         delete: {
             parameters: {
                 query?: never;
