@@ -75,17 +75,25 @@ function roleDialect(url: string, max: number, setup: string, connectTimeoutMs: 
   return new PostgresDialect({ pool });
 }
 
+/** How long `onChange` waits for its first LISTEN before it lets the caller go on (then `*` follows). */
+const FIRST_LISTEN_WAIT_MS = 2000;
+
 /**
  * LISTENs on a notice channel on a dedicated session, reconnecting with capped exponential
  * backoff (p-retry) whenever the session is lost; after each reconnect, and after a first LISTEN
- * that took more than one attempt, the listener hears `table: '*'` because notices sent meanwhile
- * are gone.
+ * that took more than one attempt or longer than FIRST_LISTEN_WAIT_MS, the listener hears
+ * `table: '*'` because notices sent meanwhile are gone.
+ * @returns `ready`, settled once the first LISTEN is in place or has failed once (so a change
+ *   made after it is either heard or covered by a later `*`), and `stop`
  */
-function listenForChanges(url: string, listener: (change: Change) => void, channel: NoticeChannel): () => Promise<void> {
+function listenForChanges(url: string, listener: (change: Change) => void, channel: NoticeChannel): { ready: Promise<void>; stop: () => Promise<void> } {
   let client: pg.Client | undefined;
   let stopped = false;
-  const connect = async (reconnected: boolean): Promise<void> => {
+  let settle: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (settle = resolve));
+  const connect = async (reconnected: boolean, first: boolean): Promise<void> => {
     let missed = reconnected;
+    const waited = first ? setTimeout(() => ((missed = true), settle()), FIRST_LISTEN_WAIT_MS) : undefined;
     const c = await pRetry(
       async () => {
         const attempt = new pg.Client({ connectionString: url, ...KEEPALIVE });
@@ -96,25 +104,31 @@ function listenForChanges(url: string, listener: (change: Change) => void, chann
           return attempt;
         } catch (err) {
           missed = true;
+          if (first) settle();
           await attempt.end().catch(() => undefined);
           throw err;
         }
       },
       { retries: Infinity, minTimeout: 250, maxTimeout: 10000, shouldRetry: () => !stopped },
     ).catch(() => undefined);
+    clearTimeout(waited);
+    if (first) settle();
     if (!c) return;
     if (stopped) return void c.end().catch(() => undefined);
     client = c;
     c.on('notification', (msg) => listener(parseChange(msg.payload)));
     c.on('end', () => {
-      if (!stopped) void connect(true);
+      if (!stopped) void connect(true, false);
     });
     if (missed) listener({ table: '*', tenantId: null });
   };
-  void connect(false);
-  return async () => {
-    stopped = true;
-    await client?.end().catch(() => undefined);
+  void connect(false, true);
+  return {
+    ready,
+    stop: async () => {
+      stopped = true;
+      await client?.end().catch(() => undefined);
+    },
   };
 }
 
@@ -163,7 +177,11 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store> {
             await sql`select set_config('statement_timeout', ${String(lookupOpts.statementTimeoutMs)}, true)`.execute(trx);
             return fn(trx);
           }),
-    onChange: async (listener, channel = CHANGE_CHANNEL) => listenForChanges(opts.url, listener, channel),
+    onChange: async (listener, channel = CHANGE_CHANNEL) => {
+      const listening = listenForChanges(opts.url, listener, channel);
+      await listening.ready;
+      return listening.stop;
+    },
     close: async () => {
       await Promise.all([app.destroy(), lookup.destroy()]);
     },

@@ -43,8 +43,9 @@ export interface Store {
    * Calls `listener` for every committed change notice on `channel`: CHANGE_CHANNEL (the default,
    * configuration changes, sql/003_change_notify.sql) or STATE_CHANNEL (registration and gateway
    * states, sql/015_state_notify.sql). After the notice channel was lost and re-established it
-   * calls `listener` with `table: '*'`, since notices may have been missed. Returns a function
-   * that stops listening.
+   * calls `listener` with `table: '*'`, since notices may have been missed. Resolves, with a
+   * function that stops listening, once the first LISTEN is in place, or once it failed or took
+   * long (a `*` then follows when it is in place): a change committed after that is never missed.
    */
   onChange(listener: (change: Change) => void, channel?: NoticeChannel): Promise<() => Promise<void>>;
   close(): Promise<void>;
