@@ -150,15 +150,19 @@ t.test('a carrier\'s call to the number rings the phone registered with those cr
   t.equal((await carrierCall(t, rs, DID, CALLER, 1500)).code, 0, 'the carrier\'s call was answered and hung up');
   t.equal((await phone.done).code, 0, 'the phone rang, answered and got the BYE');
   await open('Calls', /calls/i);
-  const row = page.getByRole('row').filter({ hasText: CALLER });
-  await until('the call in the Calls page', async () => {
+  // One CDR per leg: the carrier's leg (→ the DID) and the phone's (→ 1002), in either order.
+  const rows = page.getByRole('row').filter({ hasText: CALLER });
+  const phoneLeg = rows.filter({ hasText: '→ 1002' });
+  const carrierLeg = rows.filter({ hasText: `→ ${DID}` });
+  await until('both legs of the call in the Calls page', async () => {
     await page.reload();
     await page.getByRole('heading', { level: 1 }).waitFor();
-    return (await row.count()) > 0;
+    return (await phoneLeg.count()) > 0 && (await carrierLeg.count()) > 0;
   }, 30_000);
   await screenshot(page, 'flow-calls');
-  t.match(await row.first().innerText(), /→ 1002/, 'the row names the extension that took it');
-  t.match(await row.first().innerText(), /answered/i, 'and that it was answered');
+  t.match(await phoneLeg.first().innerText(), /→ 1002/, 'a row names the extension that took it');
+  t.match(await phoneLeg.first().innerText(), /answered/i, 'and that it was answered');
+  t.match(await carrierLeg.first().innerText(), /answered/i, 'the carrier\'s leg to the number is listed, answered');
 });
 
 t.test('an AI call\'s session is read in the call\'s detail page', async (t) => {
