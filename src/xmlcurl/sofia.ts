@@ -21,14 +21,20 @@ import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 export const tlsPort = (s: SofiaSettings): number => s.externalPort + 1;
 
 /**
- * Settings both profiles share: addresses and the unauthenticated context. RTP timeouts are the
- * `media_timeout` channel variables the dialplan sets (FreeSWITCH 1.10 deprecates the profile's
- * `rtp-timeout-sec`, sofia.c).
+ * Settings both profiles share: addresses, the unauthenticated context and the RTP timer. RTP
+ * timeouts are the `media_timeout` channel variables the dialplan sets (FreeSWITCH 1.10
+ * deprecates the profile's `rtp-timeout-sec`, sofia.c).
+ *
+ * `rtp-timer-name` `soft`: each RTP session sends on FreeSWITCH's 20 ms clock. Without a timer a
+ * leg writes only as fast as it reads from its peer, so music on hold played to a peer that sends
+ * nothing while on hold (an echoing phone, one with silence suppression) never starts, and the
+ * bridge stays blocked after the resume: no audio back, and a BYE from the holder not passed on.
  */
 function commonSettings(s: SofiaSettings, port: number): Array<[string, string]> {
   return [
     ['sip-ip', s.sipIp],
     ['rtp-ip', s.sipIp],
+    ['rtp-timer-name', 'soft'],
     ['sip-port', String(port)],
     ['ext-sip-ip', s.externalIp],
     ['ext-rtp-ip', s.externalIp],

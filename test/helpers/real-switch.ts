@@ -155,14 +155,29 @@ export async function startPhone(t: Test, rs: RealSwitch, c: Customer, ext: Exte
   return { ...phone, done };
 }
 
-/** Places a call from `from` to `dest` (SIPp call.xml or, with `refusedWith`, call-refused.xml). */
-export function placeCall(t: Test, rs: RealSwitch, c: Customer, from: Extension, dest: string, opts: { holdMs?: number; refusedWith?: number } = {}): Promise<SippResult> {
-  const refused = opts.refusedWith !== undefined;
+/**
+ * Places a call from `from` to `dest`: answered and hung up by the caller after `holdMs` (SIPp
+ * call.xml); with `hungUpWithinMs`, answered and hung up by the switch within that many
+ * milliseconds (call-hung-up.xml); with `refusedWith`, refused with that status (call-refused.xml).
+ */
+export function placeCall(
+  t: Test,
+  rs: RealSwitch,
+  c: Customer,
+  from: Extension,
+  dest: string,
+  opts: { holdMs?: number; hungUpWithinMs?: number; refusedWith?: number } = {},
+): Promise<SippResult> {
+  const [scenario, vars] = opts.refusedWith !== undefined
+    ? ['call-refused.xml', { EXPECT: opts.refusedWith }]
+    : opts.hungUpWithinMs !== undefined
+      ? ['call-hung-up.xml', { HOLD_MS: opts.hungUpWithinMs }]
+      : ['call.xml', { HOLD_MS: opts.holdMs ?? 1000 }];
   return runSipp(t, {
-    scenario: refused ? 'call-refused.xml' : 'call.xml',
+    scenario,
     remote: rs.registrar,
     auth: { user: from.number, password: from.password },
-    vars: { USER: from.number, DOMAIN: c.sipDomain, DEST: dest, ...(refused ? { EXPECT: opts.refusedWith! } : { HOLD_MS: opts.holdMs ?? 1000 }) },
+    vars: { USER: from.number, DOMAIN: c.sipDomain, DEST: dest, ...vars },
     timeoutMs: 45_000,
   });
 }

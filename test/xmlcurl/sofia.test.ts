@@ -29,6 +29,7 @@ for (const backend of backends) {
       t.same(internal!.gateways, []);
       t.equal(external!.settings['sip-port'], '5091');
       t.equal(external!.settings.context, 'public');
+      for (const p of [internal!, external!]) t.equal(p.settings['rtp-timer-name'], 'soft', 'RTP sent on the 20 ms clock (music on hold to a silent peer)');
       t.equal(external!.settings['apply-inbound-acl'], 'trunks', 'calls only from the trunks (acl.conf)');
       const acme = await trunkIds('acme');
       const globex = await trunkIds('globex');
