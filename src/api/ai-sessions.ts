@@ -13,7 +13,8 @@
  * aiAgentRef = the agent profile, callerNumber, didNumber, startTs, endTs, durationSeconds,
  * actionsTaken, transferredTo, transferReason, sentiment, satisfactionScore), plus failureReason.
  *
- * Filters: `from`, `to` (start time, as for CDRs: src/api/listing.ts), `sentiment`, `number`
+ * Filters: `from`, `to` (start time, as for CDRs: src/api/listing.ts) or their W3 Suite guide
+ * names `startDate`, `endDate` (the same meaning; not both names of one end), `sentiment`, `number`
  * (part of the DID or of the caller number), `agentProfile` (the aiAgentRef); an unknown query
  * parameter is a 400. Everything runs in `withTenant`: another customer's session answers 404.
  * An agent sees only the sessions its own extension took part in (a leg of the call was its phone,
@@ -24,7 +25,7 @@ import { getAiSession, listAiSessions, SENTIMENTS, type AiSessionRow } from '../
 import { AI_AGENT_PROFILE } from '../domain/number-records.js';
 import { tenantOrAgent } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
+import { guideRangeFilters, NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
 import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
 
 const Time = Type.String({ format: 'date-time' });
@@ -63,6 +64,7 @@ const AiSessionDetailSchema = Type.Object(
 
 const Filters = {
   ...rangeFilters('sessions'),
+  ...guideRangeFilters('sessions'),
   sentiment: Type.Optional(StringEnum(SENTIMENTS)),
   number: Type.Optional(NumberFilter('the DID or the caller number')),
   agentProfile: Type.Optional(Type.String({ pattern: AI_AGENT_PROFILE.source, description: 'the agent profile (aiAgentRef), e.g. customer-care-voice' })),

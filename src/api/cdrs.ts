@@ -22,8 +22,10 @@
  * `Z` or an offset, `from` inclusive and `to` exclusive; a date `YYYY-MM-DD` is that whole day in
  * the customer's time zone, `tenants.timezone`: `from` = its first instant, `to` = up to its end),
  * `direction`, `disposition`, `callType`, `extension` (number) or `extensionId`, `trunk` (id),
- * `number` (part of the caller or called number). An unknown query parameter is a 400, so a
- * misspelt filter (`startDate`) is never silently ignored.
+ * `number` (part of the caller or called number). `startDate` / `endDate` are the W3 Suite guide's
+ * names of `from` / `to` (the same values and meaning; `from` with `startDate`, or `to` with
+ * `endDate`, is a 400 naming `startDate` / `endDate`). An unknown query parameter is a 400, so a
+ * misspelt filter (`start_date`) is never silently ignored.
  * Everything runs in `withTenant`: another customer's CDR answers 404. An agent (a person with role
  * `agent`) sees only the records of its own extension; another extension's record answers 404.
  * The CSV export of the same list is src/api/cdr-csv.ts.
@@ -34,7 +36,7 @@ import { CALL_DIRECTIONS } from '../domain/call-routing.js';
 import { CALL_TYPES, cdrHourly, cdrStats, getCdr, listCdrs, type CdrListRow } from '../domain/cdr-queries.js';
 import { tenantOrAgent } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
+import { guideRangeFilters, NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
 import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
 
 const DIRECTIONS = CALL_DIRECTIONS;
@@ -87,6 +89,7 @@ const CdrStatsSchema = Type.Object(
 
 export const Filters = {
   ...rangeFilters('calls'),
+  ...guideRangeFilters('calls'),
   direction: Type.Optional(StringEnum(DIRECTIONS)),
   disposition: Type.Optional(StringEnum(DISPOSITIONS, { description: 'NO ANSWER is sent as NO%20ANSWER or NO+ANSWER' })),
   callType: Type.Optional(StringEnum(CALL_TYPES)),

@@ -5,7 +5,10 @@
  *   (`tenants.timezone`): `from` = its first instant, `to` = up to its end; 400 on `from` when
  *   the range is empty;
  * - pagination `page` / `limit` (≤ 200) answered as `{ data, pagination: { page, limit, total, pages } }`;
- * - unknown query parameters as a 400, so a misspelt filter (`startDate`) is never silently ignored;
+ * - the same range under the W3 Suite guide's names `startDate` / `endDate` (`guideRangeFilters`),
+ *   on the lists whose guide uses them: the same values and meaning; one end given under both of
+ *   its names (`from` and `startDate`, or `to` and `endDate`) is a 400 naming `startDate` / `endDate`;
+ * - unknown query parameters as a 400, so a misspelt filter (`start_date`) is never silently ignored;
  * - a `number` filter: digits contained in one of the record's number columns;
  * - an item key that is the record id or the call id (FreeSWITCH Unique-ID).
  * The queries behind them are src/domain/record-listing.ts.
@@ -23,6 +26,15 @@ const bound = (description: string) =>
 export const rangeFilters = (what: string) => ({
   from: Type.Optional(bound(`${what} starting at or after this: a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone`)),
   to: Type.Optional(bound(`${what} starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone`)),
+});
+
+/**
+ * `startDate` / `endDate`: the W3 Suite guide's names of `from` / `to` (its `GET /api/voip/cdrs`
+ * and `/ai-sessions`), the same values and meaning; src/domain/record-listing.ts reads either.
+ */
+export const guideRangeFilters = (what: string) => ({
+  startDate: Type.Optional(bound(`the W3 Suite guide's name of from: ${what} starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from`)),
+  endDate: Type.Optional(bound(`the W3 Suite guide's name of to: ${what} starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to`)),
 });
 
 /** The `page` / `limit` query parameters. */

@@ -160,7 +160,7 @@ export const MAX_HOURS = 168;
  * and `to`: the 24 hours up to the end of the current hour (by `now`); with one of them: 24 hours
  * from `from` or up to `to`; with both: every hour between them (at most MAX_HOURS). The first
  * bucket starts at the hour `from` falls in.
- * @throws NotFoundError `customer`; FieldError `from` (empty range, or more than MAX_HOURS hours)
+ * @throws NotFoundError `customer`; FieldError `from` or `startDate`, as given (empty range, or more than MAX_HOURS hours)
  */
 export function cdrHourly(store: Store, tenantId: string, q: CdrFilters, now: Date): Promise<HourlyBucket[]> {
   return store.withTenant(tenantId, async (trx) => {
@@ -173,7 +173,8 @@ export function cdrHourly(store: Store, tenantId: string, q: CdrFilters, now: Da
       .where('id', '=', tenantId)
       .executeTakeFirstOrThrow();
     const hours = Math.ceil((toAt.getTime() - start.getTime()) / HOUR_MS);
-    if (hours > MAX_HOURS) throw new FieldError('from', `at most ${MAX_HOURS} hours (7 days) at a time; from to to spans ${hours}`);
+    const fromField = q.startDate !== undefined ? 'startDate' : 'from';
+    if (hours > MAX_HOURS) throw new FieldError(fromField, `at most ${MAX_HOURS} hours (7 days) at a time; the range spans ${hours}`);
     const hourOf = sql<Date>`date_trunc('hour', start_at, (select timezone from tenants where id = ${tenantId}))`;
     const rows = await matching(trx, tenantId, q, { fromAt: start, toAt })
       .select([

@@ -7,10 +7,16 @@ import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBoo
 import type { Database } from '../db/schema.js';
 import { FieldError, NotFoundError } from './errors.js';
 
-/** A start-time range as given: each a date `YYYY-MM-DD` or a date-time with `Z` or an offset. */
+/**
+ * A start-time range as given: each a date `YYYY-MM-DD` or a date-time with `Z` or an offset.
+ * `startDate` / `endDate` are the W3 Suite guide's names of `from` / `to`, with the same meaning;
+ * one end is given under one name only.
+ */
 export interface RangeInput {
   from?: string;
   to?: string;
+  startDate?: string;
+  endDate?: string;
 }
 
 /** The resolved range: `fromAt` inclusive, `toAt` exclusive; null = open. */
@@ -38,18 +44,27 @@ const instant = (text: string | undefined, nextDay: boolean) =>
       ? sql<Date>`(cast(${text} as date) + ${nextDay ? 1 : 0}::int)::timestamp at time zone ${sql.ref('timezone')}`
       : sql<Date>`cast(${text} as timestamptz)`;
 
+/** One end of the range under whichever of its two names it was given. @throws FieldError naming the guide's name when both are */
+function end(q: RangeInput, name: 'from' | 'to', guideName: 'startDate' | 'endDate'): { value: string | undefined; field: string } {
+  if (q[name] !== undefined && q[guideName] !== undefined) throw new FieldError(guideName, `${guideName} is another name of ${name}: give one of them`);
+  return q[guideName] !== undefined ? { value: q[guideName], field: guideName } : { value: q[name], field: name };
+}
+
 /**
  * The resolved start-time range: a date is that whole day in the customer's time zone.
- * @throws NotFoundError `customer`; FieldError (`from`) when the range is empty
+ * @throws NotFoundError `customer`; FieldError (`startDate` / `endDate`) when an end is given under
+ *   both its names; FieldError (`from` or `startDate`, as given) when the range is empty
  */
 export async function resolveRange(trx: Kysely<Database>, tenantId: string, q: RangeInput): Promise<Range> {
+  const from = end(q, 'from', 'startDate');
+  const to = end(q, 'to', 'endDate');
   const row = await trx
     .selectFrom('tenants')
-    .select([instant(q.from, false).as('fromAt'), instant(q.to, true).as('toAt')])
+    .select([instant(from.value, false).as('fromAt'), instant(to.value, true).as('toAt')])
     .where('id', '=', tenantId)
     .executeTakeFirst();
   if (!row) throw new NotFoundError('customer');
-  if (row.fromAt && row.toAt && row.fromAt >= row.toAt) throw new FieldError('from', 'from must be before to');
+  if (row.fromAt && row.toAt && row.fromAt >= row.toAt) throw new FieldError(from.field, `${from.field} must be before ${to.field}`);
   return row;
 }
 

@@ -197,6 +197,17 @@ for (const backend of backends) {
       await expectRows(t, 'from=2026-11-22&to=2026-11-22', [globex[1]!], keys.globex);
     });
 
+    t.test("the W3 Suite guide's startDate and endDate: the same range as from and to", async (t) => {
+      // GET /api/voip/ai-sessions?startDate=…&endDate=…&sentiment=positive as the guide's reader sends it.
+      await expectRows(t, 'startDate=2026-11-21T00:00:00Z&endDate=2026-11-22T00:00:00Z', acme.filter(startIn('2026-11-21T00:00:00Z', '2026-11-22T00:00:00Z')));
+      await expectRows(t, 'endDate=2026-11-21T12:00:00Z', acme.filter((s) => s.started_at < tie));
+      await expectRows(t, 'startDate=2026-11-21&sentiment=positive', acme.filter((s) => s.sentiment === 'positive' && s.started_at >= new Date('2026-11-20T23:00:00Z')));
+      // A date is that whole day in the customer's time zone: 23 Nov in Rome, then in New York.
+      await expectRows(t, 'startDate=2026-11-23&endDate=2026-11-23', acme.filter(startIn('2026-11-22T23:00:00Z', '2026-11-23T23:00:00Z')));
+      await expectRows(t, 'startDate=2026-11-23&endDate=2026-11-23', [globex[2]!], keys.globex);
+      await expectRows(t, 'startDate=2026-11-22&to=2026-11-22', [globex[1]!], keys.globex);
+    });
+
     t.test('filters combined', async (t) => {
       await expectRows(t, 'sentiment=positive&number=0510510510', acme.filter((s) => s.sentiment === 'positive' && (s.did === '+390510510510' || s.caller_number === '+390510510510')));
       await expectRows(t, 'agentProfile=customer-care-voice&sentiment=neutral&from=2026-11-21&to=2026-11-23',

@@ -73,6 +73,10 @@ for (const backend of backends) {
       const long = await call(app, keys.acme, 'GET', '/api/v1/cdrs/stats/hourly?from=2026-11-01&to=2026-11-20');
       t.equal(long.status, 400);
       t.match(long.body.error, { code: 'validation_failed', field: 'from' });
+      const guideDay = await call(app, keys.acme, 'GET', '/api/v1/cdrs/stats/hourly?startDate=2026-11-22');
+      t.same(guideDay.body.data, day.body.data, "the W3 Suite guide's startDate is from");
+      const guideLong = await call(app, keys.acme, 'GET', '/api/v1/cdrs/stats/hourly?startDate=2026-11-01&endDate=2026-11-20');
+      t.match(guideLong.body.error, { code: 'validation_failed', field: 'startDate' }, 'the error names the field as given');
       t.match((await call(app, keys.acme, 'GET', '/api/v1/cdrs/stats/hourly?page=2')).body.error, { field: 'page' });
       t.same((await call(app, keys.globex, 'GET', '/api/v1/cdrs/stats/hourly')).body.data[23].calls, 1, 'another customer sees its own');
     });

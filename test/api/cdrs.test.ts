@@ -196,6 +196,26 @@ for (const backend of backends) {
       t.same(stats.body.data, statsOf(rome23));
     });
 
+    t.test("the W3 Suite guide's startDate and endDate: the same range as from and to", async (t) => {
+      // GET /api/voip/cdrs?startDate=…&endDate=… as the guide's reader sends it.
+      await expectRows(t, 'startDate=2026-11-21T00:00:00Z&endDate=2026-11-22T00:00:00Z', acme.filter(startIn('2026-11-21T00:00:00Z', '2026-11-22T00:00:00Z')));
+      await expectRows(t, 'startDate=2026-11-21T12:00:00Z', acme.filter((r) => r.start_at >= tie));
+      // A date is that whole day in the customer's time zone: 23 Nov in Rome, then in New York.
+      const rome23 = acme.filter(startIn('2026-11-22T23:00:00Z', '2026-11-23T23:00:00Z'));
+      await expectRows(t, 'startDate=2026-11-23&endDate=2026-11-23', rome23);
+      await expectRows(t, 'endDate=2026-11-22', acme.filter((r) => r.start_at < new Date('2026-11-22T23:00:00Z')));
+      await expectRows(t, 'startDate=2026-11-23&endDate=2026-11-23', globex.filter(startIn('2026-11-23T05:00:00Z', '2026-11-24T05:00:00Z')), keys.globex);
+      // One end under each name.
+      await expectRows(t, 'from=2026-11-21&endDate=2026-11-22', acme.filter(startIn('2026-11-20T23:00:00Z', '2026-11-22T23:00:00Z')));
+      await expectRows(t, 'direction=inbound&startDate=2026-11-22', acme.filter((r) => r.direction === 'inbound' && r.start_at >= new Date('2026-11-21T23:00:00Z')));
+      // The Welcomedly guide's calls/stats?startDate=2025-10-01&endDate=2025-10-31, and the CSV of the list.
+      const stats = await call(app, keys.acme, 'GET', '/api/v1/cdrs/stats?startDate=2026-11-23&endDate=2026-11-23');
+      t.same(stats.body.data, statsOf(rome23));
+      const csv = await app.inject({ method: 'GET', url: '/api/v1/cdrs.csv?startDate=2026-11-23&endDate=2026-11-23', headers: { authorization: `Bearer ${keys.acme}` } });
+      t.equal(csv.statusCode, 200);
+      t.same(csv.body.trimEnd().split('\r\n').slice(1).map((line) => line.split(',')[0]), newestFirst(rome23).map((r) => r.id));
+    });
+
     t.test('filters combined', async (t) => {
       await expectRows(t, `direction=inbound&disposition=ANSWERED&trunk=${main}`, acme.filter((r) => r.direction === 'inbound' && r.disposition === 'ANSWERED' && r.trunk_id === main));
       await expectRows(t, `direction=outbound&extension=1002&from=2026-11-21&to=2026-11-23`,
@@ -301,7 +321,10 @@ for (const backend of backends) {
         ['extension=10a1', 'extension'],
         ['number=abc', 'number'],
       ]);
-      for (const [query, field] of [['from=2026-11-24&to=2026-11-23', 'from'], ['direction=up', 'direction'], ['trunk=x', 'trunk'], ['page=2', 'page']]) {
+      for (const [query, field] of [
+        ['from=2026-11-24&to=2026-11-23', 'from'], ['startDate=2026-11-24&endDate=2026-11-23', 'startDate'], ['to=2026-11-23&endDate=2026-11-23', 'endDate'],
+        ['direction=up', 'direction'], ['trunk=x', 'trunk'], ['page=2', 'page'],
+      ]) {
         const res = await call(app, keys.acme, 'GET', `/api/v1/cdrs/stats?${query}`);
         t.equal(res.status, 400, `stats ${query}`);
         t.match(res.body.error, { code: 'validation_failed', field }, `stats ${query}`);

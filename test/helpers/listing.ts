@@ -31,7 +31,7 @@ export function listing<R extends { id: string }>(app: FastifyInstance, resource
   return { list, newestFirst, expectRows, startIn, expectInvalid };
 }
 
-/** Bad `from` / `to` / `page` / `limit` and an unknown parameter: the field each 400 names. */
+/** Bad `from` / `to` (or `startDate` / `endDate`) / `page` / `limit` and an unknown parameter: the field each 400 names. */
 export const RANGE_AND_PAGE_ERRORS: Array<[string, string]> = [
   ['from=yesterday', 'from'],
   ['from=2026-02-30', 'from'],
@@ -46,5 +46,12 @@ export const RANGE_AND_PAGE_ERRORS: Array<[string, string]> = [
   ['limit=201', 'limit'],
   ['limit=ten', 'limit'],
   ['page=0', 'page'],
-  ['startDate=2026-11-01', 'startDate'],
+  ['start_date=2026-11-01', 'start_date'],
+  // The W3 Suite guide's names of from / to: checked the same way, and one end under one name only.
+  ['startDate=yesterday', 'startDate'],
+  ['endDate=2026-13-01', 'endDate'],
+  ['endDate=2026-11-23T10:00:00', 'endDate'],
+  ['startDate=2026-11-24&endDate=2026-11-23', 'startDate'],
+  ['from=2026-11-01&startDate=2026-11-01', 'startDate'],
+  ['to=2026-11-30&endDate=2026-11-30', 'endDate'],
 ];
