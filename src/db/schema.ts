@@ -4,7 +4,9 @@
  * Timestamps are UTC `timestamptz` read back as `Date`; durations are integer seconds.
  */
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { RecordingsTable } from './schema-recordings.js';
 import type { UserSessionsTable, UsersTable, UserTokensTable } from './schema-users.js';
+import type { WebhookTables } from './schema-webhooks.js';
 
 /** A `timestamptz not null default now()`: optional on insert. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -22,6 +24,7 @@ export type TenantStatus = 'active' | 'suspended' | 'inactive';
 export type Transport = 'udp' | 'tcp' | 'tls';
 export type TrunkStatus = 'active' | 'inactive' | 'maintenance';
 export type ExtensionStatus = 'active' | 'inactive' | 'suspended';
+export type ProvisioningStatus = 'pending' | 'provisioned' | 'failed';
 export type NumberRoute = 'extension' | 'ai_agent' | 'forward';
 
 /** Business hours per weekday as in the W3 Suite `aiTimePolicy`: `null` or absent = closed. */
@@ -37,6 +40,8 @@ export interface TenantsTable {
   max_concurrent_calls: Generated<number>;
   status: Generated<TenantStatus>;
   crm_webhook_url: string | null;
+  /** ISO 3166-1 alpha-2 (upper case) national numbers are read in; null: E.164 and `00` only (sql/020). */
+  country: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -59,6 +64,8 @@ export interface TrunksTable {
   retry_seconds: Generated<number>;
   ping_seconds: number | null;
   caller_id_in_from: Generated<boolean>;
+  /** Outbound calls may present the extension's own caller ID number instead of one of this trunk's numbers (sql/021). */
+  allow_any_caller_id: Generated<boolean>;
   priority: Generated<number>;
   max_channels: Generated<number>;
   status: Generated<TrunkStatus>;
@@ -70,6 +77,7 @@ export interface TrunksTable {
   successful_calls: Counter;
   failed_calls: Counter;
   current_channels: Generated<number>;
+  phone_number_id: string | null; // the number this is the own trunk of (configure_sip_trunk, sql/016); null: a customer's trunk
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -97,7 +105,9 @@ export interface ExtensionsTable {
   max_concurrent_calls: Generated<number>;
   registration_expiry: Generated<number>;
   status: Generated<ExtensionStatus>;
-  provisioning_status: Generated<'pending' | 'provisioned' | 'failed'>;
+  provisioning_status: Generated<ProvisioningStatus>;
+  /** SRTP required on the extension's calls: the directory user's rtp_secure_media=mandatory (sql/022). */
+  encryption_enabled: Generated<boolean>;
   registered: Generated<boolean>;
   last_registration_at: NullableTimestamp;
   user_agent: string | null;
@@ -271,7 +281,7 @@ export interface SecretsKeyCheckTable {
   rotated_at: NullableTimestamp;
 }
 
-export interface Database {
+export interface Database extends WebhookTables {
   tenants: TenantsTable;
   trunks: TrunksTable;
   extensions: ExtensionsTable;
@@ -287,6 +297,7 @@ export interface Database {
   users: UsersTable;
   user_sessions: UserSessionsTable;
   user_tokens: UserTokensTable;
+  recordings: RecordingsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -69,6 +69,12 @@ export interface TrunkInput {
    * (`caller-id-in-from`, mod_sofia REG_FLAG_CALLERID; default false).
    */
   callerIdInFrom?: boolean;
+  /**
+   * Whether outbound calls on this trunk may present the calling extension's configured caller ID
+   * number as it is, when the carrier accepts any presentation number from this account (default
+   * false: a number of this trunk, src/domain/outbound-trunks.ts).
+   */
+  allowAnyCallerId?: boolean;
   /** Outbound order among the tenant's trunks, 1 (first) – 100 (default 1). */
   priority?: number;
   /** Concurrent calls allowed through this trunk, ≥ 1 (default 10). */
@@ -83,6 +89,21 @@ export type TrunkColumns = Omit<
   | 'id' | 'tenant_id' | 'registration_state' | 'ping_status' | 'last_error' | 'last_registered_at'
   | 'total_calls' | 'successful_calls' | 'failed_calls' | 'current_channels' | 'created_at' | 'updated_at'
 >;
+
+
+/**
+ * The settings of trunk `t` as the columns of a new trunk: every configuration column but the
+ * owner (the password stays sealed as it is). `Required` makes a column added later a compile error here.
+ */
+export function trunkSettings(t: Trunk): Required<Omit<TrunkColumns, 'phone_number_id'>> {
+  return {
+    name: t.name, provider: t.provider, host: t.host, port: t.port, transport: t.transport, username: t.username,
+    password_enc: t.password_enc, realm: t.realm, from_user: t.from_user, from_domain: t.from_domain, register: t.register,
+    expire_seconds: t.expire_seconds, retry_seconds: t.retry_seconds, ping_seconds: t.ping_seconds,
+    caller_id_in_from: t.caller_id_in_from, allow_any_caller_id: t.allow_any_caller_id, priority: t.priority,
+    max_channels: t.max_channels, status: t.status,
+  };
+}
 
 
 /** RFC 3261 user part without `$` (FreeSWITCH preprocessor), `@`, `:` and spaces. */
@@ -157,6 +178,10 @@ function convert(input: TrunkInput, secrets: SecretBox): Partial<TrunkColumns> {
   if (input.retrySeconds !== undefined) out.retry_seconds = integer('retrySeconds', input.retrySeconds, 5, 86_400);
   if (input.pingSeconds !== undefined) out.ping_seconds = orNull(input.pingSeconds, (v) => integer('pingSeconds', v, 5, 86_400));
   if (input.callerIdInFrom !== undefined) out.caller_id_in_from = input.callerIdInFrom;
+  if (input.allowAnyCallerId !== undefined) {
+    if (typeof input.allowAnyCallerId !== 'boolean') throw new FieldError('allowAnyCallerId', 'allowAnyCallerId must be true or false');
+    out.allow_any_caller_id = input.allowAnyCallerId;
+  }
   if (input.priority !== undefined) out.priority = integer('priority', input.priority, 1, 100);
   if (input.maxChannels !== undefined) out.max_channels = integer('maxChannels', input.maxChannels, 1, 100_000);
   if (input.status !== undefined) {

@@ -44,15 +44,8 @@ export async function listActiveGateways(db: Kysely<Database>, tenantId?: string
   return query.execute();
 }
 
-/**
- * Inserts a trunk checked from `input` in the tenant transaction `trx`, with its audit row.
- * @throws FieldError naming the bad or missing field
- */
-export async function insertTrunk(trx: Kysely<Database>, w: RecordWriting, by: TenantActor, input: TrunkInput): Promise<Trunk> {
-  return insertColumns(trx, by, await trunkColumns(input, w.secrets, policyFor(by.principal, w.destinations)));
-}
-
-async function insertColumns(trx: Kysely<Database>, by: TenantActor, columns: TrunkColumns): Promise<Trunk> {
+/** Inserts a trunk of already checked `columns` in the tenant transaction `trx`, with its audit row. */
+export async function insertTrunkColumns(trx: Kysely<Database>, by: TenantActor, columns: TrunkColumns): Promise<Trunk> {
   const created = await trx.insertInto('trunks').values({ ...columns, tenant_id: by.tenantId }).returningAll().executeTakeFirstOrThrow();
   await recordAudit(trx, by.principal, { tenantId: by.tenantId, action: 'create', resourceType: 'trunk', resourceId: created.id, after: created });
   return created;
@@ -67,6 +60,12 @@ export async function changeTrunk(trx: Kysely<Database>, w: RecordWriting, by: T
   const after = await trx.updateTable('trunks').set({ ...changes, updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
   await recordAudit(trx, by.principal, { tenantId: by.tenantId, action: 'update', resourceType: 'trunk', resourceId: before.id, before, after });
   return after;
+}
+
+/** Makes `trunk` (read `FOR UPDATE` in `trx`) an ordinary trunk of the customer, no number's own, with its audit row. */
+export async function disownTrunk(trx: Kysely<Database>, by: TenantActor, trunk: Trunk): Promise<void> {
+  const after = await trx.updateTable('trunks').set({ phone_number_id: null, updated_at: new Date() }).where('id', '=', trunk.id).returningAll().executeTakeFirstOrThrow();
+  await recordAudit(trx, by.principal, { tenantId: by.tenantId, action: 'update', resourceType: 'trunk', resourceId: trunk.id, before: trunk, after });
 }
 
 /** The trunk `id` of `tenantId` in `trx`, locked for update when `lock`; undefined when the tenant has none such. */
@@ -84,7 +83,7 @@ export async function createTrunk(store: Store, w: RecordWriting, by: TenantActo
   const columns = await trunkColumns(input, w.secrets, policyFor(by.principal, w.destinations));
   return store.withTenant(by.tenantId, async (trx) => {
     await requireCustomer(trx, by.tenantId);
-    return insertColumns(trx, by, columns);
+    return insertTrunkColumns(trx, by, columns);
   });
 }
 
