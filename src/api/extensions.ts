@@ -20,7 +20,7 @@ import {
   createExtension, deleteExtension, extensionSecret, FIELD_OF_COLUMN, getExtension, listExtensions, updateExtension,
   type ExtensionInput, type ExtensionWithSecret,
 } from '../domain/extension-store.js';
-import { CODECS, EXTENSION_STATUSES } from '../domain/extensions.js';
+import { CODECS, EXTENSION_STATUSES, PROVISIONING_STATUSES } from '../domain/extensions.js';
 import { requireAgentFields, requireOwnExtension } from './agent-access.js';
 import { requireCredentialsScope, tenantOfPath, tenantOrAgent } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -37,6 +37,12 @@ import { rejectUnknownFields } from './unknown-fields.js';
  */
 const NullableText = <T extends TString>(schema: T) => Type.Union([Type.Null(), schema], { type: ['null', 'string'] });
 const Status = StringEnum(EXTENSION_STATUSES);
+const Provisioning = StringEnum(PROVISIONING_STATUSES, {
+  description: "the W3 Suite guide's provisioningStatus: the customer application's own provisioning record, stored and returned as set; default provisioned (the directory serves the extension from its creation; status decides whether it registers)",
+});
+const Encryption = Type.Boolean({
+  description: "the W3 Suite guide's encryptionEnabled: SRTP required on this extension's calls (FreeSWITCH rtp_secure_media=mandatory: a plain RTP offer or answer is refused with 488); default false; WebRTC media is always DTLS-SRTP",
+});
 const Codec = StringEnum(CODECS);
 const DateTime = Type.String({ format: 'date-time' });
 
@@ -61,6 +67,8 @@ const Extension = Type.Object(
     maxConcurrentCalls: Type.Integer(),
     registrationExpiry: Type.Integer({ description: 'seconds' }),
     status: Status,
+    provisioningStatus: Provisioning,
+    encryptionEnabled: Encryption,
     registration: Type.Object({
       registered: Type.Boolean(),
       lastRegistrationAt: Type.Union([DateTime, Type.Null()]),
@@ -101,6 +109,8 @@ const Writable = {
   maxConcurrentCalls: Type.Integer({ minimum: 1, maximum: 1000 }),
   registrationExpiry: Type.Integer({ minimum: 60, maximum: 86400, description: 'seconds' }),
   status: Status,
+  provisioningStatus: Provisioning,
+  encryptionEnabled: Encryption,
 };
 const CreateExtension = Type.Partial(Type.Object(Writable), { additionalProperties: false });
 const UpdateExtension = Type.Partial(Type.Object(Writable), { additionalProperties: false, minProperties: 1 });
@@ -164,6 +174,8 @@ export function extensionJson(e: Extension): Static<typeof Extension> {
     maxConcurrentCalls: e.max_concurrent_calls,
     registrationExpiry: e.registration_expiry,
     status: e.status,
+    provisioningStatus: e.provisioning_status,
+    encryptionEnabled: e.encryption_enabled,
     registration: {
       registered: e.registered,
       lastRegistrationAt: e.last_registration_at?.toISOString() ?? null,

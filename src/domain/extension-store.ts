@@ -48,6 +48,10 @@ export interface ExtensionInput {
   maxConcurrentCalls?: number;
   registrationExpiry?: number;
   status?: Extension['status'];
+  /** The customer application's provisioning record (src/domain/extensions.ts PROVISIONING_STATUSES). */
+  provisioningStatus?: Extension['provisioning_status'];
+  /** SRTP required on the extension's calls (the directory's rtp_secure_media=mandatory). */
+  encryptionEnabled?: boolean;
 }
 
 /** Column names whose input field is named differently (database errors name columns). */
@@ -107,6 +111,8 @@ function columns(input: ExtensionInput, seal: (plain: string) => string): Update
     ...(i.maxConcurrentCalls !== undefined && { max_concurrent_calls: i.maxConcurrentCalls }),
     ...(i.registrationExpiry !== undefined && { registration_expiry: i.registrationExpiry }),
     ...(i.status !== undefined && { status: i.status }),
+    ...(i.provisioningStatus !== undefined && { provisioning_status: i.provisioningStatus }),
+    ...(i.encryptionEnabled !== undefined && { encryption_enabled: i.encryptionEnabled }),
   };
 }
 

@@ -2,7 +2,7 @@
  * Extensions: the tenant's phones and softphones (SIP and WebRTC users of the directory), and how
  * a dialled or authenticating name picks one of them.
  */
-import type { Extension, ExtensionStatus } from '../db/schema.js';
+import type { Extension, ExtensionStatus, ProvisioningStatus } from '../db/schema.js';
 
 /** Codecs an extension may allow, as FreeSWITCH names them in `absolute_codec_string`. */
 export const CODECS = ['PCMU', 'PCMA', 'G722', 'OPUS', 'G729'] as const;
@@ -10,6 +10,14 @@ export type Codec = (typeof CODECS)[number];
 
 /** `extensions.status`: only an `active` extension registers, rings and places calls. */
 export const EXTENSION_STATUSES = ['active', 'inactive', 'suspended'] as const satisfies readonly ExtensionStatus[];
+
+/**
+ * `extensions.provisioning_status`, the W3 Suite guide's `provisioningStatus`: the customer
+ * application's record of its own provisioning, stored and returned as set; `provisioned` when
+ * not given (the directory answers for an extension from its creation). Switchplane acts on
+ * `status` only.
+ */
+export const PROVISIONING_STATUSES = ['pending', 'provisioned', 'failed'] as const satisfies readonly ProvisioningStatus[];
 
 type Named = Pick<Extension, 'sip_username' | 'extension'>;
 

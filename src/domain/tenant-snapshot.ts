@@ -18,7 +18,7 @@ const EXTENSION_COLUMNS = [
   'id', 'tenant_id', 'extension', 'sip_username', 'password_enc', 'display_name', 'email', 'caller_id_name',
   'caller_id_number', 'allowed_codecs', 'voicemail_enabled', 'voicemail_pin_enc', 'call_recording',
   'call_forwarding_enabled', 'call_forwarding_number', 'do_not_disturb', 'max_concurrent_calls',
-  'registration_expiry', 'reverse_auth', 'status',
+  'registration_expiry', 'reverse_auth', 'encryption_enabled', 'status',
 ] as const;
 const NUMBER_COLUMNS = [
   'id', 'tenant_id', 'number', 'incoming_enabled', 'outbound_enabled', 'route', 'route_target',

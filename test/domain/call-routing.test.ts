@@ -21,7 +21,7 @@ function extension(tenant: string, ext: string, more: Partial<LookupExtension> =
     id: `${tenant}-ext-${ext}`, tenant_id: tenant, extension: ext, sip_username: ext, password_enc: 'sealed', display_name: `User ${ext}`,
     email: null, caller_id_name: null, caller_id_number: null, allowed_codecs: ['PCMU', 'PCMA'], voicemail_enabled: false,
     voicemail_pin_enc: null, call_recording: false, call_forwarding_enabled: false, call_forwarding_number: null, do_not_disturb: false,
-    max_concurrent_calls: 2, registration_expiry: 3600, reverse_auth: false, status: 'active', ...more,
+    max_concurrent_calls: 2, registration_expiry: 3600, reverse_auth: false, encryption_enabled: false, status: 'active', ...more,
   };
 }
 
