@@ -140,5 +140,13 @@ for (const backend of backends) {
       const stored = await call(app, keys.acme, 'POST', url, { phone_number: { sip_trunk_context: 'public', incoming_calls_enabled: false } });
       t.match(stored, { status: 200, body: { data: { sip_trunk_context: 'public', incoming_calls_enabled: false } } });
     });
+
+    t.test("deleting a number leaves its own trunk to the customer, gateway and all", async (t) => {
+      const numberId = before[DIRECT_LINE]!.id as string;
+      const ownNow = (await entries())[DIRECT_LINE]!.sip_trunk_id as string;
+      t.equal((await call(app, keys.acme, 'DELETE', `/api/v1/phone-numbers/${numberId}`)).status, 204);
+      t.match(await trunkRow(ownNow), { phone_number_id: null, name: 'did-390510510511-2' });
+      t.ok((await gateways()).has(ownNow), 'still a gateway');
+    });
   });
 }
