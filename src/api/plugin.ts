@@ -29,6 +29,7 @@ import { freeswitchConfigRoutes } from './freeswitch-config.js';
 import { liveRoutes } from './live.js';
 import { apiError, sendApiError } from './errors.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
+import { recordingRoutes } from './recordings.js';
 import { recurringCallRoutes } from './recurring-calls.js';
 import { ErrorResponse } from './schemas.js';
 import { registerSessions } from './session.js';
@@ -38,6 +39,8 @@ import { rejectUnstorableText } from './storable-text.js';
 import { trunkTestRoutes } from './trunk-test.js';
 import { trunkRoutes } from './trunks.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
+import { voicemailRoutes } from './voicemail.js';
 
 export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   await app.register(swagger, {
@@ -75,6 +78,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(trunkRoutes, deps);
       await api.register(phoneNumberRoutes, deps);
       await api.register(extensionRoutes, deps);
+      await api.register(voicemailRoutes, deps);
       await api.register(trunkTestRoutes, deps);
       await api.register(sipConfigurationRoutes, deps);
       await api.register(freeswitchConfigRoutes, deps);
@@ -83,7 +87,9 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(cdrRoutes, deps);
       await api.register(cdrCsvRoutes, deps);
       await api.register(aiSessionRoutes, deps);
+      await api.register(recordingRoutes, deps);
       await api.register(recurringCallRoutes, deps);
+      await api.register(webhookRoutes, deps);
       await api.register(auditLogRoutes, deps);
       await api.register(liveRoutes, deps);
     },

@@ -64,6 +64,12 @@ export const SHOW_CHANNELS = 'show channels as json';
 export const audioStream = {
   start: (uuid: string, url: string, metadata: string) => `uuid_audio_stream ${uuid} start ${url} mono 8k ${metadata}`,
   stop: (uuid: string) => `uuid_audio_stream ${uuid} stop`,
+  /**
+   * `uuid_audio_stream <uuid> start <url> stereo 8k`: both directions of the channel, 8 kHz L16
+   * little-endian, interleaved (left = what the channel receives from its party, right = what it
+   * sends to it: FreeSWITCH media bug SMBF_STEREO). Needs no spaces in `url`.
+   */
+  record: (uuid: string, url: string) => `uuid_audio_stream ${uuid} start ${url} stereo 8k`,
 };
 
 /**
@@ -107,3 +113,27 @@ export function sofiaRegistrations(profile: ProfileName = PHONE_PROFILE): string
 
 /** `sofia xmlstatus gateway`: every gateway of every running profile as `<gateways><gateway>...`. */
 export const SOFIA_GATEWAYS = 'sofia xmlstatus gateway';
+
+/** The mod_voicemail profile of every mailbox (voicemail.conf `default`; the dialplan's `voicemail default ...`). */
+export const VOICEMAIL_PROFILE = 'default';
+
+/**
+ * mod_voicemail's mailbox commands (mod_voicemail.c, FreeSWITCH 1.10): a mailbox is
+ * `<user>@<domain>`, user = the directory user id (the SIP username).
+ * - `list`: `vm_fsdb_msg_list json <profile> <domain> <user> inbox <not-read|read>`, the
+ *   message UUIDs as JSON `{"VM-List-Count":"n","VM-List-Message-<i>-UUID":"..."}`; any filter
+ *   other than not-read, new and save lists the messages read (`read_epoch != 0`).
+ * - `get`: `vm_fsdb_msg_get json <profile> <domain> <user> <uuid>`, one message as JSON
+ *   `VM-Message-*` headers (none when the mailbox has no such message).
+ * - `read`: `vm_read <user>@<domain>/<profile> <read|unread> <uuid>`, sets or clears its
+ *   read_epoch and sends the mailbox's MESSAGE_WAITING event (+OK).
+ * - `delete`: `vm_delete <user>@<domain>/<profile> <uuid>`, removes its file and row and sends
+ *   the MESSAGE_WAITING event (+OK).
+ * vm_read and vm_delete match the uuid alone: callers check that the mailbox holds it (`get`) first.
+ */
+export const voicemail = {
+  list: (domain: string, user: string, filter: 'not-read' | 'read') => `vm_fsdb_msg_list json ${VOICEMAIL_PROFILE} ${domain} ${user} inbox ${filter}`,
+  get: (domain: string, user: string, uuid: string) => `vm_fsdb_msg_get json ${VOICEMAIL_PROFILE} ${domain} ${user} ${uuid}`,
+  read: (domain: string, user: string, uuid: string, read: boolean) => `vm_read ${user}@${domain}/${VOICEMAIL_PROFILE} ${read ? 'read' : 'unread'} ${uuid}`,
+  delete: (domain: string, user: string, uuid: string) => `vm_delete ${user}@${domain}/${VOICEMAIL_PROFILE} ${uuid}`,
+};

@@ -3,8 +3,13 @@
  * (mod_dialplan_xml; applications from mod_dptools, mod_hash `limit`/`limit_execute`,
  * mod_voicemail). FreeSWITCH never caches dialplan answers, so each call and each transfer asks.
  */
+import { randomUUID } from 'node:crypto';
 import type { CallDirection, CallPlan, ExtensionTarget, Route } from '../domain/call-routing.js';
+import type { RecordingForks } from '../domain/recording-forks.js';
+import { recordingAudioPath } from '../domain/recordings.js';
+import type { OutboundGateway } from '../domain/outbound-trunks.js';
 import type { LookupTenant } from '../domain/tenant-snapshot.js';
+import { audioStream } from '../freeswitch/commands.js';
 import { CHANNEL_VARS, EXTENSION_RING_SECONDS, INBOUND_CONTEXT, LIMIT_REALM, fsText, gatewayEndpoint, userEndpoint } from '../freeswitch/vocabulary.js';
 import { newSection, render } from './document.js';
 
@@ -61,7 +66,33 @@ function tenantActions(tenant: LookupTenant, direction: string): Action[] {
   ];
 }
 
-function extensionActions(t: ExtensionTarget, domain: string, tenantId: string): Action[] {
+/**
+ * Records the call once it is answered: `api_on_answer` (switch_channel.c, run when the channel
+ * is marked answered) starts a stereo mod_audio_stream fork of this leg to Switchplane
+ * (src/media/recording-server.ts), so the recording covers the answered call in both directions
+ * (left: this leg's party, right: the other). The recording's API path is exported to every leg
+ * so that each leg's CDR names it (recording_url).
+ */
+function recordingActions(forks: RecordingForks, tenantId: string, extensionId: string): Action[] {
+  const recordingId = randomUUID();
+  const url = forks.url({ recordingId, tenantId, extensionId }, '${uuid}');
+  return [
+    ['export', `${CHANNEL_VARS.recordingPath}=${recordingAudioPath(tenantId, recordingId)}`],
+    ['set', `api_on_answer=${audioStream.record('${uuid}', url)}`],
+  ];
+}
+
+/** Unsets what recordingActions set: the call goes on unanswered by the extension (voicemail). */
+const NO_RECORDING: Action[] = [['unset', 'api_on_answer'], ['unset', CHANNEL_VARS.recordingPath]];
+
+/** Whose calls a plan records: the extension called, else the extension calling; null when neither asks. */
+function recordedExtension(plan: CallPlan): string | null {
+  if (plan.route.kind === 'extension' && plan.route.target.recording) return plan.route.target.id;
+  if (plan.caller?.recording && (plan.route.kind === 'extension' || plan.route.kind === 'outbound')) return plan.caller.id;
+  return null;
+}
+
+function extensionActions(t: ExtensionTarget, domain: string, recorded: boolean): Action[] {
   const voicemail: Action[] = t.voicemail ? [['answer'], ['voicemail', `default ${domain} ${t.sipUsername}`]] : [];
   const actions: Action[] = [['limit', `hash ${LIMIT_REALM.extension} ${t.id} ${t.maxConcurrentCalls} !USER_BUSY`]];
   if (t.doNotDisturb) return [...actions, ...(voicemail.length ? voicemail : [['hangup', 'USER_BUSY'] as Action])];
@@ -70,23 +101,28 @@ function extensionActions(t: ExtensionTarget, domain: string, tenantId: string):
     ['set', 'hangup_after_bridge=true'],
     ['set', 'continue_on_fail=true'],
   );
-  if (t.recording) {
-    // The path is kept in a variable so that the CDR can name the recording (recording_url).
-    actions.push(
-      ['set', `${CHANNEL_VARS.recordingPath}=$\${recordings_dir}/${tenantId}/\${strftime(%Y-%m-%d)}/\${uuid}.wav`],
-      ['record_session', `\${${CHANNEL_VARS.recordingPath}}`],
-    );
-  }
   actions.push(['bridge', userEndpoint(t.sipUsername, domain)]);
-  return voicemail.length ? [...actions, ...voicemail] : [...actions, ['hangup', '${originate_disposition}']];
+  if (!voicemail.length) return [...actions, ['hangup', '${originate_disposition}']];
+  return [...actions, ...(recorded ? NO_RECORDING : []), ...voicemail];
 }
 
-function routeActions(route: Route, tenant: LookupTenant | null): Action[] {
+/**
+ * The dial string of one trunk: its gateway, with the number it presents as a per-leg variable
+ * (`[origination_caller_id_number=...]`: switch_ivr_originate.c reads it from the leg's own `[]`
+ * block into that leg's caller profile and then ignores the caller's `effective_caller_id_number`;
+ * `{}` would set it for every leg of the bridge). No variable keeps the caller's number.
+ */
+export function trunkLeg(gw: OutboundGateway, destination: string): string {
+  const endpoint = gatewayEndpoint(gw.name, destination);
+  return gw.callerIdNumber ? `[origination_caller_id_number=${gw.callerIdNumber}]${endpoint}` : endpoint;
+}
+
+function routeActions(route: Route, tenant: LookupTenant | null, recorded: boolean): Action[] {
   switch (route.kind) {
     case 'reject':
       return [['log', `NOTICE Switchplane rejects the call: ${fsText(route.reason)}`], ['hangup', route.cause]];
     case 'extension':
-      return extensionActions(route.target, tenant!.sip_domain, tenant!.id);
+      return extensionActions(route.target, tenant!.sip_domain, recorded);
     case 'ai_agent':
       return [
         ['set', `${CHANNEL_VARS.aiProfile}=${fsText(route.profile)}`],
@@ -96,17 +132,18 @@ function routeActions(route: Route, tenant: LookupTenant | null): Action[] {
         ['answer'],
         ['park'],
       ];
+    case 'voicemail_check':
+      // mod_voicemail.c `voicemail_check_main`: asks for the box's `vm-password` (the directory
+      // answers it for `voicemail-lookup`), then plays the new messages and its menu.
+      return [['answer'], ['voicemail', `check default ${tenant!.sip_domain} ${route.mailbox}`]];
     case 'outbound': {
       const actions: Action[] = [];
-      if (route.callerIdNumber) {
-        actions.push(['set', `effective_caller_id_number=${route.callerIdNumber}`]);
-        actions.push(['set', `effective_caller_id_name=${fsText(route.callerIdName ?? route.callerIdNumber)}`]);
-      }
+      if (route.callerIdName) actions.push(['set', `effective_caller_id_name=${fsText(route.callerIdName)}`]);
       actions.push(['set', 'hangup_after_bridge=true'], ['set', `continue_on_fail=${TRUNK_FAILOVER_CAUSES.join(',')}`]);
       for (const gw of route.gateways) {
         actions.push([
           'limit_execute',
-          `hash ${LIMIT_REALM.trunk} ${gw.name} ${gw.maxChannels} bridge ${gatewayEndpoint(gw.name, route.destination)}`,
+          `hash ${LIMIT_REALM.trunk} ${gw.name} ${gw.maxChannels} bridge ${trunkLeg(gw, route.destination)}`,
         ]);
       }
       actions.push(['hangup', 'NORMAL_CIRCUIT_CONGESTION']);
@@ -115,14 +152,19 @@ function routeActions(route: Route, tenant: LookupTenant | null): Action[] {
   }
 }
 
-/** Renders a call plan as a dialplan document for `plan.context`. */
-export function renderDialplan(plan: CallPlan): string {
+/**
+ * Renders a call plan as a dialplan document for `plan.context`.
+ * @param forks signs the recording forks of calls an extension records; without it nothing is recorded
+ */
+export function renderDialplan(plan: CallPlan, forks?: RecordingForks): string {
   const actions: Action[] = [];
   if (plan.tenant && plan.route.kind !== 'reject') actions.push(...tenantActions(plan.tenant, callDirection(plan)));
   if (plan.caller && plan.route.kind !== 'reject') {
     actions.push(['limit', `hash ${LIMIT_REALM.extension} ${plan.caller.id} ${plan.caller.maxConcurrentCalls} !USER_BUSY`]);
   }
-  actions.push(...routeActions(plan.route, plan.tenant));
+  const recorded = forks && plan.tenant ? recordedExtension(plan) : null;
+  if (recorded) actions.push(...recordingActions(forks!, plan.tenant!.id, recorded));
+  actions.push(...routeActions(plan.route, plan.tenant, recorded !== null));
 
   const { doc, section } = newSection('dialplan');
   const condition = section

@@ -42,6 +42,10 @@ function renderUser(s: TenantSnapshot, ext: LookupExtension, realm: string, reve
   ];
   if (ext.voicemail_enabled && ext.voicemail_pin_enc) params.push(['vm-password', deps.secrets.open(ext.voicemail_pin_enc)]);
   if (ext.voicemail_enabled && ext.email) params.push(['vm-mailto', fsText(ext.email)]);
+  // The mailbox whose message-waiting state the phone's registration gets (sofia_reg.c reads
+  // `mwi-account` into the registration's mwi_user/mwi_host; mod_voicemail names the mailbox
+  // `<user>@<domain>`), whatever host the phone puts in its To header.
+  if (ext.voicemail_enabled) params.push(['mwi-account', `${ext.sip_username}@${domain}`]);
   if (reverseAuth) {
     params.push(['reverse-auth-user', ext.sip_username], ['reverse-auth-pass', password]);
   }

@@ -27,20 +27,23 @@ function extension(tenant: string, ext: string, more: Partial<LookupExtension> =
 
 function number(tenant: string, did: string, more: Partial<LookupNumber> = {}): LookupNumber {
   return {
-    id: `${tenant}-num-${did}`, tenant_id: tenant, number: did, incoming_enabled: true, outbound_enabled: true, route: 'extension',
+    id: `${tenant}-num-${did}`, tenant_id: tenant, number: did, trunk_id: null, incoming_enabled: true, outbound_enabled: true, route: 'extension',
     route_target: null, ai_agent_profile: null, business_hours: null, failover_extension: null, ...more,
   };
 }
 
 function trunk(tenant: string, name: string, priority: number, maxChannels: number, more: Partial<LookupTrunk> = {}): LookupTrunk {
-  return { id: `gw-${name}`, tenant_id: tenant, name, priority, max_channels: maxChannels, status: 'active', ...more };
+  return {
+    id: `gw-${name}`, tenant_id: tenant, name, priority, max_channels: maxChannels, status: 'active', allow_any_caller_id: false,
+    registration_state: 'NOREG', ping_status: 'UP', ...more,
+  };
 }
 
 /** The tenants as the demo seed makes them (src/seed/demo.ts), plus a suspended one. */
 function tenants(): TenantSnapshot[] {
   return [
     {
-      tenant: { id: 'acme', name: 'Acme Corp', slug: 'acme', sip_domain: ACME, timezone: 'Europe/Rome', max_concurrent_calls: 10, status: 'active' },
+      tenant: { id: 'acme', name: 'Acme Corp', slug: 'acme', sip_domain: ACME, timezone: 'Europe/Rome', max_concurrent_calls: 10, status: 'active', country: null },
       extensions: [
         extension('acme', '1001', { display_name: 'Mario Rossi' }),
         extension('acme', '1002', { display_name: 'Giulia Bianchi' }),
@@ -54,14 +57,14 @@ function tenants(): TenantSnapshot[] {
       rendered: new Map(),
     },
     {
-      tenant: { id: 'globex', name: 'Globex', slug: 'globex', sip_domain: GLOBEX, timezone: 'America/New_York', max_concurrent_calls: 10, status: 'active' },
+      tenant: { id: 'globex', name: 'Globex', slug: 'globex', sip_domain: GLOBEX, timezone: 'America/New_York', max_concurrent_calls: 10, status: 'active', country: null },
       extensions: [extension('globex', '1001', { display_name: 'Globex 1001' })],
       numbers: [number('globex', '+15551234567', { route: 'extension', route_target: '1001' })],
       trunks: [trunk('globex', 'globex-main', 1, 10)],
       rendered: new Map(),
     },
     {
-      tenant: { id: 'initech', name: 'Initech', slug: 'initech', sip_domain: INITECH, timezone: 'UTC', max_concurrent_calls: 10, status: 'suspended' },
+      tenant: { id: 'initech', name: 'Initech', slug: 'initech', sip_domain: INITECH, timezone: 'UTC', max_concurrent_calls: 10, status: 'suspended', country: null },
       extensions: [extension('initech', '1001')],
       numbers: [number('initech', '+442071234567', { route: 'extension', route_target: '1001' })],
       trunks: [trunk('initech', 'initech-main', 1, 10)],
@@ -75,11 +78,15 @@ function cacheOf(snapshots: TenantSnapshot[]): TenantCache {
   const lookup = {
     tenantByDomain: async (domain: string) => snapshots.find((s) => s.tenant.sip_domain === domain.toLowerCase()),
     tenantByDid: async (did: string) => snapshots.find((s) => s.numbers.some((n) => n.number === did)),
+    countries: async () => [...new Set(snapshots.flatMap((s) => (s.tenant.country ? [s.tenant.country] : [])))].sort(),
   };
   return lookup as unknown as TenantCache;
 }
 
-/** A route in one line: `extension 1001 [dnd]`, `ai_agent <profile> did=… caller=…`, `outbound <dest> via a,b as <number>/<name>`, `reject <CAUSE>`, `not ours`. */
+/**
+ * A route in one line: `extension 1001 [dnd]`, `ai_agent <profile> did=… caller=…`, `outbound <dest> via a,b as <number>/<name>`
+ * (`via a=<number>,b=<number> as <name>` when the trunks present different numbers), `reject <CAUSE>`, `not ours`.
+ */
 function summary(plan: CallPlan | null): string {
   if (!plan) return 'not ours';
   const r = plan.route;
@@ -92,9 +99,13 @@ function summary(plan: CallPlan | null): string {
     }
     case 'ai_agent':
       return `ai_agent ${r.profile} did=${r.did} caller=${r.caller}`;
+    case 'voicemail_check':
+      return `voicemail_check ${r.mailbox}`;
     case 'outbound': {
-      const via = r.gateways.map((g) => `${g.name.replace(/^gw-/, '')}:${g.maxChannels}`).join(',');
-      const as = r.callerIdNumber === null ? 'caller kept' : `as ${r.callerIdNumber}/${r.callerIdName}`;
+      const one = new Set(r.gateways.map((g) => g.callerIdNumber)).size === 1;
+      const via = r.gateways.map((g) => `${g.name.replace(/^gw-/, '')}:${g.maxChannels}${one ? '' : `=${g.callerIdNumber}`}`).join(',');
+      const first = r.gateways[0]!.callerIdNumber;
+      const as = first === null ? 'caller kept' : one ? `as ${first}/${r.callerIdName}` : `as ${r.callerIdName}`;
       return `outbound ${r.destination} via ${via} ${as}`;
     }
   }
@@ -118,6 +129,12 @@ interface Case {
 const MONDAY_11_ROME = '2026-11-23T10:00:00Z';
 const ext = (s: TenantSnapshot, n: string) => s.extensions.find((e) => e.extension === n)!;
 const did = (s: TenantSnapshot, n: string) => s.numbers.find((x) => x.number === n)!;
+/** Puts each listed number on the trunk named (the others stay on no trunk). */
+const onTrunks = (s: TenantSnapshot, trunks: Record<string, string>) => {
+  for (const [n, name] of Object.entries(trunks)) did(s, n).trunk_id = s.trunks.find((x) => x.name === name)!.id;
+};
+/** The gateway state FreeSWITCH last reported for a trunk (`registration_state`, `ping_status`). */
+const down = (trunk: LookupTrunk, state: string, ping: string | null) => Object.assign(trunk, { registration_state: state, ping_status: ping });
 
 const cases: Case[] = [
   // From carriers (`public`): the DID's route.
@@ -170,6 +187,43 @@ const cases: Case[] = [
   { what: 'a tenant without numbers cannot call out', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => void (acme.numbers = []), route: 'reject OUTGOING_CALL_BARRED' },
   { what: 'a tenant without active trunks cannot call out', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => acme.trunks.forEach((x) => (x.status = 'inactive')), route: 'reject NO_ROUTE_DESTINATION' },
   { what: 'another tenant\'s phones use its own trunk and number', context: GLOBEX, destination: '+14155550100', user: '1001', route: 'outbound +14155550100 via globex-main:10 as +15551234567/Globex 1001' },
+  // Outbound caller ID and trunk choice (the W3 Suite guide's example 3): each trunk presents a number of its own.
+  { what: 'each trunk presents a number of its own', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => onTrunks(acme, { '+390510510510': 'acme-main', '+390510510511': 'acme-backup' }), route: 'outbound +14155550100 via acme-main:2=+390510510510,acme-backup:10=+390510510511 as Mario Rossi' },
+  { what: 'the extension\'s caller ID number selects its trunk first', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => { onTrunks(acme, { '+390510510510': 'acme-main', '+390510510511': 'acme-backup' }); ext(acme, '1001').caller_id_number = '+390510510511'; }, route: 'outbound +14155550100 via acme-backup:10=+390510510511,acme-main:2=+390510510510 as Mario Rossi' },
+  { what: 'a trunk with no number of its own is not tried', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => onTrunks(acme, { '+390510510510': 'acme-main', '+390510510511': 'acme-main' }), route: 'outbound +14155550100 via acme-main:2 as +390510510510/Mario Rossi' },
+  { what: 'a number on no trunk is presented on a trunk without numbers', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => onTrunks(acme, { '+390510510510': 'acme-main' }), route: 'outbound +14155550100 via acme-main:2=+390510510510,acme-backup:10=+390510510511 as Mario Rossi' },
+  { what: 'a trunk presents its first outbound-enabled number', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => { onTrunks(acme, { '+390510510510': 'acme-main', '+390510510511': 'acme-main' }); did(acme, '+390510510510').outbound_enabled = false; }, route: 'outbound +14155550100 via acme-main:2 as +390510510511/Mario Rossi' },
+  { what: 'a trunk allowing any caller ID presents the extension\'s own, a number the tenant does not own', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => { onTrunks(acme, { '+390510510510': 'acme-main', '+390510510511': 'acme-main' }); acme.trunks[1]!.allow_any_caller_id = true; ext(acme, '1001').caller_id_number = '+1 555 123 4567'; }, route: 'outbound +14155550100 via acme-main:2=+390510510510,acme-backup:10=+15551234567 as Mario Rossi' },
+  { what: 'a trunk allowing any caller ID without an extension caller ID presents a number of its own, or is not tried', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => { onTrunks(acme, { '+390510510510': 'acme-main', '+390510510511': 'acme-main' }); acme.trunks[1]!.allow_any_caller_id = true; }, route: 'outbound +14155550100 via acme-main:2 as +390510510510/Mario Rossi' },
+  { what: 'no active trunk has a number to present', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => { onTrunks(acme, { '+390510510510': 'acme-backup', '+390510510511': 'acme-backup' }); acme.trunks[1]!.status = 'maintenance'; }, route: 'reject OUTGOING_CALL_BARRED' },
+  // Trunk failover (the Welcomedly guide §6.2): a gateway known to be down is skipped, not tried.
+  { what: 'a trunk whose registration failed (FAIL_WAIT) is skipped', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => down(acme.trunks[0]!, 'FAIL_WAIT', 'DOWN'), route: 'outbound +14155550100 via acme-backup:10 as +390510510510/Mario Rossi' },
+  { what: 'a trunk whose gateway was killed (DOWN) is skipped', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => down(acme.trunks[0]!, 'DOWN', null), route: 'outbound +14155550100 via acme-backup:10 as +390510510510/Mario Rossi' },
+  { what: 'a trunk failing its OPTIONS pings is skipped', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => down(acme.trunks[0]!, 'NOREG', 'DOWN'), route: 'outbound +14155550100 via acme-backup:10 as +390510510510/Mario Rossi' },
+  { what: 'a trunk registered again (REGED) is tried again', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => down(acme.trunks[0]!, 'REGED', 'UP'), route: 'outbound +14155550100 via acme-main:2,acme-backup:10 as +390510510510/Mario Rossi' },
+  { what: 'the trunk of the extension\'s number is down: the next trunk with its own number', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => { onTrunks(acme, { '+390510510510': 'acme-main', '+390510510511': 'acme-backup' }); ext(acme, '1001').caller_id_number = '+390510510511'; down(acme.trunks[1]!, 'FAIL_WAIT', 'DOWN'); }, route: 'outbound +14155550100 via acme-main:2 as +390510510510/Mario Rossi' },
+  { what: 'every trunk down: all are tried, in order', context: ACME, destination: '+14155550100', user: '1001', records: ({ acme }) => acme.trunks.forEach((x) => down(x, 'FAIL_WAIT', 'DOWN')), route: 'outbound +14155550100 via acme-main:2,acme-backup:10 as +390510510510/Mario Rossi' },
+  { what: 'a forward skips a trunk known down', context: 'public', destination: '+390510510511', records: ({ acme }) => { Object.assign(did(acme, '+390510510511'), { route: 'forward', route_target: '+393331112222' }); down(acme.trunks[0]!, 'FAIL_WAIT', 'DOWN'); }, route: 'outbound +393331112222 via acme-backup:10 caller kept' },
+  // *98: the caller's own mailbox (the VoIP extensions guide).
+  { what: '*98 from an extension with voicemail: its own mailbox', context: ACME, destination: '*98', user: '1001', records: ({ acme }) => void (ext(acme, '1001').voicemail_enabled = true), route: 'voicemail_check 1001' },
+  { what: '*98 names the mailbox by the caller\'s SIP username', context: ACME, destination: '*98', user: 'mario', records: ({ acme }) => Object.assign(ext(acme, '1001'), { voicemail_enabled: true, sip_username: 'mario' }), route: 'voicemail_check mario' },
+  { what: '*98 from an extension without voicemail', context: ACME, destination: '*98', user: '1001', route: 'reject UNALLOCATED_NUMBER' },
+  { what: '*98 from an unauthenticated caller', context: ACME, destination: '*98', records: ({ acme }) => void (ext(acme, '1001').voicemail_enabled = true), route: 'reject UNALLOCATED_NUMBER' },
+  // National numbers (the W3 Suite guide's example 1: a carrier presents 0510510510): read in the customer's country.
+  { what: 'a DID in national format reaches the number of a customer in IT', context: 'public', destination: '0510510511', records: ({ acme }) => void (acme.tenant.country = 'IT'), route: 'extension 1001' },
+  { what: 'the AI number presented in national format, the DID passed on as E.164', context: 'public', destination: '0510510510', caller: '3297626144', records: ({ acme }) => void (acme.tenant.country = 'IT'), route: 'ai_agent customer-care-voice did=+390510510510 caller=3297626144' },
+  { what: 'a national DID while the customer has no country', context: 'public', destination: '0510510511', route: 'reject UNALLOCATED_NUMBER' },
+  { what: 'a national DID read in another customer\'s country is not theirs', context: 'public', destination: '0510510511', records: ({ acme, globex }) => { acme.tenant.country = 'FR'; globex.tenant.country = 'IT'; }, route: 'reject UNALLOCATED_NUMBER' },
+  { what: 'a national DID two customers own in their countries reaches neither', context: 'public', destination: '0510510511', records: ({ acme, globex }) => { acme.tenant.country = 'IT'; globex.tenant.country = 'FR'; globex.numbers.push(number('globex', '+33510510511', { route_target: '1001' })); }, route: 'reject UNALLOCATED_NUMBER' },
+  { what: 'a US carrier\'s ten digits reach a customer in US (not +41 415…)', context: 'public', destination: '4155550100', records: ({ globex }) => { globex.tenant.country = 'US'; globex.numbers.push(number('globex', '+14155550100', { route_target: '1001' })); }, route: 'extension 1001' },
+  { what: 'a DID as sent wins over a national reading', context: 'public', destination: '390510510511', records: ({ acme, globex }) => { acme.tenant.country = 'IT'; globex.tenant.country = 'US'; }, route: 'extension 1001' },
+  { what: 'an extension dials a national number: out as E.164', context: ACME, destination: '0510510512', user: '1001', records: ({ acme }) => void (acme.tenant.country = 'IT'), route: 'outbound +390510510512 via acme-main:2,acme-backup:10 as +390510510510/Mario Rossi' },
+  { what: 'a national mobile number with separators', context: ACME, destination: '329 762-6144', user: '1001', records: ({ acme }) => void (acme.tenant.country = 'IT'), route: 'outbound +393297626144 via acme-main:2,acme-backup:10 as +390510510510/Mario Rossi' },
+  { what: 'a national number while the customer has no country', context: ACME, destination: '0510510512', user: '1001', route: 'reject UNALLOCATED_NUMBER' },
+  { what: 'a number invalid in the customer\'s country', context: ACME, destination: '0510', user: '1001', records: ({ acme }) => void (acme.tenant.country = 'IT'), route: 'reject UNALLOCATED_NUMBER' },
+  { what: 'an extension is still an extension in a country', context: ACME, destination: '1002', user: '1001', records: ({ acme }) => void (acme.tenant.country = 'IT'), route: 'extension 1002' },
+  { what: 'the international prefix of the customer\'s country (011 in US)', context: GLOBEX, destination: '011390510510512', user: '1001', records: ({ globex }) => void (globex.tenant.country = 'US'), route: 'outbound +390510510512 via globex-main:10 as +15551234567/Globex 1001' },
+  { what: 'a forward target read in the customer\'s country', context: 'public', destination: '+390510510511', records: ({ acme }) => { acme.tenant.country = 'IT'; Object.assign(did(acme, '+390510510511'), { route: 'forward', route_target: '333 111 2222' }); }, route: 'outbound +393331112222 via acme-main:2,acme-backup:10 caller kept' },
   // Contexts Switchplane does not own are left to FreeSWITCH's own dialplan.
   { what: 'FreeSWITCH\'s `default` context', context: 'default', destination: '1002', user: '1001', route: 'not ours' },
   { what: 'an unknown domain', context: 'nobody.switchplane.test', destination: '1002', route: 'not ours' },
@@ -200,7 +254,7 @@ t.test('the plan names the tenant, the caller and the destination as dialled', a
 
 t.test(`the table covers every route kind and reject cause (${cases.length} cases)`, async (t) => {
   const kinds = new Set(cases.map((c) => c.route.split(' ')[0]));
-  t.same([...kinds].sort(), ['ai_agent', 'extension', 'not', 'outbound', 'reject']);
+  t.same([...kinds].sort(), ['ai_agent', 'extension', 'not', 'outbound', 'reject', 'voicemail_check']);
   const causes = new Set(cases.filter((c) => c.route.startsWith('reject ')).map((c) => c.route.slice(7)));
   t.same([...causes].sort(), ['CALL_REJECTED', 'INCOMING_CALL_BARRED', 'NORMAL_TEMPORARY_FAILURE', 'NO_ROUTE_DESTINATION', 'OUTGOING_CALL_BARRED', 'UNALLOCATED_NUMBER']);
 });
@@ -232,5 +286,19 @@ t.test('dialledTarget: what a dialled string names among the extensions', async 
   for (const [dialled, expected] of table) {
     const got = dialledTarget(extensions, dialled);
     t.equal(got === null ? 'nothing' : got.kind === 'extension' ? `extension ${got.ext.extension}` : `number ${got.e164}`, expected, JSON.stringify(dialled));
+  }
+  const italian: Array<[string, string]> = [
+    ['1001', 'extension 1001'],
+    ['0510510512', 'number +390510510512'], // national format
+    ['051 051 0512', 'number +390510510512'],
+    ['3297626144', 'number +393297626144'], // a mobile, not +32 97…
+    ['00390510510512', 'number +390510510512'],
+    ['+14155550100', 'number +14155550100'], // E.164 as before
+    ['14155550100', 'number +14155550100'], // not valid in IT: 8 to 15 digits as before
+    ['0510', 'nothing'], // too short in IT
+  ];
+  for (const [dialled, expected] of italian) {
+    const got = dialledTarget(extensions, dialled, 'IT');
+    t.equal(got === null ? 'nothing' : got.kind === 'extension' ? `extension ${got.ext.extension}` : `number ${got.e164}`, expected, `${JSON.stringify(dialled)} in IT`);
   }
 });

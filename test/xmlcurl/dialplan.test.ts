@@ -4,6 +4,8 @@ import { demoApp, postLookup } from '../helpers/app.js';
 import { fixtureBody, isNotFound, rewrite } from '../helpers/fixtures.js';
 import { OFFICE_HOURS_BOUNDARIES } from '../helpers/office-hours.js';
 import { dialplan } from '../helpers/xml.js';
+import type { Change } from '../../src/db/store.js';
+import { writeGatewayStates, type GatewayState } from '../../src/domain/gateway-states.js';
 
 const ACME = 'acme.switchplane.test';
 
@@ -106,18 +108,22 @@ for (const backend of backends) {
       t.same(apps(await post(call(ACME, '4444', { user: '1001' }))).at(-1), 'hangup UNALLOCATED_NUMBER');
     });
 
-    t.test('outbound E.164 goes through the trunks in priority order with per-trunk limits', async (t) => {
-      const list = apps(await post(call(ACME, '+14155550100', { user: '1001', caller: '1001' })));
+    t.test('outbound E.164 goes through the trunks in priority order with per-trunk limits, each presenting a number of its own', async (t) => {
       const main = ids.trunks['acme-main'];
       const backup = ids.trunks['acme-backup'];
+      // The demo puts both of Acme's numbers on acme-main: acme-backup has none to present.
+      t.same(apps(await post(call(ACME, '+14155550100', { user: '1001' }))).filter((a) => a.startsWith('limit_execute')), [
+        `limit_execute hash switchplane_trunk ${main} 2 bridge [origination_caller_id_number=+390510510510]sofia/gateway/${main}/+14155550100`,
+      ], 'a trunk without a number of its own is not tried');
+      await ctx.change(acmeId, (db) => db.updateTable('phone_numbers').set({ trunk_id: backup }).where('number', '=', '+390510510511').execute());
+      const list = apps(await post(call(ACME, '+14155550100', { user: '1001', caller: '1001' })));
       t.equal(list[2], 'export switchplane_direction=outbound', 'every leg learns the direction');
       t.same(list.slice(7), [
-        'set effective_caller_id_number=+390510510510',
         'set effective_caller_id_name=Mario Rossi',
         'set hangup_after_bridge=true',
         'set continue_on_fail=NORMAL_TEMPORARY_FAILURE,NO_ROUTE_DESTINATION,DESTINATION_OUT_OF_ORDER,NETWORK_OUT_OF_ORDER,NORMAL_CIRCUIT_CONGESTION,SWITCH_CONGESTION,REQUESTED_CHAN_UNAVAIL,RECOVERY_ON_TIMER_EXPIRE,GATEWAY_DOWN,INVALID_GATEWAY,SERVICE_UNAVAILABLE',
-        `limit_execute hash switchplane_trunk ${main} 2 bridge sofia/gateway/${main}/+14155550100`,
-        `limit_execute hash switchplane_trunk ${backup} 10 bridge sofia/gateway/${backup}/+14155550100`,
+        `limit_execute hash switchplane_trunk ${main} 2 bridge [origination_caller_id_number=+390510510510]sofia/gateway/${main}/+14155550100`,
+        `limit_execute hash switchplane_trunk ${backup} 10 bridge [origination_caller_id_number=+390510510511]sofia/gateway/${backup}/+14155550100`,
         'hangup NORMAL_CIRCUIT_CONGESTION',
       ]);
       const failover = list.find((a) => a.startsWith('set continue_on_fail='))!;
@@ -129,6 +135,48 @@ for (const backend of backends) {
       const reordered = apps(await post(call(ACME, '+14155550100', { user: '1001' }))).filter((a) => a.startsWith('limit_execute'));
       t.match(reordered[0], backup, 'priority decides the order');
       await ctx.change(acmeId, (db) => db.updateTable('trunks').set({ priority: 1 }).where('name', '=', 'acme-main').execute());
+
+      await ctx.change(acmeId, (db) => db.updateTable('extensions').set({ caller_id_number: '+390510510511' }).where('extension', '=', '1001').execute());
+      t.same(apps(await post(call(ACME, '+14155550100', { user: '1001' }))).filter((a) => a.startsWith('limit_execute')), [
+        `limit_execute hash switchplane_trunk ${backup} 10 bridge [origination_caller_id_number=+390510510511]sofia/gateway/${backup}/+14155550100`,
+        `limit_execute hash switchplane_trunk ${main} 2 bridge [origination_caller_id_number=+390510510510]sofia/gateway/${main}/+14155550100`,
+      ], "1001's caller ID number is acme-backup's: acme-backup first");
+      await ctx.change(acmeId, (db) => db.updateTable('extensions').set({ caller_id_number: null }).where('extension', '=', '1001').execute());
+      await ctx.change(acmeId, (db) => db.updateTable('phone_numbers').set({ trunk_id: main }).where('number', '=', '+390510510511').execute());
+    });
+
+    t.test("a gateway's state as FreeSWITCH reports it reaches the next dialplan answer: down skipped, back up tried", async (t) => {
+      const main = ids.trunks['acme-main']!;
+      const backup = ids.trunks['acme-backup']!;
+      await ctx.change(acmeId, (db) => db.updateTable('trunks').set({ allow_any_caller_id: true }).where('id', '=', backup).execute());
+      await ctx.change(acmeId, (db) => db.updateTable('extensions').set({ caller_id_number: '+15550000001' }).where('extension', '=', '1001').execute());
+      const gateways = async () =>
+        apps(await post(call(ACME, '+14155550100', { user: '1001' }))).filter((a) => a.startsWith('limit_execute')).map((a) => a.split(' ')[3]);
+      t.same(await gateways(), [main, backup], 'both up: priority order (acme-backup allows any caller ID)');
+      // As the gateway tracker writes it (src/esl/gateways.ts): no configuration change, only a state notice.
+      const report = async (...states: GatewayState[]) => {
+        const dropped = new Promise<void>((resolve) => {
+          const seen = (c: Change) => {
+            if (c.tenantId !== acmeId || c.table !== 'trunks') return;
+            ctx.tenants.off('invalidated', seen);
+            resolve();
+          };
+          ctx.tenants.on('invalidated', seen);
+        });
+        await ctx.store.withIngest((trx) => writeGatewayStates(trx, states));
+        await dropped;
+      };
+      await report({ name: main, state: 'FAIL_WAIT', pingStatus: 'DOWN' });
+      t.same(await gateways(), [backup], 'acme-main in FAIL_WAIT is skipped');
+      await report({ name: main, state: 'REGED', pingStatus: 'UP' });
+      t.same(await gateways(), [main, backup], 'acme-main REGED again is tried first again');
+      await report({ name: main, state: 'NOREG', pingStatus: 'DOWN' });
+      t.same(await gateways(), [backup], 'acme-main failing its OPTIONS pings is skipped');
+      await report({ name: backup, state: 'FAIL_WAIT', pingStatus: 'DOWN' });
+      t.same(await gateways(), [main, backup], 'every trunk down: all tried, in priority order');
+      await report({ name: main, state: 'REGED', pingStatus: 'UP' }, { name: backup, state: 'NOREG', pingStatus: 'UP' });
+      await ctx.change(acmeId, (db) => db.updateTable('extensions').set({ caller_id_number: null }).where('extension', '=', '1001').execute());
+      await ctx.change(acmeId, (db) => db.updateTable('trunks').set({ allow_any_caller_id: false }).where('id', '=', backup).execute());
     });
 
     t.test('a number with outbound disabled is refused as caller ID', async (t) => {
@@ -147,6 +195,8 @@ for (const backend of backends) {
       );
       const vm = apps(await post(call(ACME, '1002', { user: '1001' })));
       t.same(vm.slice(-3), [`bridge user/1002@${ACME}`, 'answer', `voicemail default ${ACME} 1002`]);
+      t.same(apps(await post(call(ACME, '*98', { user: '1002' }))).slice(-2), ['answer', `voicemail check default ${ACME} 1002`], '*98 from 1002: its own mailbox');
+      t.same(apps(await post(call(ACME, '*98', { user: '1001' }))).at(-1), 'hangup UNALLOCATED_NUMBER', '*98 from 1001, which has no voicemail');
       t.ok(vm.some((a) => a.startsWith(`set switchplane_recording_path=$\${recordings_dir}/${acmeId}/`)));
       t.ok(vm.includes('record_session ${switchplane_recording_path}'));
       await ctx.change(acmeId, (db) =>

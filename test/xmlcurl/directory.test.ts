@@ -112,6 +112,7 @@ for (const backend of backends) {
       t.equal(u.params['vm-enabled'], 'true');
       t.equal(u.params['vm-password'], '4321');
       t.equal(u.params['vm-mailto'], 'giulia@acme.test');
+      t.equal(u.params['mwi-account'], `1002@${ACME}`, 'the phone gets the message-waiting state of its own mailbox');
     });
 
     t.test('an extension is found by its SIP username and by its extension number', async (t) => {
