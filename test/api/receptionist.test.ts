@@ -52,7 +52,7 @@ for (const backend of backends) {
         sip_domain: 'acme.switchplane.test', sip_uri: 'sip:acme@acme.switchplane.test', max_concurrent_calls: 10,
       });
       const main = res.body.data.phone_numbers.find((n: { number: string }) => n.number === '+390510510511');
-      t.match(main, { sip_trunk_enabled: true, sip_trunk_host: '127.0.0.1', sip_trunk_port: 5070, sip_trunk_username: 'acme_trunk', sip_trunk_protocol: 'UDP', incoming_calls_enabled: true });
+      t.match(main, { sip_trunk_enabled: true, sip_trunk_host: '127.0.0.1', sip_trunk_port: 5070, sip_trunk_username: 'acme_trunk', sip_trunk_protocol: 'UDP', sip_trunk_context: 'public', sip_trunk_shared: true, incoming_calls_enabled: true });
       t.notOk(JSON.stringify(res.body).includes('acme-trunk-secret'), 'no trunk password');
       t.notOk(/password/i.test(JSON.stringify(res.body)), 'no password field at all');
     });
@@ -67,7 +67,7 @@ for (const backend of backends) {
         },
       });
       t.equal(res.status, 200);
-      t.match(res.body.data, { id: numberId, number: '+390510510777', sip_trunk_enabled: true, sip_trunk_port: sippPort, sip_trunk_domain: 'provider.example', sip_trunk_protocol: 'UDP', outbound_calls_enabled: false });
+      t.match(res.body.data, { id: numberId, number: '+390510510777', sip_trunk_enabled: true, sip_trunk_port: sippPort, sip_trunk_domain: 'provider.example', sip_trunk_protocol: 'UDP', sip_trunk_shared: false, outbound_calls_enabled: false });
       const row = await ctx.store.withTenant(keys.acmeId, (db) => db.selectFrom('phone_numbers').select('trunk_id').where('id', '=', numberId).executeTakeFirstOrThrow());
       trunkId = row.trunk_id!;
       t.ok(trunkId);
