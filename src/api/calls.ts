@@ -12,8 +12,9 @@
  * and the same under `/api/v1/customers/{customerId}/calls` for admin keys (or X-Tenant-ID).
  *
  * `destination` is an extension number of the customer, or a number as the dialplan reads one
- * (src/domain/numbers.ts toE164: E.164 `+...`, `00...`, or 8 to 15 digits); spaces, dots,
- * dashes and parentheses are dropped. Anything the dialplan would reject as UNALLOCATED_NUMBER
+ * (src/domain/numbers.ts toE164: E.164 `+...`, a national number of the customer's country,
+ * `00...`, or 8 to 15 digits), sent into the dialplan as E.164; spaces, dots, dashes and
+ * parentheses are dropped. Anything the dialplan would reject as UNALLOCATED_NUMBER
  * is a 400 here, before a phone rings. Another customer's call answers 404 on every route; a
  * call that ended or a FreeSWITCH refusal (no such channel) is 409; without a connected
  * FreeSWITCH node (or without ESL_NODES at all) the routes answer 503 `esl_unavailable`.
@@ -70,7 +71,7 @@ const Originate = Type.Object(
   {
     extension: Type.Optional(Extension),
     extensionId: Type.Optional(Uuid),
-    destination: Type.String({ minLength: 2, maxLength: 32, description: 'E.164 (+390212345678), 00..., 8 to 15 digits, or an extension number' }),
+    destination: Type.String({ minLength: 2, maxLength: 32, description: 'E.164 (+390212345678), a national number of the customer\'s country (0212345678 in IT), 00..., 8 to 15 digits, or an extension number' }),
   },
   { additionalProperties: false },
 );
@@ -155,9 +156,9 @@ export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       const field = extensionId !== undefined ? 'extensionId' : 'extension';
       const dialled = req.body.destination.replace(/[\s().-]/g, '');
       if (!/^\+?[0-9]{2,15}$/.test(dialled)) throw invalid('destination', 'destination must be a phone number or an extension number: digits, with an optional leading +');
-      const { tenant, from } = await clickToCallParties(store, tenantId, { by: field === 'extensionId' ? 'id' : 'extension', value: (extensionId ?? extension)!, field }, dialled);
+      const { tenant, from, destination } = await clickToCallParties(store, tenantId, { by: field === 'extensionId' ? 'id' : 'extension', value: (extensionId ?? extension)!, field }, dialled);
       if (agentExtensionId && (await agentExtension(store, tenantId, agentExtensionId)).extension !== from.extension) throw apiError('forbidden', 'an agent calls from its own extension only', field);
-      const call = await asApiErrors(() => cc.originate(tenant, from, dialled), field);
+      const call = await asApiErrors(() => cc.originate(tenant, from, destination), field);
       await auditCall(req, store, principal, { tenantId, action: 'originate', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
       return reply.code(202).send({ data: callJson(call) });
     });

@@ -24,6 +24,7 @@ const Customer = Type.Object(
     maxConcurrentCalls: Type.Integer(),
     status: Status,
     crmWebhookUrl: Type.Union([Type.String(), Type.Null()]),
+    country: Type.Union([Type.String(), Type.Null()], { description: 'ISO 3166-1 alpha-2 country national numbers are read in; null: E.164 and 00 only' }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
@@ -38,9 +39,10 @@ const Writable = {
   maxConcurrentCalls: Type.Integer({ minimum: 1, maximum: 100000 }),
   status: Status,
   crmWebhookUrl: Type.Union([Type.String({ format: 'uri', pattern: '^https?://' }), Type.Null()]),
+  country: Type.Union([Type.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2, e.g. IT: numbers given or dialled in its national format (0510510510) are read as E.164' }), Type.Null()]),
 };
 const CreateCustomer = Type.Object(
-  { ...Writable, slug: Type.Optional(Writable.slug), timezone: Type.Optional(Writable.timezone), maxConcurrentCalls: Type.Optional(Writable.maxConcurrentCalls), status: Type.Optional(Writable.status), crmWebhookUrl: Type.Optional(Writable.crmWebhookUrl) },
+  { ...Writable, slug: Type.Optional(Writable.slug), timezone: Type.Optional(Writable.timezone), maxConcurrentCalls: Type.Optional(Writable.maxConcurrentCalls), status: Type.Optional(Writable.status), crmWebhookUrl: Type.Optional(Writable.crmWebhookUrl), country: Type.Optional(Writable.country) },
   { additionalProperties: false },
 );
 const UpdateCustomer = Type.Partial(Type.Object(Writable), { additionalProperties: false, minProperties: 1 });
@@ -55,6 +57,7 @@ export function customerJson(t: Tenant): Static<typeof Customer> {
     maxConcurrentCalls: t.max_concurrent_calls,
     status: t.status,
     crmWebhookUrl: t.crm_webhook_url,
+    country: t.country,
     createdAt: t.created_at.toISOString(),
     updatedAt: t.updated_at.toISOString(),
   };

@@ -85,7 +85,7 @@ const Extension = Type.Object(
 );
 
 /** E.164 (`+390510510511`, separators allowed) or extension digits (`1001`). */
-const DialTarget = Type.String({ minLength: 2, maxLength: 32, description: 'E.164 (e.g. +390510510511) or extension digits (e.g. 1002)' });
+const DialTarget = Type.String({ minLength: 2, maxLength: 32, description: 'E.164 (e.g. +390510510511), a national number of the customer\'s country (e.g. 0510510511 in IT), or extension digits (e.g. 1002); numbers stored as E.164' });
 
 const Writable = {
   extensionNumber: Type.String({ pattern: '^[0-9]{2,10}$', description: '2 to 10 digits; omitted: the lowest free number from 1001' }),

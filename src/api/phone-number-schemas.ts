@@ -56,7 +56,7 @@ const Writable = {
   incomingEnabled: Type.Boolean({ description: 'default true' }),
   outboundEnabled: Type.Boolean({ description: 'default true' }),
   route: StringEnum(NUMBER_ROUTES, { description: 'extension (default) | ai_agent | forward' }),
-  routeTarget: Nullable(Type.String({ minLength: 1, maxLength: 32, description: 'extension number (route extension) or E.164 (route forward)' })),
+  routeTarget: Nullable(Type.String({ minLength: 1, maxLength: 32, description: 'extension number (route extension) or E.164 or national number of the customer\'s country (route forward)' })),
   aiAgentProfile: Nullable(Type.String({ pattern: AI_AGENT_PROFILE.source, description: 'required by route ai_agent' })),
   businessHours: Nullable(BusinessHoursSchema),
   failoverExtension: Nullable(Type.String({ pattern: EXTENSION_NUMBER.source, description: 'takes the calls the route cannot' })),

@@ -18,7 +18,8 @@
  * `dayOfMonth` (1 to 31; the month's last day when the month is shorter) for monthly, and refused
  * for other frequencies. `nextExecution` is the next run in UTC (src/scheduler/next-run.ts for DST
  * rules), null while disabled. `destinationNumber` is an extension number of the customer or a
- * number toE164 reads (E.164, `00...`, 8 to 15 digits), stored as E.164. Validation errors name
+ * number toE164 reads (E.164, a national number of the customer's country, `00...`, 8 to 15
+ * digits), stored as E.164. Validation errors name
  * the field (`schedule.dayOfWeek`, `schedule.timezone`, ...). Another customer's extension or
  * recurring call answers 404. Writes record `recurring_call_created|updated|deleted` audit rows;
  * the scheduler records `recurring_call_executed`.
@@ -79,7 +80,7 @@ const ExecutionSchema = Type.Object(
   { $id: 'RecurringCallExecution', title: 'RecurringCallExecution' },
 );
 
-const Destination = Type.String({ minLength: 2, maxLength: 32, description: 'E.164 (+12125551234), 00..., 8 to 15 digits, or an extension number' });
+const Destination = Type.String({ minLength: 2, maxLength: 32, description: 'E.164 (+12125551234), a national number of the customer\'s country, 00..., 8 to 15 digits, or an extension number' });
 const Create = Type.Object(
   {
     destinationNumber: Destination,

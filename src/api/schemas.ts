@@ -28,8 +28,11 @@ export const PATH_FORMS = [
   { prefix: '/customers/:customerId', collection: CustomerParams, item: CustomerItemParams },
 ] as const;
 
-/** E.164 as sent: `+` and 7–15 digits; spaces, dots, dashes and parentheses are removed first. */
-export const PhoneNumberText = Type.String({ minLength: 3, maxLength: 32, description: 'E.164, e.g. +390510510511' });
+/**
+ * A phone number as sent: E.164 (`+` and 7–15 digits), or a national number of the customer's
+ * country (src/domain/numbers.ts toE164); spaces, dots, dashes and parentheses are removed first.
+ */
+export const PhoneNumberText = Type.String({ minLength: 3, maxLength: 32, description: 'E.164, e.g. +390510510511, or national format of the customer\'s country, e.g. 0510510511 in IT; stored as E.164' });
 
 export const ErrorResponse = Type.Object(
   {

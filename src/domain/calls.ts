@@ -11,6 +11,7 @@ import type { Store } from '../db/store.js';
 import type { Principal } from './api-keys.js';
 import { recordAudit, type AuditEntry } from './audit.js';
 import { dialledTarget } from './call-routing.js';
+import { customerCountry } from './customer-country.js';
 import { FieldError, NotFoundError } from './errors.js';
 import { namesExtension } from './extensions.js';
 
@@ -35,7 +36,9 @@ async function extensionRow(trx: Kysely<Database>, tenantId: string, by: 'id' | 
 
 /**
  * The parties of a click-to-call from extension `from` (by id or number; `field` is the input
- * field naming it) to `dialled` (digits, optionally a leading +).
+ * field naming it) to `dialled` (digits, optionally a leading +), and the destination to send
+ * into the dialplan: the extension as dialled, or the number as E.164 (a national number read
+ * in the customer's country).
  * @throws NotFoundError `customer`, or naming `field`; FieldError (`destination`) when `dialled`
  *   names the calling extension or is neither an active extension of the tenant nor a number the
  *   dialplan routes
@@ -45,16 +48,19 @@ export function clickToCallParties(
   tenantId: string,
   from: { by: 'id' | 'extension'; value: string; field: string },
   dialled: string,
-): Promise<{ tenant: CallTenant; from: CallExtension }> {
+): Promise<{ tenant: CallTenant; from: CallExtension; destination: string }> {
   return store.withTenant(tenantId, async (trx) => {
     const tenant = await tenantRow(trx, tenantId);
     const caller = await extensionRow(trx, tenantId, from.by, from.value, from.field);
     if (namesExtension(caller, dialled)) throw new FieldError('destination', `destination is the calling extension ${caller.extension}`);
     const extensions = await trx.selectFrom('extensions').select(['extension', 'sip_username', 'status']).where('tenant_id', '=', tenantId).execute();
-    if (!dialledTarget(extensions, dialled)) {
-      throw new FieldError('destination', `${dialled} is neither an active extension of this customer nor a number the dialplan can route (E.164 +..., 00..., or 8 to 15 digits)`);
+    const country = await customerCountry(trx, tenantId);
+    const target = dialledTarget(extensions, dialled, country);
+    if (!target) {
+      const national = country ? `, a valid national number of ${country}` : '';
+      throw new FieldError('destination', `${dialled} is neither an active extension of this customer nor a number the dialplan can route (E.164 +..., 00..., 8 to 15 digits${national})`);
     }
-    return { tenant, from: caller };
+    return { tenant, from: caller, destination: target.kind === 'number' ? target.e164 : dialled };
   });
 }
 

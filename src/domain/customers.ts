@@ -13,6 +13,7 @@ import type { Principal } from './api-keys.js';
 import { recordAudit } from './audit.js';
 import { FieldError, NotFoundError } from './errors.js';
 import { excerpt } from './excerpt.js';
+import { isCountryCode } from './numbers.js';
 import { TENANT_STATUSES } from './tenants.js';
 
 /**
@@ -29,12 +30,21 @@ export interface CustomerInput {
   maxConcurrentCalls?: number;
   status?: (typeof TENANT_STATUSES)[number];
   crmWebhookUrl?: string | null;
+  /**
+   * ISO 3166-1 alpha-2 (any case; stored upper case): the country whose national format the
+   * customer's numbers may be given and dialled in (src/domain/numbers.ts toE164). `null`: E.164,
+   * `00` and bare international digits only.
+   */
+  country?: string | null;
 }
 
 const DNS_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
-/** @throws FieldError (`sipDomain`, `timezone`) */
+/** @throws FieldError (`sipDomain`, `timezone`, `country`) */
 function checkInput(input: CustomerInput): void {
+  if (input.country != null && !isCountryCode(input.country.toUpperCase())) {
+    throw new FieldError('country', `country ${excerpt(input.country)} is not an ISO 3166-1 alpha-2 code with a numbering plan, such as IT or US`);
+  }
   if (input.sipDomain !== undefined && !DNS_NAME.test(input.sipDomain.toLowerCase())) {
     throw new FieldError('sipDomain', 'sipDomain must be a DNS name such as acme.example.com');
   }
@@ -56,6 +66,7 @@ function columns(input: CustomerInput): Updateable<TenantsTable> {
     ...(input.maxConcurrentCalls !== undefined && { max_concurrent_calls: input.maxConcurrentCalls }),
     ...(input.status !== undefined && { status: input.status }),
     ...(input.crmWebhookUrl !== undefined && { crm_webhook_url: input.crmWebhookUrl }),
+    ...(input.country !== undefined && { country: input.country?.toUpperCase() ?? null }),
   };
 }
 

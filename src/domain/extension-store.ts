@@ -18,7 +18,8 @@ import { recordAudit } from './audit.js';
 import { ConflictError, FieldError, NotFoundError } from './errors.js';
 import type { Codec } from './extensions.js';
 import { FORBIDDEN_PASSWORD_CHARS, generateSipPassword, insertWithNextExtension } from './extension-records.js';
-import { toE164 } from './numbers.js';
+import { customerCountry } from './customer-country.js';
+import { nationalToE164, toE164, type CountryCode } from './numbers.js';
 import type { SecretBox } from './secrets.js';
 
 /**
@@ -34,7 +35,10 @@ export interface ExtensionInput {
   email?: string | null;
   userId?: string | null;
   callerIdName?: string | null;
-  /** E.164 (separators allowed) or extension digits; stored as E.164 or digits. */
+  /**
+   * E.164 (separators allowed), a national number of the customer's country, or extension
+   * digits; stored as E.164 or digits.
+   */
   callerIdNumber?: string | null;
   allowedCodecs?: Codec[];
   voicemailEnabled?: boolean;
@@ -64,15 +68,22 @@ export const FIELD_OF_COLUMN: Record<string, string> = {
 };
 
 /**
- * `+39 051 0510511` → `+390510510511`; `1002` stays.
+ * `+39 051 0510511` → `+390510510511`; `1002` stays; with `country` IT, `051 0510511` →
+ * `+390510510511` (a number valid in the customer's country's national format is read as one
+ * before digits are taken for an extension; src/domain/numbers.ts).
  * @throws FieldError naming `field` for anything else
  */
-function dialTarget(field: string, raw: string | null | undefined): string | null | undefined {
+function dialTarget(field: string, raw: string | null | undefined, country: CountryCode | null): string | null | undefined {
   if (raw === null || raw === undefined) return raw;
+  const national = country ? nationalToE164(raw, country) : null;
+  if (national) return national;
   const s = raw.replace(/[\s().-]/g, '');
   if (/^[0-9]{2,10}$/.test(s)) return s;
   const e164 = toE164(s);
-  if (!e164) throw new FieldError(field, `${field} must be an E.164 number such as +390510510511 or extension digits such as 1002`);
+  if (!e164) {
+    const national = country ? `, a valid national number of ${country}` : '';
+    throw new FieldError(field, `${field} must be an E.164 number such as +390510510511${national} or extension digits such as 1002`);
+  }
   return e164;
 }
 
@@ -88,8 +99,8 @@ function checkForwarding(enabled: boolean | undefined, number: string | null | u
   if (enabled && !number) throw new FieldError('forwardingNumber', 'forwardingEnabled needs a forwardingNumber');
 }
 
-/** The columns `input` sets (the SIP password and PIN sealed). @throws FieldError for a bad dial target */
-function columns(input: ExtensionInput, seal: (plain: string) => string): Updateable<ExtensionsTable> {
+/** The columns `input` sets (the SIP password and PIN sealed; numbers read in `country`, the customer's). @throws FieldError for a bad dial target */
+function columns(input: ExtensionInput, seal: (plain: string) => string, country: CountryCode | null): Updateable<ExtensionsTable> {
   const i = input;
   return {
     ...(i.extensionNumber !== undefined && { extension: i.extensionNumber }),
@@ -99,14 +110,14 @@ function columns(input: ExtensionInput, seal: (plain: string) => string): Update
     ...(i.email !== undefined && { email: i.email }),
     ...(i.userId !== undefined && { user_id: i.userId }),
     ...(i.callerIdName !== undefined && { caller_id_name: i.callerIdName }),
-    ...(i.callerIdNumber !== undefined && { caller_id_number: dialTarget('callerIdNumber', i.callerIdNumber) }),
+    ...(i.callerIdNumber !== undefined && { caller_id_number: dialTarget('callerIdNumber', i.callerIdNumber, country) }),
     ...(i.allowedCodecs !== undefined && { allowed_codecs: i.allowedCodecs }),
     ...(i.voicemailEnabled !== undefined && { voicemail_enabled: i.voicemailEnabled }),
     ...(i.voicemailPin !== undefined && { voicemail_pin_enc: i.voicemailPin === null ? null : seal(i.voicemailPin) }),
     ...(i.callRecording !== undefined && { call_recording: i.callRecording }),
     ...(i.reverseAuth !== undefined && { reverse_auth: i.reverseAuth }),
     ...(i.forwardingEnabled !== undefined && { call_forwarding_enabled: i.forwardingEnabled }),
-    ...(i.forwardingNumber !== undefined && { call_forwarding_number: dialTarget('forwardingNumber', i.forwardingNumber) }),
+    ...(i.forwardingNumber !== undefined && { call_forwarding_number: dialTarget('forwardingNumber', i.forwardingNumber, country) }),
     ...(i.doNotDisturb !== undefined && { do_not_disturb: i.doNotDisturb }),
     ...(i.maxConcurrentCalls !== undefined && { max_concurrent_calls: i.maxConcurrentCalls }),
     ...(i.registrationExpiry !== undefined && { registration_expiry: i.registrationExpiry }),
@@ -149,9 +160,10 @@ export async function createExtension(w: Writer, input: ExtensionInput): Promise
   checkForwarding(input.forwardingEnabled, input.forwardingNumber);
   const { password: given, ...rest } = input;
   const password = given ?? generateSipPassword();
-  const values = { ...columns(rest, (p) => w.secrets.seal(p)), tenant_id: w.tenantId, password_enc: w.secrets.seal(password) };
   return w.store.withTenant(w.tenantId, async (trx) => {
     const domain = await sipDomainOf(trx, w.tenantId);
+    const country = await customerCountry(trx, w.tenantId);
+    const values = { ...columns(rest, (p) => w.secrets.seal(p), country), tenant_id: w.tenantId, password_enc: w.secrets.seal(password) };
     let row: Extension | null;
     if (input.extensionNumber !== undefined) {
       row = await trx
@@ -193,8 +205,8 @@ export async function getExtension(store: Store, tenantId: string, id: string): 
  */
 export async function updateExtension(w: Writer, id: string, input: ExtensionInput): Promise<Extension> {
   checkInput(input);
-  const changes = columns(input, (p) => w.secrets.seal(p));
   return w.store.withTenant(w.tenantId, async (trx) => {
+    const changes = columns(input, (p) => w.secrets.seal(p), await customerCountry(trx, w.tenantId));
     const before = await trx.selectFrom('extensions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     if (!before) throw new NotFoundError('extension');
     checkForwarding(changes.call_forwarding_enabled ?? before.call_forwarding_enabled, changes.call_forwarding_number === undefined ? before.call_forwarding_number : changes.call_forwarding_number);

@@ -19,7 +19,7 @@ import type { NumberRoute, PhoneNumber, PhoneNumbersTable } from '../db/schema.j
 import { parseBusinessHours } from './business-hours.js';
 import { checkDestination, type DestinationPolicy } from './destination-policy.js';
 import { FieldError } from './errors.js';
-import { toE164 } from './numbers.js';
+import { toE164, type CountryCode } from './numbers.js';
 import type { SecretBox } from './secrets.js';
 
 export const NUMBER_ROUTES: readonly NumberRoute[] = ['extension', 'ai_agent', 'forward'];
@@ -46,7 +46,10 @@ const SPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f-\u009f]/;
  * create); `null` clears an optional value.
  */
 export interface NumberInput {
-  /** The DID, normalised to E.164 (`+39 051 0510 511` → `+390510510511`); unique across all tenants. */
+  /**
+   * The DID, normalised to E.164 (`+39 051 0510 511` → `+390510510511`; `0510510511` when the
+   * customer's country is IT); unique across all tenants.
+   */
   number?: string;
   /** The tenant's trunk the number arrives on (checked by the caller with `isTenantTrunk`). */
   trunkId?: string | null;
@@ -95,10 +98,13 @@ function extensionNumber(field: string, value: string): string {
   return value;
 }
 
-function e164(field: string, value: string): string {
-  const n = toE164(value);
-  if (!n) throw new FieldError(field, `${field} must be an E.164 number such as +390510510511`);
-  return n;
+/** `value` as E.164, national numbers read in `country`. @throws FieldError naming `field` */
+function e164(field: string, value: string, country: CountryCode | null): string {
+  const n = toE164(value, country);
+  if (n) return n;
+  throw new FieldError(field, country
+    ? `${field} must be a valid number of the customer's country ${country} (national format, e.g. 0510510511 in IT) or an E.164 number such as +390510510511`
+    : `${field} must be an E.164 number such as +390510510511`);
 }
 
 const orNull = <T, R>(value: T | null, check: (v: T) => R): R | null => (value === null ? null : check(value));
@@ -131,10 +137,13 @@ function webhookSecret(field: string, value: string, secrets: SecretBox): string
   return secrets.seal(value);
 }
 
-/** Checks and converts the fields present, each on its own; the CRM webhook secret is sealed. */
-function convert(input: NumberInput, secrets: SecretBox): Partial<NumberColumns> {
+/**
+ * Checks and converts the fields present, each on its own; the CRM webhook secret is sealed.
+ * Numbers are read in `country`, the customer's (src/domain/numbers.ts toE164).
+ */
+function convert(input: NumberInput, secrets: SecretBox, country: CountryCode | null): Partial<NumberColumns> {
   const out: Partial<NumberColumns> = {};
-  if (input.number !== undefined) out.number = e164('number', input.number);
+  if (input.number !== undefined) out.number = e164('number', input.number, country);
   if (input.trunkId !== undefined) {
     out.trunk_id = orNull(input.trunkId, (v) => {
       if (!UUID.test(v)) throw new FieldError('trunkId', 'trunkId must be a trunk id (UUID)');
@@ -178,7 +187,7 @@ type WebhookState = Pick<PhoneNumber, 'crm_webhook_url' | 'crm_webhook_secret_se
  * the extension number or normalised E.164 of `routeTarget`, or null for `ai_agent` (a target
  * left over from an earlier route is dropped).
  */
-function resolveRoute(input: NumberInput, changes: Partial<NumberColumns>, current: RouteState): void {
+function resolveRoute(input: NumberInput, changes: Partial<NumberColumns>, current: RouteState, country: CountryCode | null): void {
   const route = changes.route ?? current.route;
   const given = input.routeTarget !== undefined;
   const target = given ? input.routeTarget ?? null : current.route_target;
@@ -196,7 +205,7 @@ function resolveRoute(input: NumberInput, changes: Partial<NumberColumns>, curre
       return;
     case 'forward':
       if (target === null) throw new FieldError('routeTarget', 'route forward needs routeTarget, an E.164 number');
-      changes.route_target = e164('routeTarget', target);
+      changes.route_target = e164('routeTarget', target, country);
       return;
   }
 }
@@ -211,12 +220,13 @@ async function checkWebhookDestination(url: string | null | undefined, destinati
  * `trunkId` is only checked for form: the caller checks it is the tenant's (`isTenantTrunk`).
  * The CRM webhook secret is sealed with `secrets`.
  * @param destinations the policy the CRM webhook URL's host is held to; null for an admin key
+ * @param country the customer's, national numbers (`number`, a forward's `routeTarget`) are read in
  * @throws FieldError naming the bad or missing field (`destination_not_allowed` for a refused webhook host)
  */
-export async function numberColumns(input: NumberInput, secrets: SecretBox, destinations: DestinationPolicy | null): Promise<NumberColumns> {
+export async function numberColumns(input: NumberInput, secrets: SecretBox, destinations: DestinationPolicy | null, country: CountryCode | null): Promise<NumberColumns> {
   if (input.number === undefined) throw new FieldError('number', 'number is required');
-  const cols = convert(input, secrets);
-  resolveRoute(input, cols, { route: 'extension', route_target: null, ai_agent_profile: null });
+  const cols = convert(input, secrets, country);
+  resolveRoute(input, cols, { route: 'extension', route_target: null, ai_agent_profile: null }, country);
   checkWebhook(cols.crm_webhook_url, Boolean(cols.crm_webhook_secret_sealed));
   await checkWebhookDestination(cols.crm_webhook_url, destinations);
   return { ...cols, number: cols.number! };
@@ -227,7 +237,7 @@ export async function numberColumns(input: NumberInput, secrets: SecretBox, dest
  * result, so `{ route: 'forward' }` alone is refused while the target is an extension number.
  * The CRM webhook is checked on the result too: setting a URL, or removing the secret
  * (`crmWebhookSecret: null`) of a number with a URL, needs both. A CRM webhook URL sent is held
- * to `destinations` (null for an admin key).
+ * to `destinations` (null for an admin key). Numbers are read in `country`, the customer's.
  * @throws FieldError naming the bad field (`destination_not_allowed` for a refused webhook host)
  */
 export async function numberChanges(
@@ -235,15 +245,16 @@ export async function numberChanges(
   secrets: SecretBox,
   current: RouteState & WebhookState,
   destinations: DestinationPolicy | null,
+  country: CountryCode | null,
 ): Promise<Partial<NumberColumns>> {
-  const changes = convert(input, secrets);
+  const changes = convert(input, secrets, country);
   checkWebhook(
     changes.crm_webhook_url !== undefined ? changes.crm_webhook_url : current.crm_webhook_url,
     changes.crm_webhook_secret_sealed !== undefined ? changes.crm_webhook_secret_sealed !== null : current.crm_webhook_secret_sealed !== null,
   );
   await checkWebhookDestination(changes.crm_webhook_url, destinations);
   if (input.route === undefined && input.routeTarget === undefined && input.aiAgentProfile === undefined) return changes;
-  resolveRoute(input, changes, current);
+  resolveRoute(input, changes, current, country);
   if (changes.route_target === current.route_target && input.routeTarget === undefined) delete changes.route_target;
   return changes;
 }

@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database, PhoneNumber } from '../db/schema.js';
 import type { Store } from '../db/store.js';
 import { recordAudit } from './audit.js';
+import { customerCountry } from './customer-country.js';
 import { requireCustomer } from './customer-exists.js';
 import { policyFor } from './destination-policy.js';
 import { NotFoundError } from './errors.js';
@@ -36,14 +37,15 @@ export function findNumber(trx: Kysely<Database>, tenantId: string, id: string, 
 }
 
 /**
- * A new phone number of the tenant.
- * @throws FieldError naming the bad or missing field (checked before the transaction)
+ * A new phone number of the tenant; numbers given in national format are read in the
+ * customer's country (src/domain/customer-country.ts).
  * @throws NotFoundError `customer` when the tenant does not exist, or naming `trunkId`
+ * @throws FieldError naming the bad or missing field
  */
 export async function createNumber(store: Store, w: RecordWriting, by: TenantActor, input: NumberInput): Promise<PhoneNumber> {
-  const columns = await numberColumns(input, w.secrets, policyFor(by.principal, w.destinations));
   return store.withTenant(by.tenantId, async (trx) => {
-    await requireCustomer(trx, by.tenantId);
+    const country = await customerCountry(trx, by.tenantId);
+    const columns = await numberColumns(input, w.secrets, policyFor(by.principal, w.destinations), country);
     await checkTrunk(trx, by.tenantId, columns.trunk_id);
     const created = await trx.insertInto('phone_numbers').values({ ...columns, tenant_id: by.tenantId }).returningAll().executeTakeFirstOrThrow();
     await recordAudit(trx, by.principal, { tenantId: by.tenantId, action: 'create', resourceType: 'phone_number', resourceId: created.id, after: created });
@@ -70,14 +72,15 @@ export async function getNumber(store: Store, tenantId: string, id: string): Pro
 }
 
 /**
- * The number `id` with the fields of `input` changed, checked on the result.
+ * The number `id` with the fields of `input` changed, checked on the result (national numbers
+ * read in the customer's country).
  * @throws NotFoundError `phone number not found`, or naming `trunkId`; FieldError naming the bad field
  */
 export function updateNumber(store: Store, w: RecordWriting, by: TenantActor, id: string, input: NumberInput): Promise<PhoneNumber> {
   return store.withTenant(by.tenantId, async (trx) => {
     const before = await findNumber(trx, by.tenantId, id, true);
     if (!before) throw new NotFoundError('phone number');
-    const changes = await numberChanges(input, w.secrets, before, policyFor(by.principal, w.destinations));
+    const changes = await numberChanges(input, w.secrets, before, policyFor(by.principal, w.destinations), await customerCountry(trx, by.tenantId));
     await checkTrunk(trx, by.tenantId, changes.trunk_id);
     const after = await trx.updateTable('phone_numbers').set({ ...changes, updated_at: new Date() }).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
     await recordAudit(trx, by.principal, { tenantId: by.tenantId, action: 'update', resourceType: 'phone_number', resourceId: before.id, before, after });

@@ -6,7 +6,8 @@
  * `recurring_call_created|updated|deleted` audit rows in the same transaction.
  *
  * `destinationNumber` is an extension number of the customer (not the calling one) or a number
- * toE164 reads (E.164, `00...`, 8 to 15 digits), stored as E.164. A schedule without a time zone
+ * toE164 reads (E.164, a national number of the customer's country, `00...`, 8 to 15 digits),
+ * stored as E.164. A schedule without a time zone
  * takes the customer's; the zone is stored in its own spelling (`europe/madrid` → `Europe/Madrid`).
  * `next_execution_at` is the next run after the clock's now, null while disabled.
  */
@@ -16,6 +17,7 @@ import type { Store } from '../db/store.js';
 import type { Principal } from './api-keys.js';
 import { recordAudit } from './audit.js';
 import { FieldError, NotFoundError } from './errors.js';
+import { customerCountry } from './customer-country.js';
 import { toE164 } from './numbers.js';
 import { checkSchedule, nextRun, scheduleOf, ScheduleError, type Schedule } from './recurring-schedule.js';
 
@@ -52,8 +54,9 @@ async function destinationOf(trx: Kysely<Database>, tenantId: string, raw: strin
   if (dialled === caller.extension) throw new FieldError('destinationNumber', `destinationNumber is the calling extension ${caller.extension}`);
   const ext = await trx.selectFrom('extensions').select('extension').where('tenant_id', '=', tenantId).where('extension', '=', dialled).executeTakeFirst();
   if (ext) return ext.extension;
-  const e164 = toE164(dialled);
-  if (!e164) throw new FieldError('destinationNumber', 'destinationNumber must be an E.164 number such as +12125551234 or an extension number of this customer');
+  const country = await customerCountry(trx, tenantId);
+  const e164 = toE164(dialled, country);
+  if (!e164) throw new FieldError('destinationNumber', `destinationNumber must be an E.164 number such as +12125551234${country ? `, a valid national number of ${country}` : ''} or an extension number of this customer`);
   return e164;
 }
 

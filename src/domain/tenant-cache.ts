@@ -1,7 +1,8 @@
 /**
  * In-process cache of `TenantSnapshot`s for the mod_xml_curl path, by SIP domain, plus a DID →
  * domain index. Entries are dropped when PostgreSQL announces a change to their tenant
- * (sql/003_change_notify.sql), all of them when the notice channel was interrupted, and in any
+ * (sql/003_change_notify.sql) or to the gateway state of one of its trunks
+ * (sql/015_state_notify.sql), all of them when the notice channel was interrupted, and in any
  * case after `ttlMs`. Misses are not cached (FreeSWITCH falls back to its files for those), and
  * concurrent misses for one domain share one read. Emits `invalidated` (with the `Change`) after
  * dropping entries, `loaded` (with the new snapshots) after reading some, and `warmFailed` when
@@ -9,7 +10,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
-import type { Change, Store } from '../db/store.js';
+import { STATE_CHANNEL, type Change, type Store } from '../db/store.js';
+import { isCountryCode, type CountryCode } from './numbers.js';
 import { loadActiveSnapshots, loadTenantSnapshot, type TenantSnapshot } from './tenant-snapshot.js';
 
 export interface TenantCacheOptions {
@@ -23,6 +25,7 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change]; loaded: [
   private readonly byDomain: LRUCache<string, TenantSnapshot>;
   private readonly didToDomain: LRUCache<string, string>;
   private readonly inflight = new Map<string, Promise<TenantSnapshot | undefined>>();
+  private countryList: Promise<CountryCode[]> | undefined;
   /** Bumped by every change notice, so a read that raced a change is not cached. */
   private generation = 0;
   private unlisten: (() => Promise<void>) | undefined;
@@ -44,7 +47,17 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change]; loaded: [
    * background; a database that is down at start only leaves the cache cold.
    */
   async start(): Promise<void> {
-    this.unlisten = await this.store.onChange((change) => this.invalidate(change));
+    const stops = [
+      await this.store.onChange((change) => this.invalidate(change)),
+      // A trunk's gateway state decides the outbound order (src/domain/outbound-trunks.ts); a
+      // phone's registration is in no snapshot, so its notices are left alone.
+      await this.store.onChange((change) => {
+        if (change.table === 'trunks' || change.table === '*') this.invalidate(change);
+      }, STATE_CHANNEL),
+    ];
+    this.unlisten = async () => {
+      for (const stop of stops) await stop();
+    };
     this.warm().then(
       () => (this.state = 'warm'),
       (err: unknown) => {
@@ -77,6 +90,7 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change]; loaded: [
   invalidate(change: Change): void {
     this.generation++;
     this.didToDomain.clear();
+    this.countryList = undefined;
     if (change.table === '*' || change.tenantId === null) {
       this.byDomain.clear();
     } else {
@@ -112,6 +126,24 @@ export class TenantCache extends EventEmitter<{ invalidated: [Change]; loaded: [
         .finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
+    return pending;
+  }
+
+  /**
+   * The distinct countries set on customers (sql/020), in code order: the numbering plans a DID
+   * presented in national format may be read in (src/domain/did-lookup.ts). Read once, kept
+   * until the next change notice; a failed read is not kept.
+   */
+  countries(): Promise<CountryCode[]> {
+    // A change notice clears the promise, so a read it raced is not used afterwards.
+    if (this.countryList) return this.countryList;
+    const pending = this.store
+      .withLookup((db) => db.selectFrom('tenants').select('country').distinct().where('country', 'is not', null).orderBy('country').execute())
+      .then((rows) => rows.flatMap((r) => (r.country !== null && isCountryCode(r.country) ? [r.country] : [])));
+    pending.catch(() => {
+      if (this.countryList === pending) this.countryList = undefined;
+    });
+    this.countryList = pending;
     return pending;
   }
 

@@ -7,13 +7,13 @@
 import type { Kysely } from 'kysely';
 import type { Database, Extension, PhoneNumber, Tenant, Trunk } from '../db/schema.js';
 import { toE164 } from './numbers.js';
-import { gatewayName } from './trunks.js';
 
 /**
- * The columns lookups use. Snapshots keep only these (no timestamps, registration or call state),
- * which keeps a cache of 100,000 extensions small for the garbage collector.
+ * The columns lookups use. Snapshots keep only these (no timestamps, phone registration or call
+ * state; of trunks, the gateway state the outbound order needs), which keeps a cache of 100,000
+ * extensions small for the garbage collector.
  */
-const TENANT_COLUMNS = ['id', 'name', 'slug', 'sip_domain', 'timezone', 'max_concurrent_calls', 'status'] as const;
+const TENANT_COLUMNS = ['id', 'name', 'slug', 'sip_domain', 'timezone', 'max_concurrent_calls', 'status', 'country'] as const;
 const EXTENSION_COLUMNS = [
   'id', 'tenant_id', 'extension', 'sip_username', 'password_enc', 'display_name', 'email', 'caller_id_name',
   'caller_id_number', 'allowed_codecs', 'voicemail_enabled', 'voicemail_pin_enc', 'call_recording',
@@ -21,10 +21,13 @@ const EXTENSION_COLUMNS = [
   'registration_expiry', 'reverse_auth', 'encryption_enabled', 'status',
 ] as const;
 const NUMBER_COLUMNS = [
-  'id', 'tenant_id', 'number', 'incoming_enabled', 'outbound_enabled', 'route', 'route_target',
+  'id', 'tenant_id', 'number', 'trunk_id', 'incoming_enabled', 'outbound_enabled', 'route', 'route_target',
   'ai_agent_profile', 'business_hours', 'failover_extension',
 ] as const;
-const TRUNK_COLUMNS = ['id', 'tenant_id', 'name', 'priority', 'max_channels', 'status'] as const;
+/** With the gateway state (src/domain/outbound-trunks.ts skips a gateway known to be down). */
+const TRUNK_COLUMNS = [
+  'id', 'tenant_id', 'name', 'priority', 'max_channels', 'status', 'allow_any_caller_id', 'registration_state', 'ping_status',
+] as const;
 
 export type LookupTenant = Pick<Tenant, (typeof TENANT_COLUMNS)[number]>;
 export type LookupExtension = Pick<Extension, (typeof EXTENSION_COLUMNS)[number]>;
@@ -84,14 +87,4 @@ export async function loadActiveSnapshots(db: Kysely<Database>, limit: number): 
 export function outboundCallerNumber(s: TenantSnapshot, preferred: string | null): LookupNumber | undefined {
   const wanted = preferred ? toE164(preferred) : null;
   return s.numbers.find((n) => n.number === wanted) ?? s.numbers.find((n) => n.outbound_enabled) ?? s.numbers[0];
-}
-
-export interface OutboundGateway {
-  name: string;
-  maxChannels: number;
-}
-
-/** The tenant's active trunks as gateways, in priority order. */
-export function outboundGateways(s: TenantSnapshot): OutboundGateway[] {
-  return s.trunks.filter((t) => t.status === 'active').map((t) => ({ name: gatewayName(t), maxChannels: t.max_channels }));
 }

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { isWithinBusinessHours } from '../../src/domain/business-hours.js';
-import { toE164 } from '../../src/domain/numbers.js';
+import { isCountryCode, nationalToE164, toE164 } from '../../src/domain/numbers.js';
 import { SecretBox } from '../../src/domain/secrets.js';
 import { a1Hash } from '../../src/domain/sip-digest.js';
 import { loadConfig } from '../../src/config.js';
@@ -33,6 +33,24 @@ t.test('E.164 normalisation', async (t) => {
   t.equal(toE164('+0123456789'), null);
   t.equal(toE164('+1234567890123456'), null, 'more than 15 digits');
   t.equal(toE164('abc'), null);
+  t.equal(toE164('0510510510'), null, 'a national number without a country is no number');
+});
+
+t.test('national numbers read in the customer\'s country (libphonenumber-js)', async (t) => {
+  t.equal(toE164('0510510510', 'IT'), '+390510510510', 'the W3 Suite guide\'s DID, a Bologna landline');
+  t.equal(toE164('051 051 0512', 'IT'), '+390510510512');
+  t.equal(toE164('329 762 6144', 'IT'), '+393297626144', 'a mobile');
+  t.equal(toE164('00390510510510', 'IT'), '+390510510510', 'the international prefix');
+  t.equal(toE164('011 39 051 0510510', 'US'), '+390510510510', 'the US international prefix');
+  t.equal(toE164('(415) 555-0100', 'US'), '+14155550100');
+  t.equal(toE164('+390510510510', 'US'), '+390510510510', 'E.164 whatever the country');
+  t.equal(toE164('0014155550100', 'US'), '+14155550100', '00 as before where it is not the prefix');
+  t.equal(toE164('390510510510', 'US'), '+390510510510', 'digits invalid in the country: bare international as before');
+  t.equal(toE164('0510', 'IT'), null, 'too short in IT');
+  t.equal(toE164('1001', 'IT'), null, 'an extension number is no number');
+  t.equal(nationalToE164('14155550100', 'IT'), null, 'only a national reading');
+  t.ok(isCountryCode('IT') && isCountryCode('US') && isCountryCode('GB'));
+  t.notOk(isCountryCode('UK') || isCountryCode('it') || isCountryCode('XX') || isCountryCode('ITA'));
 });
 
 t.test('business hours', async (t) => {

@@ -1,0 +1,12 @@
+-- The customer's country (ISO 3166-1 alpha-2, upper case, e.g. IT): the numbering plan national
+-- numbers are read in (src/domain/numbers.ts toE164, with libphonenumber-js). A number dialled by
+-- the customer's phones, a DID a carrier presents and a number given to the API may then be in
+-- national format (`0510510510`) or carry the country's international prefix, and are stored and
+-- sent to trunks in E.164. Null (the default) reads numbers as before: E.164, `+`, `00`, or 8 to
+-- 15 bare digits as an international number. Which codes are accepted (those libphonenumber-js
+-- has a numbering plan for) is checked by src/domain/customers.ts; the column holds the shape.
+--
+-- Grants: switchplane_app, switchplane_operator and switchplane_lookup read tenants through
+-- table-level privileges (002, 004, 012), which cover a new column. The `tenants` change notice
+-- (003) fires on every update, so the lookup cache drops the tenant when its country changes.
+alter table tenants add column country text check (country ~ '^[A-Z]{2}$');
