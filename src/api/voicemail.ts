@@ -20,6 +20,7 @@ import { requireOwnExtension } from './agent-access.js';
 import { tenantOrAgent } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, notFound } from './errors.js';
+import { rejectUnknownFields } from './unknown-fields.js';
 import { bearer, Data, ErrorResponse, errorResponses, Nullable, PATH_FORMS, Uuid } from './schemas.js';
 
 const DateTime = Type.String({ format: 'date-time' });
@@ -86,6 +87,7 @@ export const voicemailRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, {
     });
 
     app.patch(`${base}/:messageId`, {
+      preValidation: rejectUnknownFields(MarkRead),
       schema: { tags, security: bearer, summary: 'Mark a voicemail message read, or new again', params: ItemParams, body: MarkRead, response: { 200: Data(Type.Ref(VoicemailMessageSchema)), ...answers } },
     }, async (req) => {
       const { box, boxes } = await mailbox(req, req.params.id, 'write');
