@@ -42,6 +42,8 @@ export interface Metrics {
   /** Lateness of audio frames leaving the AI agent's playout toward FreeSWITCH (release − due), seconds. */
   aiPlayoutLateness: Histogram;
   /** Open live-update streams (`GET /api/v1/live`, Server-Sent Events). */
+  /** Call recordings by result (src/media/recording-capture.ts). */
+  recordings: Counter<'result'>;
   liveStreams: Gauge;
 }
 
@@ -133,6 +135,12 @@ export function createMetrics(withDefaults = false): Metrics {
       name: 'switchplane_ai_playout_lateness_seconds',
       help: 'Lateness of AI agent audio frames toward FreeSWITCH (release minus due time)',
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+      registers,
+    }),
+    recordings: new Counter({
+      name: 'switchplane_recordings_total',
+      help: 'Call recordings by result: complete, partial (audio kept up to an early end), failed (no audio), lost (not stored before shutdown)',
+      labelNames: ['result'],
       registers,
     }),
     liveStreams: new Gauge({

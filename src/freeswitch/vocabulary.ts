@@ -33,7 +33,7 @@ export const DIALPLAN = 'XML';
 export const CHANNEL_VARS = {
   /** The call's direction from the tenant's side (`inbound`, `outbound`, `internal`), exported to every leg. */
   direction: 'switchplane_direction',
-  /** Where the extension's recording is written (set when the extension records calls). */
+  /** The API path of the call's recording (src/domain/recordings.ts recordingAudioPath), exported to every leg of a recorded call. */
   recordingPath: 'switchplane_recording_path',
   /** The AI agent profile of a call parked for the agent. */
   aiProfile: 'switchplane_ai_profile',

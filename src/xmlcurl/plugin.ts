@@ -11,6 +11,7 @@ import type { AuthFailures } from '../auth-failures.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import { planCall } from '../domain/call-routing.js';
+import { RECORDING_FORK_KEY_LABEL, RecordingForks } from '../domain/recording-forks.js';
 import { listActiveGateways } from '../domain/trunks.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { Metrics } from '../metrics.js';
@@ -42,6 +43,7 @@ const SECTIONS = new Set(['directory', 'dialplan', 'configuration']);
 export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opts) => {
   const { config, store, tenants, directory, metrics, clock } = opts;
   const resolve = opts.resolve ?? systemResolver;
+  const forks = new RecordingForks(directory.secrets.derive(RECORDING_FORK_KEY_LABEL), config.ai.mediaUrl);
   const unresolved = (u: { host: string; trunkId: string; error: string }) =>
     app.log.warn(u, 'acl.conf: trunk host does not resolve; calls from it are refused until it does');
 
@@ -73,7 +75,7 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
       case 'directory':
         return answerDirectory(lookup, directory);
       case 'dialplan':
-        return planCall(tenants, lookup, clock()).then((plan) => (plan ? renderDialplan(plan) : null));
+        return planCall(tenants, lookup, clock()).then((plan) => (plan ? renderDialplan(plan, forks) : null));
       case 'configuration':
         if (lookup.file === 'sofia.conf') return store.withLookup((db) => answerSofia(db, lookup, config.sofia, directory.secrets));
         if (lookup.file === 'acl.conf') return store.withLookup((db) => listActiveGateways(db)).then((g) => answerAcl(g, resolve, unresolved));

@@ -44,6 +44,7 @@ const SQL_FAMILIES: Record<string, string[]> = {
   boolean: ['boolean'],
   jsonb: ['object', 'array', 'unknown'],
   'text[]': ['string[]'],
+  bytea: ['Buffer'],
 };
 /** Database types whose TypeScript side must use every admitted family (not a subset). */
 const EXACT = new Set(['text', 'uuid', 'character varying', 'integer', 'smallint', 'timestamp with time zone', 'boolean', 'text[]']);
@@ -87,6 +88,7 @@ function family(checker: ts.TypeChecker, type: ts.Type): string {
     return inner === 'string' ? 'string[]' : 'array';
   }
   if (type.getSymbol()?.getName() === 'Date') return 'Date';
+  if (type.getSymbol()?.getName() === 'Buffer') return 'Buffer';
   if (f & ts.TypeFlags.Object || f & ts.TypeFlags.Intersection) return 'object';
   return `(unmapped ${checker.typeToString(type)})`;
 }

@@ -194,11 +194,21 @@ for (const backend of backends) {
         db.updateTable('extensions').set({ do_not_disturb: false, voicemail_enabled: true, call_recording: true }).where('extension', '=', '1002').execute(),
       );
       const vm = apps(await post(call(ACME, '1002', { user: '1001' })));
-      t.same(vm.slice(-3), [`bridge user/1002@${ACME}`, 'answer', `voicemail default ${ACME} 1002`]);
+      t.same(vm.slice(-5), [`bridge user/1002@${ACME}`, 'unset api_on_answer', 'unset switchplane_recording_path', 'answer', `voicemail default ${ACME} 1002`],
+        'unanswered: the recording is called off before voicemail answers');
       t.same(apps(await post(call(ACME, '*98', { user: '1002' }))).slice(-2), ['answer', `voicemail check default ${ACME} 1002`], '*98 from 1002: its own mailbox');
       t.same(apps(await post(call(ACME, '*98', { user: '1001' }))).at(-1), 'hangup UNALLOCATED_NUMBER', '*98 from 1001, which has no voicemail');
-      t.ok(vm.some((a) => a.startsWith(`set switchplane_recording_path=$\${recordings_dir}/${acmeId}/`)));
-      t.ok(vm.includes('record_session ${switchplane_recording_path}'));
+      const id = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+      const exported = vm.find((a) => a.startsWith('export switchplane_recording_path='));
+      t.match(exported, new RegExp(`^export switchplane_recording_path=/api/v1/customers/${acmeId}/recordings/${id}/audio$`), 'every leg\'s CDR names the recording\'s API URL');
+      const recordingId = exported!.split('/').at(-2);
+      t.match(vm.find((a) => a.startsWith('set api_on_answer=')), new RegExp(
+        `^set api_on_answer=uuid_audio_stream \\$\\{uuid\\} start ws://127\\.0\\.0\\.1:\\d+/recordings/${recordingId}\\?tenant=${acmeId}&extension=${ids.ext['acme/1002']}&call=\\$\\{uuid\\}&token=[A-Za-z0-9_-]{43} stereo 8k$`,
+      ), 'on answer, a stereo fork of the caller\'s leg to Switchplane');
+      t.notOk(vm.some((a) => a.startsWith('record_session')), 'nothing is written on the FreeSWITCH machine');
+      const out = apps(await post(call(ACME, '+14155550100', { user: '1002' })));
+      t.ok(out.some((a) => a.startsWith('set api_on_answer=uuid_audio_stream ') && a.includes(`extension=${ids.ext['acme/1002']}&`)), 'a call 1002 places out through a trunk is recorded too');
+      t.notOk(apps(await post(call(ACME, '+14155550100', { user: '1001' }))).some((a) => a.startsWith('set api_on_answer=')), 'a call out from 1001, which does not record, is not');
       await ctx.change(acmeId, (db) =>
         db.updateTable('extensions').set({ call_forwarding_enabled: true, call_forwarding_number: '+393331234567' }).where('extension', '=', '1002').execute(),
       );
