@@ -64,8 +64,7 @@ export interface TrunksTable {
   retry_seconds: Generated<number>;
   ping_seconds: number | null;
   caller_id_in_from: Generated<boolean>;
-  /** Outbound calls may present the extension's own caller ID number instead of one of this trunk's numbers (sql/021). */
-  allow_any_caller_id: Generated<boolean>;
+  allow_any_caller_id: Generated<boolean>; // outbound calls may present the extension's own caller ID (sql/021)
   priority: Generated<number>;
   max_channels: Generated<number>;
   status: Generated<TrunkStatus>;

@@ -67,7 +67,7 @@ for (const backend of backends) {
       t.equal(minimal.status, 201);
       t.match(minimal.body.data, {
         host: '203.0.113.10', port: 5060, transport: 'udp', username: null, passwordSet: false, register: false,
-        expireSeconds: 3600, retrySeconds: 30, pingSeconds: null, callerIdInFrom: false, priority: 1, maxChannels: 10, status: 'active',
+        expireSeconds: 3600, retrySeconds: 30, pingSeconds: null, callerIdInFrom: false, allowAnyCallerId: false, priority: 1, maxChannels: 10, status: 'active',
       });
       const v6 = await call(app, keys.admin, 'POST', `/api/v1/customers/${keys.acmeId}/trunks`, { name: 'v6', host: '2001:DB8::10', port: 5070 });
       t.equal(v6.status, 201, 'admin with /customers/{id}/trunks');
@@ -116,6 +116,7 @@ for (const backend of backends) {
         [{ ...base, retrySeconds: 1 }, 'retrySeconds'],
         [{ ...base, pingSeconds: 2 }, 'pingSeconds'],
         [{ ...base, status: 'suspended' }, 'status'],
+        [{ ...base, allowAnyCallerId: 'sometimes' }, 'allowAnyCallerId'],
         [{ ...base, password: 'pa$${base_dir}ss' }, 'password'],
         [{ ...base, password: 'pa{ss' }, 'password'],
         [{ ...base, username: 'user@example.com' }, 'username'],
@@ -157,6 +158,10 @@ for (const backend of backends) {
       const patched = await call(app, keys.acme, 'PATCH', `/api/v1/trunks/${id}`, { pingSeconds: null, priority: 7 });
       t.equal(patched.status, 200, 'PATCH is an alias');
       t.match(patched.body.data, { pingSeconds: null, priority: 7, port: 5080 });
+      const anyCallerId = await call(app, keys.acme, 'PATCH', `/api/v1/trunks/${id}`, { allowAnyCallerId: true });
+      t.match(anyCallerId.body.data, { allowAnyCallerId: true, priority: 7 }, "the carrier takes the extension's own caller ID");
+      t.equal((await trunkRow(id))!.allow_any_caller_id, true, 'stored');
+      t.match((await call(app, keys.acme, 'PATCH', `/api/v1/trunks/${id}`, { allowAnyCallerId: false })).body.data, { allowAnyCallerId: false }, 'and back to its own numbers');
       const noPassword = await call(app, keys.acme, 'PUT', `/api/v1/trunks/${id}`, { password: null });
       t.equal(noPassword.status, 400);
       t.equal(noPassword.body.error.field, 'password', 'a registering trunk keeps its password');
