@@ -17,7 +17,7 @@ import { policyFor } from './destination-policy.js';
 import { FieldError, NotFoundError } from './errors.js';
 import { findNumber } from './phone-numbers.js';
 import type { RecordWriting, TenantActor } from './tenant-actor.js';
-import { trunkChanges, trunkColumns, trunkSettings, type TrunkInput } from './trunk-records.js';
+import { trunkChanges, trunkColumns, trunkSettings, type TrunkColumns, type TrunkInput } from './trunk-records.js';
 import { changeTrunk, disownTrunk, findTrunk, insertTrunkColumns } from './trunks.js';
 
 export interface NumberWithTrunk {
@@ -68,20 +68,25 @@ async function ownedAlone(trx: Kysely<Database>, number: PhoneNumber, trunk: Tru
 /**
  * The number's own trunk with `input` applied: its own trunk changed in place when no other
  * number uses it; otherwise a new trunk of its own (`did-<digits>`), a copy of `current` (its
- * sealed password included) with `input` applied, so every other number keeps `current`.
+ * sealed password included) with `input` applied, so every other number keeps `current`. A trunk
+ * the number owned before and no longer uses becomes an ordinary trunk of the customer.
  * @throws FieldError naming the trunk field at fault (`host` when there is nothing to copy)
  */
 async function ownTrunk(trx: Kysely<Database>, w: RecordWriting, by: TenantActor, number: PhoneNumber, current: Trunk | undefined, input: TrunkInput): Promise<Trunk> {
   if (current && (await ownedAlone(trx, number, current))) return changeTrunk(trx, w, by, current, input);
   const name = await freeTrunkName(trx, by.tenantId, `did-${number.number.slice(1)}`);
   const destinations = policyFor(by.principal, w.destinations);
-  if (!current) {
+  let columns: TrunkColumns;
+  if (current) {
+    columns = { ...trunkSettings(current), ...(await trunkChanges(input, w.secrets, current, destinations)), name };
+  } else {
     if (input.host === undefined) throw new FieldError('host', 'sip_trunk_host is required to create the trunk');
-    return insertTrunkColumns(trx, by, { ...(await trunkColumns({ ...input, name }, w.secrets, destinations)), phone_number_id: number.id });
+    columns = await trunkColumns({ ...input, name }, w.secrets, destinations);
   }
-  const changes = await trunkChanges(input, w.secrets, current, destinations);
-  if (current.phone_number_id === number.id) await disownTrunk(trx, by, current);
-  return insertTrunkColumns(trx, by, { ...trunkSettings(current), ...changes, name, phone_number_id: number.id });
+  // The trunk it owned before, now another number's or none's since the number moved off it.
+  const owned = await trx.selectFrom('trunks').selectAll().where('phone_number_id', '=', number.id).forUpdate().executeTakeFirst();
+  if (owned) await disownTrunk(trx, by, owned);
+  return insertTrunkColumns(trx, by, { ...columns, phone_number_id: number.id });
 }
 
 /**

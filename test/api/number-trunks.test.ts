@@ -126,6 +126,18 @@ for (const backend of backends) {
       t.match((await entries())['+390510510512'], { sip_trunk_id: ownId, sip_trunk_port: 5089, sip_trunk_shared: true });
     });
 
+    t.test('a number moved back to acme-main and configured again gets a new own trunk; the old one is left to the customer', async (t) => {
+      const numberId = before[DIRECT_LINE]!.id as string;
+      const old = (await entries())[DIRECT_LINE]!.sip_trunk_id as string;
+      t.equal((await call(app, keys.acme, 'PUT', `/api/v1/phone-numbers/${numberId}`, { trunkId: mainId })).status, 200);
+      t.match((await entries())[DIRECT_LINE], { ...ACME_MAIN, sip_trunk_shared: true });
+      const res = await call(app, keys.acme, 'POST', `${base}/phone_numbers/${numberId}/configure_sip_trunk`, { phone_number: { sip_trunk_username: 'mario_again' } });
+      t.match(res, { status: 200, body: { data: { ...ACME_MAIN, sip_trunk_username: 'mario_again', sip_trunk_shared: false } } });
+      t.match(await trunkRow(res.body.data.sip_trunk_id), { name: 'did-390510510511-3', phone_number_id: numberId });
+      t.match(await trunkRow(old), { name: 'did-390510510511-2', phone_number_id: null });
+      t.same(await trunkRow(mainId), mainRow, 'acme-main still untouched');
+    });
+
     t.test('every field the guide lists is stored, or refused naming it', async (t) => {
       const url = `${base}/phone_numbers/${before[AI_LINE]!.id}/configure_sip_trunk`;
       const bad = async (phone_number: object) => {
@@ -145,7 +157,7 @@ for (const backend of backends) {
       const numberId = before[DIRECT_LINE]!.id as string;
       const ownNow = (await entries())[DIRECT_LINE]!.sip_trunk_id as string;
       t.equal((await call(app, keys.acme, 'DELETE', `/api/v1/phone-numbers/${numberId}`)).status, 204);
-      t.match(await trunkRow(ownNow), { phone_number_id: null, name: 'did-390510510511-2' });
+      t.match(await trunkRow(ownNow), { phone_number_id: null, name: 'did-390510510511-3' });
       t.ok((await gateways()).has(ownNow), 'still a gateway');
     });
   });
