@@ -3,8 +3,8 @@
  * writer and, with ESL_NODES, the ESL controller's handlers (src/wiring/event-handlers.ts) → HTTP
  * app (src/wiring/http.ts) → demo data and logins on a new embedded database → the first admin API
  * key and operator login (printed once, with the demo logins) → ESL
- * nodes, the reloader, the recurring-call scheduler and the AI agent's media endpoint → listen.
- * SIGINT/SIGTERM stop the scheduler, hand live AI calls to their failover extensions, close the
+ * nodes, the reloader, the recurring-call scheduler, the AI agent's media endpoint and the event
+ * webhook delivery worker → listen. SIGINT/SIGTERM stop the scheduler, the webhook deliveries, hand live AI calls to their failover extensions, close the
  * media sockets, the event sockets, the CDR writer (what is not written stays in the spool) and
  * the server, then the database. A `StartupError` (a setting, the secrets key, a data directory in
  * use) prints its message alone on stderr and exits 1; any other error at start keeps its stack.
@@ -14,11 +14,15 @@ import { hostname } from 'node:os';
 import { loadConfig } from './config.js';
 import { openStore } from './db/open.js';
 import { ensureAdminKey } from './domain/api-keys.js';
+import { DestinationPolicy } from './domain/destination-policy.js';
+import { RECORDING_FORK_KEY_LABEL, RecordingForks } from './domain/recording-forks.js';
 import { ensureOperator, OPERATOR_EMAIL } from './domain/users.js';
 import { loadSecretBox } from './domain/secrets.js';
 import { EslNodes } from './esl/nodes.js';
 import { ConfigReloader } from './esl/reload.js';
+import { WebhookWorker } from './http/webhook-worker.js';
 import { attachMediaServer } from './media/media-server.js';
+import { attachRecordingServer } from './media/recording-server.js';
 import { createMetrics } from './metrics.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { seedDemo } from './seed/demo.js';
@@ -45,6 +49,8 @@ async function start(): Promise<void> {
   const closeMedia = handlers.agents
     ? attachMediaServer(app.server, { find: (callId) => handlers.agents!.get(callId), onError: (err, context) => app.log.warn({ err, ...context }, 'media fork failed') })
     : undefined;
+  const forks = new RecordingForks(secrets.derive(RECORDING_FORK_KEY_LABEL), config.ai.mediaUrl);
+  const closeRecordings = attachRecordingServer(app.server, { forks, store, metrics, log: app.log });
 
   let demoLogins: DemoLogin[] = [];
   if (store.kind === 'pglite' && config.demoSeed) {
@@ -78,6 +84,9 @@ async function start(): Promise<void> {
     scheduler.start();
   }
 
+  const webhooks = new WebhookWorker({ store, secrets, destinations: new DestinationPolicy(config.destinationAllow), onError: (err) => app.log.error({ err }, 'webhook delivery worker failed') });
+  webhooks.start();
+
   await app.listen({ host: config.host, port: config.port });
 
   let closing = false;
@@ -90,8 +99,10 @@ async function start(): Promise<void> {
       const steps: Array<[string, (() => Promise<void>) | undefined]> = [
         ['scheduler', scheduler && (() => scheduler!.stop())],
         ['reloader', reloader && (() => reloader!.stop())],
+        ['webhook deliveries', () => webhooks.stop()],
         ['AI calls', handlers.agents && (() => handlers.agents!.close())],
         ['media sockets', closeMedia],
+        ['recordings', () => closeRecordings()],
         ['event sockets', esl && (() => esl.close())],
         ['ESL controller', () => handlers.close()],
         ['HTTP server', () => app.close()],

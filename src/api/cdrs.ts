@@ -35,6 +35,7 @@ import { DISPOSITIONS } from '../domain/cdr-disposition.js';
 import { CALL_DIRECTIONS } from '../domain/call-routing.js';
 import { CALL_TYPES, cdrHourly, cdrStats, getCdr, listCdrs, type CdrListRow } from '../domain/cdr-queries.js';
 import { tenantOrAgent } from './auth.js';
+import { cdrView } from '../domain/call-events.js';
 import type { ApiDeps } from './deps.js';
 import { guideRangeFilters, NumberFilter, PageFields, PageResponse, rangeFilters, recordParams, rejectUnknown } from './listing.js';
 import { bearer, Data, errorResponses, Nullable, PATH_FORMS, StringEnum, Uuid } from './schemas.js';
@@ -111,29 +112,7 @@ const HourlyBucketSchema = Type.Object(
 );
 
 export function cdrJson(c: CdrListRow): Static<typeof CdrSchema> {
-  return {
-    id: c.id,
-    callId: c.unique_id,
-    otherLegCallId: c.other_leg_unique_id,
-    direction: c.direction,
-    callType: c.call_type,
-    callerNumber: c.caller_number,
-    callerName: c.caller_name,
-    calledNumber: c.called_number,
-    calledName: c.called_name,
-    startTime: c.start_at.toISOString(),
-    answerTime: c.answer_at?.toISOString() ?? null,
-    endTime: c.end_at?.toISOString() ?? null,
-    durationSeconds: c.duration_seconds,
-    billableSeconds: c.billsec,
-    hangupCause: c.hangup_cause,
-    sipStatus: c.sip_status,
-    disposition: c.disposition,
-    trunkId: c.trunk_id,
-    extensionId: c.extension_id,
-    recordingUrl: c.recording_url,
-    aiSessionId: c.ai_session_id,
-  };
+  return cdrView(c);
 }
 
 export const cdrRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, clock }) => {

@@ -9,6 +9,7 @@
  * that a batch is kept on disk only and read back when its turn comes. A record the database
  * refuses (a data error) is retried row by row, and a row still refused is kept in
  * `unattributed_cdrs` with the reason. Duplicates are ignored by `Unique-ID` (src/domain/cdrs.ts).
+ * Each leg inserted emits the `call.ended` event webhook in the same transaction (src/domain/call-events.ts).
  * A CDR whose `Unique-ID` is stored for another tenant or was reported by another FreeSWITCH is
  * refused (the stored row is left as it is), kept in `unattributed_cdrs`, counted in
  * `switchplane_cdr_conflicts_total` and reported through `onConflict`.
@@ -25,7 +26,8 @@ import type { Metrics } from '../metrics.js';
 import type { CdrRecord } from '../domain/cdrs.js';
 import { cdrFromEvent } from './records.js';
 import { distinctLegs, type Batch, type CdrConflict, type CdrSource, type SpoolEntry } from './batches.js';
-import { isDataError, keepRefusedCdr, writeCdrRows, type WrittenRow } from '../domain/cdrs.js';
+import { writeCdrRowsAndEmit } from '../domain/call-events.js';
+import { isDataError, keepRefusedCdr, type WrittenRow } from '../domain/cdrs.js';
 import { CdrSpool, type SpoolSegment } from './spool.js';
 
 export type { CdrConflict, CdrSource } from './batches.js';
@@ -237,7 +239,7 @@ export class CdrWriter implements EventHandler {
     const records = chunk.map((e) => e.record);
     let rows: WrittenRow[];
     try {
-      rows = await this.opts.store.withIngest((trx) => writeCdrRows(trx, records));
+      rows = await this.opts.store.withIngest((trx) => writeCdrRowsAndEmit(trx, records));
     } catch (err) {
       if (!isDataError(err)) throw err;
       rows = await this.writeOneByOne(records);
@@ -265,7 +267,7 @@ export class CdrWriter implements EventHandler {
     const rows: WrittenRow[] = [];
     for (const record of records) {
       try {
-        rows.push(...(await this.opts.store.withIngest((trx) => writeCdrRows(trx, [record]))));
+        rows.push(...(await this.opts.store.withIngest((trx) => writeCdrRowsAndEmit(trx, [record]))));
       } catch (err) {
         if (!isDataError(err)) throw err;
         this.opts.onError(err, { batch: 1, uniqueId: record.uniqueId });

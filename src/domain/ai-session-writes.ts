@@ -3,13 +3,15 @@
  * profile, caller, DID, start and end, transcript, actions taken, transfer, sentiment), written
  * as the call's tenant (`withTenant`, row-level security) when the session starts and again when
  * it ends, and linked to the call's CDR: the CDR writer links a session that exists when the CDR
- * is written (src/domain/cdrs.ts); a CDR written first is linked here.
+ * is written (src/domain/cdrs.ts); a CDR written first is linked here. The write that ends the
+ * session emits the `ai_session.completed` event webhook (src/domain/event-webhooks.ts) with it.
  *
  * A write that fails is retried with backoff (p-retry, 100 ms doubling to 5 s, 8 retries); the last
  * failure is thrown to the caller, which logs the whole record.
  */
 import pRetry from 'p-retry';
 import type { Store } from '../db/store.js';
+import { emitEvent } from './event-webhooks.js';
 
 /** One line of the conversation; `at` is ISO 8601 UTC. */
 export interface TranscriptEntry {
@@ -47,6 +49,12 @@ export interface SessionRecord {
   failureReason: string | null;
   sentiment: 'positive' | 'neutral' | 'negative' | null;
   satisfactionScore: number | null;
+}
+
+/** The `ai_session.completed` event webhook's data: the session as GET /api/v1/ai-sessions/{id} names its fields. */
+function completedEvent(sessionId: string, rec: SessionRecord, durationSeconds: number | null): Record<string, unknown> {
+  const { tenantId: _, openaiSessionId: __, actions, ...fields } = rec;
+  return { sessionId, ...fields, durationSeconds, actionsTaken: actions };
 }
 
 /**
@@ -92,6 +100,7 @@ export async function saveSession(store: Store, rec: SessionRecord, opts: { inse
         .where('unique_id', '=', rec.callId)
         .where('ai_session_id', 'is', null)
         .execute();
+      if (rec.endedAt && !opts.insertOnly) await emitEvent(trx, { tenantId: rec.tenantId, type: 'ai_session.completed', data: completedEvent(row.id, rec, values.duration_seconds) });
       return true;
     });
   return pRetry(attempt, { retries: opts.insertOnly ? 0 : 8, minTimeout: 100, maxTimeout: 5000 });

@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, RecurringCallExecution } from '../db/schema.js';
 import { recordAudit } from './audit.js';
+import { emitEvent } from './event-webhooks.js';
 import type { CallExtension, CallTenant } from './calls.js';
 import { nextOf } from './recurring-schedule.js';
 
@@ -87,7 +88,7 @@ const leaseEnd = (c: Claim) => sql<Date>`now() + ${c.leaseMs}::double precision 
 /** A lease that has run out, by the database's clock. */
 const expired = sql<boolean>`x.lease_expires_at <= now()`;
 
-/** The audit row of an execution that left `claimed` (or was skipped). */
+/** The audit row and the `recurring_call.executed` event webhook of an execution that left `claimed` (or was skipped). */
 async function recordExecuted(trx: Db, instanceId: string, x: RecurringCallExecution): Promise<void> {
   await recordAudit(trx, `scheduler ${instanceId}`, {
     tenantId: x.tenant_id,
@@ -95,6 +96,10 @@ async function recordExecuted(trx: Db, instanceId: string, x: RecurringCallExecu
     resourceType: 'recurring_call',
     resourceId: x.recurring_call_id,
     after: { executionId: x.id, scheduledFor: x.scheduled_for, callId: x.call_id, outcome: x.outcome, attempts: x.attempts, error: x.error },
+  });
+  await emitEvent(trx, {
+    tenantId: x.tenant_id, type: 'recurring_call.executed',
+    data: { recurringCallId: x.recurring_call_id, executionId: x.id, scheduledFor: x.scheduled_for, callId: x.call_id, outcome: x.outcome, attempts: x.attempts, error: x.error },
   });
 }
 

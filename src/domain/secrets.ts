@@ -59,6 +59,7 @@ export const SEALED_COLUMNS = [
   { table: 'extensions', column: 'password_enc' },
   { table: 'extensions', column: 'voicemail_pin_enc' },
   { table: 'phone_numbers', column: 'crm_webhook_secret_sealed' },
+  { table: 'webhook_subscriptions', column: 'secret_sealed' },
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];

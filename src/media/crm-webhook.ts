@@ -11,7 +11,7 @@
  *
  *     {"subject":…,"description":…,"priority":"high","callId":…,"tenantId":…,"callerNumber":…,"did":…}
  *
- * Signature (Stripe-style): `t` is the Unix time in seconds of the attempt, `v1` the lower-case
+ * Signature (Stripe-style, src/http/webhook-signature.ts): `t` is the Unix time in seconds of the attempt, `v1` the lower-case
  * hex HMAC-SHA256, keyed with the number's `crmWebhookSecret` (its UTF-8 bytes), of the string
  * `<t>.<raw body>`. Every attempt is signed anew with its own timestamp. A receiver verifies it:
  *   1. take `t` and every `v1` from the header (`,`-separated `key=value` pairs; ignore other keys);
@@ -34,15 +34,14 @@
  * address checked is the address connected to and DNS rebinding cannot get around the check. A
  * refused destination fails at once with `destination_not_allowed`; nothing is sent.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import pRetry, { AbortError } from 'p-retry';
 import { Agent, fetch, type Response } from 'undici';
 import { DestinationRefused, type DestinationPolicy } from '../domain/destination-policy.js';
+import { SIGNATURE_HEADER, signatureHeader } from '../http/webhook-signature.js';
 
-export const SIGNATURE_HEADER = 'X-Switchplane-Signature';
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
-/** How old a signature timestamp a receiver should still accept, in seconds. */
-export const SIGNATURE_TOLERANCE_SECONDS = 300;
+export { SIGNATURE_HEADER, signatureHeader };
 
 export const TICKET_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
@@ -106,16 +105,6 @@ export class CrmWebhookError extends Error {
     const s = this.status;
     return this.reason === 'timeout' || this.reason === 'network' || s === 429 || (s !== null && s >= 500);
   }
-}
-
-/**
- * The `X-Switchplane-Signature` value for `body` sent at `timestampSeconds`:
- * `t=<timestampSeconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
- */
-export function signatureHeader(secret: string, timestampSeconds: number, body: string): string {
-  const t = Math.floor(timestampSeconds);
-  const v1 = createHmac('sha256', secret).update(`${t}.${body}`, 'utf8').digest('hex');
-  return `t=${t},v1=${v1}`;
 }
 
 /** The largest answer read, in bytes; a ticket id needs far less. */

@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import type { SecretBox } from '../domain/secrets.js';
 import { CallControl } from '../esl/call-control.js';
+import { CallWebhooks } from '../esl/call-webhooks.js';
 import { ChannelTracker } from '../esl/channels.js';
 import { EslController } from '../esl/controller.js';
 import { GatewayTracker } from '../esl/gateways.js';
@@ -93,6 +94,7 @@ export function createEventHandlers(deps: EventHandlerDeps): EventHandlers {
   const registrations = new RegistrationTracker({ store, metrics, onError: (err, c) => report(err, 'registration tracker', c) });
   const gateways = new GatewayTracker({ store, metrics, onError: (err, c) => report(err, 'gateway tracker', c) });
   const channels = new ChannelTracker({ store, metrics, onError: (err, c) => report(err, 'channel tracker', c) });
+  const callWebhooks = new CallWebhooks(channels, store, (err, c) => report(err, 'call webhooks', c));
   const calls = new CallControl({ nodes, channels });
   const agents = createAgentCalls(deps, nodes);
   // Handlers in this order get each event, and subscribe to their events in this order.
@@ -104,6 +106,7 @@ export function createEventHandlers(deps: EventHandlerDeps): EventHandlers {
     start,
     close: async () => {
       await Promise.all([registrations.close(), gateways.close(), channels.close()]);
+      await callWebhooks.flushed();
       await cdrs.stop();
     },
   };
