@@ -147,5 +147,14 @@ for (const backend of backends) {
       t.equal(status, 401, 'refused on upgrade');
       t.equal((await call(app, keys.acme, 'GET', '/api/v1/recordings')).body.pagination.total, 3, 'nothing stored');
     });
+
+    t.test('a fork that sent no audio is stored as failed, and reported', async (t) => {
+      const empty = { recordingId: randomUUID(), tenantId: keys.acmeId, extensionId: ext['1001']! };
+      t.match(await record(empty, randomUUID(), [], 'close'), { status: 'failed', durationMs: 0, bytes: 0, stored: true });
+      t.match((await call(app, keys.acme, 'GET', `/api/v1/recordings/${empty.recordingId}`)).body.data, { status: 'failed', failureReason: 'no audio was received', recordingUrl: null });
+      t.equal(await download(`/api/v1/recordings/${empty.recordingId}/audio`, bearer(keys.acme)), 404, 'nothing to download');
+      const events = await ctx.store.withTenant(keys.acmeId, (db) => db.selectFrom('webhook_deliveries').select('data').where('event_type', '=', 'recording.failed').execute());
+      t.ok(events.some((e) => (e.data as { recordingId?: string; url?: unknown }).recordingId === empty.recordingId && (e.data as { url?: unknown }).url === null), 'recording.failed without a URL');
+    });
   });
 }
