@@ -2,7 +2,8 @@
  * A real FreeSWITCH 1.10.12 for end-to-end tests: the prebuilt switch of `../shared/freeswitch`
  * (installed by scripts/test-setup.sh under /opt/fsrig), started with a fresh copy of that
  * folder's loopback config in which the repository's own `freeswitch/autoload_configs/` drop-ins
- * (xml_curl, json_cdr, event socket, modules) replace the stock ones, pointed at the Switchplane
+ * (xml_curl, json_cdr, event socket, modules) replace the stock ones, and whose `languages` section
+ * holds test/freeswitch/lang/en.xml (mod_voicemail's prompts as beeps), pointed at the Switchplane
  * under test with the test's basic-auth credentials. The static SIP profiles are removed, so `internal` and `external` exist only if
  * Switchplane serves them. Everything binds to 127.0.0.1. The switch is stopped by PID (`fsctl
  * shutdown`, then SIGTERM, then SIGKILL) when the test ends, passed or failed.
@@ -23,6 +24,8 @@ export const FREESWITCH_BIN = process.env.FREESWITCH_BIN || '/opt/fsrig/bin/free
 const FS_CLI = path.join(path.dirname(FREESWITCH_BIN), 'fs_cli');
 const SHARED_CONF = fileURLToPath(new URL('../../../shared/freeswitch/conf', import.meta.url));
 const DROP_INS = fileURLToPath(new URL('../../freeswitch/autoload_configs', import.meta.url));
+/** The test switch's language: mod_voicemail's phrase macros as beeps (there are no sound files). */
+const TEST_LANGUAGE = fileURLToPath(new URL('../freeswitch/lang/en.xml', import.meta.url));
 /** Where a failed run's FreeSWITCH log is kept for reading. */
 const KEPT_LOGS = path.join(tmpdir(), 'switchplane-freeswitch-logs');
 
@@ -105,6 +108,13 @@ function writeConf(dir: string, opts: FreeswitchOptions): string {
   ]);
   dropIn('event_socket.conf.xml', conf, [['value="8021"', `value="${opts.eslPort}"`]]);
   copyFileSync(path.join(DROP_INS, 'modules.conf.xml'), path.join(conf, 'autoload_configs', 'modules.conf.xml'));
+  mkdirSync(path.join(conf, 'lang'), { recursive: true });
+  copyFileSync(TEST_LANGUAGE, path.join(conf, 'lang', 'en.xml'));
+  const main = path.join(conf, 'freeswitch.xml');
+  const languages = /(<section name="languages"[^>]*>)\s*(<\/section>)/;
+  const text = readFileSync(main, 'utf8');
+  if (!languages.test(text)) throw new Error('freeswitch.xml has no empty languages section to fill');
+  writeFileSync(main, text.replace(languages, '$1\n    <X-PRE-PROCESS cmd="include" data="lang/en.xml"/>\n  $2'));
   return conf;
 }
 

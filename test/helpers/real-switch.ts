@@ -157,8 +157,7 @@ export async function startPhone(t: Test, rs: RealSwitch, c: Customer, ext: Exte
 
 /**
  * Places a call from `from` to `dest`: answered and hung up by the caller after `holdMs` (SIPp
- * call.xml); with `hungUpWithinMs`, answered and hung up by the switch within that many
- * milliseconds (call-hung-up.xml); with `refusedWith`, refused with that status (call-refused.xml).
+ * call.xml); with `refusedWith`, refused with that status (call-refused.xml).
  */
 export function placeCall(
   t: Test,
@@ -166,13 +165,11 @@ export function placeCall(
   c: Customer,
   from: Extension,
   dest: string,
-  opts: { holdMs?: number; hungUpWithinMs?: number; refusedWith?: number } = {},
+  opts: { holdMs?: number; refusedWith?: number } = {},
 ): Promise<SippResult> {
   const [scenario, vars] = opts.refusedWith !== undefined
     ? ['call-refused.xml', { EXPECT: opts.refusedWith }]
-    : opts.hungUpWithinMs !== undefined
-      ? ['call-hung-up.xml', { HOLD_MS: opts.hungUpWithinMs }]
-      : ['call.xml', { HOLD_MS: opts.holdMs ?? 1000 }];
+    : ['call.xml', { HOLD_MS: opts.holdMs ?? 1000 }];
   return runSipp(t, {
     scenario,
     remote: rs.registrar,

@@ -81,11 +81,12 @@ export async function startSwitchplane(t: Test, port: number, env: Record<string
   };
   t.teardown(() => sp.stop());
 
+  // tsx compiles the whole tree at start: over a minute on a loaded two-core machine.
   const state = await eventually('Switchplane healthy (GET /health 200)', async () => {
     if (!running(child)) return 'exited';
     const res = await fetch(`${url}/health`).catch(() => undefined);
     return res?.status === 200 && 'up';
-  }, { timeoutMs: 60_000, intervalMs: 200 }).catch((err: Error) => {
+  }, { timeoutMs: 180_000, intervalMs: 200 }).catch((err: Error) => {
     throw new Error(`${err.message}:\n${out.slice(-3000)}`);
   });
   if (state === 'exited') throw new Error(`Switchplane exited at start (${child.exitCode ?? child.signalCode}):\n${out.slice(-3000)}`);
