@@ -56,6 +56,8 @@ export interface CallPlan {
   destination: string;
   /** The direction an earlier pass through the dialplan gave the call, kept across a transfer. */
   direction?: CallDirection;
+  /** The call is recorded already (an earlier pass set up its recording): no second one. */
+  recorded?: boolean;
   tenant: LookupTenant | null;
   /** The authenticated extension placing the call (tenant context only). */
   caller: ExtensionTarget | null;
@@ -73,6 +75,8 @@ export interface CallRequest {
    * before (a transfer: `uuid_transfer` by the AI agent or the API, a forward), else null.
    */
   direction?: string | null;
+  /** `variable_switchplane_recording_path`: set when an earlier pass set up the call's recording. */
+  recordingPath?: string | null;
 }
 
 function target(ext: LookupExtension): ExtensionTarget {
@@ -182,7 +186,7 @@ function routeTenant(s: TenantSnapshot, req: CallRequest, callerExt: LookupExten
  */
 export async function planCall(tenants: TenantCache, req: CallRequest, now: Date): Promise<CallPlan | null> {
   const kept = CALL_DIRECTIONS.find((d) => d === req.direction);
-  const base = { context: req.context, destination: req.destination, ...(kept && { direction: kept }) };
+  const base = { context: req.context, destination: req.destination, ...(kept && { direction: kept }), ...(req.recordingPath && { recorded: true }) };
   if (req.context === INBOUND_CONTEXT) {
     const found = await findDid(tenants, req.destination);
     if (found.kind === 'ambiguous') return { ...base, tenant: null, caller: null, route: reject('UNALLOCATED_NUMBER', `national number of several customers: ${found.numbers.join(', ')}`) };

@@ -162,7 +162,7 @@ export function renderDialplan(plan: CallPlan, forks?: RecordingForks): string {
   if (plan.caller && plan.route.kind !== 'reject') {
     actions.push(['limit', `hash ${LIMIT_REALM.extension} ${plan.caller.id} ${plan.caller.maxConcurrentCalls} !USER_BUSY`]);
   }
-  const recorded = forks && plan.tenant ? recordedExtension(plan) : null;
+  const recorded = forks && plan.tenant && !plan.recorded ? recordedExtension(plan) : null;
   if (recorded) actions.push(...recordingActions(forks!, plan.tenant!.id, recorded));
   actions.push(...routeActions(plan.route, plan.tenant, recorded !== null));
 

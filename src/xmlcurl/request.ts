@@ -75,6 +75,8 @@ export interface DialplanLookup {
   authUser: string | null;
   /** `variable_switchplane_direction`: the direction an earlier dialplan pass exported (a transfer). */
   direction: string | null;
+  /** `variable_switchplane_recording_path`: the recording an earlier dialplan pass set up (a transfer). */
+  recordingPath: string | null;
 }
 
 export interface ConfigurationLookup {
@@ -115,6 +117,7 @@ export function parseLookup(f: Fields, sectionFromPath?: string): Lookup {
         callerNumber: f('Hunt-Caller-ID-Number') || f('Caller-Caller-ID-Number') || '',
         authUser: nonEmpty(f('variable_user_name')),
         direction: nonEmpty(f(`variable_${CHANNEL_VARS.direction}`)),
+        recordingPath: nonEmpty(f(`variable_${CHANNEL_VARS.recordingPath}`)),
       };
     case 'configuration':
       return { section, file: f('key_value') ?? '', profile: nonEmpty(f('profile')) };

@@ -206,6 +206,9 @@ for (const backend of backends) {
         `^set api_on_answer=uuid_audio_stream \\$\\{uuid\\} start ws://127\\.0\\.0\\.1:\\d+/recordings/${recordingId}\\?tenant=${acmeId}&extension=${ids.ext['acme/1002']}&call=\\$\\{uuid\\}&token=[A-Za-z0-9_-]{43} stereo 8k$`,
       ), 'on answer, a stereo fork of the caller\'s leg to Switchplane');
       t.notOk(vm.some((a) => a.startsWith('record_session')), 'nothing is written on the FreeSWITCH machine');
+      const transferred = rewrite(call(ACME, '1002', { user: '1001' }), { variable_switchplane_recording_path: exported!.split('=')[1]! });
+      t.notOk(apps(await post(transferred)).some((a) => /^(set api_on_answer|export switchplane_recording_path)=/.test(a)),
+        'a recorded call transferred back into the dialplan keeps its recording (its CDR names it)');
       const out = apps(await post(call(ACME, '+14155550100', { user: '1002' })));
       t.ok(out.some((a) => a.startsWith('set api_on_answer=uuid_audio_stream ') && a.includes(`extension=${ids.ext['acme/1002']}&`)), 'a call 1002 places out through a trunk is recorded too');
       t.notOk(apps(await post(call(ACME, '+14155550100', { user: '1001' }))).some((a) => a.startsWith('set api_on_answer=')), 'a call out from 1001, which does not record, is not');
