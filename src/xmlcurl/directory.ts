@@ -66,10 +66,10 @@ function renderUser(s: TenantSnapshot, ext: LookupExtension, realm: string, reve
     ['voicemail_enabled', String(ext.voicemail_enabled)],
     ['sip-force-expires', String(ext.registration_expiry)],
   ];
-  // SRTP required on the extension's calls, both ways (the W3 Suite guide's encryptionEnabled):
-  // FreeSWITCH refuses an offer or answer without crypto ("Crypto not negotiated but required",
-  // switch_core_media.c), so the phone's plain RTP/AVP INVITE gets 488. A WebRTC phone's DTLS
-  // fingerprint counts as crypto there: WebRTC media is always DTLS-SRTP.
+  // SRTP required on the calls the extension's phone places (the W3 Suite guide's
+  // encryptionEnabled; calls to it: the dial-string): FreeSWITCH refuses an offer without crypto
+  // ("Crypto not negotiated but required", switch_core_media.c), so the phone's plain RTP/AVP
+  // INVITE gets 488. A WebRTC phone's DTLS fingerprint counts as crypto there.
   if (ext.encryption_enabled) variables.push(['rtp_secure_media', 'mandatory']);
 
   const { doc, section } = newSection('directory');

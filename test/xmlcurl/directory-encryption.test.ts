@@ -1,7 +1,8 @@
 /**
  * The W3 Suite guide's `encryptionEnabled` in FreeSWITCH's directory: a customer switches it on
- * through the API, and the extension's directory user (the REGISTER/INVITE digest answer and the
- * `user/` dial answer) carries rtp_secure_media=mandatory; switched off, the variable is gone.
+ * through the API, and the extension's directory user carries rtp_secure_media=mandatory (a variable
+ * of the digest answer, for its phone's calls; in the `user/` dial-string, for calls to it);
+ * switched off, it is gone.
  * What FreeSWITCH then does with a plain RTP call is test/freeswitch/encryption.test.ts.
  */
 import t from 'tap';
@@ -29,9 +30,10 @@ for (const backend of backends) {
     t.teardown(ctx.close);
     const keys = await demoKeys(ctx.store);
     const post = (payload: string) => postLookup(t, ctx.app, payload);
+    /** rtp_secure_media of the user's directory answers: for its phone's calls, and in the dial-string of calls to it. */
     const secureMedia = async (user: string, domain = ACME) => ({
       auth: directoryUser(await post(sipAuth(user, domain))).variables.rtp_secure_media,
-      dial: directoryUser(await post(userCall(user, domain))).variables.rtp_secure_media,
+      dial: /rtp_secure_media=([a-z]+)/.exec(directoryUser(await post(userCall(user, domain))).params['dial-string']!)?.[1],
     });
     const extensions = (await call(ctx.app, keys.acme, 'GET', '/api/v1/extensions')).body.data as Array<{ id: string; extensionNumber: string; encryptionEnabled: boolean }>;
     const ext1001 = extensions.find((e) => e.extensionNumber === '1001')!;
@@ -46,7 +48,7 @@ for (const backend of backends) {
       t.equal(on.status, 200);
       t.equal(on.body.data.encryptionEnabled, true);
       await eventually('the directory sees the change', async () => (await secureMedia('1001')).auth === 'mandatory');
-      t.same(await secureMedia('1001'), { auth: 'mandatory', dial: 'mandatory' }, 'digest auth (calls from it) and user/ dial (calls to it)');
+      t.same(await secureMedia('1001'), { auth: 'mandatory', dial: 'mandatory' }, 'digest auth (calls from it) and the user/ dial-string (calls to it)');
       t.same(await secureMedia('1002'), { auth: undefined, dial: undefined }, 'another extension of the customer');
       t.same(await secureMedia('1001', GLOBEX), { auth: undefined, dial: undefined }, "Globex's 1001");
 
