@@ -8,7 +8,8 @@
  *   `maxRetryAfterMs`), else after an exponential backoff (`backoff.minMs` doubling per attempt up
  *   to `backoff.maxMs`, each delay drawn between its half and its whole, "equal jitter", so that
  *   deliveries failing together do not come back together); after `maxAttempts` attempts, `failed`;
- * - a destination the policy refuses: `failed` at once (nothing was sent).
+ * - a destination the policy refuses, or a signing secret the secrets key does not open:
+ *   `failed` at once (nothing was sent).
  * Up to `concurrency` deliveries are in flight at once, each bounded by `timeoutMs`, so a slow
  * endpoint holds one slot for at most that long and never delays the emitters, which only queue.
  * A claim lasts `timeoutMs` + CLAIM_MARGIN_MS: a delivery claimed by an instance that stops is
@@ -115,9 +116,15 @@ export class WebhookWorker {
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
-    const result = await this.sender.send({
-      url: d.url, secret: this.opts.secrets.open(d.secretSealed), body: eventBody(d), eventId: d.eventId, eventType: d.eventType, deliveryId: d.id,
-    });
+    let secret: string;
+    try {
+      secret = this.opts.secrets.open(d.secretSealed);
+    } catch {
+      // Sealed with another key: no attempt could be signed. The message names no secret.
+      await finishDelivery(this.opts.store, d, { kind: 'failed', responseStatus: null, error: 'the signing secret cannot be opened with the secrets key in use' });
+      return;
+    }
+    const result = await this.sender.send({ url: d.url, secret, body: eventBody(d), eventId: d.eventId, eventType: d.eventType, deliveryId: d.id });
     await finishDelivery(this.opts.store, d, this.outcome(result, d.attempts));
   }
 

@@ -3,13 +3,16 @@
  * body verifies with the secret shown at subscription; a 503 with Retry-After is retried when the
  * endpoint asked, a failing endpoint with backoff until the attempts run out, and a replay sends
  * the event again; private addresses are refused unless the operator allows them; a slow
- * endpoint holds up neither the emitter nor other endpoints' deliveries; a delivery claimed by a
+ * endpoint holds up neither the emitter nor other endpoints' deliveries; a secret the key does
+ * not open fails the delivery rather than sending it unsigned; a delivery claimed by a
  * stopped instance is delivered by the next one. The receivers listen on loopback.
  */
+import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import type { Test } from 'tap';
 import { DestinationPolicy } from '../../src/domain/destination-policy.js';
 import { emitEvent, type WebhookEventType } from '../../src/domain/event-webhooks.js';
+import { SecretBox } from '../../src/domain/secrets.js';
 import { claimDeliveries } from '../../src/domain/webhook-queue.js';
 import { backoffMs, WebhookWorker, type WebhookWorkerOptions } from '../../src/http/webhook-worker.js';
 import { call, demoKeys } from '../helpers/api.js';
@@ -123,6 +126,18 @@ for (const backend of backends) {
       await soon(async () => (await deliveries(hook.id))[0]?.status === 'failed');
       t.match((await deliveries(hook.id))[0], { status: 'failed', attempts: 1, responseStatus: null, lastError: /127\.0\.0\.1 is in the loopback range/ });
       t.equal(to('/private').length, 0, 'no request reached the endpoint');
+    });
+
+    t.test('a secret sealed with another secrets key: failed at once, nothing sent unsigned', async (t) => {
+      const hook = await subscribe('/rekeyed', ['recording.failed']);
+      t.teardown(() => unsubscribe(hook.id));
+      const other = new SecretBox(randomBytes(32)).seal(hook.secret);
+      await ctx.store.withTenant(keys.acmeId, (trx) => trx.updateTable('webhook_subscriptions').set({ secret_sealed: other }).where('id', '=', hook.id).execute());
+      worker(t);
+      await emit('recording.failed', { callId: 'c1', error: 'upload refused' });
+      await soon(async () => (await deliveries(hook.id))[0]?.status === 'failed');
+      t.match((await deliveries(hook.id))[0], { attempts: 1, lastError: 'the signing secret cannot be opened with the secrets key in use' });
+      t.equal(to('/rekeyed').length, 0);
     });
 
     t.test('a slow endpoint delays neither the emitter nor another endpoint', async (t) => {
