@@ -29,7 +29,6 @@ const VoicemailMessageSchema = Type.Object(
   {
     id: Type.String({ description: 'mod_voicemail\'s message UUID' }),
     node: Type.String({ description: 'the FreeSWITCH node (ESL_NODES name) holding the message' }),
-    callId: Nullable(Type.String({ description: 'the caller\'s call (its CDR\'s callId) that left the message' })),
     callerName: Type.String(),
     callerNumber: Type.String(),
     receivedAt: DateTime,

@@ -20,11 +20,6 @@ export interface VoicemailMessage {
   id: string;
   /** The ESL_NODES name of the FreeSWITCH node holding it. */
   node: string;
-  /**
-   * The Unique-ID of the caller's leg that left it (its CDR's callId), read from the file name
-   * mod_voicemail gives a message it records (`msg_<uuid>.<ext>`); null for other messages.
-   */
-  callId: string | null;
   callerName: string;
   callerNumber: string;
   receivedAt: Date;
@@ -43,8 +38,6 @@ export class VoicemailUnavailableError extends Error {
   }
 }
 
-const RECORDED_FILE = /\/msg_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[a-z0-9]+$/;
-
 const epoch = (s: string | undefined): Date | null => (s && Number(s) > 0 ? new Date(Number(s) * 1000) : null);
 
 /** A `vm_fsdb_msg_get json` answer as a message, or null when it holds none. */
@@ -55,7 +48,6 @@ export function parseMessage(node: string, json: string): VoicemailMessage | nul
   return {
     id,
     node,
-    callId: RECORDED_FILE.exec(h['VM-Message-File-Path'] ?? '')?.[1] ?? null,
     callerName: h['VM-Message-Caller-Name'] ?? '',
     callerNumber: h['VM-Message-Caller-Number'] ?? '',
     receivedAt: epoch(h['VM-Message-Received-Epoch']) ?? new Date(0),

@@ -54,7 +54,7 @@ for (const backend of backends) {
       const list = await call(app, keys.acme, 'GET', box);
       t.equal(list.status, 200);
       t.same(list.body.data, [{
-        id: MSG, node: 'fs1', callId: '5d4e3f2a-1b0c-4d9e-8f7a-6b5c4d3e2f1a', callerName: 'Giulia Bianchi', callerNumber: '1002', receivedAt: '2026-12-05T07:00:00.000Z',
+        id: MSG, node: 'fs1', callerName: 'Giulia Bianchi', callerNumber: '1002', receivedAt: '2026-12-05T07:00:00.000Z',
         readAt: null, read: false, durationSeconds: 7, urgent: true,
       }]);
       t.match(await call(app, keys.admin, 'GET', `/api/v1/customers/${keys.acmeId}${box.slice(7)}/${MSG}`), { status: 200, body: { data: { id: MSG } } }, 'an admin, under /customers/{id}');
