@@ -2,8 +2,9 @@
  * The caller's media in an end-to-end call: a UDP socket on 127.0.0.1 speaking RTP (RFC 3550)
  * with PCMU (payload type 0, 8 kHz, 20 ms = 160 bytes a packet). It sends a packet every 20 ms
  * once it knows where to (silence, or speech queued with `say`), and keeps every packet the switch
- * sends with its arrival time, so a test can tell what the caller heard and when. Closed when the
- * test ends.
+ * sends with its arrival time, so a test can tell what the caller heard and when; it presses keys
+ * as RFC 4733 telephone-events (payload type 101, as the SDP of the scenarios offering it says).
+ * Closed when the test ends.
  */
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +32,11 @@ export interface RtpPeer {
   start(remotePort: number): void;
   /** Queues a WAV fixture (8 kHz mono) to be sent as the caller's voice; resolves when it has been sent. */
   say(wav: string): Promise<void>;
+  /**
+   * Presses `digits` (0-9, *, #) one after the other: each a 100 ms RFC 4733 event (payload type
+   * 101, three end packets), then 100 ms of silence; resolves when the last has been sent.
+   */
+  dtmf(digits: string): Promise<void>;
   /** Packets whose peak is above `threshold` (not silence). */
   loud(threshold?: number): ReceivedPacket[];
 }
@@ -47,6 +53,9 @@ export async function startRtpPeer(t: Test): Promise<RtpPeer> {
     received.push({ at: performance.now(), seq: msg.readUInt16BE(2), ts: msg.readUInt32BE(4), peak });
   });
   const queue: Array<{ bytes: Uint8Array; sent: () => void }> = [];
+  /** Keys to press; `frame` counts the 20 ms frames of the current one (5 event, 3 end, 5 silence). */
+  const keys: Array<{ code: number; frame: number; startTs: number; sent: () => void }> = [];
+  const EVENT_PT = 101;
   let timer: NodeJS.Timeout | undefined;
   t.teardown(() => {
     clearInterval(timer);
@@ -70,6 +79,25 @@ export async function startRtpPeer(t: Test): Promise<RtpPeer> {
           packet.writeUInt16BE(seq++ & 0xffff, 2);
           packet.writeUInt32BE(ts >>> 0, 4);
           packet.writeUInt32BE(ssrc, 8);
+          const key = keys[0];
+          if (key && key.frame < 8) {
+            if (key.frame === 0) key.startTs = ts;
+            const end = key.frame >= 5;
+            packet[1] = EVENT_PT | (key.frame === 0 ? 0x80 : 0);
+            packet.writeUInt32BE(key.startTs >>> 0, 4);
+            const event = Buffer.from([key.code, (end ? 0x80 : 0) | 10, 0, 0]);
+            event.writeUInt16BE(Math.min(key.frame + 1, 5) * FRAME_BYTES, 2);
+            socket.send(Buffer.concat([packet.subarray(0, 12), event]), remotePort, '127.0.0.1');
+          }
+          if (key && ++key.frame >= 13) {
+            keys.shift();
+            key.sent();
+          }
+          if (key && key.frame <= 8) {
+            ts += FRAME_BYTES;
+            sentFrames++;
+            continue;
+          }
           const head = queue[0];
           if (head) {
             const n = Math.min(FRAME_BYTES, head.bytes.length);
@@ -91,6 +119,11 @@ export async function startRtpPeer(t: Test): Promise<RtpPeer> {
       const { samples, sampleRate } = readWav(wav);
       if (sampleRate !== 8000) throw new Error(`${wav}: ${sampleRate} Hz, expected 8000`);
       return new Promise((sent) => queue.push({ bytes: encodeMulaw(samples), sent }));
+    },
+    dtmf(digits) {
+      const codes = [...digits].map((d) => '0123456789*#'.indexOf(d));
+      if (codes.some((c) => c < 0)) throw new Error(`${digits}: only 0-9, * and # can be pressed`);
+      return Promise.all(codes.map((code) => new Promise<void>((sent) => keys.push({ code, frame: 0, startTs: 0, sent })))).then(() => undefined);
     },
     loud(threshold = 500) {
       return received.filter((p) => p.peak > threshold);
