@@ -5,6 +5,7 @@
  */
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { RecordingsTable } from './schema-recordings.js';
+import type { RecurringCallExecutionsTable, RecurringCallsTable } from './schema-recurring-calls.js';
 import type { UserSessionsTable, UsersTable, UserTokensTable } from './schema-users.js';
 import type { WebhookTables } from './schema-webhooks.js';
 
@@ -206,47 +207,6 @@ export interface UnattributedCdrsTable {
   received_at: Timestamp;
 }
 
-export interface RecurringCallsTable {
-  id: Generated<string>;
-  tenant_id: string;
-  extension_id: string;
-  destination_number: string;
-  frequency: 'daily' | 'weekly' | 'monthly';
-  time_of_day: string;
-  day_of_week: number | null;
-  day_of_month: number | null;
-  timezone: string;
-  enabled: Generated<boolean>;
-  next_execution_at: NullableTimestamp;
-  last_execution_at: NullableTimestamp;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-
-/** What became of an occurrence of a recurring call (sql/007_recurring_calls.sql). */
-export type ExecutionOutcome = 'claimed' | 'originated' | 'answered' | 'no_answer' | 'busy' | 'cancelled' | 'failed' | 'skipped';
-
-/** One occurrence of a recurring call, claimed by one scheduler instance (sql/007). */
-export interface RecurringCallExecutionsTable {
-  id: Generated<string>;
-  tenant_id: string;
-  recurring_call_id: string;
-  scheduled_for: RequiredTimestamp;
-  /** The originate's origination_uuid: the A leg's Unique-ID, `cdrs.unique_id`. */
-  call_id: string;
-  /** The scheduler instance holding (or last holding) the claim. */
-  claimed_by: string;
-  claimed_at: RequiredTimestamp;
-  lease_expires_at: NullableTimestamp;
-  attempts: Generated<number>;
-  started_at: NullableTimestamp;
-  finished_at: NullableTimestamp;
-  outcome: ExecutionOutcome;
-  hangup_cause: string | null;
-  error: string | null;
-  cdr_id: string | null;
-}
-
 export interface ApiKeysTable {
   id: Generated<string>;
   tenant_id: string | null;
@@ -304,5 +264,4 @@ export type Trunk = Selectable<TrunksTable>;
 export type Extension = Selectable<ExtensionsTable>;
 export type PhoneNumber = Selectable<PhoneNumbersTable>;
 export type Cdr = Selectable<CdrsTable>;
-export type RecurringCall = Selectable<RecurringCallsTable>;
-export type RecurringCallExecution = Selectable<RecurringCallExecutionsTable>;
+export type { ExecutionOutcome, RecurringCall, RecurringCallExecution } from './schema-recurring-calls.js';
