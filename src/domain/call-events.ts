@@ -1,8 +1,9 @@
 /**
  * The call events of event webhooks (src/domain/event-webhooks.ts) that come with a stored CDR:
  * `call.ended` is emitted in the transaction that inserts a leg's CDR, once per leg (a second
- * report of the same leg, ESL and mod_json_cdr, merges and emits nothing), with the CDR as the
- * API answers it (`GET /api/v1/cdrs/{id}`, without the raw variables):
+ * report of the same leg, ESL and mod_json_cdr, merges and emits nothing), with the CDR as that
+ * first report wrote it, in the API's shape (`GET /api/v1/cdrs/{id}`, without the raw variables);
+ * a field only the second report has (e.g. `calledName`) is then in the API, not in the event:
  *
  *     { "callId": "<Unique-ID>", "cdr": { "id", "callId", "direction", "callerNumber", "calledNumber",
  *       "startTime", "answerTime", "endTime", "durationSeconds", "billableSeconds", "hangupCause",
