@@ -17,6 +17,8 @@ export interface paths {
                 query: {
                     /** @description the agent profile (aiAgentRef), e.g. customer-care-voice */
                     agentProfile?: string;
+                    /** @description the W3 Suite guide's name of to: sessions starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to */
+                    endDate?: string | unknown | unknown;
                     /** @description sessions starting at or after this: a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone */
                     from?: string | unknown | unknown;
                     limit: number;
@@ -24,6 +26,8 @@ export interface paths {
                     number?: string;
                     page: number;
                     sentiment?: "positive" | "neutral" | "negative";
+                    /** @description the W3 Suite guide's name of from: sessions starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from */
+                    startDate?: string | unknown | unknown;
                     /** @description sessions starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone */
                     to?: string | unknown | unknown;
                 };
@@ -1011,7 +1015,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description E.164 (+390212345678), 00..., 8 to 15 digits, or an extension number */
+                        /** @description E.164 (+390212345678), a national number of the customer's country (0212345678 in IT), 00..., 8 to 15 digits, or an extension number */
                         destination: string;
                         /** @description an extension number of the customer, e.g. 1001 */
                         extension?: string;
@@ -1535,6 +1539,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "internal";
                     /** @description NO ANSWER is sent as NO%20ANSWER or NO+ANSWER */
                     disposition?: "ANSWERED" | "NO ANSWER" | "BUSY" | "FAILED" | "CANCELLED";
+                    /** @description the W3 Suite guide's name of to: calls starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to */
+                    endDate?: string | unknown | unknown;
                     /** @description extension number, e.g. 1001 */
                     extension?: string;
                     extensionId?: string;
@@ -1544,6 +1550,8 @@ export interface paths {
                     /** @description digits (optionally a leading +) contained in the caller or the called number */
                     number?: string;
                     page: number;
+                    /** @description the W3 Suite guide's name of from: calls starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from */
+                    startDate?: string | unknown | unknown;
                     /** @description calls starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone */
                     to?: string | unknown | unknown;
                     /** @description trunk id */
@@ -1653,6 +1661,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "internal";
                     /** @description NO ANSWER is sent as NO%20ANSWER or NO+ANSWER */
                     disposition?: "ANSWERED" | "NO ANSWER" | "BUSY" | "FAILED" | "CANCELLED";
+                    /** @description the W3 Suite guide's name of to: calls starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to */
+                    endDate?: string | unknown | unknown;
                     /** @description extension number, e.g. 1001 */
                     extension?: string;
                     extensionId?: string;
@@ -1660,6 +1670,8 @@ export interface paths {
                     from?: string | unknown | unknown;
                     /** @description digits (optionally a leading +) contained in the caller or the called number */
                     number?: string;
+                    /** @description the W3 Suite guide's name of from: calls starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from */
+                    startDate?: string | unknown | unknown;
                     /** @description calls starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone */
                     to?: string | unknown | unknown;
                     /** @description trunk id */
@@ -1854,6 +1866,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "internal";
                     /** @description NO ANSWER is sent as NO%20ANSWER or NO+ANSWER */
                     disposition?: "ANSWERED" | "NO ANSWER" | "BUSY" | "FAILED" | "CANCELLED";
+                    /** @description the W3 Suite guide's name of to: calls starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to */
+                    endDate?: string | unknown | unknown;
                     /** @description extension number, e.g. 1001 */
                     extension?: string;
                     extensionId?: string;
@@ -1861,6 +1875,8 @@ export interface paths {
                     from?: string | unknown | unknown;
                     /** @description digits (optionally a leading +) contained in the caller or the called number */
                     number?: string;
+                    /** @description the W3 Suite guide's name of from: calls starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from */
+                    startDate?: string | unknown | unknown;
                     /** @description calls starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone */
                     to?: string | unknown | unknown;
                     /** @description trunk id */
@@ -1962,6 +1978,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "internal";
                     /** @description NO ANSWER is sent as NO%20ANSWER or NO+ANSWER */
                     disposition?: "ANSWERED" | "NO ANSWER" | "BUSY" | "FAILED" | "CANCELLED";
+                    /** @description the W3 Suite guide's name of to: calls starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to */
+                    endDate?: string | unknown | unknown;
                     /** @description extension number, e.g. 1001 */
                     extension?: string;
                     extensionId?: string;
@@ -1969,6 +1987,8 @@ export interface paths {
                     from?: string | unknown | unknown;
                     /** @description digits (optionally a leading +) contained in the caller or the called number */
                     number?: string;
+                    /** @description the W3 Suite guide's name of from: calls starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from */
+                    startDate?: string | unknown | unknown;
                     /** @description calls starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone */
                     to?: string | unknown | unknown;
                     /** @description trunk id */
@@ -2151,6 +2171,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description ISO 3166-1 alpha-2, e.g. IT: numbers given or dialled in its national format (0510510510) are read as E.164 */
+                        country?: string | null;
                         /** Format: uri */
                         crmWebhookUrl?: string | null;
                         maxConcurrentCalls?: number;
@@ -2342,6 +2364,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description ISO 3166-1 alpha-2, e.g. IT: numbers given or dialled in its national format (0510510510) are read as E.164 */
+                        country?: string | null;
                         /** Format: uri */
                         crmWebhookUrl?: string | null;
                         maxConcurrentCalls?: number;
@@ -2438,6 +2462,8 @@ export interface paths {
                 query: {
                     /** @description the agent profile (aiAgentRef), e.g. customer-care-voice */
                     agentProfile?: string;
+                    /** @description the W3 Suite guide's name of to: sessions starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to */
+                    endDate?: string | unknown | unknown;
                     /** @description sessions starting at or after this: a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone */
                     from?: string | unknown | unknown;
                     limit: number;
@@ -2445,6 +2471,8 @@ export interface paths {
                     number?: string;
                     page: number;
                     sentiment?: "positive" | "neutral" | "negative";
+                    /** @description the W3 Suite guide's name of from: sessions starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from */
+                    startDate?: string | unknown | unknown;
                     /** @description sessions starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone */
                     to?: string | unknown | unknown;
                 };
@@ -2772,7 +2800,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description E.164 (+390212345678), 00..., 8 to 15 digits, or an extension number */
+                        /** @description E.164 (+390212345678), a national number of the customer's country (0212345678 in IT), 00..., 8 to 15 digits, or an extension number */
                         destination: string;
                         /** @description an extension number of the customer, e.g. 1001 */
                         extension?: string;
@@ -3301,6 +3329,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "internal";
                     /** @description NO ANSWER is sent as NO%20ANSWER or NO+ANSWER */
                     disposition?: "ANSWERED" | "NO ANSWER" | "BUSY" | "FAILED" | "CANCELLED";
+                    /** @description the W3 Suite guide's name of to: calls starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to */
+                    endDate?: string | unknown | unknown;
                     /** @description extension number, e.g. 1001 */
                     extension?: string;
                     extensionId?: string;
@@ -3310,6 +3340,8 @@ export interface paths {
                     /** @description digits (optionally a leading +) contained in the caller or the called number */
                     number?: string;
                     page: number;
+                    /** @description the W3 Suite guide's name of from: calls starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from */
+                    startDate?: string | unknown | unknown;
                     /** @description calls starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone */
                     to?: string | unknown | unknown;
                     /** @description trunk id */
@@ -3421,6 +3453,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "internal";
                     /** @description NO ANSWER is sent as NO%20ANSWER or NO+ANSWER */
                     disposition?: "ANSWERED" | "NO ANSWER" | "BUSY" | "FAILED" | "CANCELLED";
+                    /** @description the W3 Suite guide's name of to: calls starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to */
+                    endDate?: string | unknown | unknown;
                     /** @description extension number, e.g. 1001 */
                     extension?: string;
                     extensionId?: string;
@@ -3428,6 +3462,8 @@ export interface paths {
                     from?: string | unknown | unknown;
                     /** @description digits (optionally a leading +) contained in the caller or the called number */
                     number?: string;
+                    /** @description the W3 Suite guide's name of from: calls starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from */
+                    startDate?: string | unknown | unknown;
                     /** @description calls starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone */
                     to?: string | unknown | unknown;
                     /** @description trunk id */
@@ -3625,6 +3661,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "internal";
                     /** @description NO ANSWER is sent as NO%20ANSWER or NO+ANSWER */
                     disposition?: "ANSWERED" | "NO ANSWER" | "BUSY" | "FAILED" | "CANCELLED";
+                    /** @description the W3 Suite guide's name of to: calls starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to */
+                    endDate?: string | unknown | unknown;
                     /** @description extension number, e.g. 1001 */
                     extension?: string;
                     extensionId?: string;
@@ -3632,6 +3670,8 @@ export interface paths {
                     from?: string | unknown | unknown;
                     /** @description digits (optionally a leading +) contained in the caller or the called number */
                     number?: string;
+                    /** @description the W3 Suite guide's name of from: calls starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from */
+                    startDate?: string | unknown | unknown;
                     /** @description calls starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone */
                     to?: string | unknown | unknown;
                     /** @description trunk id */
@@ -3735,6 +3775,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "internal";
                     /** @description NO ANSWER is sent as NO%20ANSWER or NO+ANSWER */
                     disposition?: "ANSWERED" | "NO ANSWER" | "BUSY" | "FAILED" | "CANCELLED";
+                    /** @description the W3 Suite guide's name of to: calls starting before this (a date-time with Z or an offset, exclusive, or a date YYYY-MM-DD = up to the end of that day in the customer's time zone); not with to */
+                    endDate?: string | unknown | unknown;
                     /** @description extension number, e.g. 1001 */
                     extension?: string;
                     extensionId?: string;
@@ -3742,6 +3784,8 @@ export interface paths {
                     from?: string | unknown | unknown;
                     /** @description digits (optionally a leading +) contained in the caller or the called number */
                     number?: string;
+                    /** @description the W3 Suite guide's name of from: calls starting at or after this (a date-time with Z or an offset, or a date YYYY-MM-DD = from the start of that day in the customer's time zone); not with from */
+                    startDate?: string | unknown | unknown;
                     /** @description calls starting before this: a date-time with Z or an offset (exclusive), or a date YYYY-MM-DD = up to the end of that day in the customer's time zone */
                     to?: string | unknown | unknown;
                     /** @description trunk id */
@@ -3941,6 +3985,8 @@ export interface paths {
                         displayName?: (string | (never | null)) | null;
                         doNotDisturb?: boolean;
                         email?: (string | (never | null)) | null;
+                        /** @description the W3 Suite guide's encryptionEnabled: SRTP required on this extension's calls (FreeSWITCH rtp_secure_media=mandatory: a plain RTP offer or answer is refused with 488); default false; WebRTC media is always DTLS-SRTP */
+                        encryptionEnabled?: boolean;
                         /** @description 2 to 10 digits; omitted: the lowest free number from 1001 */
                         extensionNumber?: string;
                         forwardingEnabled?: boolean;
@@ -3948,6 +3994,11 @@ export interface paths {
                         maxConcurrentCalls?: number;
                         /** @description SIP password, at least 12 characters, no $ { }; omitted: 32 random letters and digits */
                         password?: string;
+                        /**
+                         * @description the W3 Suite guide's provisioningStatus: the customer application's own provisioning record, stored and returned as set; default provisioned (the directory serves the extension from its creation; status decides whether it registers)
+                         * @enum {string}
+                         */
+                        provisioningStatus?: "pending" | "provisioned" | "failed";
                         /** @description seconds */
                         registrationExpiry?: number;
                         /** @description default false; true lets FreeSWITCH answer a SIP challenge from this phone (e.g. a REFER or NOTIFY it sends) with the extension's credentials (mod_sofia reverse-auth-lookup) */
@@ -4147,6 +4198,8 @@ export interface paths {
                         displayName?: (string | (never | null)) | null;
                         doNotDisturb?: boolean;
                         email?: (string | (never | null)) | null;
+                        /** @description the W3 Suite guide's encryptionEnabled: SRTP required on this extension's calls (FreeSWITCH rtp_secure_media=mandatory: a plain RTP offer or answer is refused with 488); default false; WebRTC media is always DTLS-SRTP */
+                        encryptionEnabled?: boolean;
                         /** @description 2 to 10 digits; omitted: the lowest free number from 1001 */
                         extensionNumber?: string;
                         forwardingEnabled?: boolean;
@@ -4154,6 +4207,11 @@ export interface paths {
                         maxConcurrentCalls?: number;
                         /** @description SIP password, at least 12 characters, no $ { }; omitted: 32 random letters and digits */
                         password?: string;
+                        /**
+                         * @description the W3 Suite guide's provisioningStatus: the customer application's own provisioning record, stored and returned as set; default provisioned (the directory serves the extension from its creation; status decides whether it registers)
+                         * @enum {string}
+                         */
+                        provisioningStatus?: "pending" | "provisioned" | "failed";
                         /** @description seconds */
                         registrationExpiry?: number;
                         /** @description default false; true lets FreeSWITCH answer a SIP challenge from this phone (e.g. a REFER or NOTIFY it sends) with the extension's credentials (mod_sofia reverse-auth-lookup) */
@@ -4337,6 +4395,8 @@ export interface paths {
                         displayName?: (string | (never | null)) | null;
                         doNotDisturb?: boolean;
                         email?: (string | (never | null)) | null;
+                        /** @description the W3 Suite guide's encryptionEnabled: SRTP required on this extension's calls (FreeSWITCH rtp_secure_media=mandatory: a plain RTP offer or answer is refused with 488); default false; WebRTC media is always DTLS-SRTP */
+                        encryptionEnabled?: boolean;
                         /** @description 2 to 10 digits; omitted: the lowest free number from 1001 */
                         extensionNumber?: string;
                         forwardingEnabled?: boolean;
@@ -4344,6 +4404,11 @@ export interface paths {
                         maxConcurrentCalls?: number;
                         /** @description SIP password, at least 12 characters, no $ { }; omitted: 32 random letters and digits */
                         password?: string;
+                        /**
+                         * @description the W3 Suite guide's provisioningStatus: the customer application's own provisioning record, stored and returned as set; default provisioned (the directory serves the extension from its creation; status decides whether it registers)
+                         * @enum {string}
+                         */
+                        provisioningStatus?: "pending" | "provisioned" | "failed";
                         /** @description seconds */
                         registrationExpiry?: number;
                         /** @description default false; true lets FreeSWITCH answer a SIP challenge from this phone (e.g. a REFER or NOTIFY it sends) with the extension's credentials (mod_sofia reverse-auth-lookup) */
@@ -4625,7 +4690,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description E.164 (+12125551234), 00..., 8 to 15 digits, or an extension number */
+                        /** @description E.164 (+12125551234), a national number of the customer's country, 00..., 8 to 15 digits, or an extension number */
                         destinationNumber: string;
                         /** @default true */
                         enabled?: boolean;
@@ -4716,6 +4781,396 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customerId}/extensions/{id}/voicemail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the voicemail messages of an extension, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["VoicemailMessage"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customerId}/extensions/{id}/voicemail/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one voicemail message */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                    id: string;
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["VoicemailMessage"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a voicemail message and its recording */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                    id: string;
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Mark a voicemail message read, or new again */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                    id: string;
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description true: read; false: new again */
+                        read: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["VoicemailMessage"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/customers/{customerId}/freeswitch_config": {
@@ -4831,7 +5286,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create or update the SIP trunk behind a phone number */
+        /** Set the SIP trunk of one phone number (its own trunk; a shared trunk is copied, not changed) */
         post: {
             parameters: {
                 query?: never;
@@ -4848,6 +5303,8 @@ export interface paths {
                         phone_number: {
                             incoming_calls_enabled?: boolean;
                             outbound_calls_enabled?: boolean;
+                            /** @description only public: calls from trunks are routed by the number's route */
+                            sip_trunk_context?: string;
                             sip_trunk_domain?: string | null;
                             sip_trunk_enabled?: boolean;
                             sip_trunk_host?: string;
@@ -4875,11 +5332,23 @@ export interface paths {
                                 /** @description E.164 */
                                 number: string;
                                 outbound_calls_enabled: boolean;
+                                /**
+                                 * @description the dialplan context of calls from the trunk; routed by the number's route
+                                 * @enum {string}
+                                 */
+                                sip_trunk_context: "public";
                                 sip_trunk_domain: string | null;
                                 sip_trunk_enabled: boolean;
                                 sip_trunk_host: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @description the trunk, and its sofia gateway name
+                                 */
+                                sip_trunk_id: string | null;
                                 sip_trunk_port: number | null;
                                 sip_trunk_protocol: "UDP" | "TCP" | "TLS" | (never | null);
+                                /** @description true while the number uses a trunk that is not its own (configure_sip_trunk copies it first) */
+                                sip_trunk_shared: boolean;
                                 sip_trunk_username: string | null;
                             };
                         };
@@ -5223,7 +5692,7 @@ export interface paths {
                         failoverExtension?: string | null;
                         /** @description default true */
                         incomingEnabled?: boolean;
-                        /** @description E.164, e.g. +390510510511 */
+                        /** @description E.164, e.g. +390510510511, or national format of the customer's country, e.g. 0510510511 in IT; stored as E.164 */
                         number: string;
                         /** @description default true */
                         outboundEnabled?: boolean;
@@ -5232,7 +5701,7 @@ export interface paths {
                          * @enum {string}
                          */
                         route?: "extension" | "ai_agent" | "forward";
-                        /** @description extension number (route extension) or E.164 (route forward) */
+                        /** @description extension number (route extension) or E.164 or national number of the customer's country (route forward) */
                         routeTarget?: string | null;
                         /**
                          * Format: uuid
@@ -5483,7 +5952,7 @@ export interface paths {
                         failoverExtension?: string | null;
                         /** @description default true */
                         incomingEnabled?: boolean;
-                        /** @description E.164, e.g. +390510510511 */
+                        /** @description E.164, e.g. +390510510511, or national format of the customer's country, e.g. 0510510511 in IT; stored as E.164 */
                         number?: string;
                         /** @description default true */
                         outboundEnabled?: boolean;
@@ -5492,7 +5961,7 @@ export interface paths {
                          * @enum {string}
                          */
                         route?: "extension" | "ai_agent" | "forward";
-                        /** @description extension number (route extension) or E.164 (route forward) */
+                        /** @description extension number (route extension) or E.164 or national number of the customer's country (route forward) */
                         routeTarget?: string | null;
                         /**
                          * Format: uuid
@@ -5729,7 +6198,7 @@ export interface paths {
                         failoverExtension?: string | null;
                         /** @description default true */
                         incomingEnabled?: boolean;
-                        /** @description E.164, e.g. +390510510511 */
+                        /** @description E.164, e.g. +390510510511, or national format of the customer's country, e.g. 0510510511 in IT; stored as E.164 */
                         number?: string;
                         /** @description default true */
                         outboundEnabled?: boolean;
@@ -5738,7 +6207,7 @@ export interface paths {
                          * @enum {string}
                          */
                         route?: "extension" | "ai_agent" | "forward";
-                        /** @description extension number (route extension) or E.164 (route forward) */
+                        /** @description extension number (route extension) or E.164 or national number of the customer's country (route forward) */
                         routeTarget?: string | null;
                         /**
                          * Format: uuid
@@ -5816,6 +6285,300 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/customers/{customerId}/recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List call recordings, newest first */
+        get: {
+            parameters: {
+                query: {
+                    callId?: string;
+                    limit: number;
+                    page: number;
+                };
+                header?: never;
+                path: {
+                    customerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Recording"][];
+                            pagination: {
+                                limit: number;
+                                page: number;
+                                /** @description ceil(total / limit); 0 when none match */
+                                pages: number;
+                                /** @description recordings matching the filters */
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customerId}/recordings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a call recording */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Recording"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customerId}/recordings/{id}/audio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a call recording as a WAV file (audio/wav) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the WAV file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/customers/{customerId}/recurring-calls/{id}": {
@@ -5919,7 +6682,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description E.164 (+12125551234), 00..., 8 to 15 digits, or an extension number */
+                        /** @description E.164 (+12125551234), a national number of the customer's country, 00..., 8 to 15 digits, or an extension number */
                         destinationNumber?: string;
                         enabled?: boolean;
                         schedule?: {
@@ -6222,11 +6985,23 @@ export interface paths {
                                     /** @description E.164 */
                                     number: string;
                                     outbound_calls_enabled: boolean;
+                                    /**
+                                     * @description the dialplan context of calls from the trunk; routed by the number's route
+                                     * @enum {string}
+                                     */
+                                    sip_trunk_context: "public";
                                     sip_trunk_domain: string | null;
                                     sip_trunk_enabled: boolean;
                                     sip_trunk_host: string | null;
+                                    /**
+                                     * Format: uuid
+                                     * @description the trunk, and its sofia gateway name
+                                     */
+                                    sip_trunk_id: string | null;
                                     sip_trunk_port: number | null;
                                     sip_trunk_protocol: "UDP" | "TCP" | "TLS" | (never | null);
+                                    /** @description true while the number uses a trunk that is not its own (configure_sip_trunk copies it first) */
+                                    sip_trunk_shared: boolean;
                                     sip_trunk_username: string | null;
                                 }[];
                                 sip_domain: string;
@@ -6589,6 +7364,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description the carrier accepts any caller ID: outbound calls present the calling extension's callerIdNumber as it is (default false: a number of this trunk) */
+                        allowAnyCallerId?: boolean;
                         /** @description the caller's number as From user (default false) */
                         callerIdInFrom?: boolean;
                         /** @description registration expiry, seconds (default 3600) */
@@ -6807,6 +7584,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description the carrier accepts any caller ID: outbound calls present the calling extension's callerIdNumber as it is (default false: a number of this trunk) */
+                        allowAnyCallerId?: boolean;
                         /** @description the caller's number as From user (default false) */
                         callerIdInFrom?: boolean;
                         /** @description registration expiry, seconds (default 3600) */
@@ -7011,6 +7790,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description the carrier accepts any caller ID: outbound calls present the calling extension's callerIdNumber as it is (default false: a number of this trunk) */
+                        allowAnyCallerId?: boolean;
                         /** @description the caller's number as From user (default false) */
                         callerIdInFrom?: boolean;
                         /** @description registration expiry, seconds (default 3600) */
@@ -7787,6 +8568,644 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customers/{customerId}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhooks */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Webhook"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Subscribe a URL to events; answers its signing secret once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string | null;
+                        enabled?: boolean;
+                        events: ("call.started" | "call.answered" | "call.ended" | "registration.changed" | "gateway.changed" | "ai_session.completed" | "recurring_call.executed" | "recording.saved" | "recording.failed")[];
+                        /** @description absolute http:// or https:// URL the events are POSTed to */
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Webhook"] & {
+                                /** @description HMAC-SHA256 key of X-Switchplane-Signature; answered only here */
+                                secret: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customerId}/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Webhook"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook and its delivery log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a webhook: the fields given change */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string | null;
+                        enabled?: boolean;
+                        events?: ("call.started" | "call.answered" | "call.ended" | "registration.changed" | "gateway.changed" | "ai_session.completed" | "recurring_call.executed" | "recording.saved" | "recording.failed")[];
+                        /** @description absolute http:// or https:// URL the events are POSTed to */
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Webhook"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/customers/{customerId}/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log of a webhook, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    status?: "pending" | "delivering" | "delivered" | "failed";
+                };
+                header?: never;
+                path: {
+                    customerId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["WebhookDelivery"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customerId}/webhooks/{id}/deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery's event again, as a new delivery */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    customerId: string;
+                    deliveryId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["WebhookDelivery"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/extensions": {
         parameters: {
             query?: never;
@@ -7894,6 +9313,8 @@ export interface paths {
                         displayName?: (string | (never | null)) | null;
                         doNotDisturb?: boolean;
                         email?: (string | (never | null)) | null;
+                        /** @description the W3 Suite guide's encryptionEnabled: SRTP required on this extension's calls (FreeSWITCH rtp_secure_media=mandatory: a plain RTP offer or answer is refused with 488); default false; WebRTC media is always DTLS-SRTP */
+                        encryptionEnabled?: boolean;
                         /** @description 2 to 10 digits; omitted: the lowest free number from 1001 */
                         extensionNumber?: string;
                         forwardingEnabled?: boolean;
@@ -7901,6 +9322,11 @@ export interface paths {
                         maxConcurrentCalls?: number;
                         /** @description SIP password, at least 12 characters, no $ { }; omitted: 32 random letters and digits */
                         password?: string;
+                        /**
+                         * @description the W3 Suite guide's provisioningStatus: the customer application's own provisioning record, stored and returned as set; default provisioned (the directory serves the extension from its creation; status decides whether it registers)
+                         * @enum {string}
+                         */
+                        provisioningStatus?: "pending" | "provisioned" | "failed";
                         /** @description seconds */
                         registrationExpiry?: number;
                         /** @description default false; true lets FreeSWITCH answer a SIP challenge from this phone (e.g. a REFER or NOTIFY it sends) with the extension's credentials (mod_sofia reverse-auth-lookup) */
@@ -8098,6 +9524,8 @@ export interface paths {
                         displayName?: (string | (never | null)) | null;
                         doNotDisturb?: boolean;
                         email?: (string | (never | null)) | null;
+                        /** @description the W3 Suite guide's encryptionEnabled: SRTP required on this extension's calls (FreeSWITCH rtp_secure_media=mandatory: a plain RTP offer or answer is refused with 488); default false; WebRTC media is always DTLS-SRTP */
+                        encryptionEnabled?: boolean;
                         /** @description 2 to 10 digits; omitted: the lowest free number from 1001 */
                         extensionNumber?: string;
                         forwardingEnabled?: boolean;
@@ -8105,6 +9533,11 @@ export interface paths {
                         maxConcurrentCalls?: number;
                         /** @description SIP password, at least 12 characters, no $ { }; omitted: 32 random letters and digits */
                         password?: string;
+                        /**
+                         * @description the W3 Suite guide's provisioningStatus: the customer application's own provisioning record, stored and returned as set; default provisioned (the directory serves the extension from its creation; status decides whether it registers)
+                         * @enum {string}
+                         */
+                        provisioningStatus?: "pending" | "provisioned" | "failed";
                         /** @description seconds */
                         registrationExpiry?: number;
                         /** @description default false; true lets FreeSWITCH answer a SIP challenge from this phone (e.g. a REFER or NOTIFY it sends) with the extension's credentials (mod_sofia reverse-auth-lookup) */
@@ -8286,6 +9719,8 @@ export interface paths {
                         displayName?: (string | (never | null)) | null;
                         doNotDisturb?: boolean;
                         email?: (string | (never | null)) | null;
+                        /** @description the W3 Suite guide's encryptionEnabled: SRTP required on this extension's calls (FreeSWITCH rtp_secure_media=mandatory: a plain RTP offer or answer is refused with 488); default false; WebRTC media is always DTLS-SRTP */
+                        encryptionEnabled?: boolean;
                         /** @description 2 to 10 digits; omitted: the lowest free number from 1001 */
                         extensionNumber?: string;
                         forwardingEnabled?: boolean;
@@ -8293,6 +9728,11 @@ export interface paths {
                         maxConcurrentCalls?: number;
                         /** @description SIP password, at least 12 characters, no $ { }; omitted: 32 random letters and digits */
                         password?: string;
+                        /**
+                         * @description the W3 Suite guide's provisioningStatus: the customer application's own provisioning record, stored and returned as set; default provisioned (the directory serves the extension from its creation; status decides whether it registers)
+                         * @enum {string}
+                         */
+                        provisioningStatus?: "pending" | "provisioned" | "failed";
                         /** @description seconds */
                         registrationExpiry?: number;
                         /** @description default false; true lets FreeSWITCH answer a SIP challenge from this phone (e.g. a REFER or NOTIFY it sends) with the extension's credentials (mod_sofia reverse-auth-lookup) */
@@ -8571,7 +10011,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description E.164 (+12125551234), 00..., 8 to 15 digits, or an extension number */
+                        /** @description E.164 (+12125551234), a national number of the customer's country, 00..., 8 to 15 digits, or an extension number */
                         destinationNumber: string;
                         /** @default true */
                         enabled?: boolean;
@@ -8662,6 +10102,392 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/extensions/{id}/voicemail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the voicemail messages of an extension, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["VoicemailMessage"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/extensions/{id}/voicemail/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one voicemail message */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["VoicemailMessage"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a voicemail message and its recording */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Mark a voicemail message read, or new again */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description true: read; false: new again */
+                        read: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["VoicemailMessage"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/live": {
@@ -8919,7 +10745,7 @@ export interface paths {
                         failoverExtension?: string | null;
                         /** @description default true */
                         incomingEnabled?: boolean;
-                        /** @description E.164, e.g. +390510510511 */
+                        /** @description E.164, e.g. +390510510511, or national format of the customer's country, e.g. 0510510511 in IT; stored as E.164 */
                         number: string;
                         /** @description default true */
                         outboundEnabled?: boolean;
@@ -8928,7 +10754,7 @@ export interface paths {
                          * @enum {string}
                          */
                         route?: "extension" | "ai_agent" | "forward";
-                        /** @description extension number (route extension) or E.164 (route forward) */
+                        /** @description extension number (route extension) or E.164 or national number of the customer's country (route forward) */
                         routeTarget?: string | null;
                         /**
                          * Format: uuid
@@ -9177,7 +11003,7 @@ export interface paths {
                         failoverExtension?: string | null;
                         /** @description default true */
                         incomingEnabled?: boolean;
-                        /** @description E.164, e.g. +390510510511 */
+                        /** @description E.164, e.g. +390510510511, or national format of the customer's country, e.g. 0510510511 in IT; stored as E.164 */
                         number?: string;
                         /** @description default true */
                         outboundEnabled?: boolean;
@@ -9186,7 +11012,7 @@ export interface paths {
                          * @enum {string}
                          */
                         route?: "extension" | "ai_agent" | "forward";
-                        /** @description extension number (route extension) or E.164 (route forward) */
+                        /** @description extension number (route extension) or E.164 or national number of the customer's country (route forward) */
                         routeTarget?: string | null;
                         /**
                          * Format: uuid
@@ -9421,7 +11247,7 @@ export interface paths {
                         failoverExtension?: string | null;
                         /** @description default true */
                         incomingEnabled?: boolean;
-                        /** @description E.164, e.g. +390510510511 */
+                        /** @description E.164, e.g. +390510510511, or national format of the customer's country, e.g. 0510510511 in IT; stored as E.164 */
                         number?: string;
                         /** @description default true */
                         outboundEnabled?: boolean;
@@ -9430,7 +11256,7 @@ export interface paths {
                          * @enum {string}
                          */
                         route?: "extension" | "ai_agent" | "forward";
-                        /** @description extension number (route extension) or E.164 (route forward) */
+                        /** @description extension number (route extension) or E.164 or national number of the customer's country (route forward) */
                         routeTarget?: string | null;
                         /**
                          * Format: uuid
@@ -9508,6 +11334,296 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List call recordings, newest first */
+        get: {
+            parameters: {
+                query: {
+                    callId?: string;
+                    limit: number;
+                    page: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Recording"][];
+                            pagination: {
+                                limit: number;
+                                page: number;
+                                /** @description ceil(total / limit); 0 when none match */
+                                pages: number;
+                                /** @description recordings matching the filters */
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a call recording */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Recording"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}/audio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a call recording as a WAV file (audio/wav) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the WAV file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/recurring-calls/{id}": {
@@ -9609,7 +11725,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description E.164 (+12125551234), 00..., 8 to 15 digits, or an extension number */
+                        /** @description E.164 (+12125551234), a national number of the customer's country, 00..., 8 to 15 digits, or an extension number */
                         destinationNumber?: string;
                         enabled?: boolean;
                         schedule?: {
@@ -10060,6 +12176,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description the carrier accepts any caller ID: outbound calls present the calling extension's callerIdNumber as it is (default false: a number of this trunk) */
+                        allowAnyCallerId?: boolean;
                         /** @description the caller's number as From user (default false) */
                         callerIdInFrom?: boolean;
                         /** @description registration expiry, seconds (default 3600) */
@@ -10276,6 +12394,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description the carrier accepts any caller ID: outbound calls present the calling extension's callerIdNumber as it is (default false: a number of this trunk) */
+                        allowAnyCallerId?: boolean;
                         /** @description the caller's number as From user (default false) */
                         callerIdInFrom?: boolean;
                         /** @description registration expiry, seconds (default 3600) */
@@ -10478,6 +12598,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description the carrier accepts any caller ID: outbound calls present the calling extension's callerIdNumber as it is (default false: a number of this trunk) */
+                        allowAnyCallerId?: boolean;
                         /** @description the caller's number as From user (default false) */
                         callerIdInFrom?: boolean;
                         /** @description registration expiry, seconds (default 3600) */
@@ -11245,6 +13367,635 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhooks */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Webhook"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Subscribe a URL to events; answers its signing secret once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string | null;
+                        enabled?: boolean;
+                        events: ("call.started" | "call.answered" | "call.ended" | "registration.changed" | "gateway.changed" | "ai_session.completed" | "recurring_call.executed" | "recording.saved" | "recording.failed")[];
+                        /** @description absolute http:// or https:// URL the events are POSTed to */
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Webhook"] & {
+                                /** @description HMAC-SHA256 key of X-Switchplane-Signature; answered only here */
+                                secret: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Webhook"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook and its delivery log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a webhook: the fields given change */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string | null;
+                        enabled?: boolean;
+                        events?: ("call.started" | "call.answered" | "call.ended" | "registration.changed" | "gateway.changed" | "ai_session.completed" | "recurring_call.executed" | "recording.saved" | "recording.failed")[];
+                        /** @description absolute http:// or https:// URL the events are POSTed to */
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Webhook"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log of a webhook, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    status?: "pending" | "delivering" | "delivered" | "failed";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["WebhookDelivery"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery's event again, as a new delivery */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    deliveryId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["WebhookDelivery"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -11508,6 +14259,8 @@ export interface components {
         };
         /** Customer */
         Customer: {
+            /** @description ISO 3166-1 alpha-2 country national numbers are read in; null: E.164 and 00 only */
+            country: string | null;
             /** Format: date-time */
             createdAt: string;
             crmWebhookUrl: string | null;
@@ -11548,6 +14301,8 @@ export interface components {
             displayName: string | null;
             doNotDisturb: boolean;
             email: string | null;
+            /** @description the W3 Suite guide's encryptionEnabled: SRTP required on this extension's calls (FreeSWITCH rtp_secure_media=mandatory: a plain RTP offer or answer is refused with 488); default false; WebRTC media is always DTLS-SRTP */
+            encryptionEnabled: boolean;
             /** @description the number dialled inside the customer, e.g. 1001 */
             extensionNumber: string;
             forwardingEnabled: boolean;
@@ -11555,6 +14310,11 @@ export interface components {
             /** Format: uuid */
             id: string;
             maxConcurrentCalls: number;
+            /**
+             * @description the W3 Suite guide's provisioningStatus: the customer application's own provisioning record, stored and returned as set; default provisioned (the directory serves the extension from its creation; status decides whether it registers)
+             * @enum {string}
+             */
+            provisioningStatus: "pending" | "provisioned" | "failed";
             registration: {
                 contact: string | null;
                 /**
@@ -11666,6 +14426,37 @@ export interface components {
             trunkId: string | null;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /** Recording */
+        Recording: {
+            /** @description size of the WAV file */
+            bytes: number;
+            /** @description FreeSWITCH Unique-ID of the recorded leg (its CDR's callId) */
+            callId: string;
+            /** Format: uuid */
+            cdrId: string | null;
+            /** @description 2: left = the recorded leg's party, right = what it heard */
+            channels: number;
+            /** @description seconds of audio, to the millisecond */
+            durationSeconds: number;
+            /** Format: date-time */
+            endTs: string;
+            /** Format: uuid */
+            extensionId: string | null;
+            failureReason: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @description the API path of the WAV file; null when no audio was kept */
+            recordingUrl: string | null;
+            /** @description Hz */
+            sampleRate: number;
+            /** Format: date-time */
+            startTs: string;
+            /**
+             * @description complete: the whole answered call; partial: the audio up to an early end of the recording (failureReason says why); failed: no audio kept
+             * @enum {string}
+             */
+            status: "complete" | "partial" | "failed";
         };
         /** RecurringCall */
         RecurringCall: {
@@ -11796,6 +14587,8 @@ export interface components {
         };
         /** Trunk */
         Trunk: {
+            /** @description outbound calls may present the extension's own caller ID number instead of one of this trunk's numbers */
+            allowAnyCallerId: boolean;
             callerIdInFrom: boolean;
             /** Format: date-time */
             createdAt: string;
@@ -11867,6 +14660,75 @@ export interface components {
             status: "active" | "invited" | "disabled";
             /** Format: date-time */
             updatedAt: string;
+        };
+        /** VoicemailMessage */
+        VoicemailMessage: {
+            callerName: string;
+            callerNumber: string;
+            /** @description length of the recording, seconds */
+            durationSeconds: number;
+            /** @description mod_voicemail's message UUID */
+            id: string;
+            /** @description the FreeSWITCH node (ESL_NODES name) holding the message */
+            node: string;
+            /** @description heard on the phone or marked read; new messages light the phone's message-waiting indicator */
+            read: boolean;
+            /** Format: date-time */
+            readAt: string | null;
+            /** Format: date-time */
+            receivedAt: string;
+            /** @description the caller marked it urgent */
+            urgent: boolean;
+        };
+        /** Webhook */
+        Webhook: {
+            /** Format: date-time */
+            createdAt: string;
+            description: string | null;
+            enabled: boolean;
+            events: ("call.started" | "call.answered" | "call.ended" | "registration.changed" | "gateway.changed" | "ai_session.completed" | "recurring_call.executed" | "recording.saved" | "recording.failed")[];
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            updatedAt: string;
+            url: string;
+        };
+        /** WebhookDelivery */
+        WebhookDelivery: {
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            /**
+             * Format: uuid
+             * @description X-Switchplane-Event-Id: the same in every attempt and replay
+             */
+            eventId: string;
+            /** @enum {string} */
+            eventType: "call.started" | "call.answered" | "call.ended" | "registration.changed" | "gateway.changed" | "ai_session.completed" | "recurring_call.executed" | "recording.saved" | "recording.failed";
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            lastError: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** @description the body POSTed: { id, type, createdAt, tenantId, data } */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            replayOf: string | null;
+            /** @description the HTTP status of the last answer */
+            responseStatus: number | null;
+            /**
+             * @description pending: waiting for its next attempt; delivering: being sent; delivered: a 2xx answer; failed: attempts exhausted or destination refused
+             * @enum {string}
+             */
+            status: "pending" | "delivering" | "delivered" | "failed";
+            /** Format: uuid */
+            webhookId: string;
         };
     };
     responses: never;
