@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { CallDirection, CallPlan, ExtensionTarget, Route } from '../domain/call-routing.js';
 import type { RecordingForks } from '../domain/recording-forks.js';
 import { recordingAudioPath } from '../domain/recordings.js';
+import { VOICEMAIL_BOX_VARIABLE, voicemailBoxValue } from '../domain/voicemail-forks.js';
 import type { OutboundGateway } from '../domain/outbound-trunks.js';
 import type { LookupTenant } from '../domain/tenant-snapshot.js';
 import { audioStream } from '../freeswitch/commands.js';
@@ -92,8 +93,22 @@ function recordedExtension(plan: CallPlan): string | null {
   return null;
 }
 
-function extensionActions(t: ExtensionTarget, domain: string, recorded: boolean): Action[] {
-  const voicemail: Action[] = t.voicemail ? [['answer'], ['voicemail', `default ${domain} ${t.sipUsername}`]] : [];
+/**
+ * Leaves a message in the extension's mailbox (mod_voicemail). The channel names the mailbox
+ * (VOICEMAIL_BOX_VARIABLE) so that Switchplane forks the message's audio to its storage when
+ * mod_voicemail starts recording it (src/esl/voicemail-recording.ts).
+ */
+function voicemailActions(t: ExtensionTarget, tenant: LookupTenant): Action[] {
+  return [
+    ['answer'],
+    ['set', `${VOICEMAIL_BOX_VARIABLE}=${voicemailBoxValue({ tenantId: tenant.id, extensionId: t.id })}`],
+    ['voicemail', `default ${tenant.sip_domain} ${t.sipUsername}`],
+  ];
+}
+
+function extensionActions(t: ExtensionTarget, tenant: LookupTenant, recorded: boolean): Action[] {
+  const domain = tenant.sip_domain;
+  const voicemail: Action[] = t.voicemail ? voicemailActions(t, tenant) : [];
   const actions: Action[] = [['limit', `hash ${LIMIT_REALM.extension} ${t.id} ${t.maxConcurrentCalls} !USER_BUSY`]];
   if (t.doNotDisturb) return [...actions, ...(voicemail.length ? voicemail : [['hangup', 'USER_BUSY'] as Action])];
   actions.push(
@@ -122,7 +137,7 @@ function routeActions(route: Route, tenant: LookupTenant | null, recorded: boole
     case 'reject':
       return [['log', `NOTICE Switchplane rejects the call: ${fsText(route.reason)}`], ['hangup', route.cause]];
     case 'extension':
-      return extensionActions(route.target, tenant!.sip_domain, recorded);
+      return extensionActions(route.target, tenant!, recorded);
     case 'ai_agent':
       return [
         ['set', `${CHANNEL_VARS.aiProfile}=${fsText(route.profile)}`],

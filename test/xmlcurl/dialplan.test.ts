@@ -194,8 +194,9 @@ for (const backend of backends) {
         db.updateTable('extensions').set({ do_not_disturb: false, voicemail_enabled: true, call_recording: true }).where('extension', '=', '1002').execute(),
       );
       const vm = apps(await post(call(ACME, '1002', { user: '1001' })));
-      t.same(vm.slice(-5), [`bridge user/1002@${ACME}`, 'unset api_on_answer', 'unset switchplane_recording_path', 'answer', `voicemail default ${ACME} 1002`],
-        'unanswered: the recording is called off before voicemail answers');
+      t.match(vm.slice(-6), [`bridge user/1002@${ACME}`, 'unset api_on_answer', 'unset switchplane_recording_path', 'answer',
+        new RegExp(`^set switchplane_voicemail_box=${acmeId}/[0-9a-f-]{36}$`), `voicemail default ${ACME} 1002`],
+        'unanswered: the recording is called off before voicemail answers, and the channel names the mailbox its message\'s audio goes to');
       t.same(apps(await post(call(ACME, '*98', { user: '1002' }))).slice(-2), ['answer', `voicemail check default ${ACME} 1002`], '*98 from 1002: its own mailbox');
       t.same(apps(await post(call(ACME, '*98', { user: '1001' }))).at(-1), 'hangup UNALLOCATED_NUMBER', '*98 from 1001, which has no voicemail');
       const id = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
