@@ -14,7 +14,7 @@ import { audioStream } from '../freeswitch/commands.js';
 import { CHANNEL_VARS, EXTENSION_RING_SECONDS, INBOUND_CONTEXT, LIMIT_REALM, fsText, gatewayEndpoint, userEndpoint } from '../freeswitch/vocabulary.js';
 import { newSection, render } from './document.js';
 
-type Action = [application: string, data?: string];
+export type Action = [application: string, data?: string];
 
 /** Causes on which an outbound call moves on to the next trunk; USER_BUSY, CALL_REJECTED and
  * every other cause end the call (switch_channel.c `switch_channel_handle_cause`). */
@@ -74,7 +74,7 @@ function tenantActions(tenant: LookupTenant, direction: string): Action[] {
  * (left: this leg's party, right: the other). The recording's API path is exported to every leg
  * so that each leg's CDR names it (recording_url).
  */
-function recordingActions(forks: RecordingForks, tenantId: string, extensionId: string): Action[] {
+export function recordingActions(forks: RecordingForks, tenantId: string, extensionId: string): Action[] {
   const recordingId = randomUUID();
   const url = forks.url({ recordingId, tenantId, extensionId }, '${uuid}');
   return [
@@ -170,15 +170,17 @@ function routeActions(route: Route, tenant: LookupTenant | null, recorded: boole
 /**
  * Renders a call plan as a dialplan document for `plan.context`.
  * @param forks signs the recording forks of calls an extension records; without it nothing is recorded
+ * @param record the actions that record the call (default `recordingActions`; src/xmlcurl/dialplan-answers.ts
+ *   passes placeholders, filled per call)
  */
-export function renderDialplan(plan: CallPlan, forks?: RecordingForks): string {
+export function renderDialplan(plan: CallPlan, forks?: RecordingForks, record = recordingActions): string {
   const actions: Action[] = [];
   if (plan.tenant && plan.route.kind !== 'reject') actions.push(...tenantActions(plan.tenant, callDirection(plan)));
   if (plan.caller && plan.route.kind !== 'reject') {
     actions.push(['limit', `hash ${LIMIT_REALM.extension} ${plan.caller.id} ${plan.caller.maxConcurrentCalls} !USER_BUSY`]);
   }
   const recorded = forks && plan.tenant && !plan.recorded ? recordedExtension(plan) : null;
-  if (recorded) actions.push(...recordingActions(forks!, plan.tenant!.id, recorded));
+  if (recorded) actions.push(...record(forks!, plan.tenant!.id, recorded));
   actions.push(...routeActions(plan.route, plan.tenant, recorded !== null));
 
   const { doc, section } = newSection('dialplan');
