@@ -5,7 +5,7 @@
  * key and operator login (printed once, with the demo logins) → ESL
  * nodes, the reloader, the recurring-call scheduler, the AI agent's media endpoint and the event
  * webhook delivery worker → listen. SIGINT/SIGTERM stop the scheduler, the webhook deliveries, hand live AI calls to their failover extensions, close the
- * media sockets, the event sockets, the CDR writer (what is not written stays in the spool) and
+ * media sockets (AI calls, recordings, voicemail audio), the event sockets, the CDR writer (what is not written stays in the spool) and
  * the server, then the database. A `StartupError` (a setting, the secrets key, a data directory in
  * use) prints its message alone on stderr and exits 1; any other error at start keeps its stack.
  */
@@ -16,6 +16,7 @@ import { openStore } from './db/open.js';
 import { ensureAdminKey } from './domain/api-keys.js';
 import { DestinationPolicy } from './domain/destination-policy.js';
 import { RECORDING_FORK_KEY_LABEL, RecordingForks } from './domain/recording-forks.js';
+import { VOICEMAIL_FORK_KEY_LABEL, VoicemailForks } from './domain/voicemail-forks.js';
 import { ensureOperator, OPERATOR_EMAIL } from './domain/users.js';
 import { loadSecretBox } from './domain/secrets.js';
 import { EslNodes } from './esl/nodes.js';
@@ -23,6 +24,7 @@ import { ConfigReloader } from './esl/reload.js';
 import { WebhookWorker } from './http/webhook-worker.js';
 import { attachMediaServer } from './media/media-server.js';
 import { attachRecordingServer } from './media/recording-server.js';
+import { attachVoicemailCapture } from './media/voicemail-capture.js';
 import { createMetrics } from './metrics.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { seedDemo } from './seed/demo.js';
@@ -51,6 +53,8 @@ async function start(): Promise<void> {
     : undefined;
   const forks = new RecordingForks(secrets.derive(RECORDING_FORK_KEY_LABEL), config.ai.mediaUrl);
   const closeRecordings = attachRecordingServer(app.server, { forks, store, metrics, log: app.log });
+  const voicemailForks = new VoicemailForks(secrets.derive(VOICEMAIL_FORK_KEY_LABEL), config.ai.mediaUrl);
+  const closeVoicemailAudio = attachVoicemailCapture(app.server, { forks: voicemailForks, store, log: app.log });
 
   let demoLogins: DemoLogin[] = [];
   if (store.kind === 'pglite' && config.demoSeed) {
@@ -103,6 +107,7 @@ async function start(): Promise<void> {
         ['AI calls', handlers.agents && (() => handlers.agents!.close())],
         ['media sockets', closeMedia],
         ['recordings', () => closeRecordings()],
+        ['voicemail audio', () => closeVoicemailAudio()],
         ['event sockets', esl && (() => esl.close())],
         ['ESL controller', () => handlers.close()],
         ['HTTP server', () => app.close()],

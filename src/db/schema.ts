@@ -7,6 +7,7 @@ import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { RecordingsTable } from './schema-recordings.js';
 import type { RecurringCallExecutionsTable, RecurringCallsTable } from './schema-recurring-calls.js';
 import type { UserSessionsTable, UsersTable, UserTokensTable } from './schema-users.js';
+import type { VoicemailAudioTable } from './schema-voicemail-audio.js';
 import type { WebhookTables } from './schema-webhooks.js';
 
 /** A `timestamptz not null default now()`: optional on insert. */
@@ -257,6 +258,7 @@ export interface Database extends WebhookTables {
   user_sessions: UserSessionsTable;
   user_tokens: UserTokensTable;
   recordings: RecordingsTable;
+  voicemail_audio: VoicemailAudioTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

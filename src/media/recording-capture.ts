@@ -20,6 +20,7 @@ import type { Store } from '../db/store.js';
 import type { AcceptedFork } from '../domain/recording-forks.js';
 import { saveRecording, type RecordingStatus } from '../domain/recordings.js';
 import type { Metrics } from '../metrics.js';
+import { receiveForkAudio } from './fork-audio.js';
 import { pcmDurationMs, wavFile } from './wav.js';
 
 /** Longest recording kept, milliseconds (2 h of stereo 8 kHz L16 is 230 MB); later audio is dropped and the recording is partial. */
@@ -28,9 +29,6 @@ export const MAX_RECORDING_MS = 2 * 60 * 60 * 1000;
 export const RECORDING_SAMPLE_RATE = 8000;
 export const RECORDING_CHANNELS = 2;
 const MAX_BYTES = (MAX_RECORDING_MS / 1000) * RECORDING_SAMPLE_RATE * RECORDING_CHANNELS * 2;
-
-/** WebSocket close codes of an orderly end (RFC 6455 §7.4.1: normal closure, going away). */
-const NORMAL_CLOSE = new Set([1000, 1001]);
 
 export interface CaptureLog {
   info(context: Record<string, unknown>, message: string): void;
@@ -58,31 +56,16 @@ export interface CaptureResult {
  * Records what arrives on `socket` as the recording `fork` names, until the socket closes.
  * @returns once the recording is stored (or its storing was given up at shutdown); never rejects
  */
-export function captureRecording(socket: WebSocket, fork: AcceptedFork, deps: CaptureDeps): Promise<CaptureResult> {
-  const now = deps.now ?? (() => new Date());
-  const startedAt = now();
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  let overflow = false;
-  socket.on('message', (data, isBinary) => {
-    if (!isBinary) return;
-    const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-    if (bytes + chunk.length > MAX_BYTES) {
-      overflow = true;
-      return;
-    }
-    chunks.push(chunk);
-    bytes += chunk.length;
+export async function captureRecording(socket: WebSocket, fork: AcceptedFork, deps: CaptureDeps): Promise<CaptureResult> {
+  const audio = await receiveForkAudio(socket, {
+    maxBytes: MAX_BYTES,
+    limit: `${MAX_RECORDING_MS / 1000} s`,
+    onError: (err) => deps.log.error({ err, recordingId: fork.recordingId }, 'recording fork socket failed'),
+    now: deps.now,
   });
-  socket.on('error', (err) => deps.log.error({ err, recordingId: fork.recordingId }, 'recording fork socket failed'));
-  return new Promise((resolve) => {
-    socket.once('close', (code, reason) => {
-      const why = overflow ? `longer than ${MAX_RECORDING_MS / 1000} s, the rest was not kept`
-        : NORMAL_CLOSE.has(code) ? null : `the media fork ended early (WebSocket close ${code}${reason.length ? `: ${reason.toString()}` : ''})`;
-      const status: RecordingStatus = bytes === 0 ? 'failed' : why ? 'partial' : 'complete';
-      void store(fork, { status, reason: bytes === 0 ? (why ?? 'no audio was received') : why, chunks, startedAt, endedAt: now() }, deps).then(resolve);
-    });
-  });
+  const status: RecordingStatus = audio.bytes === 0 ? 'failed' : audio.cutShort ? 'partial' : 'complete';
+  const reason = audio.bytes === 0 ? (audio.cutShort ?? 'no audio was received') : audio.cutShort;
+  return store(fork, { status, reason, chunks: audio.chunks, startedAt: audio.startedAt, endedAt: audio.endedAt }, deps);
 }
 
 async function store(

@@ -2,7 +2,7 @@
  * What FreeSWITCH reports, and who takes it, put together for one process: the CDR writer (also
  * fed by mod_json_cdr, so it exists without ESL_NODES), and, when FreeSWITCH nodes are
  * configured, the registration, gateway-state and channel trackers, call control, the AI agent's
- * calls, and the ESL controller that routes every node's events to them and subscribes each node
+ * calls, the media forks of voicemail messages being recorded, and the ESL controller that routes every node's events to them and subscribes each node
  * to what they take. Created before the nodes connect, so the first connect already reconciles;
  * `start()` opens the spool; `close()` stops them in order, keeping what is not written in the
  * spool.
@@ -12,6 +12,7 @@ import { CdrWriter } from '../cdr/writer.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
 import type { SecretBox } from '../domain/secrets.js';
+import { VOICEMAIL_FORK_KEY_LABEL, VoicemailForks } from '../domain/voicemail-forks.js';
 import { CallControl } from '../esl/call-control.js';
 import { CallWebhooks } from '../esl/call-webhooks.js';
 import { ChannelTracker } from '../esl/channels.js';
@@ -19,6 +20,7 @@ import { EslController } from '../esl/controller.js';
 import { GatewayTracker } from '../esl/gateways.js';
 import type { EslNodes } from '../esl/nodes.js';
 import { RegistrationTracker } from '../esl/registrations.js';
+import { VoicemailRecording } from '../esl/voicemail-recording.js';
 import { AgentCalls } from '../media/agent-calls.js';
 import { analyseCall } from '../media/call-analysis.js';
 import { FORK_MODULES } from '../media/fork-modules.js';
@@ -97,8 +99,13 @@ export function createEventHandlers(deps: EventHandlerDeps): EventHandlers {
   const callWebhooks = new CallWebhooks(channels, store, (err, c) => report(err, 'call webhooks', c));
   const calls = new CallControl({ nodes, channels });
   const agents = createAgentCalls(deps, nodes);
+  const voicemail = new VoicemailRecording({
+    forks: new VoicemailForks(deps.secrets.derive(VOICEMAIL_FORK_KEY_LABEL), deps.config.ai.mediaUrl),
+    execute: (node, uuid, app, arg) => nodes.node(node)?.execute(uuid, app, arg) ?? Promise.reject(new Error(`no FreeSWITCH node ${node}`)),
+    onError: (err, c) => report(err, 'voicemail recording', c),
+  });
   // Handlers in this order get each event, and subscribe to their events in this order.
-  new EslController(nodes, [channels, cdrs, registrations, gateways, agents], metrics, (err, c) => report(err, 'esl controller', c));
+  new EslController(nodes, [channels, cdrs, registrations, gateways, agents, voicemail], metrics, (err, c) => report(err, 'esl controller', c));
   return {
     cdrs,
     calls,

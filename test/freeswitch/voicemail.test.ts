@@ -5,8 +5,14 @@
  * Messages-Waiting: yes, RFC 3842); the API lists the message; 1006 dials *98, enters its PIN by
  * RFC 4733 DTMF, hears the message and saves it (key 2), which makes it read; then marking it new
  * again and deleting it through the API change what mod_voicemail reports and what the phone is told.
+ * Each message's audio is downloadable through the API as a WAV (mod_audio_stream forked the
+ * caller's audio to Switchplane from the start of the recording to its end): the tone the caller
+ * sent, at its frequency, for as long as mod_voicemail recorded; after DELETE it is gone (404).
+ * A message the caller ends by going silent (mod_voicemail's silence detection) while staying on
+ * the line holds only the recording, not what the caller's line carried afterwards.
  * The test switch's prompts are beeps (test/freeswitch/lang/en.xml).
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +28,7 @@ import {
   type RealSwitch,
 } from '../helpers/real-switch.js';
 import { startRtpPeer, type RtpPeer } from '../helpers/rtp-peer.js';
+import { readWav } from '../helpers/wav.js';
 import { freeListenPort } from '../helpers/sipp.js';
 import { runSipp, startSipp, type Sipp, type SippResult } from '../helpers/sipp-scenario.js';
 
@@ -34,8 +41,11 @@ let mailboxOwner: Extension;
 let phone: Sipp;
 const dir = mkdtempSync(path.join(tmpdir(), 'switchplane-voicemail-'));
 
-/** A WAV file (8 kHz mono 16-bit) of a 1 kHz tone lasting `ms`. */
-function toneWav(ms: number): string {
+/** The caller's tone: neither the prompts' 440 Hz beeps nor the 1 kHz beep before the recording. */
+const TONE_HZ = 700;
+
+/** A WAV file (8 kHz mono 16-bit) of a `hz` tone lasting `ms`. */
+function toneWav(ms: number, hz = TONE_HZ): string {
   const samples = (8000 * ms) / 1000;
   const wav = Buffer.alloc(44 + samples * 2);
   wav.write('RIFF', 0);
@@ -50,8 +60,8 @@ function toneWav(ms: number): string {
   wav.writeUInt16LE(16, 34);
   wav.write('data', 36);
   wav.writeUInt32LE(samples * 2, 40);
-  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)), 44 + i * 2);
-  const file = path.join(dir, `tone-${ms}.wav`);
+  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + i * 2);
+  const file = path.join(dir, `tone-${ms}-${hz}.wav`);
   writeFileSync(file, wav);
   return file;
 }
@@ -85,6 +95,41 @@ async function callWithAudio(from: Extension, dest: string, holdMs: number): Pro
   return { peer, done };
 }
 
+/** What a downloaded message holds: its length, and the loud part's length, start and frequency. */
+interface Heard {
+  seconds: number;
+  loudMs: number;
+  firstLoudMs: number;
+  hz: number;
+}
+
+/**
+ * Downloads a message's audio with the customer's key and measures it: 20 ms frames whose RMS is
+ * above 1000 are loud; the frequency is counted from the zero crossings of the loud frames.
+ */
+async function download(message: { id: string; audioUrl: string | null }): Promise<Heard> {
+  const res = await fetch(`${rs.sp.url}/api/v1/extensions/${mailboxOwner.id}/voicemail/${message.id}/audio`, { headers: { authorization: `Bearer ${acme.key}` } });
+  t.equal(res.status, 200, 'the message\'s audio downloads with the customer\'s key');
+  t.equal(res.headers.get('content-type'), 'audio/wav');
+  const file = path.join(dir, `${message.id}.wav`);
+  writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+  const { samples, sampleRate } = readWav(file);
+  t.equal(sampleRate, 8000, 'a PCM WAV, mono 8 kHz 16-bit');
+  let loud = 0;
+  let first = -1;
+  let crossings = 0;
+  for (let f = 0; (f + 1) * 160 <= samples.length; f++) {
+    const frame = samples.subarray(f * 160, (f + 1) * 160);
+    if (Math.sqrt(frame.reduce((a, v) => a + v * v, 0) / 160) < 1000) continue;
+    loud++;
+    if (first < 0) first = f;
+    for (let i = Math.max(1, f * 160); i < (f + 1) * 160; i++) if ((samples[i - 1]! < 0) !== (samples[i]! < 0)) crossings++;
+  }
+  const heard = { seconds: samples.length / 8000, loudMs: loud * 20, firstLoudMs: first * 20, hz: crossings / 2 / ((loud * 160) / 8000) };
+  t.comment(`message ${message.id}: ${JSON.stringify(heard)}`);
+  return heard;
+}
+
 const messages = async () => (await rs.sp.ok('GET', `/api/v1/extensions/${mailboxOwner.id}/voicemail`, undefined, acme.key)) as any[];
 const waiting = (yn: 'yes' | 'no') => phone.messages().split(`Messages-Waiting: ${yn}`).length - 1;
 
@@ -111,13 +156,46 @@ t.test('1006 is busy: the caller leaves a message, the phone\'s message-waiting 
   const { peer, done } = await callWithAudio(caller, '1006', 7000);
   await peer.say(toneWav(8000));
   t.equal((await done).code, 0, 'answered by voicemail, hung up by the caller while recording');
+  t.equal(rs.fs.logLines(/mod_audio_stream cmd: \S+ start /, logFrom).length, 1, 'the fork started when the recording did');
+  t.equal(rs.fs.logLines(/mod_audio_stream cmd: \S+ stop/, logFrom).length, 0, 'no stop sent: the fork ended with the channel');
   t.equal(rs.fs.logLines(/EXECUTE .*voicemail\(default acme\.switchplane\.test 1006\)/, logFrom).length, 1, 'mod_voicemail took the call after the busy phone');
   await until('NOTIFY Messages-Waiting: yes at the phone', () => waiting('yes') > 0);
   const [message, ...more] = await until('the message listed', async () => ((await messages()).length > 0 ? messages() : null));
   t.same(more, [], 'one message');
   t.match(message, { callerNumber: '1001', read: false, readAt: null, urgent: false, node: 'fs1' });
   t.ok(message.durationSeconds >= 3 && message.durationSeconds <= 7, `as long as the caller spoke after the beep: ${message.durationSeconds} s`);
+  t.equal(message.audioUrl, `/api/v1/customers/${acme.id}/extensions/${mailboxOwner.id}/voicemail/${message.id}/audio`, 'its audio is stored');
+  const heard = await download(message);
+  t.ok(heard.seconds >= message.durationSeconds - 0.5 && heard.seconds <= message.durationSeconds + 1.5, `the audio lasts the recording: ${heard.seconds} s for ${message.durationSeconds} s`);
+  t.ok(heard.loudMs >= (heard.seconds - 0.5) * 1000, `the caller's tone from the start of the recording to its end: ${heard.loudMs} ms loud`);
+  t.ok(Math.abs(heard.hz - TONE_HZ) < TONE_HZ * 0.03, `at the tone's frequency: ${heard.hz.toFixed(1)} Hz`);
   t.same((await rs.sp.ok('GET', `/api/v1/customers/${acme.id}/extensions/${mailboxOwner.id}/voicemail/${message.id}`, undefined, rs.sp.adminKey)).id, message.id, 'an admin reads it under /customers/{id}');
+});
+
+t.test('a caller who goes silent after speaking: mod_voicemail ends the message, its audio holds the message only; DELETE removes it', async (t) => {
+  const before = new Set((await messages()).map((m) => m.id));
+  const logFrom = rs.fs.log().length;
+  const { peer, done } = await callWithAudio(caller, '1006', 14_000);
+  // The greeting's and the instructions' 100 ms beeps, then the 640 ms 1 kHz beep before the recording.
+  await until('the beep before the recording heard', () => longestLoudRun(peer) >= 25, 20_000);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await peer.say(toneWav(3000));
+  t.equal((await done).code, 0, 'the caller stayed on the line after the message and hung up');
+  t.equal(rs.fs.logLines(/mod_audio_stream cmd: \S+ stop/, logFrom).length, 1, 'the fork was stopped when the recording ended (2 s of silence: record-silence-hits)');
+  const message = await until('the message listed', async () => (await messages()).find((m) => !before.has(m.id)));
+  t.ok(message.durationSeconds >= 4 && message.durationSeconds <= 7, `the tone and the silence that ended it: ${message.durationSeconds} s`);
+  const heard = await download(message);
+  t.ok(heard.seconds >= message.durationSeconds - 0.5 && heard.seconds <= message.durationSeconds + 1.5,
+    `the audio lasts the recording, not the call (14 s): ${heard.seconds} s for ${message.durationSeconds} s`);
+  t.ok(Math.abs(heard.loudMs - 3000) <= 300, `the 3 s tone: ${heard.loudMs} ms loud`);
+  t.ok(heard.firstLoudMs <= 1500, `the recording's start: the tone begins ${heard.firstLoudMs} ms into the audio (sent 500 ms after the beep was heard)`);
+  t.ok(Math.abs(heard.hz - TONE_HZ) < TONE_HZ * 0.03, `at the tone's frequency: ${heard.hz.toFixed(1)} Hz`);
+
+  const url = `/api/v1/extensions/${mailboxOwner.id}/voicemail/${message.id}`;
+  t.equal((await rs.sp.api('DELETE', url, undefined, acme.key)).status, 204, 'deleted');
+  t.equal((await rs.sp.api('GET', `${url}/audio`, undefined, acme.key)).status, 404, 'its audio is gone');
+  t.equal((await rs.sp.api('GET', url, undefined, acme.key)).status, 404, 'the message is gone');
+  t.equal((await messages()).length, 1, 'the first message stays');
 });
 
 t.test('*98 from 1006: the PIN by DTMF, the message played, saved with 2: read, and the light goes off', async (t) => {
@@ -160,6 +238,7 @@ t.test('the API marks the message new again and deletes it; mod_voicemail and th
   t.equal((await rs.sp.api('DELETE', url, undefined, acme.key)).status, 204);
   t.same(await messages(), [], 'gone from the list');
   t.equal((await rs.sp.api('GET', url, undefined, acme.key)).status, 404);
+  t.equal((await rs.sp.api('GET', `${url}/audio`, undefined, acme.key)).status, 404, 'its audio is gone too');
   t.equal((await rs.fs.cli(`vm_boxcount 1006@${acme.sipDomain}|all`)).trim(), '0:0:0:0', 'gone from mod_voicemail');
   await until('NOTIFY Messages-Waiting: no', () => waiting('no') > offBefore);
 });
@@ -167,6 +246,7 @@ t.test('the API marks the message new again and deletes it; mod_voicemail and th
 t.test('another tenant cannot reach the mailbox', async (t) => {
   const globex = await createCustomer(rs.sp, 'globex');
   t.equal((await rs.sp.api('GET', `/api/v1/extensions/${mailboxOwner.id}/voicemail`, undefined, globex.key)).status, 404);
+  t.equal((await rs.sp.api('GET', `/api/v1/extensions/${mailboxOwner.id}/voicemail/${randomUUID()}/audio`, undefined, globex.key)).status, 404);
 });
 
 assertCleanLog(t, () => rs);
