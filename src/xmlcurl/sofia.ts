@@ -17,6 +17,25 @@ import { nameValueList, newSection, render } from './document.js';
 import type { ConfigurationLookup } from './request.js';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 
+/**
+ * REGISTERs handled each in a thread of its own instead of one after another by sofia's message
+ * queue threads (mod_sofia sofia.c `sofia_queue_message`: with the internal profile's
+ * `inbound-reg-in-new-thread`, a REGISTER is dispatched to a thread of the core's pool while
+ * fewer than the global `max-reg-threads` are busy; otherwise, and without the setting, it waits
+ * in the queue, which gets another thread only when it is `SOFIA_MSG_QUEUE_SIZE` deep per thread).
+ * A queue thread handles the REGISTER's whole exchange: the directory lookup over mod_xml_curl
+ * (a round trip to Switchplane unless the user is `cacheable` and cached), and sofia's writes to
+ * its SQLite registration database, where a write that finds the database locked by sofia's own
+ * SQL queue thread sleeps 100 ms before trying again ("SQLite is BUSY", switch_core_db.c). Each
+ * such wait held up every REGISTER queued behind it; in threads of their own they wait alone.
+ * Database writes stay serialised by the profile's registration mutex (sofia_reg.c `ireg_mutex`).
+ * `npm run bench:register` measures them against the stock settings.
+ */
+export const REGISTRATION_THREAD_SETTINGS = {
+  global: [['max-reg-threads', '8']] as Array<[string, string]>,
+  internal: [['inbound-reg-in-new-thread', 'true']] as Array<[string, string]>,
+};
+
 /** The external profile's TLS port when a trunk uses TLS: the SIP port + 1 (5081 by default). */
 export const tlsPort = (s: SofiaSettings): number => s.externalPort + 1;
 
@@ -57,6 +76,7 @@ function internalSettings(s: SofiaSettings): Array<[string, string]> {
     ['local-network-acl', 'localnet.auto'],
     ['inbound-codec-prefs', 'OPUS,PCMU,PCMA'],
     ['outbound-codec-prefs', 'OPUS,PCMU,PCMA'],
+    ...REGISTRATION_THREAD_SETTINGS.internal,
   ];
   if (s.wssPort > 0) settings.push(['wss-binding', `:${s.wssPort}`], ['tls-cert-dir', '$${certs_dir}']);
   // `:port` binds to the profile's sip-ip, as `wss-binding` does.
@@ -118,6 +138,7 @@ export async function answerSofia(
   nameValueList(conf, 'global_settings', [
     ['log-level', '0'],
     ['debug-presence', '0'],
+    ...REGISTRATION_THREAD_SETTINGS.global,
   ]);
   const profiles = conf.ele('profiles');
   for (const name of wanted) addProfile(profiles, name, settings, gateways, secrets);

@@ -31,6 +31,8 @@ for (const backend of backends) {
       t.equal(external!.settings.context, 'public');
       for (const p of [internal!, external!]) t.equal(p.settings['rtp-timer-name'], 'soft', 'RTP sent on the 20 ms clock (music on hold to a silent peer)');
       t.equal(external!.settings['apply-inbound-acl'], 'trunks', 'calls only from the trunks (acl.conf)');
+      t.equal(internal!.settings['inbound-reg-in-new-thread'], 'true', "phones' REGISTERs each in a thread of their own");
+      t.notOk('inbound-reg-in-new-thread' in external!.settings, 'the trunks profile takes no REGISTERs');
       const acme = await trunkIds('acme');
       const globex = await trunkIds('globex');
       t.same(external!.gateways.map((g) => g.name).sort(), [acme['acme-main'], acme['acme-backup'], globex['globex-main']].sort());
@@ -43,6 +45,13 @@ for (const backend of backends) {
       const backup = external!.gateways.find((g) => g.name === acme['acme-backup'])!;
       t.equal(backup.params.register, 'false');
       t.notOk('password' in backup.params);
+    });
+
+    t.test("sofia's global settings bound the REGISTER threads (max-reg-threads)", async (t) => {
+      const xml = await post(fixtureBody('configuration-sofia.conf.txt'));
+      const global = /<global_settings>([\s\S]*?)<\/global_settings>/.exec(xml)?.[1] ?? '';
+      t.match(global, '<param name="max-reg-threads" value="8"/>');
+      t.match(global, '<param name="log-level" value="0"/>');
     });
 
     t.test('a profile worker fetch or rescan gets its profile only', async (t) => {
