@@ -10,7 +10,6 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthFailures } from '../auth-failures.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
-import { planCall } from '../domain/call-routing.js';
 import { RECORDING_FORK_KEY_LABEL, RecordingForks } from '../domain/recording-forks.js';
 import { listActiveGateways } from '../domain/trunks.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
@@ -19,7 +18,7 @@ import { guardFreeswitchRoutes } from '../http/freeswitch-access.js';
 import { answerAcl, systemResolver, type Resolver } from './acl.js';
 import { BudgetExceeded, withinBudget } from './budget.js';
 import { answerDirectory, type DirectoryDeps } from './directory.js';
-import { renderDialplan } from './dialplan.js';
+import { DialplanAnswers } from './dialplan-answers.js';
 import { NOT_FOUND_XML } from './document.js';
 import { FormBody, formFields, parseLookup, type Lookup } from './request.js';
 import { answerSofia } from './sofia.js';
@@ -44,6 +43,8 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
   const { config, store, tenants, directory, metrics, clock } = opts;
   const resolve = opts.resolve ?? systemResolver;
   const forks = new RecordingForks(directory.secrets.derive(RECORDING_FORK_KEY_LABEL), config.ai.mediaUrl);
+  // Kept dialplan answers: four per cached tenant (its DIDs and its extensions' calls), and 32 MiB, per kind.
+  const dialplan = new DialplanAnswers(tenants, forks, { maxAnswers: config.lookupCache.maxTenants * 4, maxBytes: 32 * 1024 * 1024 });
   const unresolved = (u: { host: string; trunkId: string; error: string }) =>
     app.log.warn(u, 'acl.conf: trunk host does not resolve; calls from it are refused until it does');
 
@@ -69,13 +70,13 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
   });
 
   type Answer = string | Buffer | null;
-  /** Synchronous when the answer needs no database read (a cached directory user). */
+  /** Synchronous when the answer needs no database read (a cached directory user, a kept dialplan answer). */
   function answer(lookup: Lookup): Answer | Promise<Answer> {
     switch (lookup.section) {
       case 'directory':
         return answerDirectory(lookup, directory);
       case 'dialplan':
-        return planCall(tenants, lookup, clock()).then((plan) => (plan ? renderDialplan(plan, forks) : null));
+        return dialplan.answer(lookup, clock());
       case 'configuration':
         if (lookup.file === 'sofia.conf') return store.withLookup((db) => answerSofia(db, lookup, config.sofia, directory.secrets));
         if (lookup.file === 'acl.conf') return store.withLookup((db) => listActiveGateways(db)).then((g) => answerAcl(g, resolve, unresolved));
