@@ -20,7 +20,7 @@ import { saveVoicemailAudio, type VoicemailAudioStatus } from '../domain/voicema
 import { VOICEMAIL_FORK_PATH, type VoicemailFork, type VoicemailForks } from '../domain/voicemail-forks.js';
 import { receiveForkAudio } from './fork-audio.js';
 import { attachForkEndpoint } from './fork-endpoint.js';
-import { pcmDurationMs, wavFile } from './wav.js';
+import { pcmDurationMs, WAV_HEADER_BYTES, wavFile } from './wav.js';
 
 /** The fork's format: `mono 8k`. */
 export const VOICEMAIL_SAMPLE_RATE = 8000;
@@ -60,7 +60,7 @@ export async function captureVoicemail(socket: WebSocket, fork: VoicemailFork, d
   });
   const context = { messageId: fork.messageId, tenantId: fork.tenantId, extensionId: fork.extensionId };
   const content = wavFile(audio.chunks, VOICEMAIL_SAMPLE_RATE, VOICEMAIL_CHANNELS);
-  const durationMs = Math.round(pcmDurationMs(content.length - 44, VOICEMAIL_SAMPLE_RATE, VOICEMAIL_CHANNELS));
+  const durationMs = Math.round(pcmDurationMs(content.length - WAV_HEADER_BYTES, VOICEMAIL_SAMPLE_RATE, VOICEMAIL_CHANNELS));
   if (durationMs === 0) {
     deps.log.error({ ...context, reason: audio.cutShort }, 'voicemail message audio not stored: no audio was received');
     return { messageId: fork.messageId, status: null, durationMs, stored: false };
