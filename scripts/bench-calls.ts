@@ -22,7 +22,7 @@
  * per leg FreeSWITCH created in the run (`status` sessions since startup; Switchplane stores one
  * row per leg, src/cdr/). An arm stops at its first failing rate (the rest of its runs there are
  * skipped); a flow also stops stepping up once BENCH_BUDGET_SECONDS (420) have gone on it.
- * BENCH_CPU_PROF=<dir> runs Switchplane with --cpu-prof into that directory.
+ * BENCH_CPU_PROF=<dir> writes a CPU profile of Switchplane there (scripts/bench/calls-cpu-profile.ts).
  *
  * Prints every run, then per flow and arm: highest passing rate, the ratio switchplane/static,
  * call setup p50/p99 (SIPp response time: the first INVITE to the 200 OK) and CPU seconds per
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   const profileDir = env.BENCH_CPU_PROF;
   console.log(`bench:calls: ${SECONDS} s runs, rates ${RATES.join(', ')} calls/s, ${RUNS} runs a rate and arm, calls held ${HOLD_MS / 1000} s with no RTP; ` +
     `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const rig = await startRig(SERVER_URL, profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {});
+  const rig = await startRig(SERVER_URL, profileDir ? { BENCH_CPU_PROF: profileDir, NODE_OPTIONS: `--import tsx --import ${new URL('./bench/calls-cpu-profile.ts', import.meta.url).pathname}` } : {});
   try {
     let met = true;
     const results: Array<[string, Record<Arm['name'], ArmSummary>]> = [];
