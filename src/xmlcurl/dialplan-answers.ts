@@ -89,11 +89,13 @@ export class DialplanAnswers {
     const size = (k: Kept) => (k.bytes?.length ?? k.parts.reduce((n, p) => n + p.length, 0)) + 200;
     this.inbound = new LRUCache({ max: opts.maxAnswers, maxSize: opts.maxBytes, sizeCalculation: size });
     this.tenantContexts = new LRUCache({ max: opts.maxAnswers, maxSize: opts.maxBytes, sizeCalculation: size });
-    tenants.on('invalidated', () => {
-      this.generation++;
-      this.inbound.clear();
-    });
+    tenants.on('invalidated', this.dropInbound);
   }
+
+  private readonly dropInbound = (): void => {
+    this.generation++;
+    this.inbound.clear();
+  };
 
   /** Answers kept, for tests and /metrics. */
   get size(): number {
@@ -116,10 +118,30 @@ export class DialplanAnswers {
     const generation = this.generation;
     return planCall(this.tenants, lookup, now).then((plan) => {
       if (!plan) return null;
-      const xml = renderDialplan(plan, this.forks);
-      this.keep(key, plan, xml, inbound, generation, now.getTime());
-      return xml;
+      const decided = this.decide(plan, inbound, generation, now.getTime());
+      if (!decided) return renderDialplan(plan, this.forks);
+      (inbound ? this.inbound : this.tenantContexts).set(key, decided);
+      return this.fill(decided, lookup);
     });
+  }
+
+  /**
+   * Renders the `public` answers of a freshly loaded tenant's numbers ahead of their first call
+   * (`Prerenderer` calls this in idle time, for the tenants loaded at start).
+   * @returns the number of numbers whose answer is being rendered
+   */
+  prerender(s: TenantSnapshot, now: Date): number {
+    if (s.tenant.status !== 'active') return 0;
+    for (const n of s.numbers) {
+      const pending = this.answer({ section: 'dialplan', context: INBOUND_CONTEXT, destination: n.number, callerNumber: '', authUser: null, direction: null, recordingPath: null }, now);
+      if (pending instanceof Promise) pending.catch(() => {});
+    }
+    return s.numbers.length;
+  }
+
+  /** Stops following the tenant cache's change notices. */
+  close(): void {
+    this.tenants.off('invalidated', this.dropInbound);
   }
 
   private holds(k: Kept, inbound: boolean, now: number): boolean {
@@ -149,11 +171,15 @@ export class DialplanAnswers {
     return out;
   }
 
-  /** Keeps the answer of `plan` (rendered as `xml`) when its tenant's snapshot is still the cached one. */
-  private keep(key: string, plan: CallPlan, xml: string, inbound: boolean, generation: number, now: number): void {
-    if (!plan.tenant || xml.includes(SLOT_MARK) || generation !== this.generation) return;
+  /**
+   * The answer of `plan` with per-call values as slots, or null when it cannot be kept: no
+   * tenant, a change notice since the lookup began, a snapshot no longer cached, or stored text
+   * that looks like a slot.
+   */
+  private decide(plan: CallPlan, inbound: boolean, generation: number, now: number): Kept | null {
+    if (!plan.tenant || generation !== this.generation) return null;
     const snapshot = this.tenants.cached(plan.tenant.sip_domain);
-    if (snapshot?.tenant !== plan.tenant) return;
+    if (snapshot?.tenant !== plan.tenant) return null;
     const timeBound = inbound && snapshot.numbers.some((n) => n.route === 'ai_agent' && n.business_hours !== null);
     const from = timeBound ? now - (now % MINUTE_MS) : -Infinity;
     let recording: Kept['recording'] = null;
@@ -163,17 +189,19 @@ export class DialplanAnswers {
     };
     const template = plan.route.kind === 'ai_agent' ? withCaller(plan, slot(SLOT_CALLER)) : plan;
     const pieces = renderDialplan(template, this.forks, record).split(new RegExp(`${SLOT_MARK}(\\d)${SLOT_MARK}`));
-    const kept: Kept = {
+    const slots = pieces.filter((_, i) => i % 2 === 1).map(Number);
+    const expected = [...(plan.route.kind === 'ai_agent' ? [SLOT_CALLER] : []), ...(recording ? [SLOT_RECORDING_PATH, SLOT_RECORDING_ON_ANSWER] : [])];
+    if ([...slots].sort().join() !== expected.sort().join()) return null;
+    return {
       snapshot,
       generation,
       from,
       until: timeBound ? from + MINUTE_MS : Infinity,
       plan,
-      bytes: pieces.length === 1 ? Buffer.from(pieces[0]!, 'utf8') : null,
+      bytes: slots.length === 0 ? Buffer.from(pieces[0]!, 'utf8') : null,
       parts: pieces.filter((_, i) => i % 2 === 0),
-      slots: pieces.filter((_, i) => i % 2 === 1).map(Number),
+      slots,
       recording,
     };
-    (inbound ? this.inbound : this.tenantContexts).set(key, kept);
   }
 }

@@ -13,6 +13,7 @@ import type { Store } from '../db/store.js';
 import { RECORDING_FORK_KEY_LABEL, RecordingForks } from '../domain/recording-forks.js';
 import { listActiveGateways } from '../domain/trunks.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
+import type { TenantSnapshot } from '../domain/tenant-snapshot.js';
 import type { Metrics } from '../metrics.js';
 import { guardFreeswitchRoutes } from '../http/freeswitch-access.js';
 import { answerAcl, systemResolver, type Resolver } from './acl.js';
@@ -20,6 +21,7 @@ import { BudgetExceeded, withinBudget } from './budget.js';
 import { answerDirectory, type DirectoryDeps } from './directory.js';
 import { DialplanAnswers } from './dialplan-answers.js';
 import { NOT_FOUND_XML } from './document.js';
+import { Prerenderer } from './prerender.js';
 import { FormBody, formFields, parseLookup, type Lookup } from './request.js';
 import { answerSofia } from './sofia.js';
 
@@ -45,6 +47,20 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
   const forks = new RecordingForks(directory.secrets.derive(RECORDING_FORK_KEY_LABEL), config.ai.mediaUrl);
   // Kept dialplan answers: four per cached tenant (its DIDs and its extensions' calls), and 32 MiB, per kind.
   const dialplan = new DialplanAnswers(tenants, forks, { maxAnswers: config.lookupCache.maxTenants * 4, maxBytes: 32 * 1024 * 1024 });
+  // The DID answers of the tenants loaded at start are rendered in idle time, as the directory's
+  // are (src/wiring/http.ts); a tenant loaded later after a change gets its answers at its next calls.
+  const prerenderer = new Prerenderer(
+    (s) => dialplan.prerender(s, clock()),
+    (err, s) => app.log.error({ err, tenant: s.tenant.id }, 'dialplan prerender failed; numbers render at their first call'),
+  );
+  const onLoaded = (snapshots: TenantSnapshot[]) => {
+    if (tenants.state === 'warming') prerenderer.enqueue(snapshots);
+  };
+  tenants.on('loaded', onLoaded);
+  app.addHook('onClose', async () => {
+    tenants.off('loaded', onLoaded);
+    dialplan.close();
+  });
   const unresolved = (u: { host: string; trunkId: string; error: string }) =>
     app.log.warn(u, 'acl.conf: trunk host does not resolve; calls from it are refused until it does');
 

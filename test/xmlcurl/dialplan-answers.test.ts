@@ -59,6 +59,19 @@ for (const backend of backends) {
       t.ok(ask(lookup('nowhere.test', '1001')) instanceof Promise, 'a context nobody owns is not kept');
     });
 
+    t.test("a tenant's DID answers rendered ahead are kept before the first call", async (t) => {
+      const fresh = new DialplanAnswers(ctx.tenants, forks, { maxAnswers: 100, maxBytes: 1 << 20 });
+      t.teardown(() => fresh.close());
+      t.ok(fresh.answer(lookup('public', MARIO_DID), now) instanceof Promise, 'not yet rendered: planned');
+      const other = new DialplanAnswers(ctx.tenants, forks, { maxAnswers: 100, maxBytes: 1 << 20 });
+      t.teardown(() => other.close());
+      t.equal(other.prerender((await ctx.tenants.tenantByDomain(ACME))!, now), 2, "Acme's two numbers");
+      await new Promise((resolve) => setImmediate(resolve));
+      const kept = other.answer(lookup('public', MARIO_DID), now);
+      t.ok(!(kept instanceof Promise), 'rendered ahead: answered at once');
+      t.equal(text(kept), text(await fresh.answer(lookup('public', MARIO_DID), now)));
+    });
+
     t.test("the AI agent's answer carries each call's own caller, escaped as the renderer escapes it", async (t) => {
       for (const caller of ['+393297626144', '+15550001111', 'Anna & "Bob" <x>', '\ud800broken']) {
         const l = lookup('public', AI_DID, { callerNumber: caller });
