@@ -122,8 +122,9 @@ try {
   for (let attempt = 1; !app; attempt++) {
     const tenants = new TenantCache(store, config.lookupCache);
     const candidate = await buildApp({ config, store, secrets, metrics, tenants });
-    let health: { tenantCache: string; directoryPrerenderPending: number };
-    while ((health = (await candidate.inject({ method: 'GET', url: '/health' })).json()).tenantCache === 'warming' || health.directoryPrerenderPending > 0) {
+    // /health without `tenantCache` is its database check timing out: asked again.
+    let health: { tenantCache?: string; directoryPrerenderPending?: number };
+    while ((health = (await candidate.inject({ method: 'GET', url: '/health' })).json()).tenantCache === undefined || health.tenantCache === 'warming' || health.directoryPrerenderPending! > 0) {
       await new Promise((r) => setTimeout(r, 100));
     }
     if (health.tenantCache === 'warm') app = candidate;
