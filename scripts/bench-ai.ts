@@ -92,7 +92,7 @@ Answer: the packets from the first to the last loud one (peak ≥ ${LOUD}) after
 (20 ms per skipped RTP timestamp frame and per silent packet). Hole: a gap over ${HOLE_MS} ms (20 ms beyond the packet interval); single: a one-frame (20 ms) gap.
 Short: an answer with over 40 ms less loud audio than sent (or none). Arrival: worst arrival gap at the caller beyond the 20 ms interval (includes the callers' loop lag).
 Latency: the first loud packet's arrival − the answer's start at its source: ai, the mock's first audio delta; tone, the bench's uuid_broadcast.
-ai = forked to Switchplane, answered by the mock; tone = the ceiling, FreeSWITCH alone playing the same answer to parked calls (no fork). CPU: % of one core over the turns.
+Up: answered (ai: and its Realtime session greeted within 30 s). ai = forked to Switchplane, answered by the mock; tone = the ceiling, FreeSWITCH alone playing the same answer to parked calls (no fork). CPU: % of one core over the turns.
 `);
     console.log('   N mode      up  holed  holes  worst singles    short  arrival  lat p50/p99  FS-CPU SP-CPU callrs lag99     load 1/5/15  result');
     let best = 0;

@@ -111,9 +111,13 @@ export async function runStep(rig: AiRig, mock: MockRealtime, callers: Callers, 
       if (fresh.length) callers.start(fresh);
       await sleep(200);
     }
-    progress(`${mode} ${n}: ${started.size}/${n} calls up`);
-    await sleep(2000); // the last greetings played
-    const up = ports.map((p) => started.has(p));
+    // An AI call is up once its Realtime session greeted (its first audio delta sent): the fork
+    // and the session can take seconds on a loaded machine, and a caller speaking before would not be heard.
+    const greeted = (i: number) => mode === 'tone' || (sessions.byDid.get(aiNumber(i))?.length ?? 0) > 0;
+    for (const end = wallMs() + 30_000; wallMs() < end && !ports.every((p, i) => !started.has(p) || greeted(i)); ) await sleep(200);
+    const up = ports.map((p, i) => started.has(p) && greeted(i));
+    progress(`${mode} ${n}: ${started.size}/${n} calls answered, ${up.filter(Boolean).length} up`);
+    await sleep(1000); // the last greetings played
     const cpu0 = { fs: cpuMs(rig.pids.freeswitch), sp: cpuMs(rig.pids.switchplane), at: wallMs() };
     const broadcasts: number[][] = ports.map(() => []);
     const timers: NodeJS.Timeout[] = [];
