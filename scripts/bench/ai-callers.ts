@@ -108,7 +108,8 @@ function tick(): void {
         c.record.spoke.push({ start: now, end: NaN });
       }
       const packet = Buffer.alloc(12 + FRAME_BYTES, SILENCE);
-      packet[0] = 0x80;
+      packet[0] = 0x80; // version 2
+      packet[1] = 0; // no marker, payload type 0 (PCMU)
       packet.writeUInt16BE(c.seq++ & 0xffff, 2);
       packet.writeUInt32BE((c.sent * FRAME_BYTES) >>> 0, 4);
       packet.writeUInt32BE(c.ssrc, 8);
