@@ -6,8 +6,6 @@
  * into its embedded database, and it is started again on the same data directory.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql, type Insertable } from 'kysely';
 import type { Test } from 'tap';
@@ -32,9 +30,9 @@ export async function portalWithRecords(
   rows: (tenantId: string) => { cdrs: CdrRow[]; sessions: AiSessionRow[] },
 ): Promise<PortalServer & { tenantId: string }> {
   await buildPortal();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'switchplane-portal-'));
   const env = { DEMO_SEED: 'true', OPERATOR_PASSWORD: DEMO.operator.password };
-  const first = await startSwitchplane(t, await freePort('tcp'), env, dataDir);
+  const first = await startSwitchplane(t, await freePort('tcp'), env);
+  const dataDir = first.dataDir;
   await first.stop({ keepData: true });
 
   const store = await openPglite(path.join(dataDir, 'pglite'));

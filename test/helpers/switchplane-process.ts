@@ -1,7 +1,9 @@
 /**
  * Switchplane as an operator runs it: `src/main.ts` in its own process (the `npm start` entry),
  * on its embedded database in a fresh DATA_DIR, with a known admin API key, listening on
- * 127.0.0.1. Stopped by PID (SIGTERM, then SIGKILL) when the test ends.
+ * 127.0.0.1. Stopped by PID (SIGTERM, then SIGKILL) when the test ends. A DATA_DIR made here starts
+ * with a copy of a migrated embedded database (db-templates.ts), which skips PGlite's initdb; a
+ * DATA_DIR the test passes is used as it is (an empty one makes the process create its database).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { running, stopChild, track } from './child-processes.js';
+import { copyPgliteDataDir } from './db-templates.js';
 import { eventually } from './eventually.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,6 +42,7 @@ export const newAdminKey = (): string => `sp_${randomBytes(4).toString('hex')}_$
  */
 export async function startSwitchplane(t: Test, port: number, env: Record<string, string>, dataDir?: string): Promise<SwitchplaneProcess> {
   const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'switchplane-data-'));
+  if (!dataDir && !env.DATABASE_URL) await copyPgliteDataDir(path.join(dir, 'pglite'));
   const adminKey = env.ADMIN_API_KEY ?? newAdminKey();
   const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, ADMIN_API_KEY: adminKey, DEMO_SEED: 'false', LOG_LEVEL: 'info', DESTINATION_ALLOW: '127.0.0.0/8', ...env };
   delete childEnv.DATABASE_URL;

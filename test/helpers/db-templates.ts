@@ -1,0 +1,145 @@
+/**
+ * Migrated databases to copy, so that a test's database starts with every migration applied instead
+ * of running PGlite's initdb (seconds of WebAssembly) and 20-odd migrations each time:
+ * - `pgliteDump`: a PGDATA tarball of a migrated in-memory PGlite (`migratedDump`), which
+ *   `openPglite(undefined, { loadDataDir })` starts from;
+ * - `pgliteDataDir`: a migrated on-disk PGlite data directory, copied into a Switchplane process's
+ *   fresh DATA_DIR as its `pglite/`;
+ * - `postgresTemplate`: a migrated PostgreSQL database that `create database … template …` copies.
+ * Each is made once per set of migrations (keyed by a hash of sql/*.sql and PGlite's version) and
+ * kept: the PGlite ones under the system temp folder, the PostgreSQL one on the server as
+ * `switchplane_template_<key>`. Concurrent test processes build under a lock and publish by rename.
+ * The copies still run `migrateToLatest`, which finds nothing pending.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import lockfile from 'proper-lockfile';
+import { SQL_DIR } from '../../src/db/migrator.js';
+import { migratedDump, openPglite } from '../../src/db/pglite.js';
+import { openPostgres } from '../../src/db/postgres.js';
+
+/** PGlite's version, from its package.json (which its `exports` do not list), found from its entry point. */
+const PGLITE_VERSION = (JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite'))), '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+/** What the migrated database depends on: every migration's name and text, and PGlite's version. */
+function migrationsKey(): string {
+  const hash = createHash('sha256').update(PGLITE_VERSION);
+  for (const file of readdirSync(SQL_DIR).filter((f) => f.endsWith('.sql')).sort()) hash.update(file).update(readFileSync(path.join(SQL_DIR, file)));
+  return hash.digest('hex').slice(0, 16);
+}
+
+const KEY = migrationsKey();
+const CACHE = path.join(tmpdir(), 'switchplane-test-db');
+
+/**
+ * Returns `target` (a path under CACHE), made by `build(tmp)` into a temporary path and renamed
+ * into place, under a lock so that concurrent test processes build it once.
+ */
+async function cached(target: string, build: (tmp: string) => Promise<void>): Promise<string> {
+  if (existsSync(target)) return target;
+  mkdirSync(CACHE, { recursive: true });
+  const release = await lockfile.lock(CACHE, { realpath: false, lockfilePath: `${target}.lock`, stale: 60_000, update: 10_000, retries: { retries: 600, minTimeout: 200, maxTimeout: 1000 } });
+  try {
+    if (!existsSync(target)) {
+      const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      try {
+        await build(tmp);
+        renameSync(tmp, target);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await release();
+  }
+  return target;
+}
+
+let dump: Promise<Blob> | undefined;
+
+/** The migrated in-memory PGlite as a PGDATA tarball (read once per process). */
+export function pgliteDump(): Promise<Blob> {
+  dump ??= cached(path.join(CACHE, `pglite-${KEY}.tar`), async (tmp) => {
+    writeFileSync(tmp, Buffer.from(await (await migratedDump()).arrayBuffer()));
+  }).then((file) => new Blob([readFileSync(file)]));
+  return dump;
+}
+
+/** Copies a migrated PGlite data directory to `dir` (which must not exist yet). */
+export async function copyPgliteDataDir(dir: string): Promise<void> {
+  const template = await cached(path.join(CACHE, `pglite-${KEY}`), async (tmp) => {
+    const store = await openPglite(tmp);
+    await store.close();
+  });
+  cpSync(template, dir, { recursive: true });
+}
+
+async function adminQuery(url: string, text: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+const templates = new Map<string, Promise<string>>();
+
+/**
+ * The name of the migrated template database on the server of `serverUrl`, made when missing: a
+ * database is migrated under a temporary name, then renamed (a concurrent maker's rename loses with
+ * 42P04 and drops its copy).
+ */
+export function postgresTemplate(serverUrl: string): Promise<string> {
+  const name = `switchplane_template_${KEY}`;
+  let made = templates.get(serverUrl);
+  if (!made) {
+    made = (async () => {
+      const found = await adminQuery(serverUrl, `select 1 from pg_database where datname = '${name}'`);
+      if (found.rowCount) return name;
+      const tmp = `switchplane_template_tmp_${randomBytes(6).toString('hex')}`;
+      await adminQuery(serverUrl, `create database ${tmp}`);
+      try {
+        const store = await openPostgres({ url: databaseUrl(serverUrl, tmp), poolSize: 1, lookupBudgetMs: 5000 });
+        await store.close();
+        await adminQuery(serverUrl, `alter database ${tmp} rename to ${name}`);
+      } catch (err) {
+        if ((err as { code?: string }).code !== '42P04') throw err;
+      } finally {
+        await adminQuery(serverUrl, `drop database if exists ${tmp} with (force)`);
+      }
+      return name;
+    })();
+    made.catch(() => templates.delete(serverUrl));
+    templates.set(serverUrl, made);
+  }
+  return made;
+}
+
+/**
+ * Creates database `name` as a copy of the migrated template; retries while another session is
+ * still connected to the template (55006), which only a concurrent maker's migration can be.
+ */
+export async function createMigratedDatabase(serverUrl: string, name: string): Promise<string> {
+  const template = await postgresTemplate(serverUrl);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await adminQuery(serverUrl, `create database ${name} template ${template}`);
+      return databaseUrl(serverUrl, name);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55006' || attempt >= 50) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
