@@ -4,7 +4,8 @@
  * folder's loopback config in which the repository's own `freeswitch/autoload_configs/` drop-ins
  * (xml_curl, json_cdr, event socket, modules) replace the stock ones, and whose `languages` section
  * holds test/freeswitch/lang/en.xml (mod_voicemail's prompts as beeps), pointed at the Switchplane
- * under test with the test's basic-auth credentials. The static SIP profiles are removed, so `internal` and `external` exist only if
+ * under test with the test's basic-auth credentials, and whose RTP ports are a range of its own
+ * (rtp-ports.ts), so that switches of test files running at the same time never share a media port. The static SIP profiles are removed, so `internal` and `external` exist only if
  * Switchplane serves them. Everything binds to 127.0.0.1. The switch is stopped by PID (`fsctl
  * shutdown`, then SIGTERM, then SIGKILL) when the test ends, passed or failed.
  *
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { exited, running, stopChild, track } from './child-processes.js';
 import { eventually } from './eventually.js';
+import { takeRtpRange, type RtpRange } from './rtp-ports.js';
 
 export const FREESWITCH_BIN = process.env.FREESWITCH_BIN || '/opt/fsrig/bin/freeswitch';
 const FS_CLI = path.join(path.dirname(FREESWITCH_BIN), 'fs_cli');
@@ -86,10 +88,18 @@ function dropIn(file: string, into: string, replace: Array<[string | RegExp, str
   writeFileSync(path.join(into, 'autoload_configs', file), text);
 }
 
-/** The run's config: the shared loopback config with Switchplane's drop-ins and no static profiles. */
-function writeConf(dir: string, opts: FreeswitchOptions): string {
+/** The run's config: the shared loopback config with Switchplane's drop-ins, no static profiles and its own RTP ports. */
+function writeConf(dir: string, opts: FreeswitchOptions, rtp: RtpRange): string {
   const conf = path.join(dir, 'conf');
   cpSync(SHARED_CONF, conf, { recursive: true });
+  const switchConf = path.join(conf, 'autoload_configs', 'switch.conf.xml');
+  let settings = readFileSync(switchConf, 'utf8');
+  for (const [param, port] of [['rtp-start-port', rtp.start], ['rtp-end-port', rtp.end]] as const) {
+    const line = new RegExp(`(<param name="${param}" value=")\\d+("/>)`);
+    if (!line.test(settings)) throw new Error(`switch.conf.xml has no ${param} to replace`);
+    settings = settings.replace(line, `$1${port}$2`);
+  }
+  writeFileSync(switchConf, settings);
   rmSync(path.join(conf, 'sip_profiles'), { recursive: true, force: true });
   writeFileSync(
     path.join(conf, 'autoload_configs', 'sofia.conf.xml'),
@@ -130,8 +140,16 @@ function cli(eslPort: number, command: string, timeoutMs = 10_000): Promise<stri
 /** Starts FreeSWITCH and resolves once its event socket answers and mod_sofia has loaded. */
 export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise<Freeswitch> {
   requireFreeswitch();
+  const rtp = await takeRtpRange();
   const dir = mkdtempSync(path.join(tmpdir(), 'switchplane-fs-'));
-  const conf = writeConf(dir, opts);
+  let conf: string;
+  try {
+    conf = writeConf(dir, opts, rtp);
+  } catch (err) {
+    await rtp.release();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const folders = Object.fromEntries(['log', 'db', 'run', 'tmp', 'certs', 'recordings', 'storage'].map((f) => [f, path.join(dir, f)]));
   for (const f of Object.values(folders)) mkdirSync(f, { recursive: true });
   const child = track(spawn(
@@ -159,12 +177,16 @@ export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise
           await Promise.race([exited(child), sleep(10_000)]);
           await stopChild(child, 'SIGTERM', 5000);
         }
-        const failed = t.passing() === false || fs.unexpectedFailures().length > 0;
-        if (failed) {
-          mkdirSync(KEPT_LOGS, { recursive: true });
-          copyFileSync(logFile, path.join(KEPT_LOGS, `${opts.name}-${child.pid}.log`));
+        try {
+          const failed = t.passing() === false || fs.unexpectedFailures().length > 0;
+          if (failed) {
+            mkdirSync(KEPT_LOGS, { recursive: true });
+            copyFileSync(logFile, path.join(KEPT_LOGS, `${opts.name}-${child.pid}.log`));
+          }
+          rmSync(dir, { recursive: true, force: true });
+        } finally {
+          await rtp.release();
         }
-        rmSync(dir, { recursive: true, force: true });
       })();
       return stopping;
     },
