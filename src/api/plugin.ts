@@ -27,6 +27,7 @@ import { extensionRoutes } from './extensions.js';
 import { rejectNonFiniteNumbers } from './finite-numbers.js';
 import { freeswitchConfigRoutes } from './freeswitch-config.js';
 import { liveRoutes } from './live.js';
+import { nodeRoutes } from './nodes.js';
 import { apiError, sendApiError } from './errors.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
 import { recordingRoutes } from './recordings.js';
@@ -92,6 +93,7 @@ export const apiPlugin: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await api.register(webhookRoutes, deps);
       await api.register(auditLogRoutes, deps);
       await api.register(liveRoutes, deps);
+      await api.register(nodeRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

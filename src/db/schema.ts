@@ -7,6 +7,7 @@ import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { RecordingsTable } from './schema-recordings.js';
 import type { RecurringCallExecutionsTable, RecurringCallsTable } from './schema-recurring-calls.js';
 import type { UserSessionsTable, UsersTable, UserTokensTable } from './schema-users.js';
+import type { NodeTables } from './schema-nodes.js';
 import type { VoicemailAudioTable } from './schema-voicemail-audio.js';
 import type { WebhookTables } from './schema-webhooks.js';
 
@@ -241,7 +242,7 @@ export interface SecretsKeyCheckTable {
   rotated_at: NullableTimestamp;
 }
 
-export interface Database extends WebhookTables {
+export interface Database extends WebhookTables, NodeTables {
   tenants: TenantsTable;
   trunks: TrunksTable;
   extensions: ExtensionsTable;

@@ -60,6 +60,7 @@ export const SEALED_COLUMNS = [
   { table: 'extensions', column: 'voicemail_pin_enc' },
   { table: 'phone_numbers', column: 'crm_webhook_secret_sealed' },
   { table: 'webhook_subscriptions', column: 'secret_sealed' },
+  { table: 'freeswitch_nodes', column: 'esl_password_sealed' },
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];

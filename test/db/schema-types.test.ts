@@ -39,6 +39,7 @@ const SQL_FAMILIES: Record<string, string[]> = {
   'character varying': ['string'],
   integer: ['number'],
   smallint: ['number'],
+  'double precision': ['number'],
   bigint: ['number', 'string'],
   'timestamp with time zone': ['Date'],
   boolean: ['boolean'],
