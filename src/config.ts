@@ -81,7 +81,7 @@ export function loadConfig(env: RawEnv = process.env): Readonly<Config> {
     destinationAllow: destinationAllow(e.DESTINATION_ALLOW),
     demoSeed: e.DEMO_SEED,
     cdr: { spoolDir: path.resolve(e.CDR_SPOOL_DIR ?? path.join(e.DATA_DIR, 'spool')) },
-    esl: { nodes: eslNodes(e.ESL_NODES), password: e.ESL_PASSWORD, reconnectMaxMs: e.ESL_RECONNECT_MAX_MS },
+    esl: { nodes: eslNodes(e.ESL_NODES), password: e.ESL_PASSWORD, reconnectMaxMs: e.ESL_RECONNECT_MAX_MS, leaseMs: e.ESL_LEASE_MS },
     scheduler: { intervalMs: e.SCHEDULER_INTERVAL_MS, leaseMs: e.SCHEDULER_LEASE_MS, graceMs: e.SCHEDULER_GRACE_MS },
     ai: aiSettings(e),
   };

@@ -1,9 +1,10 @@
 /**
- * The composition root, the only one: configuration → database (migrated) → secrets → the CDR
- * writer and, with ESL_NODES, the ESL controller's handlers (src/wiring/event-handlers.ts) → HTTP
+ * The composition root, the only one: configuration → database (migrated) → secrets → the
+ * FreeSWITCH nodes of ESL_NODES registered as records → the CDR writer and the ESL controller's
+ * handlers (src/wiring/event-handlers.ts) → HTTP
  * app (src/wiring/http.ts) → demo data and logins on a new embedded database → the first admin API
- * key and operator login (printed once, with the demo logins) → ESL
- * nodes, the reloader, the recurring-call scheduler, the AI agent's media endpoint and the event
+ * key and operator login (printed once, with the demo logins) → the node leases (this instance
+ * opens the event sockets of the nodes it owns, src/esl/node-ownership.ts), the reloader, the recurring-call scheduler, the AI agent's media endpoint and the event
  * webhook delivery worker → listen. SIGINT/SIGTERM stop the scheduler, the webhook deliveries, hand live AI calls to their failover extensions, close the
  * media sockets (AI calls, recordings, voicemail audio), the event sockets, the CDR writer (what is not written stays in the spool) and
  * the server, then the database. A `StartupError` (a setting, the secrets key, a data directory in
@@ -19,6 +20,8 @@ import { RECORDING_FORK_KEY_LABEL, RecordingForks } from './domain/recording-for
 import { VOICEMAIL_FORK_KEY_LABEL, VoicemailForks } from './domain/voicemail-forks.js';
 import { ensureOperator, OPERATOR_EMAIL } from './domain/users.js';
 import { loadSecretBox } from './domain/secrets.js';
+import { seedNodes } from './domain/freeswitch-nodes.js';
+import { NodeOwnership } from './esl/node-ownership.js';
 import { EslNodes } from './esl/nodes.js';
 import { ConfigReloader } from './esl/reload.js';
 import { WebhookWorker } from './http/webhook-worker.js';
@@ -42,7 +45,10 @@ async function start(): Promise<void> {
     await store.close();
     throw err;
   });
-  const esl = config.esl.nodes.length > 0 ? new EslNodes(config.esl, (err, node, command) => app.log.warn({ err, node, command }, 'FreeSWITCH command failed')) : undefined;
+  await seedNodes(store, secrets, config.esl.nodes, config.esl.password);
+  // The links come and go with the node leases: none is opened before this instance owns it.
+  const esl = new EslNodes({ ...config.esl, nodes: [] }, (err, node, command) => app.log.warn({ err, node, command }, 'FreeSWITCH command failed'));
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const metrics = createMetrics(true);
   const handlers = createEventHandlers({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`), warn: (context, message) => app.log.warn(context, message) });
   const app = await buildApp({ config, store, secrets, esl, calls: handlers.calls, cdrs: handlers.cdrs, metrics, logger: { level: config.logLevel } });
@@ -75,18 +81,17 @@ async function start(): Promise<void> {
   }
   if (demoLogins.length) process.stdout.write(demoLoginsText(portal, demoLogins));
 
-  let reloader: ConfigReloader | undefined;
-  let scheduler: Scheduler | undefined;
-  if (esl) {
-    esl.start();
-    reloader = new ConfigReloader({ store, secrets, send: (command) => esl.send(command), onError: (err) => app.log.error({ err }, 'FreeSWITCH reload failed') });
-    await reloader.start();
-  }
-  if (esl && handlers.calls) {
-    const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    scheduler = new Scheduler({ store, calls: handlers.calls, nodes: esl, instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') });
-    scheduler.start();
-  }
+  esl.start();
+  const ownership = new NodeOwnership({ store, secrets, nodes: esl, instanceId, leaseMs: config.esl.leaseMs, metrics, onError: (err) => app.log.error({ err }, 'node lease pass failed') });
+  ownership.on('acquired', (node) => app.log.info({ node, instanceId }, 'FreeSWITCH node taken: this instance holds its event socket'));
+  ownership.on('released', (node, reason) => app.log.info({ node, reason, instanceId }, 'FreeSWITCH node given up: its event socket is closed'));
+  await ownership.start();
+  const reloader = new ConfigReloader({ store, secrets, send: (command) => esl.send(command), onError: (err) => app.log.error({ err }, 'FreeSWITCH reload failed') });
+  await reloader.start();
+  const scheduler = handlers.calls
+    ? new Scheduler({ store, calls: handlers.calls, nodes: esl, instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') })
+    : undefined;
+  scheduler?.start();
 
   const webhooks = new WebhookWorker({ store, secrets, destinations: new DestinationPolicy(config.destinationAllow), onError: (err) => app.log.error({ err }, 'webhook delivery worker failed') });
   webhooks.start();
@@ -102,13 +107,16 @@ async function start(): Promise<void> {
       // Each step runs even when an earlier one fails; CDRs not yet written stay in the spool.
       const steps: Array<[string, (() => Promise<void>) | undefined]> = [
         ['scheduler', scheduler && (() => scheduler!.stop())],
-        ['reloader', reloader && (() => reloader!.stop())],
+        ['reloader', () => reloader.stop()],
         ['webhook deliveries', () => webhooks.stop()],
         ['AI calls', handlers.agents && (() => handlers.agents!.close())],
         ['media sockets', closeMedia],
         ['recordings', () => closeRecordings()],
         ['voicemail audio', () => closeVoicemailAudio()],
-        ['event sockets', esl && (() => esl.close())],
+        ['node leases and event sockets', async () => {
+          await ownership.stop();
+          await esl.close();
+        }],
         ['ESL controller', () => handlers.close()],
         ['HTTP server', () => app.close()],
         ['database', () => store.close()],

@@ -45,6 +45,13 @@ export interface Metrics {
   /** Call recordings by result (src/media/recording-capture.ts). */
   recordings: Counter<'result'>;
   liveStreams: Gauge;
+  /**
+   * A FreeSWITCH node's last HEARTBEAT, set by the instance holding its event socket: figure
+   * session_count | session_peak_max | max_sessions | idle_cpu (percent) | uptime_seconds.
+   */
+  freeswitchNode: Gauge<'node' | 'figure'>;
+  /** 1 for each FreeSWITCH node whose event socket this instance holds (its lease, src/esl/node-ownership.ts). */
+  nodesOwned: Gauge<'node'>;
 }
 
 export function createMetrics(withDefaults = false): Metrics {
@@ -146,6 +153,18 @@ export function createMetrics(withDefaults = false): Metrics {
     liveStreams: new Gauge({
       name: 'switchplane_live_streams',
       help: 'Open live-update streams (GET /api/v1/live, Server-Sent Events)',
+      registers,
+    }),
+    freeswitchNode: new Gauge({
+      name: 'switchplane_freeswitch_node',
+      help: 'A FreeSWITCH node\'s last HEARTBEAT figures (session_count, session_peak_max, max_sessions, idle_cpu percent, uptime_seconds), from the instance holding its event socket',
+      labelNames: ['node', 'figure'],
+      registers,
+    }),
+    nodesOwned: new Gauge({
+      name: 'switchplane_freeswitch_node_owned',
+      help: '1 for each FreeSWITCH node whose event socket this instance holds',
+      labelNames: ['node'],
       registers,
     }),
   };

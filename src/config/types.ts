@@ -86,14 +86,16 @@ export interface Config {
     spoolDir: string;
   };
   esl: {
-    /** Event sockets to connect to; empty = no ESL. */
+    /** ESL_NODES: nodes registered (or updated) as records at start (src/domain/freeswitch-nodes.ts). */
     nodes: EslNodeAddress[];
-    /** mod_event_socket `password`, the same on every node. */
+    /** mod_event_socket `password` of the ESL_NODES nodes. */
     password: string;
     /** Longest wait between reconnect attempts to a node, milliseconds (backoff from 500 ms). */
     reconnectMaxMs: number;
+    /** A node lease's duration, milliseconds (src/esl/node-ownership.ts): renewed every third of it. */
+    leaseMs: number;
   };
-  /** The recurring-call scheduler (src/scheduler/), milliseconds; it runs when ESL_NODES is set. */
+  /** The recurring-call scheduler (src/scheduler/), milliseconds. */
   scheduler: {
     /** Wait between two passes over due recurring calls. */
     intervalMs: number;

@@ -58,9 +58,10 @@ export const VARIABLES = {
   SIP_SERVER: unset('host phones register to; unset = the tenant\'s SIP domain'),
 
   // ESL and the scheduler
-  ESL_NODES: unset('event sockets, comma-separated name@host:port or host:port; unset = no ESL'),
+  ESL_NODES: unset('FreeSWITCH nodes registered (or updated) at start, comma-separated name@host:port or host:port; more through /api/v1/nodes'),
   ESL_PASSWORD: text('ClueCon', 'mod_event_socket password, the same on every node'),
   ESL_RECONNECT_MAX_MS: int(30000, 500, 600000, 'longest wait between reconnect attempts to a node'),
+  ESL_LEASE_MS: int(6000, 300, 600000, 'a node\'s owner renews its lease every third of this; a dead owner\'s nodes are taken over after it'),
   SCHEDULER_INTERVAL_MS: int(10000, 100, 3600000, 'wait between recurring-call scheduler passes'),
   SCHEDULER_LEASE_MS: int(60000, 1000, 3600000, 'how long an instance holds a claimed occurrence (below SCHEDULER_GRACE_MS)'),
   SCHEDULER_GRACE_MS: int(300000, 1000, 86400000, 'an occurrence is called at most this long after its time'),

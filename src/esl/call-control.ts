@@ -87,8 +87,8 @@ export class CallControl extends EventEmitter<{ ended: [Call]; changed: [string 
   }
 
   /**
-   * Rings `from`'s phone, then routes `destination` in the tenant's dialplan, on the first
-   * connected node; resolves once FreeSWITCH took the bgapi, with the call `originating`.
+   * Rings `from`'s phone, then routes `destination` in the tenant's dialplan, on the connected
+   * node with the most free sessions (EslNodes.leastLoaded); resolves once FreeSWITCH took the bgapi, with the call `originating`.
    * @param callId the A leg's Unique-ID to use (default a new random UUID), e.g. one chosen and
    *   recorded before originating
    * @throws CallError `esl_unavailable` (no node connected, or the node did not take it),
@@ -99,7 +99,7 @@ export class CallControl extends EventEmitter<{ ended: [Call]; changed: [string 
     this.checkExtension(tenant, from);
     if (!DESTINATION.test(destination)) throw new Error(`originate: destination ${destination} is not digits`);
     if (this.live.has(callId)) throw new CallError('conflict', `call ${callId} is being placed already`);
-    const conn = this.deps.nodes.firstConnected();
+    const conn = this.deps.nodes.leastLoaded();
     if (!conn) throw new CallError('esl_unavailable', 'no FreeSWITCH node is connected');
     const placed: Placed = {
       callId, tenantId: tenant.id, node: conn.health().name, extension: from.extension, destination,

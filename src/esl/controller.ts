@@ -3,7 +3,8 @@
  * it (whatever they are: it knows only `EventHandler`), counts what it saw
  * (`switchplane_esl_events_total`), and tells handlers when a node's link comes up so they can
  * reconcile with what FreeSWITCH reports. Each node subscribes to exactly what the handlers take
- * (their `events`), plus BACKGROUND_JOB and HEARTBEAT (src/esl/nodes.ts `BASE_EVENTS`).
+ * (their `events`), plus BACKGROUND_JOB and HEARTBEAT (src/esl/nodes.ts `BASE_EVENTS`); a node
+ * added to the EslNodes later is attached when it is added.
  *
  * Events are dispatched synchronously from the socket's read loop (src/esl/connection.ts), so a
  * handler must only look at the event and hand work to its own queue: mod_event_socket drops a
@@ -55,6 +56,8 @@ export class EslController {
     this.known = new Set([...this.routes.keys(), ...BASE_EVENTS]);
     nodes.subscribe(subscriptionOf(handlers));
     for (const conn of nodes.connections) this.attach(conn);
+    // A node added later (an owner taking it over) gets the same handlers.
+    nodes.on('added', (conn) => this.attach(conn));
   }
 
   private attach(conn: EslConnection): void {

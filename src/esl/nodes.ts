@@ -4,7 +4,13 @@
  * outbox that is replayed in order when it connects again, so a reload is not lost to a restart
  * or a network blip. The outbox is bounded: past `OUTBOX_LIMIT` commands it is replaced by a full
  * user-cache flush and a gateway rescan, which cover any lost `xml_flush_cache` and new gateway.
+ *
+ * The set of nodes changes while running: the nodes of `config.nodes` are there from the start,
+ * and `add`/`remove` open and close others (the node leases of src/esl/node-ownership.ts: an
+ * instance holds the event sockets of the nodes it owns, and only those). `added` and `removed`
+ * tell listeners (the controller attaches its handlers to every added link).
  */
+import { EventEmitter } from 'node:events';
 import type { Config } from '../config.js';
 import { sofiaRescan, xmlFlushCache } from '../freeswitch/commands.js';
 import { EslConnection, type EslHealth } from './connection.js';
@@ -21,23 +27,37 @@ const CATCH_UP = [xmlFlushCache(), sofiaRescan()];
 export const BASE_EVENTS: readonly string[] = ['BACKGROUND_JOB', 'HEARTBEAT'];
 
 interface Node {
+  name: string;
   conn: EslConnection;
   outbox: string[];
   flushing: Promise<void> | null;
 }
 
-type NodesConfig = Omit<Readonly<Config>['esl'], 'reconnectMaxMs'> & { reconnectMaxMs?: number };
+type NodesConfig = Omit<Readonly<Config>['esl'], 'reconnectMaxMs' | 'leaseMs'> & { reconnectMaxMs?: number };
 
-export class EslNodes {
-  private built: Node[] | undefined;
+/** A node to connect to: `password` defaults to the configured one (ESL_PASSWORD). */
+export interface NodeAddress {
+  name: string;
+  host: string;
+  port: number;
+  password?: string;
+}
+
+export class EslNodes extends EventEmitter<{ added: [EslConnection]; removed: [name: string] }> {
+  private built: Map<string, Node> | undefined;
   private events: readonly string[] = BASE_EVENTS;
+  private started = false;
+  /** Sessions each node can still take (its last HEARTBEAT), for `leastLoaded`. */
+  private readonly free = new Map<string, number>();
 
   /** @param backoff reconnect delays, milliseconds (default 500 ms to `config.reconnectMaxMs`, else 30 s) */
   constructor(
     private readonly config: NodesConfig,
     private readonly onError: (err: unknown, node: string, command: string) => void,
     private readonly backoff?: { initialMs: number; maxMs: number },
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * Sets what every link subscribes to (entries as EslConnectionOptions `events`, e.g.
@@ -50,31 +70,81 @@ export class EslNodes {
   }
 
   /** The links, made at first use with the subscription set by then. */
-  private get nodes(): Node[] {
-    this.built ??= this.config.nodes.map((n) => {
-      const backoff = this.backoff ?? { initialMs: 500, maxMs: this.config.reconnectMaxMs ?? 30000 };
-      const node: Node = { conn: new EslConnection({ name: n.name, host: n.host, port: n.port, password: this.config.password, events: [...this.events], backoff }), outbox: [], flushing: null };
-      node.conn.on('connected', () => this.flush(node));
-      return node;
-    });
+  private get map(): Map<string, Node> {
+    this.built ??= new Map(this.config.nodes.map((n) => [n.name, this.make(n)]));
     return this.built;
+  }
+
+  private get nodes(): Node[] {
+    return [...this.map.values()];
+  }
+
+  private make(n: NodeAddress): Node {
+    const backoff = this.backoff ?? { initialMs: 500, maxMs: this.config.reconnectMaxMs ?? 30000 };
+    const conn = new EslConnection({ name: n.name, host: n.host, port: n.port, password: n.password ?? this.config.password, events: [...this.events], backoff });
+    const node: Node = { name: n.name, conn, outbox: [], flushing: null };
+    conn.on('connected', () => this.flush(node));
+    return node;
   }
 
   get connections(): EslConnection[] {
     return this.nodes.map((n) => n.conn);
   }
 
-  /** The connection to the node named `name` in ESL_NODES, if there is one. */
+  /** The connection to the node named `name`, if this process holds it. */
   node(name: string): EslConnection | undefined {
-    return this.nodes.find((n) => n.conn.health().name === name)?.conn;
+    return this.map.get(name)?.conn;
   }
 
-  /** The first connected node, in ESL_NODES order (where new calls are originated). */
-  firstConnected(): EslConnection | undefined {
-    return this.nodes.find((n) => n.conn.health().connected)?.conn;
+  /**
+   * Where a new call goes: of the connected nodes, the one with the most free sessions
+   * (Max-Sessions − Session-Count of its last HEARTBEAT, `setFreeSessions`); a node not heard from
+   * yet counts as having none; ties go to the earlier node.
+   */
+  leastLoaded(): EslConnection | undefined {
+    let best: { conn: EslConnection; free: number } | undefined;
+    for (const n of this.nodes) {
+      if (!n.conn.health().connected) continue;
+      const free = this.free.get(n.name) ?? -1;
+      if (!best || free > best.free) best = { conn: n.conn, free };
+    }
+    return best?.conn;
+  }
+
+  /** Records what node `name` can still take (sessions), from its HEARTBEAT. */
+  setFreeSessions(name: string, free: number): void {
+    this.free.set(name, free);
+  }
+
+  /**
+   * Opens the event socket of node `n` (started at once if `start` was called), or does nothing
+   * when it is open already. With `catchUp`, a full user-cache flush and a gateway rescan are
+   * queued first (changes made while no instance held the node).
+   */
+  add(n: NodeAddress, opts: { catchUp?: boolean } = {}): EslConnection {
+    const existing = this.node(n.name);
+    if (existing) return existing;
+    const node = this.make(n);
+    if (opts.catchUp) node.outbox.push(...CATCH_UP);
+    this.map.set(n.name, node);
+    this.emit('added', node.conn);
+    if (this.started) node.conn.start();
+    return node.conn;
+  }
+
+  /** Closes node `name`'s event socket at once and forgets it (its queued commands too). */
+  async remove(name: string): Promise<void> {
+    const node = this.built?.get(name);
+    if (!node) return;
+    this.built!.delete(name);
+    this.free.delete(name);
+    const closed = node.conn.close();
+    this.emit('removed', name);
+    await closed;
   }
 
   start(): void {
+    this.started = true;
     for (const n of this.nodes) n.conn.start();
   }
 

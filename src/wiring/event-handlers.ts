@@ -1,8 +1,14 @@
 /**
  * What FreeSWITCH reports, and who takes it, put together for one process: the CDR writer (also
  * fed by mod_json_cdr, so it exists without ESL_NODES), and, when FreeSWITCH nodes are
- * configured, the registration, gateway-state and channel trackers, call control, the AI agent's
- * calls, the media forks of voicemail messages being recorded, and the ESL controller that routes every node's events to them and subscribes each node
+  const voicemail = new VoicemailRecording({
+    forks: new VoicemailForks(deps.secrets.derive(VOICEMAIL_FORK_KEY_LABEL), deps.config.ai.mediaUrl),
+    execute: (node, uuid, app, arg) => nodes.node(node)?.execute(uuid, app, arg) ?? Promise.reject(new Error(`no FreeSWITCH node ${node}`)),
+    onError: (err, c) => report(err, 'voicemail recording', c),
+  });
+  const heartbeats = new HeartbeatRecorder({ store, metrics, nodes, onError: (err, c) => report(err, 'node heartbeat', c) });
+  // Handlers in this order get each event, and subscribe to their events in this order.
+  new EslController(nodes, [channels, cdrs, registrations, gateways, agents, voicemail, heartbeats], metrics, (err, c) => report(err, 'esl controller', c));
  * to what they take. Created before the nodes connect, so the first connect already reconciles;
  * `start()` opens the spool; `close()` stops them in order, keeping what is not written in the
  * spool.
@@ -18,6 +24,7 @@ import { CallWebhooks } from '../esl/call-webhooks.js';
 import { ChannelTracker } from '../esl/channels.js';
 import { EslController } from '../esl/controller.js';
 import { GatewayTracker } from '../esl/gateways.js';
+import { HeartbeatRecorder } from '../esl/heartbeats.js';
 import type { EslNodes } from '../esl/nodes.js';
 import { RegistrationTracker } from '../esl/registrations.js';
 import { VoicemailRecording } from '../esl/voicemail-recording.js';
@@ -104,15 +111,16 @@ export function createEventHandlers(deps: EventHandlerDeps): EventHandlers {
     execute: (node, uuid, app, arg) => nodes.node(node)?.execute(uuid, app, arg) ?? Promise.reject(new Error(`no FreeSWITCH node ${node}`)),
     onError: (err, c) => report(err, 'voicemail recording', c),
   });
+  const heartbeats = new HeartbeatRecorder({ store, metrics, nodes, onError: (err, c) => report(err, 'node heartbeat', c) });
   // Handlers in this order get each event, and subscribe to their events in this order.
-  new EslController(nodes, [channels, cdrs, registrations, gateways, agents, voicemail], metrics, (err, c) => report(err, 'esl controller', c));
+  new EslController(nodes, [channels, cdrs, registrations, gateways, agents, voicemail, heartbeats], metrics, (err, c) => report(err, 'esl controller', c));
   return {
     cdrs,
     calls,
     agents,
     start,
     close: async () => {
-      await Promise.all([registrations.close(), gateways.close(), channels.close()]);
+      await Promise.all([registrations.close(), gateways.close(), channels.close(), heartbeats.close()]);
       await callWebhooks.flushed();
       await cdrs.stop();
     },

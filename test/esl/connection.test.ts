@@ -285,8 +285,10 @@ t.test('close() stops reconnecting and leaves nothing running', async (t) => {
   });
 });
 
-t.test('ESL_NODES, ESL_PASSWORD and ESL_RECONNECT_MAX_MS', async (t) => {
-  t.same(loadConfig({}).esl, { nodes: [], password: 'ClueCon', reconnectMaxMs: 30000 });
+t.test('ESL_NODES, ESL_PASSWORD, ESL_RECONNECT_MAX_MS and ESL_LEASE_MS', async (t) => {
+  t.same(loadConfig({}).esl, { nodes: [], password: 'ClueCon', reconnectMaxMs: 30000, leaseMs: 6000 });
+  t.equal(loadConfig({ ESL_LEASE_MS: '1500' }).esl.leaseMs, 1500);
+  t.throws(() => loadConfig({ ESL_LEASE_MS: '100' }), /ESL_LEASE_MS/);
   t.equal(loadConfig({ ESL_RECONNECT_MAX_MS: '2000' }).esl.reconnectMaxMs, 2000);
   t.throws(() => loadConfig({ ESL_RECONNECT_MAX_MS: '10' }), /ESL_RECONNECT_MAX_MS/);
   t.same(loadConfig({ ESL_NODES: 'fs1@10.0.0.5:8021, 10.0.0.6:8022,lab@[::1]:8021', ESL_PASSWORD: 's3cret' }).esl, {
@@ -297,6 +299,7 @@ t.test('ESL_NODES, ESL_PASSWORD and ESL_RECONNECT_MAX_MS', async (t) => {
     ],
     password: 's3cret',
     reconnectMaxMs: 30000,
+    leaseMs: 6000,
   });
   for (const bad of ['fs1', 'fs1@10.0.0.5', '10.0.0.5:0', '10.0.0.5:70000', 'a b@h:1', '::1:8021', 'x@h:1,x@h:2']) {
     t.throws(() => loadConfig({ ESL_NODES: bad }), /ESL_NODES/, bad);
