@@ -49,17 +49,23 @@ export async function retireInstance(store: Store, id: string): Promise<void> {
   });
 }
 
-/** Extends every lease `owner` holds to `leaseMs` from now; returns the node ids renewed (the others are lost). */
-export async function renewLeases(store: Store, owner: string, leaseMs: number): Promise<Set<string>> {
+/**
+ * Extends the leases of `nodeIds` that `owner` still holds to `leaseMs` from now; returns the node
+ * ids renewed (the others are lost). A lease of `owner` not listed (its socket was closed when the
+ * lease ran out locally) is left to expire, or to be taken again by `takeLease`.
+ */
+export async function renewLeases(store: Store, owner: string, nodeIds: readonly string[], leaseMs: number): Promise<Set<string>> {
+  if (nodeIds.length === 0) return new Set();
   const rows = await store.withOperator((trx) =>
-    trx.updateTable('node_leases').set({ expires_at: later(leaseMs) }).where('owner', '=', owner).returning('node_id').execute(),
+    trx.updateTable('node_leases').set({ expires_at: later(leaseMs) }).where('owner', '=', owner).where('node_id', 'in', nodeIds).returning('node_id').execute(),
   );
   return new Set(rows.map((r) => r.node_id));
 }
 
 /**
- * Takes node `nodeId`'s lease for `owner` if nobody holds it or it expired: one statement
- * (insert, or update where `expires_at < now()`), so of two instances racing only one gets it.
+ * Takes node `nodeId`'s lease for `owner` if nobody holds it, it expired, or `owner` holds it
+ * already: one statement (insert, or update where `expires_at < now()`), so of two instances
+ * racing only one gets it.
  * @returns whether `owner` holds it now
  */
 export async function takeLease(store: Store, nodeId: string, owner: string, leaseMs: number): Promise<boolean> {
@@ -68,7 +74,7 @@ export async function takeLease(store: Store, nodeId: string, owner: string, lea
       .insertInto('node_leases')
       .values({ node_id: nodeId, owner, expires_at: later(leaseMs) })
       .onConflict((oc) =>
-        oc.column('node_id').doUpdateSet({ owner, acquired_at: sql`now()`, expires_at: later(leaseMs) }).where('node_leases.expires_at', '<', sql<Date>`now()`),
+        oc.column('node_id').doUpdateSet({ owner, acquired_at: sql`now()`, expires_at: later(leaseMs) }).where((eb) => eb.or([eb('node_leases.expires_at', '<', sql<Date>`now()`), eb('node_leases.owner', '=', owner)])),
       )
       .returning('owner')
       .executeTakeFirst(),

@@ -90,7 +90,7 @@ export class NodeOwnership extends EventEmitter<{ acquired: [node: string]; rele
     try {
       await announceInstance(store, instanceId, leaseMs);
       const sent = performance.now();
-      const renewed = await renewLeases(store, instanceId, leaseMs);
+      const renewed = await renewLeases(store, instanceId, [...this.owned.keys()], leaseMs);
       this.validUntil = sent + leaseMs;
       for (const id of this.owned.keys()) if (!renewed.has(id)) await this.drop(id, 'lost');
       if (this.stopped) return;
@@ -103,7 +103,7 @@ export class NodeOwnership extends EventEmitter<{ acquired: [node: string]; rele
       }
       const share = Math.ceil(view.slots.length / Math.max(1, view.liveInstances));
       for (const id of [...this.owned.keys()].slice(share)) await this.release(id, 'share');
-      const free = shuffle(view.slots.filter((s) => !s.held && !this.owned.has(s.nodeId)));
+      const free = shuffle(view.slots.filter((s) => (!s.held || s.owner === instanceId) && !this.owned.has(s.nodeId)));
       for (const slot of free) {
         const orphan = slot.owner !== null && slot.expiredForMs > leaseMs;
         if (this.stopped || (this.owned.size >= share && !orphan)) continue;

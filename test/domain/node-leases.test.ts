@@ -29,8 +29,9 @@ for (const backend of backends) {
       const owner = one ? 'i1' : 'i2';
       const other = one ? 'i2' : 'i1';
       t.equal(await takeLease(store, a.id, other, LONG), false, 'still held');
-      t.same([...(await renewLeases(store, owner, LONG))], [a.id], 'the owner renews it');
-      t.same([...(await renewLeases(store, other, LONG))], [], 'the other has nothing to renew');
+      t.same([...(await renewLeases(store, owner, [a.id, b.id], LONG))], [a.id], 'the owner renews it');
+      t.same([...(await renewLeases(store, other, [a.id], LONG))], [], 'the other has nothing to renew');
+      t.equal(await takeLease(store, a.id, owner, LONG), true, 'the owner may take its own lease again');
       await releaseLease(store, a.id, other);
       t.equal(await takeLease(store, a.id, other, LONG), false, 'a release by a non-owner does nothing');
       await releaseLease(store, a.id, owner);
@@ -42,8 +43,8 @@ for (const backend of backends) {
       t.equal(await takeLease(store, b.id, 'dead', 300), true);
       t.equal(await takeLease(store, b.id, 'heir', LONG), false, 'not before it expires');
       await eventually('the expired lease is taken', () => takeLease(store, b.id, 'heir', LONG), { timeoutMs: 10_000, intervalMs: 50 });
-      t.same([...(await renewLeases(store, 'dead', LONG))], [], 'the dead owner lost it');
-      t.same([...(await renewLeases(store, 'heir', LONG))], [b.id]);
+      t.same([...(await renewLeases(store, 'dead', [b.id], LONG))], [], 'the dead owner lost it');
+      t.same([...(await renewLeases(store, 'heir', [b.id], LONG))], [b.id]);
       await releaseLease(store, b.id, 'heir');
     });
 
