@@ -23,7 +23,8 @@ export interface LeaseSlot {
 /** What every instance sees at one moment: the enabled nodes' leases and the live instances. */
 export interface LeaseView {
   slots: LeaseSlot[];
-  liveInstances: number;
+  /** The ids of the instances whose announcement has not expired. */
+  liveInstances: string[];
 }
 
 /**
@@ -102,11 +103,7 @@ export function leaseView(store: Store): Promise<LeaseView> {
       .where('n.enabled', '=', true)
       .orderBy('n.name')
       .execute();
-    const live = await trx
-      .selectFrom('switchplane_instances')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('expires_at', '>=', sql<Date>`now()`)
-      .executeTakeFirstOrThrow();
-    return { slots: slots.map((s) => ({ ...s, expiredForMs: Number(s.expiredForMs) })), liveInstances: Number(live.n) };
+    const live = await trx.selectFrom('switchplane_instances').select('id').where('expires_at', '>=', sql<Date>`now()`).execute();
+    return { slots: slots.map((s) => ({ ...s, expiredForMs: Number(s.expiredForMs) })), liveInstances: live.map((l) => l.id) };
   });
 }

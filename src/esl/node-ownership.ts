@@ -7,8 +7,10 @@
  *    (another instance took it, the node was deleted) is lost: its socket is closed at once;
  * 2. reads the enabled nodes' leases and the number of live instances; its share is
  *    ceil(nodes / live instances);
- * 3. releases the nodes no longer enabled, and, above its share (a new instance came), the extra
- *    ones: their socket is closed first, then the lease deleted, so another may take them at once;
+ * 3. releases the nodes no longer enabled, the extra ones above its share (a new instance came),
+ *    and one node when it holds two or more above the live instance holding fewest (so 4 nodes
+ *    on 3 instances are 2, 1, 1, not 2, 2, 0): the socket is closed first, then the lease
+ *    deleted, so another may take it at once;
  * 4. takes free or expired leases (src/domain/node-leases.ts `takeLease`, one conditional
  *    statement) up to its share, and beyond it the nodes whose lease expired more than a lease
  *    ago (nobody else took them: instances are missing); a node taken gets its event socket, with
@@ -101,8 +103,13 @@ export class NodeOwnership extends EventEmitter<{ acquired: [node: string]; rele
         if (!link) await this.release(id, 'disabled');
         else if (link.version !== o.link.version) await this.reopen(id, link);
       }
-      const share = Math.ceil(view.slots.length / Math.max(1, view.liveInstances));
-      for (const id of [...this.owned.keys()].slice(share)) await this.release(id, 'share');
+      const share = Math.ceil(view.slots.length / Math.max(1, view.liveInstances.length));
+      // Two or more above the instance holding fewest: one node goes, so shares even out.
+      const held = new Map(view.liveInstances.map((id) => [id, 0]));
+      for (const s of view.slots) if (s.held && s.owner !== null && held.has(s.owner)) held.set(s.owner, held.get(s.owner)! + 1);
+      const fewest = Math.min(this.owned.size, ...held.values());
+      const keep = this.owned.size - fewest >= 2 ? Math.min(share, this.owned.size - 1) : share;
+      for (const id of [...this.owned.keys()].slice(keep)) await this.release(id, 'share');
       const free = shuffle(view.slots.filter((s) => (!s.held || s.owner === instanceId) && !this.owned.has(s.nodeId)));
       for (const slot of free) {
         const orphan = slot.owner !== null && slot.expiredForMs > leaseMs;

@@ -55,7 +55,7 @@ for (const backend of backends) {
       t.ok(await takeLease(store, a.id, 'gone', 200));
       await sleep(400);
       const view = await leaseView(store);
-      t.equal(view.liveInstances, 2, 'the silent instance is not counted');
+      t.same([...view.liveInstances].sort(), ['i1', 'i2'], 'the silent instance is not counted');
       const slotA = view.slots.find((s) => s.nodeId === a.id)!;
       t.match(slotA, { owner: 'gone', held: false });
       t.ok(slotA.expiredForMs > 0, 'expired for a while');
