@@ -139,7 +139,7 @@ t.test('embedded database: key created at first start, refused when missing, cor
 
   const rotation = await run(t, 'scripts/rotate-secrets.ts', { DATA_DIR: dir });
   t.equal(rotation.code, 0, rotation.stderr);
-  t.match(rotation.stdout, /Secrets key rotated; values re-sealed \(trunks\.password_enc: 1, extensions\.password_enc: 1, extensions\.voicemail_pin_enc: 1, phone_numbers\.crm_webhook_secret_sealed: 0, webhook_subscriptions\.secret_sealed: 0\)/);
+  t.match(rotation.stdout, /Secrets key rotated; values re-sealed \(trunks\.password_enc: 1, extensions\.password_enc: 1, extensions\.voicemail_pin_enc: 1, phone_numbers\.crm_webhook_secret_sealed: 0, webhook_subscriptions\.secret_sealed: 0, freeswitch_nodes\.esl_password_sealed: 0\)/);
   const newText = await readFile(keyFile, 'utf8');
   t.match(newText, /^[0-9a-f]{64}\n$/);
   t.not(newText, keyText, 'a new key in secrets.key');
