@@ -100,7 +100,7 @@ export class CallControl extends EventEmitter<{ ended: [Call]; changed: [string 
     if (!DESTINATION.test(destination)) throw new Error(`originate: destination ${destination} is not digits`);
     if (this.live.has(callId)) throw new CallError('conflict', `call ${callId} is being placed already`);
     const conn = this.deps.nodes.leastLoaded();
-    if (!conn) throw new CallError('esl_unavailable', 'no FreeSWITCH node is connected');
+    if (!conn) throw new CallError('esl_unavailable', 'no FreeSWITCH event socket is connected');
     const placed: Placed = {
       callId, tenantId: tenant.id, node: conn.health().name, extension: from.extension, destination,
       state: 'originating', hangupCause: null, createdAt: new Date(), answeredAt: null, endedAt: null, jobLost: false,

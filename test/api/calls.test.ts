@@ -297,7 +297,7 @@ for (const backend of backends) {
       const down = once(rig.nodes.connections[0]!, 'disconnected');
       await rig.server.stop();
       await down;
-      t.match(await call(api, keys.acme, 'POST', '/api/v1/calls', { extension: '1001', destination: '1002' }), { status: 503, body: { error: { code: 'esl_unavailable', message: 'no FreeSWITCH node is connected' } } });
+      t.match(await call(api, keys.acme, 'POST', '/api/v1/calls', { extension: '1001', destination: '1002' }), { status: 503, body: { error: { code: 'esl_unavailable', message: 'no FreeSWITCH event socket is connected' } } });
       const status = await call(api, keys.admin, 'GET', '/api/v1/status', undefined, { 'x-tenant-id': keys.acmeId });
       t.match(status.body.data, { connected: false, nodes: [{ name: 'fs1', connected: false, lastError: String }] }, 'an admin sees the last error');
     });

@@ -48,8 +48,13 @@ t.test('the demo admin logs in with the form and sees the dashboard', async (t) 
   const page = await session.newPage();
   await login(page, DEMO.acmeAdmin.email, DEMO.acmeAdmin.password);
   t.equal(new URL(page.url()).pathname, '/', 'on the dashboard route');
-  t.ok(await page.getByRole('heading', { level: 1, name: /dashboard/i }).isVisible(), 'the dashboard heading');
-  t.ok(await page.getByText('Acme Corp').first().isVisible(), 'the customer is named');
+  // The route changes before the dashboard has rendered: wait for it (15 s at most) before looking.
+  const heading = page.getByRole('heading', { level: 1, name: /dashboard/i });
+  await heading.waitFor().catch(() => undefined);
+  t.ok(await heading.isVisible(), 'the dashboard heading');
+  const customer = page.getByText('Acme Corp').first();
+  await customer.waitFor().catch(() => undefined);
+  t.ok(await customer.isVisible(), 'the customer is named');
   await screenshot(page, 'login-dashboard-admin');
 
   const me = await pageFetch(page, '/api/v1/auth/session');

@@ -349,7 +349,7 @@ for (const backend of backends) {
       await dueCall(store, acme, { destination: '+390212345678' });
       await a.scheduler.tick();
       const [given] = await executions(store);
-      t.match(given, { outcome: 'claimed', lease_expires_at: Date, error: 'no FreeSWITCH node is connected' });
+      t.match(given, { outcome: 'claimed', lease_expires_at: Date, error: 'no FreeSWITCH event socket is connected' });
       t.ok(given!.lease_expires_at!.getTime() <= (await dbNow(store)).getTime(), 'its lease ends at once, by the database\'s clock');
       await a.scheduler.tick();
       t.match(await executions(store), [{ outcome: 'claimed', attempts: 2 }], 'taken again, but FreeSWITCH cannot be asked whether it has the call');
