@@ -21,6 +21,7 @@ import { VOICEMAIL_FORK_KEY_LABEL, VoicemailForks } from './domain/voicemail-for
 import { ensureOperator, OPERATOR_EMAIL } from './domain/users.js';
 import { loadSecretBox } from './domain/secrets.js';
 import { seedNodes } from './domain/freeswitch-nodes.js';
+import { NodeAccess } from './esl/node-access.js';
 import { NodeOwnership } from './esl/node-ownership.js';
 import { EslNodes } from './esl/nodes.js';
 import { ConfigReloader } from './esl/reload.js';
@@ -89,7 +90,7 @@ async function start(): Promise<void> {
   const reloader = new ConfigReloader({ store, secrets, send: (command) => esl.send(command), onError: (err) => app.log.error({ err }, 'FreeSWITCH reload failed') });
   await reloader.start();
   const scheduler = handlers.calls
-    ? new Scheduler({ store, calls: handlers.calls, nodes: esl, instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') })
+    ? new Scheduler({ store, calls: handlers.calls, nodes: new NodeAccess({ nodes: esl, records: { store, secrets } }), instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') })
     : undefined;
   scheduler?.start();
 

@@ -1,6 +1,7 @@
 /**
  * An extension's voicemail (W3 Suite and VoIP extensions guides), read from mod_voicemail on the
- * FreeSWITCH nodes over the event socket (src/esl/voicemail.ts):
+ * FreeSWITCH nodes over the event socket (src/esl/voicemail.ts), every enabled node whichever
+ * instance holds its event socket (src/esl/node-access.ts):
  * - `GET /api/v1/extensions/{id}/voicemail`: `{ data: [VoicemailMessage] }`, newest first;
  * - `GET /api/v1/extensions/{id}/voicemail/{messageId}`: `{ data: VoicemailMessage }`;
  * - `PATCH /api/v1/extensions/{id}/voicemail/{messageId}` `{ read }`: marks it read (or new
@@ -14,13 +15,14 @@
  *   are removed from the node, and its audio from the database;
  * and the same under `/api/v1/customers/{customerId}/extensions/...` for admin keys (or X-Tenant-ID).
  * Another tenant's extension, or a message its mailbox does not hold, answers 404; an agent
- * reaches its own extension's mailbox only. Without a connected FreeSWITCH node (or without
- * ESL_NODES) the routes answer 503 `esl_unavailable`.
+ * reaches its own extension's mailbox only. Without a FreeSWITCH node that can be reached (or
+ * without the event-socket stack) the routes answer 503 `esl_unavailable`.
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { mailboxOf } from '../domain/mailboxes.js';
 import { deleteVoicemailAudio, getVoicemailAudio, messagesWithAudio, voicemailAudioPath } from '../domain/voicemail-audio.js';
+import { NodeAccess } from '../esl/node-access.js';
 import { VoicemailBoxes, VoicemailUnavailableError, type VoicemailMessage } from '../esl/voicemail.js';
 import { requireOwnExtension } from './agent-access.js';
 import { tenantOrAgent } from './auth.js';
@@ -65,11 +67,11 @@ function messageJson(m: VoicemailMessage, place: Place, withAudio: ReadonlySet<s
   };
 }
 
-export const voicemailRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, esl }) => {
+export const voicemailRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, secrets, esl }) => {
   app.addSchema(VoicemailMessageSchema);
   const tags = ['voicemail'];
   const answers = { ...errorResponses, 503: Type.Ref(ErrorResponse) };
-  const boxes = esl ? new VoicemailBoxes(esl) : undefined;
+  const boxes = esl ? new VoicemailBoxes(new NodeAccess({ nodes: esl, records: { store, secrets } })) : undefined;
 
   /** The mailbox of the path's extension and the boxes to ask. @throws ApiError 404, 403 (agent), 503 */
   const mailbox = async (req: FastifyRequest, extensionId: string, access: 'read' | 'write') => {

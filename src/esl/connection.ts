@@ -46,11 +46,13 @@ const FAILED = /^-(ERR|USAGE)/;
 
 /**
  * The link to one node. Emits `connected` (authenticated and subscribed), `disconnected` (with
- * the reason, only after `connected`), `event` and `malformed`; never `error`.
+ * the reason, only after `connected`), `failed` (each failed attempt to connect: refused, timed
+ * out, `-ERR invalid`; retried after the backoff), `event` and `malformed`; never `error`.
  */
 export class EslConnection extends EventEmitter<{
   connected: [];
   disconnected: [reason: Error];
+  failed: [reason: Error];
   event: [event: EslEvent];
   /** An event frame without an `Event-Name` (unparsable JSON, or a frame FreeSWITCH never sends). */
   malformed: [frame: EslEvent];
@@ -198,7 +200,9 @@ export class EslConnection extends EventEmitter<{
         randomize: true,
         signal,
         onFailedAttempt: ({ error }) => {
-          if (!signal.aborted) this.lastError = error.message;
+          if (signal.aborted) return;
+          this.lastError = error.message;
+          this.emit('failed', error);
         },
       }).catch(() => undefined); // rejects only once close() aborted it
       if (!link) return;
@@ -258,8 +262,7 @@ export class EslConnection extends EventEmitter<{
     });
     conn.once('esl::connect', () => takeJsonEvents(conn, (event) => this.dispatch(event)));
     const closed = new Promise<Error>((resolve) => socket.once('close', () => resolve(reason)));
-    const link = { conn, socket, closed };
-    this.link = link;
+    const link: Link = (this.link = { conn, socket, closed });
     void closed.then((why) => {
       if (this.link === link) this.lost(why);
     });
@@ -273,10 +276,7 @@ export class EslConnection extends EventEmitter<{
     }
     this.eventsReceived++;
     const jobUuid = event['Job-UUID'];
-    if (event['Event-Name'] === 'BACKGROUND_JOB' && typeof jobUuid === 'string') {
-      const body = event._body;
-      this.jobs.get(jobUuid)?.(typeof body === 'string' ? body : '');
-    }
+    if (event['Event-Name'] === 'BACKGROUND_JOB' && typeof jobUuid === 'string') this.jobs.get(jobUuid)?.(typeof event._body === 'string' ? event._body : '');
     try {
       this.emit('event', event);
     } catch (err) {

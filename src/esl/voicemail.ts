@@ -2,12 +2,12 @@
  * The voicemail messages of a mailbox, read and changed over the event socket with mod_voicemail's
  * own commands (src/freeswitch/commands.ts `voicemail`). Each FreeSWITCH node keeps the messages
  * left on it (its voicemail database and storage directory), so a mailbox is asked of every
- * connected node and each message names the node holding it; a change goes to that node. A node
- * that is down is not listed (its messages come back with it).
+ * enabled node, whichever instance holds its event socket (src/esl/node-access.ts: the socket this
+ * instance holds, else a short-lived one), and each message names the node holding it; a change
+ * goes to that node. A node that cannot be reached is not listed (its messages come back with it).
  */
 import { voicemail } from '../freeswitch/commands.js';
-import type { EslConnection } from './connection.js';
-import type { EslNodes } from './nodes.js';
+import { NodeUnreachableError, type NodeAccess, type NodeApi, type NodeOutcome } from './node-access.js';
 
 /** A mailbox: the directory user id (SIP username) in a tenant's SIP domain. */
 export interface Mailbox {
@@ -18,7 +18,7 @@ export interface Mailbox {
 export interface VoicemailMessage {
   /** mod_voicemail's message UUID (`VM-Message-UUID`). */
   id: string;
-  /** The ESL_NODES name of the FreeSWITCH node holding it. */
+  /** The name of the FreeSWITCH node holding it (its node record, or ESL_NODES). */
   node: string;
   callerName: string;
   callerNumber: string;
@@ -31,7 +31,7 @@ export interface VoicemailMessage {
   urgent: boolean;
 }
 
-/** No FreeSWITCH node is connected: nothing can be listed or changed. */
+/** No FreeSWITCH node can be reached (none enabled, or none answers): nothing can be listed or changed. */
 export class VoicemailUnavailableError extends Error {
   constructor() {
     super('no FreeSWITCH event socket is connected');
@@ -69,17 +69,24 @@ export function parseList(json: string): string[] {
   return ids;
 }
 
-export class VoicemailBoxes {
-  constructor(private readonly nodes: EslNodes) {}
-
-  private connected(): EslConnection[] {
-    const up = this.nodes.connections.filter((c) => c.health().connected);
-    if (up.length === 0) throw new VoicemailUnavailableError();
-    return up;
+/**
+ * The values of the nodes reached.
+ * @throws VoicemailUnavailableError when none was; a reached node's error (a failed command)
+ */
+function reached<T>(outcomes: Array<NodeOutcome<T>>): T[] {
+  const values: T[] = [];
+  for (const o of outcomes) {
+    if (o.ok) values.push(o.value);
+    else if (!(o.error instanceof NodeUnreachableError)) throw o.error;
   }
+  if (values.length === 0) throw new VoicemailUnavailableError();
+  return values;
+}
 
-  private async onNode(conn: EslConnection, box: Mailbox): Promise<VoicemailMessage[]> {
-    const node = conn.health().name;
+export class VoicemailBoxes {
+  constructor(private readonly nodes: Pick<NodeAccess, 'everyNode' | 'withNode'>) {}
+
+  private async onNode(conn: NodeApi, node: string, box: Mailbox): Promise<VoicemailMessage[]> {
     const ids = [
       ...parseList(await conn.api(voicemail.list(box.domain, box.user, 'not-read'))),
       ...parseList(await conn.api(voicemail.list(box.domain, box.user, 'read'))),
@@ -89,29 +96,33 @@ export class VoicemailBoxes {
   }
 
   /**
-   * Every message of the mailbox on the connected nodes, newest first (a message two nodes both
+   * Every message of the mailbox on the nodes reached, newest first (a message two nodes both
    * list is given once, naming the last of them asked).
    * @throws VoicemailUnavailableError; the connection's error when a node fails a command
    */
   async list(box: Mailbox): Promise<VoicemailMessage[]> {
-    const all = (await Promise.all(this.connected().map((c) => this.onNode(c, box)))).flat();
+    const all = reached(await this.nodes.everyNode((conn, node) => this.onNode(conn, node, box))).flat();
     // Nodes sharing one voicemail database (voicemail.conf odbc-dsn) list the same message: once here.
     const unique = [...new Map(all.map((m) => [m.id, m] as const)).values()];
     return unique.sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime());
   }
 
-  /** The message `id` of the mailbox and the node holding it, or null. @throws as `list` */
-  private async find(box: Mailbox, id: string): Promise<{ conn: EslConnection; message: VoicemailMessage } | null> {
-    for (const conn of this.connected()) {
-      const message = parseMessage(conn.health().name, await conn.api(voicemail.get(box.domain, box.user, id)));
-      if (message) return { conn, message };
-    }
-    return null;
+  /** The message `id` of the mailbox, as the first node holding it gives it, or null. @throws as `list` */
+  async get(box: Mailbox, id: string): Promise<VoicemailMessage | null> {
+    const found = reached(await this.nodes.everyNode(async (conn, node) => parseMessage(node, await conn.api(voicemail.get(box.domain, box.user, id)))));
+    return found.find((m) => m !== null) ?? null;
   }
 
-  /** The message `id` of the mailbox, or null. @throws as `list` */
-  async get(box: Mailbox, id: string): Promise<VoicemailMessage | null> {
-    return (await this.find(box, id))?.message ?? null;
+  /** Runs `fn` on the node holding the message (found by `get`); null when no node reached holds it. @throws as `list` */
+  private async onHolder<T>(box: Mailbox, id: string, fn: (conn: NodeApi, message: VoicemailMessage) => Promise<T>): Promise<T | null> {
+    const message = await this.get(box, id);
+    if (!message) return null;
+    try {
+      return await this.nodes.withNode(message.node, (conn) => fn(conn, message));
+    } catch (err) {
+      // Reached a moment ago, gone now.
+      throw err instanceof NodeUnreachableError ? new VoicemailUnavailableError() : err;
+    }
   }
 
   /**
@@ -120,10 +131,10 @@ export class VoicemailBoxes {
    * @throws as `list`
    */
   async markRead(box: Mailbox, id: string, read: boolean): Promise<VoicemailMessage | null> {
-    const found = await this.find(box, id);
-    if (!found) return null;
-    await found.conn.api(voicemail.read(box.domain, box.user, id, read));
-    return parseMessage(found.message.node, await found.conn.api(voicemail.get(box.domain, box.user, id)));
+    return this.onHolder(box, id, async (conn, message) => {
+      await conn.api(voicemail.read(box.domain, box.user, id, read));
+      return parseMessage(message.node, await conn.api(voicemail.get(box.domain, box.user, id)));
+    });
   }
 
   /**
@@ -132,9 +143,10 @@ export class VoicemailBoxes {
    * @throws as `list`
    */
   async remove(box: Mailbox, id: string): Promise<boolean> {
-    const found = await this.find(box, id);
-    if (!found) return false;
-    await found.conn.api(voicemail.delete(box.domain, box.user, id));
-    return true;
+    const removed = await this.onHolder(box, id, async (conn) => {
+      await conn.api(voicemail.delete(box.domain, box.user, id));
+      return true;
+    });
+    return removed ?? false;
   }
 }

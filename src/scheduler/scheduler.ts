@@ -4,8 +4,10 @@
  * milliseconds, the next one `intervalMs` after the previous ended) does, in order:
  *
  * 1. Recover: take over claims whose lease expired (their instance stopped between claiming and
- *    recording the originate, or gave the claim back). For each, ask every FreeSWITCH node
- *    `uuid_exists <call id>` (mod_commands.c: `true` | `false`). A node that has it: the call was
+ *    recording the originate, or gave the claim back). For each, ask every enabled FreeSWITCH
+ *    node `uuid_exists <call id>` (mod_commands.c: `true` | `false`), over the event socket this
+ *    instance holds or a short-lived one (src/esl/node-access.ts), since the old holder may have
+ *    placed the call on a node another instance holds. A node that has it: the call was
  *    placed, it is recorded `originated`. Every node saying `false`: wait `cdrSettleMs` (so a
  *    leg that has just ended gets its CDR written) and look for a CDR of the call id; without
  *    one, and with the lease still this instance's, ask every node `uuid_exists` again right
@@ -39,7 +41,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../db/store.js';
 import type { CallControl } from '../esl/call-control.js';
 import { CallError, type Call } from '../esl/calls.js';
-import type { EslNodes } from '../esl/nodes.js';
+import type { NodeAccess } from '../esl/node-access.js';
 import { uuidExists } from '../freeswitch/commands.js';
 import { claimDue, outcomesFromCdrs, recordFailedCall, release, settle, stillHeld, takeOverExpired, withCdr, type Claim, type Occurrence } from '../domain/recurring-call-executions.js';
 
@@ -48,8 +50,8 @@ export type SchedulerStage = 'recover' | 'claim' | 'originate' | 'outcomes';
 export interface SchedulerOptions {
   store: Pick<Store, 'withScheduler'>;
   calls: CallControl;
-  /** Every FreeSWITCH node, asked `uuid_exists` when a claim is taken over. */
-  nodes: Pick<EslNodes, 'connections'>;
+  /** Every enabled FreeSWITCH node, asked `uuid_exists` when a claim is taken over. */
+  nodes: Pick<NodeAccess, 'everyNode'>;
   /** Names this instance in claims and audit rows; unique per running process. */
   instanceId: string;
   intervalMs: number;
@@ -170,13 +172,14 @@ export class Scheduler {
     }
   }
 
-  /** true: a node has the channel; false: every node, all connected, says it has not; undefined: a node could not be asked. */
+  /** true: a node has the channel; false: every node, all reached, says it has not; undefined: a node could not be asked. */
   private async knownToFreeswitch(callId: string): Promise<boolean | undefined> {
     try {
-      const answers = await Promise.all(this.opts.nodes.connections.map((conn) => conn.api(uuidExists(callId))));
-      return answers.some((a) => a.trim() === 'true');
+      const answers = await this.opts.nodes.everyNode((conn) => conn.api(uuidExists(callId)));
+      if (answers.some((a) => a.ok && a.value.trim() === 'true')) return true;
+      return answers.every((a) => a.ok) ? false : undefined;
     } catch {
-      return undefined;
+      return undefined; // the node records could not be read
     }
   }
 

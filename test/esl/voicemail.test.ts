@@ -1,11 +1,12 @@
 /**
  * A mailbox's messages over the event socket, against nodes that answer mod_voicemail's commands
- * as FreeSWITCH 1.10 does (JSON of `VM-*` headers): every connected node is asked, a change goes
+ * as FreeSWITCH 1.10 does (JSON of `VM-*` headers): every node held and connected is asked, a change goes
  * to the node holding the message, and only after the mailbox was seen to hold it (vm_read and
  * vm_delete match a message UUID alone, whoever's mailbox it is in).
  */
 import t from 'tap';
 import type { EslNodes } from '../../src/esl/nodes.js';
+import { NodeAccess } from '../../src/esl/node-access.js';
 import { VoicemailBoxes, VoicemailUnavailableError } from '../../src/esl/voicemail.js';
 
 const BOX = { domain: 'acme.switchplane.test', user: '1006' };
@@ -44,7 +45,7 @@ function node(name: string, messages: Stored[], connected = true) {
   return { conn, sent };
 }
 
-const boxesOf = (...nodes: Array<ReturnType<typeof node>>) => new VoicemailBoxes({ connections: nodes.map((n) => n.conn) } as unknown as EslNodes);
+const boxesOf = (...nodes: Array<ReturnType<typeof node>>) => new VoicemailBoxes(new NodeAccess({ nodes: { connections: nodes.map((n) => n.conn) } as unknown as EslNodes }));
 
 t.test('the messages of every connected node, newest first, each naming its node', async (t) => {
   const fs1 = node('fs1', [{ uuid: 'a1', user: '1006', created: 1_700_000_000, read: 0, cid: '1001' }, { uuid: 'x9', user: '1007', created: 1_700_000_500, read: 0, cid: '1001' }]);

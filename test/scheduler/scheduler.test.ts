@@ -12,11 +12,13 @@ import { loadConfig } from '../../src/config.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import type { RecurringCallExecution } from '../../src/db/schema.js';
 import type { Store } from '../../src/db/store.js';
+import { createNode, deleteNode } from '../../src/domain/freeswitch-nodes.js';
 import { SecretBox } from '../../src/domain/secrets.js';
 import { CallControl, type CallControlDeps } from '../../src/esl/call-control.js';
 import { originateCommand, type Call } from '../../src/esl/calls.js';
 import { ChannelTracker } from '../../src/esl/channels.js';
 import { EslController, type EventHandler } from '../../src/esl/controller.js';
+import { NodeAccess } from '../../src/esl/node-access.js';
 import { EslNodes } from '../../src/esl/nodes.js';
 import { createMetrics } from '../../src/metrics.js';
 import { claimDue, settle } from '../../src/domain/recurring-call-executions.js';
@@ -118,7 +120,7 @@ interface Instance {
 /** A Switchplane instance's scheduler with its own event socket link (node fs1) and call control. */
 async function instance(
   t: Test,
-  o: { name: string; store: Store; fs: FakeFreeswitch; clock: () => Date; calls?: (deps: CallControlDeps) => CallControl; cdrs?: boolean; connect?: boolean; intervalMs?: number; batchSize?: number; cdrSettleMs?: number; ownStore?: boolean },
+  o: { name: string; store: Store; fs: FakeFreeswitch; clock: () => Date; calls?: (deps: CallControlDeps) => CallControl; cdrs?: boolean; connect?: boolean; intervalMs?: number; batchSize?: number; cdrSettleMs?: number; ownStore?: boolean; records?: { store: Store; secrets: SecretBox } },
 ): Promise<Instance> {
   const metrics = createMetrics();
   const errors: unknown[] = [];
@@ -131,7 +133,7 @@ async function instance(
   const deps = { nodes, channels: tracker };
   const calls = o.calls?.(deps) ?? new CallControl(deps);
   const scheduler = new Scheduler({
-    store: o.store, calls, nodes, instanceId: o.name, clock: o.clock, intervalMs: o.intervalMs ?? 5, leaseMs: LEASE_MS, graceMs: GRACE_MS,
+    store: o.store, calls, nodes: new NodeAccess({ nodes, ...(o.records ? { records: o.records } : {}) }), instanceId: o.name, clock: o.clock, intervalMs: o.intervalMs ?? 5, leaseMs: LEASE_MS, graceMs: GRACE_MS,
     cdrSettleMs: o.cdrSettleMs ?? 10, ...(o.batchSize ? { batchSize: o.batchSize } : {}), onError: (err, context) => errors.push({ err, ...context }),
   });
   const connect = async () => {
@@ -529,6 +531,40 @@ for (const backend of backends) {
       t.ok(takenByC);
       t.same(fs.originated(), []);
       t.match(await executions(store), [{ id: x!.id, outcome: 'claimed', claimed_by: 'c' }]);
+      t.same(b.errors, []);
+    });
+
+    t.test('a taken-over call on a node another instance holds: asked over a short-lived socket, recorded, not dialled twice', async (t) => {
+      const fs = await fakeFreeswitch(t); // fs1, held by b
+      const other = await fakeFreeswitch(t); // fs2, held by another instance
+      const gone = await FakeEslServer.start();
+      await gone.stop(); // fs3: its port refuses connections
+      const secrets = new SecretBox(randomBytes(32));
+      const nodeIds: string[] = [];
+      for (const [name, port] of [['fs1', fs.server.port], ['fs2', other.server.port], ['fs3', gone.port]] as const) {
+        nodeIds.push((await createNode(store, secrets, { name, eslHost: '127.0.0.1', eslPort: port, eslPassword: 'ClueCon' })).id);
+      }
+      t.teardown(() => Promise.all(nodeIds.map((id) => deleteNode(store, id))));
+      const b = await instance(t, { name: 'b', store, fs, clock, records: { store, secrets } });
+      await dueCall(store, acme, { destination: '+390212345678' });
+      await store.withScheduler((trx) => claimDue(trx, { instanceId: 'a', now, leaseMs: LEASE_MS, graceMs: GRACE_MS, limit: 100 }));
+      const [x] = await executions(store);
+      await ageLeases(store, LEASE_MS);
+      // a placed the call on fs2 before it stopped; fs3 cannot be asked: the claim waits.
+      await b.scheduler.tick();
+      t.ok(other.server.commands.includes(`api uuid_exists ${x!.call_id}`), 'fs2, not held by b, was asked');
+      t.same([...fs.originated(), ...other.originated()], [], 'nothing originated while fs3 cannot be asked');
+      t.match(await executions(store), [{ id: x!.id, outcome: 'claimed', claimed_by: 'b', attempts: 2 }]);
+
+      await deleteNode(store, nodeIds.pop()!);
+      other.server.api = (cmd) => (cmd === `uuid_exists ${x!.call_id}` ? 'true' : undefined);
+      const accepted = other.server.connectionsAccepted;
+      await ageLeases(store, LEASE_MS);
+      await b.scheduler.tick();
+      t.equal(other.server.connectionsAccepted, accepted + 1, 'fs2 asked over one short-lived socket');
+      await eventually('and it is closed', () => other.server.authedClients === 0);
+      t.same([...fs.originated(), ...other.originated()], [], 'not originated a second time');
+      t.match(await executions(store), [{ id: x!.id, outcome: 'originated', claimed_by: 'b', attempts: 3, started_at: null }]);
       t.same(b.errors, []);
     });
   });
