@@ -18,6 +18,7 @@ import { redactingLoggerOptions } from './log-redaction.js';
 import type { SecretBox } from './domain/secrets.js';
 import { excerpt } from './domain/excerpt.js';
 import { registerPortal } from './http/portal.js';
+import type { CallForwarding } from './api/call-forwarding.js';
 import type { CallControl } from './esl/call-control.js';
 import type { EslNodes } from './esl/nodes.js';
 import type { TenantCache } from './domain/tenant-cache.js';
@@ -44,6 +45,8 @@ export interface AppParts {
   esl?: EslNodes;
   /** Call control over `esl` (src/esl/call-control.ts), behind /api/v1/calls; absent: those routes answer 503. */
   calls?: CallControl;
+  /** Forwarding of call requests to the instances owning other nodes (src/api/call-forwarding.ts); absent: this instance alone. */
+  forwarding?: CallForwarding;
   /** The CDR writer behind `POST /freeswitch/cdr` (mod_json_cdr); the route exists only with it. */
   cdrs?: CdrWriter;
   /** Fastify's logger option; as an object (or `true`) it gets the secret-free serializers of log-redaction.ts. */
@@ -101,7 +104,7 @@ export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
 
   await app.register(xmlcurlPlugin, { config, store, tenants, directory: parts.directory, metrics: parts.metrics, clock, authFailures });
   if (parts.cdrs) await app.register(jsonCdrPlugin, { config, writer: parts.cdrs, authFailures });
-  await app.register(apiPlugin, { config, store, secrets: parts.secrets, tenants, clock, esl: parts.esl, calls: parts.calls, metrics: parts.metrics, authFailures });
+  await app.register(apiPlugin, { config, store, secrets: parts.secrets, tenants, clock, esl: parts.esl, calls: parts.calls, forwarding: parts.forwarding, metrics: parts.metrics, authFailures });
   // The portal at `/`; what is not the portal's (an unknown /api/… path, a POST) gets the API's 404.
   await registerPortal(app, {
     distDir: parts.portalDir ?? PORTAL_DIR,

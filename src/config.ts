@@ -48,6 +48,7 @@ export function loadConfig(env: RawEnv = process.env): Readonly<Config> {
   const config: Config = {
     host: e.HOST,
     port: e.PORT,
+    peerUrl: url('PEER_URL', e.PEER_URL ?? `http://127.0.0.1:${e.PORT}`),
     trustProxy: trustedProxies(e.TRUST_PROXY),
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(e.DATA_DIR),

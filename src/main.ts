@@ -21,6 +21,9 @@ import { VOICEMAIL_FORK_KEY_LABEL, VoicemailForks } from './domain/voicemail-for
 import { ensureOperator, OPERATOR_EMAIL } from './domain/users.js';
 import { loadSecretBox } from './domain/secrets.js';
 import { seedNodes } from './domain/freeswitch-nodes.js';
+import { placementCandidates } from './domain/call-placement.js';
+import { livePeers } from './domain/instance-peers.js';
+import { CallForwarding } from './api/call-forwarding.js';
 import { NodeAccess } from './esl/node-access.js';
 import { NodeOwnership } from './esl/node-ownership.js';
 import { EslNodes } from './esl/nodes.js';
@@ -52,7 +55,9 @@ async function start(): Promise<void> {
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const metrics = createMetrics(true);
   const handlers = createEventHandlers({ config, store, secrets, metrics, nodes: esl, report: (err, part, context) => app.log.error({ err, ...context }, `${part} failed`), warn: (context, message) => app.log.warn(context, message) });
-  const app = await buildApp({ config, store, secrets, esl, calls: handlers.calls, cdrs: handlers.cdrs, metrics, logger: { level: config.logLevel } });
+  // Call requests about another instance's nodes go to it (its PEER_URL, announced with the node leases).
+  const forwarding = new CallForwarding({ instanceId, peers: () => livePeers(store, instanceId), candidates: () => placementCandidates(store) });
+  const app = await buildApp({ config, store, secrets, esl, calls: handlers.calls, forwarding, cdrs: handlers.cdrs, metrics, logger: { level: config.logLevel } });
 
   handlers.start();
   const closeMedia = handlers.agents
@@ -83,7 +88,7 @@ async function start(): Promise<void> {
   if (demoLogins.length) process.stdout.write(demoLoginsText(portal, demoLogins));
 
   esl.start();
-  const ownership = new NodeOwnership({ store, secrets, nodes: esl, instanceId, leaseMs: config.esl.leaseMs, metrics, onError: (err) => app.log.error({ err }, 'node lease pass failed') });
+  const ownership = new NodeOwnership({ store, secrets, nodes: esl, instanceId, leaseMs: config.esl.leaseMs, url: config.peerUrl, metrics, onError: (err) => app.log.error({ err }, 'node lease pass failed') });
   ownership.on('acquired', (node) => app.log.info({ node, instanceId }, 'FreeSWITCH node taken: this instance holds its event socket'));
   ownership.on('released', (node, reason) => app.log.info({ node, reason, instanceId }, 'FreeSWITCH node given up: its event socket is closed'));
   await ownership.start();

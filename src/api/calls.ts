@@ -19,6 +19,14 @@
  * call that ended or a FreeSWITCH refusal (no such channel) is 409; without a connected
  * FreeSWITCH node (or without ESL_NODES at all) the routes answer 503 `esl_unavailable`.
  * Originate, hangup and transfer write an audit row (resource type `call`).
+ *
+ * Several instances (src/api/call-forwarding.ts): a call lives on the instance owning its node,
+ * so a call this instance does not know is asked of the other live instances (the first answer
+ * that is not 404 is answered); the live-calls list is this instance's and every other's; a
+ * click-to-call goes to the node src/domain/call-placement.ts ranks first (most free sessions of
+ * a fresh HEARTBEAT), through its owner when that is another instance. An instance that does not
+ * answer makes it a 503 `esl_unavailable` naming its nodes. A forwarded request is answered from
+ * this instance's state only.
  * An agent (src/api/agent-access.ts) places calls from its own extension only (the default when
  * it names none; another is a 403), and sees, hangs up and transfers only its own calls: any
  * other call answers 404.
@@ -30,7 +38,8 @@
  * the whole entry and the answer is still 202: a 500 would make a client retry and ring twice.
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../db/store.js';
 import { actorOf, type AuditEntry } from '../domain/audit.js';
 import { clickToCallParties, recordCallCommand, transferParties } from '../domain/calls.js';
@@ -38,6 +47,7 @@ import { requireCustomer } from '../domain/customer-exists.js';
 import type { CallControl } from '../esl/call-control.js';
 import { CALL_STATES, CallError, type Call } from '../esl/calls.js';
 import { agentExtension, isOwnCall } from './agent-access.js';
+import { isForwarded, mergeCalls, nodeAsked, type CallForwarding, type PeerAnswer } from './call-forwarding.js';
 import { tenantOrAgent } from './auth.js';
 import { ApiError, apiError, invalid, notFound } from './errors.js';
 import type { ApiDeps } from './deps.js';
@@ -115,7 +125,7 @@ async function auditCall(req: FastifyRequest, store: Store, principal: Parameter
   }
 }
 
-export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, calls }) => {
+export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, calls, esl, forwarding }) => {
   app.addSchema(CallSchema);
   const tags = ['calls'];
   const answers = { ...errorResponses, 503: Type.Ref(ErrorResponse) };
@@ -131,6 +141,21 @@ export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
     if (!agentExtensionId) return { principal, tenantId, cc, agentExtensionId, mine: () => true };
     const ext = await agentExtension(store, tenantId, agentExtensionId);
     return { principal, tenantId, cc, agentExtensionId, mine: (c: Call) => isOwnCall(c, cc.legNames(c), ext) };
+  };
+  /** The other instances to forward `req` to: none when it was forwarded here, or when running alone. */
+  const fleet = (req: FastifyRequest): CallForwarding | undefined => (isForwarded(req) ? undefined : forwarding);
+  const relay = (reply: FastifyReply, a: PeerAnswer) => reply.code(a.status).send(a.body as never);
+  /**
+   * Answers `req` from the instance that knows call `id` when this one does not.
+   * @returns the reply sent, or undefined: answer here
+   * @throws ApiError 404 when no instance knows it, 503 `esl_unavailable` when one did not answer
+   */
+  const fromOwner = async (req: FastifyRequest, reply: FastifyReply, cc: CallControl, tenantId: string, id: string) => {
+    const peers = fleet(req);
+    if (!peers || cc.get(tenantId, id)) return undefined;
+    const answer = await peers.findCall(req);
+    if (!answer) throw notFound('call');
+    return relay(reply, answer);
   };
   /** The tenant's call `id` when the actor may see it. @throws ApiError 404 */
   const visibleCall = (cc: CallControl, tenantId: string, id: string, mine: (c: Call) => boolean): Call => {
@@ -158,7 +183,10 @@ export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       if (!/^\+?[0-9]{2,15}$/.test(dialled)) throw invalid('destination', 'destination must be a phone number or an extension number: digits, with an optional leading +');
       const { tenant, from, destination } = await clickToCallParties(store, tenantId, { by: field === 'extensionId' ? 'id' : 'extension', value: (extensionId ?? extension)!, field }, dialled);
       if (agentExtensionId && (await agentExtension(store, tenantId, agentExtensionId)).extension !== from.extension) throw apiError('forbidden', 'an agent calls from its own extension only', field);
-      const call = await asApiErrors(() => cc.originate(tenant, from, destination), field);
+      const peers = fleet(req);
+      const placement = peers ? await peers.place(esl?.health().some((n) => n.connected) ?? false) : { local: true as const, node: nodeAsked(req) };
+      if (!placement.local) return relay(reply, await peers!.send(req, placement.peer, placement.node));
+      const call = await asApiErrors(() => cc.originate(tenant, from, destination, randomUUID(), placement.node), field);
       await auditCall(req, store, principal, { tenantId, action: 'originate', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
       return reply.code(202).send({ data: callJson(call) });
     });
@@ -168,20 +196,23 @@ export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
     }, async (req) => {
       const { tenantId, cc, mine } = await acting(req, 'read');
       await store.withTenant(tenantId, (trx) => requireCustomer(trx, tenantId));
-      return { data: cc.active(tenantId).filter(mine).map(callJson) };
+      const local = cc.active(tenantId).filter(mine).map(callJson);
+      return { data: mergeCalls(local, (await fleet(req)?.collect(req)) ?? []) };
     });
 
     app.get(item, {
       schema: { tags, security: bearer, summary: 'Get a call and its state', params: form.item, response: { 200: Data(Type.Ref(CallSchema)), ...answers } },
-    }, async (req) => {
+    }, async (req, reply) => {
       const { tenantId, cc, mine } = await acting(req, 'read');
-      return { data: callJson(visibleCall(cc, tenantId, req.params.id, mine)) };
+      return (await fromOwner(req, reply, cc, tenantId, req.params.id)) ?? { data: callJson(visibleCall(cc, tenantId, req.params.id, mine)) };
     });
 
     app.post(`${item}/hangup`, {
       schema: { tags, security: bearer, summary: 'Hang a call up', params: form.item, response: accepted },
     }, async (req, reply) => {
       const { principal, tenantId, cc, mine } = await acting(req, 'write');
+      const forwarded = await fromOwner(req, reply, cc, tenantId, req.params.id);
+      if (forwarded) return forwarded;
       visibleCall(cc, tenantId, req.params.id, mine);
       const call = await asApiErrors(() => cc.hangup(tenantId, req.params.id));
       await auditCall(req, store, principal, { tenantId, action: 'hangup', resourceType: 'call', resourceId: call.callId, after: callJson(call) });
@@ -192,6 +223,8 @@ export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       schema: { tags, security: bearer, summary: 'Blind-transfer a call to an extension', params: form.item, body: Transfer, response: accepted },
     }, async (req, reply) => {
       const { principal, tenantId, cc, mine } = await acting(req, 'write');
+      const forwarded = await fromOwner(req, reply, cc, tenantId, req.params.id);
+      if (forwarded) return forwarded;
       const before = visibleCall(cc, tenantId, req.params.id, mine);
       const { tenant, to } = await transferParties(store, tenantId, req.body.extension);
       const call = await asApiErrors(() => cc.transfer(tenant, before.callId, to));

@@ -7,6 +7,7 @@ import type { Store } from '../db/store.js';
 import type { SecretBox } from '../domain/secrets.js';
 import type { TenantCache } from '../domain/tenant-cache.js';
 import type { CallControl } from '../esl/call-control.js';
+import type { CallForwarding } from './call-forwarding.js';
 import type { EslNodes } from '../esl/nodes.js';
 import type { Metrics } from '../metrics.js';
 
@@ -18,6 +19,8 @@ export interface ApiDeps {
   clock: () => Date;
   /** Click-to-call, hangup, transfer and live calls; absent (no ESL_NODES): the call routes answer 503. */
   calls?: CallControl;
+  /** Forwarding of call requests to the instances owning other nodes (absent: this instance alone). */
+  forwarding?: CallForwarding;
   /** FreeSWITCH event socket links, for GET /status. */
   esl?: EslNodes;
   /** The process's metrics (open live streams). */

@@ -25,6 +25,8 @@ export interface EslNodeAddress {
 export interface Config {
   host: string;
   port: number;
+  /** PEER_URL: the base URL the other instances reach this one's API at (src/api/call-forwarding.ts), no trailing slash; default http://127.0.0.1:<PORT>. */
+  peerUrl: string;
   /**
    * TRUST_PROXY: reverse proxies (addresses or CIDRs) whose X-Forwarded-For gives the client address
    * and X-Forwarded-Proto the scheme (an HTTPS request gets the Secure session cookie); empty = none.

@@ -40,7 +40,7 @@ export function eslNodes(raw: string | undefined): EslNodeAddress[] {
  * A URL variable (`protocols` in its schema): absolute, of one of those protocols; returned
  * without trailing slashes.
  */
-export function url(name: 'OPENAI_BASE_URL' | 'MEDIA_WS_URL', raw: string): string {
+export function url(name: 'OPENAI_BASE_URL' | 'MEDIA_WS_URL' | 'PEER_URL', raw: string): string {
   const protocols = VARIABLES[name].protocols as string[];
   let parsed: URL;
   try {

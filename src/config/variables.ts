@@ -62,6 +62,9 @@ export const VARIABLES = {
   ESL_PASSWORD: text('ClueCon', 'mod_event_socket password, the same on every node'),
   ESL_RECONNECT_MAX_MS: int(30000, 500, 600000, 'longest wait between reconnect attempts to a node'),
   ESL_LEASE_MS: int(6000, 300, 600000, 'a node\'s owner renews its lease every third of this; a dead owner\'s nodes are taken over after it'),
+  PEER_URL: url(undefined, ['http:', 'https:'], 'the base URL the other instances reach this one\'s API at: call requests about a node it owns are forwarded there', {
+    defaultFrom: 'http://127.0.0.1:PORT',
+  }),
   SCHEDULER_INTERVAL_MS: int(10000, 100, 3600000, 'wait between recurring-call scheduler passes'),
   SCHEDULER_LEASE_MS: int(60000, 1000, 3600000, 'how long an instance holds a claimed occurrence (below SCHEDULER_GRACE_MS)'),
   SCHEDULER_GRACE_MS: int(300000, 1000, 86400000, 'an occurrence is called at most this long after its time'),

@@ -1,6 +1,6 @@
 /**
  * Kysely table types of FreeSWITCH nodes and their ownership (sql/024_freeswitch_nodes.sql,
- * sql/025_node_leases.sql), part of `Database` in ./schema.ts and checked with it by
+ * sql/025_node_leases.sql, sql/026_instance_urls.sql), part of `Database` in ./schema.ts and checked with it by
  * test/db/schema-types.test.ts.
  */
 import type { ColumnType, Generated } from 'kysely';
@@ -35,6 +35,8 @@ export interface SwitchplaneInstancesTable {
   started_at: Timestamp;
   heartbeat_at: Timestamp;
   expires_at: RequiredTimestamp;
+  /** The base URL the other instances reach this one's API at (PEER_URL); null: not given. */
+  url: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface NodeLeasesTable {

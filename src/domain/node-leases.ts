@@ -28,15 +28,16 @@ export interface LeaseView {
 }
 
 /**
- * Announces (or keeps announcing) instance `id`, live for `leaseMs` from now, and forgets
+ * Announces (or keeps announcing) instance `id`, live for `leaseMs` from now and reached by the
+ * other instances at `url` (PEER_URL; undefined: not reachable, never forwarded to), and forgets
  * instances silent for an hour.
  */
-export async function announceInstance(store: Store, id: string, leaseMs: number): Promise<void> {
+export async function announceInstance(store: Store, id: string, leaseMs: number, url?: string): Promise<void> {
   await store.withOperator(async (trx) => {
     await trx
       .insertInto('switchplane_instances')
-      .values({ id, expires_at: later(leaseMs) })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ heartbeat_at: sql`now()`, expires_at: later(leaseMs) }))
+      .values({ id, expires_at: later(leaseMs), url: url ?? null })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ heartbeat_at: sql`now()`, expires_at: later(leaseMs), url: url ?? null }))
       .execute();
     await trx.deleteFrom('switchplane_instances').where('expires_at', '<', sql<Date>`now() - ${FORGET_INSTANCES_MS}::integer * interval '1 millisecond'`).execute();
   });

@@ -87,19 +87,22 @@ export class CallControl extends EventEmitter<{ ended: [Call]; changed: [string 
   }
 
   /**
-   * Rings `from`'s phone, then routes `destination` in the tenant's dialplan, on the connected
-   * node with the most free sessions (EslNodes.leastLoaded); resolves once FreeSWITCH took the bgapi, with the call `originating`.
+   * Rings `from`'s phone, then routes `destination` in the tenant's dialplan, on node `node` when
+   * given and connected, else on the connected node with the most free sessions
+   * (EslNodes.leastLoaded); resolves once FreeSWITCH took the bgapi, with the call `originating`.
    * @param callId the A leg's Unique-ID to use (default a new random UUID), e.g. one chosen and
    *   recorded before originating
+   * @param node the node chosen over the fleet (src/domain/call-placement.ts), by name
    * @throws CallError `esl_unavailable` (no node connected, or the node did not take it),
    *   `conflict` (tenant not active, or `callId` is being placed already), `invalid_extension`
    */
-  async originate(tenant: CallTenant, from: CallExtension, destination: string, callId: string = randomUUID()): Promise<Call> {
+  async originate(tenant: CallTenant, from: CallExtension, destination: string, callId: string = randomUUID(), node?: string): Promise<Call> {
     if (tenant.status !== 'active') throw new CallError('conflict', `the customer is ${tenant.status}`);
     this.checkExtension(tenant, from);
     if (!DESTINATION.test(destination)) throw new Error(`originate: destination ${destination} is not digits`);
     if (this.live.has(callId)) throw new CallError('conflict', `call ${callId} is being placed already`);
-    const conn = this.deps.nodes.leastLoaded();
+    const chosen = node === undefined ? undefined : this.deps.nodes.node(node);
+    const conn = chosen?.health().connected ? chosen : this.deps.nodes.leastLoaded();
     if (!conn) throw new CallError('esl_unavailable', 'no FreeSWITCH event socket is connected');
     const placed: Placed = {
       callId, tenantId: tenant.id, node: conn.health().name, extension: from.extension, destination,

@@ -36,6 +36,8 @@ export interface NodeOwnershipDeps {
   instanceId: string;
   /** How long a lease and an instance announcement last without renewal. */
   leaseMs: number;
+  /** Where the other instances reach this one's API (PEER_URL), announced with it. */
+  url?: string;
   metrics?: Metrics;
   onError: (err: unknown) => void;
 }
@@ -90,7 +92,7 @@ export class NodeOwnership extends EventEmitter<{ acquired: [node: string]; rele
   async pass(): Promise<void> {
     const { store, instanceId, leaseMs } = this.deps;
     try {
-      await announceInstance(store, instanceId, leaseMs);
+      await announceInstance(store, instanceId, leaseMs, this.deps.url);
       const sent = performance.now();
       const renewed = await renewLeases(store, instanceId, [...this.owned.keys()], leaseMs);
       this.validUntil = sent + leaseMs;

@@ -13,6 +13,7 @@ import type { Store } from '../db/store.js';
 import type { SecretBox } from '../domain/secrets.js';
 import { TenantCache } from '../domain/tenant-cache.js';
 import type { CallControl } from '../esl/call-control.js';
+import type { CallForwarding } from '../api/call-forwarding.js';
 import type { EslNodes } from '../esl/nodes.js';
 import type { Metrics } from '../metrics.js';
 import { prerenderUsers, type DirectoryDeps } from '../xmlcurl/directory.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   esl?: EslNodes;
   /** Call control over `esl` (src/esl/call-control.ts), behind /api/v1/calls; absent: those routes answer 503. */
   calls?: CallControl;
+  /** Forwarding of call requests to the instances owning other nodes (src/api/call-forwarding.ts); absent: this instance alone. */
+  forwarding?: CallForwarding;
   /** The CDR writer behind `POST /freeswitch/cdr` (mod_json_cdr); the route exists only with it. */
   cdrs?: CdrWriter;
   /** Fastify's logger option; as an object (or `true`) it gets the secret-free serializers of log-redaction.ts. */
