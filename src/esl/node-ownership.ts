@@ -12,8 +12,9 @@
  *    on 3 instances are 2, 1, 1, not 2, 2, 0): the socket is closed first, then the lease
  *    deleted, so another may take it at once;
  * 4. takes free or expired leases (src/domain/node-leases.ts `takeLease`, one conditional
- *    statement) up to its share, and beyond it the nodes whose lease expired more than a lease
- *    ago (nobody else took them: instances are missing); a node taken gets its event socket, with
+ *    statement) up to its share (after giving one up in step 3: up to what it kept, and never
+ *    the node just given up, so the instance holding fewest gets it), and beyond it the nodes
+ *    whose lease expired more than a lease ago (nobody else took them: instances are missing); a node taken gets its event socket, with
  *    a full user-cache flush and gateway rescan queued (changes made while nobody held it).
  * A pass that cannot reach the database keeps the sockets until the last renewal's lease runs out
  * (by this process's monotonic clock, measured from before the renewal was sent, so never later
@@ -111,11 +112,13 @@ export class NodeOwnership extends EventEmitter<{ acquired: [node: string]; rele
       for (const s of view.slots) if (s.held && s.owner !== null && held.has(s.owner)) held.set(s.owner, held.get(s.owner)! + 1);
       const fewest = Math.min(this.owned.size, ...held.values());
       const keep = this.owned.size - fewest >= 2 ? Math.min(share, this.owned.size - 1) : share;
-      for (const id of [...this.owned.keys()].slice(keep)) await this.release(id, 'share');
-      const free = shuffle(view.slots.filter((s) => (!s.held || s.owner === instanceId) && !this.owned.has(s.nodeId)));
+      const given = new Set([...this.owned.keys()].slice(keep));
+      for (const id of given) await this.release(id, 'share');
+      // A node given up here is left for the others (the view still shows it as this instance's).
+      const free = shuffle(view.slots.filter((s) => (!s.held || s.owner === instanceId) && !this.owned.has(s.nodeId) && !given.has(s.nodeId)));
       for (const slot of free) {
         const orphan = slot.owner !== null && slot.expiredForMs > leaseMs;
-        if (this.stopped || (this.owned.size >= share && !orphan)) continue;
+        if (this.stopped || (this.owned.size >= keep && !orphan)) continue;
         const link = byId.get(slot.nodeId);
         if (link && (await takeLease(store, slot.nodeId, instanceId, leaseMs))) this.hold(link);
       }

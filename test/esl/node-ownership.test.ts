@@ -7,6 +7,7 @@
  * - an instance cut off from the database closes its sockets once its lease ran out, and the other
  *   takes its nodes over (the lease expired by the database's clock);
  * - a new instance takes its share: the one above it gives a node up, closing it first;
+ * - four nodes on three instances settle at 2, 1, 1 (the node given up is not taken back);
  * - a graceful stop gives every node up at once.
  */
 import t from 'tap';
@@ -103,6 +104,23 @@ for (const backend of backends) {
       await c.ownership.stop();
       t.equal(c.ownership.nodeNames.length, 0);
       await eventually('c\'s node taken again', () => a.ownership.nodeNames.length + b.ownership.nodeNames.length === 3 && oneEach(), { timeoutMs: 20_000 });
+    });
+
+    await t.test('four nodes held 2 and 2, then a third instance: 2, 1, 1, the node given up going to the instance holding none', async (t) => {
+      const fourth = await FakeEslServer.start({ password: 'node-secret' });
+      t.teardown(() => fourth.stop());
+      fakes.push(fourth);
+      t.teardown(() => void fakes.pop());
+      await createNode(store, secrets, { name: 'fs-3', eslHost: fourth.host, eslPort: fourth.port, eslPassword: 'node-secret' });
+      await eventually('a and b hold 2 and 2', () => a.ownership.nodeNames.length === 2 && b.ownership.nodeNames.length === 2 && oneEach(), { timeoutMs: 20_000 });
+      const d = instance('instance-d');
+      await d.ownership.start();
+      const shares = () => [a, b, d].map((x) => x.ownership.nodeNames.length).sort().join();
+      await eventually('shares 1, 1, 2', () => shares() === '1,1,2' && oneEach(), { timeoutMs: 30_000 });
+      await new Promise((r) => setTimeout(r, 2 * LEASE_MS));
+      t.equal(shares(), '1,1,2', 'still 1, 1, 2 two leases later');
+      t.same(clients(), [1, 1, 1, 1], 'one socket per node');
+      await d.ownership.stop();
     });
   });
 }
