@@ -146,16 +146,20 @@ export const callRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
   const fleet = (req: FastifyRequest): CallForwarding | undefined => (isForwarded(req) ? undefined : forwarding);
   const relay = (reply: FastifyReply, a: PeerAnswer) => reply.code(a.status).send(a.body as never);
   /**
-   * Answers `req` from the instance that knows call `id` when this one does not.
+   * Answers `req` from the instance that knows call `id` when this one does not, or knows it live
+   * on a node whose event socket is not open here (handed over to another instance since); that
+   * copy is answered here when no other instance knows the call.
    * @returns the reply sent, or undefined: answer here
    * @throws ApiError 404 when no instance knows it, 503 `esl_unavailable` when one did not answer
    */
   const fromOwner = async (req: FastifyRequest, reply: FastifyReply, cc: CallControl, tenantId: string, id: string) => {
     const peers = fleet(req);
-    if (!peers || cc.get(tenantId, id)) return undefined;
-    const answer = await peers.findCall(req);
-    if (!answer) throw notFound('call');
-    return relay(reply, answer);
+    const here = cc.get(tenantId, id);
+    if (!peers || (here && (here.endedAt || esl?.node(here.node)?.health().connected))) return undefined;
+    const answer = here ? await peers.findCall(req).catch(() => undefined) : await peers.findCall(req);
+    if (answer) return relay(reply, answer);
+    if (here) return undefined;
+    throw notFound('call');
   };
   /** The tenant's call `id` when the actor may see it. @throws ApiError 404 */
   const visibleCall = (cc: CallControl, tenantId: string, id: string, mine: (c: Call) => boolean): Call => {
