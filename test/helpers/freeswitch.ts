@@ -50,6 +50,12 @@ export interface FreeswitchOptions {
    * the same XMLCURL_USERNAME/XMLCURL_PASSWORD.
    */
   credentials: { username: string; password: string };
+  /**
+   * Global variables set at the end of vars.xml (`X-PRE-PROCESS cmd="set"`), for `$${name}` in what
+   * Switchplane serves: e.g. a node's own SIP address when SOFIA_SIP_IP is `$${name}`, so that
+   * switches fetching one sofia.conf bind profiles of their own.
+   */
+  globals?: Record<string, string>;
 }
 
 export interface Freeswitch {
@@ -100,6 +106,11 @@ function writeConf(dir: string, opts: FreeswitchOptions, rtp: RtpRange): string 
     settings = settings.replace(line, `$1${port}$2`);
   }
   writeFileSync(switchConf, settings);
+  if (opts.globals) {
+    const vars = path.join(conf, 'vars.xml');
+    const sets = Object.entries(opts.globals).map(([name, value]) => `  <X-PRE-PROCESS cmd="set" data="${name}=${value}"/>\n`).join('');
+    writeFileSync(vars, readFileSync(vars, 'utf8').replace(/<\/include>\s*$/, `${sets}</include>\n`));
+  }
   rmSync(path.join(conf, 'sip_profiles'), { recursive: true, force: true });
   writeFileSync(
     path.join(conf, 'autoload_configs', 'sofia.conf.xml'),

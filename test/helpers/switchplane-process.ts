@@ -21,6 +21,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface SwitchplaneProcess {
   url: string;
   port: number;
+  /** The process's PID. */
+  pid: number;
   adminKey: string;
   dataDir: string;
   /** JSON request to the API with `key` (default the admin key); throws on a network error only. */
@@ -66,6 +68,7 @@ export async function startSwitchplane(t: Test, port: number, env: Record<string
   const sp: SwitchplaneProcess = {
     url,
     port,
+    pid: child.pid!,
     adminKey,
     dataDir: dir,
     api,

@@ -14,24 +14,13 @@ import pg from 'pg';
 import { eventually } from '../helpers/eventually.js';
 import { FakeEslServer } from '../helpers/esl-server.js';
 import { hangupEvent } from '../helpers/cdr.js';
+import { eslCdrWrites, ownedNodes as owned } from '../helpers/instance-metrics.js';
 import { freePort } from '../helpers/sipp.js';
 import { startSwitchplane, type SwitchplaneProcess } from '../helpers/switchplane-process.js';
 
 t.setTimeout(900_000);
 
 const SERVER = process.env.TEST_DATABASE_URL;
-
-/** The sum of `switchplane_cdrs_written_total{source="esl"}` of one instance's /metrics. */
-async function eslCdrWrites(sp: SwitchplaneProcess): Promise<number> {
-  const text = await (await fetch(`${sp.url}/metrics`)).text();
-  return [...text.matchAll(/^switchplane_cdrs_written_total\{[^}]*source="esl"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
-}
-
-/** The nodes an instance holds, from its /metrics. */
-async function owned(sp: SwitchplaneProcess): Promise<string[]> {
-  const text = await (await fetch(`${sp.url}/metrics`)).text();
-  return [...text.matchAll(/^switchplane_freeswitch_node_owned\{node="([^"]+)"\} 1/gm)].map((m) => m[1]!).sort();
-}
 
 async function fakeNodes(t: Test, n: number): Promise<FakeEslServer[]> {
   const fakes = await Promise.all(Array.from({ length: n }, () => FakeEslServer.start()));
