@@ -38,6 +38,8 @@
  *
  * `handle()` never awaits: writes go through a WriteQueue (serial, batched, coalesced per phone
  * and node, retried until they land; failures counted as `kind="registration"` and reported).
+ * Each batch gathers the events of `REGISTRATION_GATHER_MS` and is written in one transaction, so a
+ * steady stream of REGISTERs costs a few statements a batch rather than a transaction each.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
@@ -60,6 +62,9 @@ import { StateTracker, type StateTrackerDeps } from './state-tracker.js';
 export const LIST_REGISTRATIONS = sofiaRegistrations(PHONE_PROFILE);
 
 type Write = RegistrationWrite;
+
+/** Milliseconds a batch of registration writes gathers events: how much later the API may show a REGISTER. */
+export const REGISTRATION_GATHER_MS = 100;
 
 export type RegistrationTrackerDeps = StateTrackerDeps;
 
@@ -122,7 +127,7 @@ export class RegistrationTracker extends StateTracker<Write> {
   readonly events = [...REGISTRATION_EVENTS];
 
   constructor(deps: RegistrationTrackerDeps) {
-    super(deps, { failureKind: 'registration', unknownKind: 'registration_unknown', merge });
+    super(deps, { failureKind: 'registration', unknownKind: 'registration_unknown', merge, gatherMs: REGISTRATION_GATHER_MS });
   }
 
   handle(event: EslEvent, node: string): void {

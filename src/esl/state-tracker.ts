@@ -25,6 +25,8 @@ export interface StateTrackerDeps {
   onError: (err: unknown, context: { step: 'write' | 'reconcile'; node?: string }) => void;
   /** Backoff between write attempts, milliseconds (default 200 ms to 30 s). */
   retry?: { minTimeoutMs: number; maxTimeoutMs: number };
+  /** Milliseconds a write batch gathers items (WriteQueueOptions `gatherMs`; default: the tracker's own). */
+  gatherMs?: number;
 }
 
 export interface StateTrackerOptions<T> {
@@ -34,6 +36,8 @@ export interface StateTrackerOptions<T> {
   unknownKind: string;
   /** Folds a newer item into the waiting one of the same key (WriteQueueOptions `merge`). */
   merge: (waiting: T, newer: T) => T;
+  /** Milliseconds a write batch gathers items, unless the deps say otherwise (default 0). */
+  gatherMs?: number;
 }
 
 export abstract class StateTracker<T> implements EventHandler {
@@ -46,7 +50,7 @@ export abstract class StateTracker<T> implements EventHandler {
 
   protected constructor(
     protected readonly deps: StateTrackerDeps,
-    { failureKind, unknownKind, merge }: StateTrackerOptions<T>,
+    { failureKind, unknownKind, merge, gatherMs }: StateTrackerOptions<T>,
   ) {
     this.failureKind = failureKind;
     this.queue = new WriteQueue<T>({
@@ -55,6 +59,7 @@ export abstract class StateTracker<T> implements EventHandler {
         if (unknown > 0) deps.metrics.errors.inc({ kind: unknownKind }, unknown);
       },
       merge,
+      gatherMs: deps.gatherMs ?? gatherMs ?? 0,
       onFailure: (err) => this.fail(err, { step: 'write' }),
       ...(deps.retry ? { retry: deps.retry } : {}),
     });

@@ -7,13 +7,16 @@
  * waiting one (`merge`, by default the newer replaces it) and moves to the end of the queue, so
  * the queue holds at most one item per key and every batch is written in the order of each key's
  * latest item. An item whose batch is being written is no longer waiting: a newer item for the
- * same key goes into a later batch.
+ * same key goes into a later batch. With `gatherMs`, the worker waits that long before taking each
+ * batch, so that items arriving one by one are written together: a transaction costs far more than
+ * a row (on the embedded database ~3 ms of CPU for one row, ~0.2 ms a row in a batch of 50).
  *
  * A failed batch is reported (`onFailure`, once per failed attempt) and retried until it lands
  * (src/db/retry-until-stored.ts: delay = minTimeoutMs × 2^n × [1, 2), at most maxTimeoutMs),
  * while newer items keep coalescing behind it; memory stays bounded by the number of keys. Only a
  * TypeError (a bug, not an outage) drops the batch. Durations are milliseconds.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { retryUntilStored } from '../db/retry-until-stored.js';
 
 export interface WriteQueueOptions<T> {
@@ -25,6 +28,8 @@ export interface WriteQueueOptions<T> {
   onFailure: (err: unknown) => void;
   /** Items per batch (default 500). */
   batchSize?: number;
+  /** Milliseconds each batch gathers items before it is taken (default 0: at once); not waited once closing. */
+  gatherMs?: number;
   retry?: { minTimeoutMs: number; maxTimeoutMs: number };
 }
 
@@ -64,7 +69,9 @@ export class WriteQueue<T> {
   private async run(): Promise<void> {
     const size = this.opts.batchSize ?? 500;
     const { minTimeoutMs, maxTimeoutMs } = this.opts.retry ?? { minTimeoutMs: 200, maxTimeoutMs: 30_000 };
+    const gatherMs = this.opts.gatherMs ?? 0;
     while (this.waiting.size > 0) {
+      if (gatherMs > 0 && !this.stopping.signal.aborted) await sleep(gatherMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
       const batch: T[] = [];
       for (const [key, item] of this.waiting) {
         if (batch.length === size) break;

@@ -62,7 +62,8 @@ for (const backend of backends) {
     const keys = await demoKeys(ctx.store);
     const ingest = flakyIngest(ctx.store);
     const reported: unknown[] = [];
-    const tracker = new RegistrationTracker({ store: ingest.store, metrics: ctx.metrics, onError: (err) => reported.push(err), retry: { minTimeoutMs: 1, maxTimeoutMs: 5 } });
+    // Batches taken at once (no gathering), so which events share a batch does not depend on timing.
+    const tracker = new RegistrationTracker({ store: ingest.store, metrics: ctx.metrics, onError: (err) => reported.push(err), retry: { minTimeoutMs: 1, maxTimeoutMs: 5 }, gatherMs: 0 });
     let registered = registrationList([]);
     const rig = await eslRig(t, [tracker], ctx.metrics, (cmd) => (cmd === LIST_REGISTRATIONS ? registered : undefined));
     t.teardown(() => tracker.close());
