@@ -26,6 +26,7 @@
  * server (/proc/<pid>/stat), "SQLite is BUSY/LOCKED" lines, the 1-minute load. Then the table of
  * rates × arms, per arm the highest passing rate and its ratio to `static` and `instant`
  * measured in the same bench, and the targets.
+ * BENCH_CPU_PROF=<dir> writes a CPU profile of each Switchplane there (scripts/bench/calls-cpu-profile.ts).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -68,7 +69,9 @@ async function startInstant(answers: Record<string, string>): Promise<{ url: str
 
 try {
   const sipPort = await freeListenPort();
-  const spEnv = { SOFIA_WSS_PORT: '0', SOFIA_WS_PORT: '0' };
+  const profileDir = env.BENCH_CPU_PROF;
+  const profiling: Record<string, string> = profileDir ? { BENCH_CPU_PROF: profileDir, NODE_OPTIONS: `--import tsx --import ${new URL('./bench/calls-cpu-profile.ts', import.meta.url).pathname}` } : {};
+  const spEnv = { SOFIA_WSS_PORT: '0', SOFIA_WS_PORT: '0', ...profiling };
   const needs = (...ids: ArmId[]) => ids.some((id) => ARM_IDS.includes(id));
   log('starting Switchplane (no user cache, and cacheable users)');
   const [spNoCache, spCache] = await Promise.all([

@@ -50,6 +50,8 @@ export async function startBenchSwitchplane(sipPort: number, env: Record<string,
     SOFIA_INTERNAL_PORT: String(sipPort),
     SOFIA_EXTERNAL_PORT: String(sipPort + 1),
     LOG_LEVEL: 'warn',
+    // The users are made through the REST API, 1,000 and more within a minute.
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
     ...env,
   });
   const pid = listenerPid(sp.port);
