@@ -7,7 +7,9 @@
  * nodes fire CHANNEL_CREATE, CHANNEL_ANSWER and CHANNEL_HANGUP_COMPLETE for CALLS (1000) calls
  * spread over them. Printed, each beside the same figure without ownership:
  * - event-socket connections (target: one per node);
- * - CDR writes over the event socket, summed over every instance's /metrics (target: one per call);
+ * - CDR writes over the event socket: CHANNEL_HANGUP_COMPLETE events handled (each is one CDR
+ *   insert sent to PostgreSQL; a second one of a Unique-ID is dropped there by its constraint and
+ *   not counted in `switchplane_cdrs_written_total`), summed over every instance (target: one per call);
  * - takeover: from a SIGKILL of an owning instance until every node has one socket again.
  * Without ownership is the behaviour before it: every instance connects to every node of
  * ESL_NODES and writes every CDR it hears (measured with INSTANCES in-process EslNodes +
@@ -17,7 +19,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -64,23 +66,57 @@ async function admin(sqlText: string): Promise<void> {
   await client.query(sqlText).finally(() => client.end());
 }
 
-interface Instance { child: ChildProcess; url: string; dir: string }
+/** A Switchplane process; its log (JSON lines) is `log`, kept after the run for a look. */
+interface Instance { child: ChildProcess; url: string; dir: string; log: string }
 
 async function startInstance(env: Record<string, string>): Promise<Instance> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-fleet-'));
+  const log = path.join(tmpdir(), `bench-fleet-${port}.log`);
+  const out = openSync(log, 'w');
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, DEMO_SEED: 'false', LOG_LEVEL: 'warn', ESL_LEASE_MS: String(LEASE_MS), ...env },
+    cwd: ROOT, stdio: ['ignore', out, out],
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, DEMO_SEED: 'false', LOG_LEVEL: 'info', ESL_LEASE_MS: String(LEASE_MS), ...env },
   });
   const url = `http://127.0.0.1:${port}`;
   await until('instance healthy', async () => (await fetch(`${url}/health`).catch(() => undefined))?.status, (s) => s === 200, 300_000);
-  return { child, url, dir };
+  return { child, url, dir, log };
 }
 
+/** Nodes given up by the instances so far (src/main.ts logs each `released`), by reason. */
+function handovers(instances: Instance[]): Record<string, number> {
+  const byReason: Record<string, number> = {};
+  for (const i of instances) {
+    for (const line of readFileSync(i.log, 'utf8').split('\n')) {
+      if (!line.includes('FreeSWITCH node given up')) continue;
+      const reason = (JSON.parse(line) as { reason?: string }).reason ?? 'unknown';
+      byReason[reason] = (byReason[reason] ?? 0) + 1;
+    }
+  }
+  return byReason;
+}
+
+/** Reads `read` until it reaches `target` or stays unchanged for `quietMs`; returns the last value. */
+async function settled(read: () => Promise<number>, target: number, quietMs: number, timeoutMs: number): Promise<number> {
+  const end = Date.now() + timeoutMs;
+  let last = -1;
+  let since = Date.now();
+  for (;;) {
+    const v = await read();
+    if (v !== last) [last, since] = [v, Date.now()];
+    if (v >= target || Date.now() - since > quietMs || Date.now() > end) return v;
+    await sleep(200);
+  }
+}
+
+/** Every client of every fake node has asked for CHANNEL_HANGUP_COMPLETE `perNode` times over. */
+const subscribed = (fakes: FakeEslServer[], perNode: number) =>
+  fakes.every((f) => f.commands.filter((c) => c.startsWith('event json') && c.includes('CHANNEL_HANGUP_COMPLETE')).length >= perNode);
+
+/** CHANNEL_HANGUP_COMPLETE events an instance handled (its /metrics `switchplane_esl_events_total`). */
 async function eslCdrWrites(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return [...text.matchAll(/^switchplane_cdrs_written_total\{[^}]*source="esl"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  return [...text.matchAll(/^switchplane_esl_events_total\{[^}]*event="CHANNEL_HANGUP_COMPLETE"[^}]*result="handled"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
 }
 
 /** CALLS calls spread over the nodes: CHANNEL_CREATE, CHANNEL_ANSWER, then CHANNEL_HANGUP_COMPLETE. */
@@ -110,26 +146,32 @@ async function withOwnership(dbUrl: string, fakes: FakeEslServer[]) {
     const share = Math.ceil(NODES / INSTANCES);
     const ownedCounts = () => Promise.all(instances.map(async (i) => (await (await fetch(`${i.url}/metrics`)).text()).match(/^switchplane_freeswitch_node_owned\{/gm)?.length ?? 0));
     await until('every instance at its share', async () => oneEach(fakes) && (await ownedCounts()), (c) => Array.isArray(c) && c.every((n) => n >= share - 1 && n <= share), 300_000);
-    await sleep(LEASE_MS); // the last sockets subscribed
+    await until('every socket subscribed', () => subscribed(fakes, 1), Boolean, 60_000);
+    await sleep(LEASE_MS); // a node handed over while settling: its new owner's subscription
+    const before = handovers(instances);
     const conns = connections(fakes);
     await fireCalls(fakes);
     const total = () => Promise.all(instances.map((i) => eslCdrWrites(i.url))).then((a) => a.reduce((x, y) => x + y, 0));
-    await until('every CDR written', total, (n) => n >= CALLS, 300_000);
+    await settled(total, CALLS, 15_000, 300_000);
     await sleep(2000); // any duplicate would show by now
     const writes = await total();
+    const after = handovers(instances);
+    const moved = Object.entries(after).map(([r, n]) => [r, n - (before[r] ?? 0)] as const).filter(([, n]) => n > 0);
     const victim = instances[instances.length - 1]!;
     const killedAt = Date.now();
     victim.child.kill('SIGKILL');
     await until('a socket closed by the kill', () => !oneEach(fakes), Boolean, 10_000).catch(() => undefined);
     await until('every node held again', () => oneEach(fakes), Boolean, 120_000);
     const takeoverMs = Date.now() - killedAt;
-    return { conns, writes, takeoverMs };
+    return { conns, writes, takeoverMs, moved: moved.map(([r, n]) => `${n} ${r}`).join(', ') || 'none' };
   } finally {
     for (const i of instances) {
       i.child.kill('SIGTERM');
       rmSync(i.dir, { recursive: true, force: true });
     }
     await sleep(1000);
+    for (const i of instances) i.child.kill('SIGKILL');
+    console.log(`instance logs: ${instances.map((i) => i.log).join(' ')}`);
   }
 }
 
@@ -147,15 +189,15 @@ async function withoutOwnership(dbUrl: string, fakes: FakeEslServer[]) {
     return { store, metrics, cdrs, esl, spoolDir };
   }));
   try {
-    await until('every instance on every node', () => fakes.every((f) => f.authedClients === INSTANCES), Boolean, 300_000);
+    await until('every instance on every node', () => fakes.every((f) => f.authedClients === INSTANCES) && subscribed(fakes, INSTANCES), Boolean, 300_000);
     const conns = connections(fakes);
     await fireCalls(fakes);
     const total = async () => {
       let n = 0;
-      for (const p of parts) for (const v of (await p.metrics.cdrsWritten.get()).values) if (v.labels.source === 'esl') n += v.value;
+      for (const p of parts) for (const v of (await p.metrics.eslEvents.get()).values) if (v.labels.event === 'CHANNEL_HANGUP_COMPLETE' && v.labels.result === 'handled') n += v.value;
       return n;
     };
-    await until('every CDR written by every instance', total, (n) => n >= CALLS * INSTANCES, 300_000);
+    await settled(total, CALLS * INSTANCES, 15_000, 300_000);
     await sleep(2000);
     return { conns, writes: await total() };
   } finally {
@@ -183,6 +225,7 @@ try {
   row('', 'with ownership', 'without ownership', 'target');
   row('event-socket connections', String(owned.conns), String(every.conns), `${NODES} (ratio ${(every.conns / owned.conns).toFixed(1)}×)`);
   row('CDR writes (event socket)', String(owned.writes), String(every.writes), `${CALLS} (ratio ${(every.writes / owned.writes).toFixed(1)}×)`);
+  row('nodes handed over during calls', owned.moved, '—', 'none');
   row('takeover after kill -9 (s)', (owned.takeoverMs / 1000).toFixed(1), '— (all hold all)', `ceiling: lease ${(LEASE_MS / 1000).toFixed(1)} s + a pass; ratio ${(owned.takeoverMs / LEASE_MS).toFixed(2)}`);
 } finally {
   await Promise.all(fakes.map((f) => f.stop()));
