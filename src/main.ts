@@ -95,7 +95,7 @@ async function start(): Promise<void> {
   const reloader = new ConfigReloader({ store, secrets, send: (command) => esl.send(command), onError: (err) => app.log.error({ err }, 'FreeSWITCH reload failed') });
   await reloader.start();
   const scheduler = handlers.calls
-    ? new Scheduler({ store, calls: handlers.calls, nodes: new NodeAccess({ nodes: esl, records: { store, secrets } }), instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') })
+    ? new Scheduler({ store, calls: handlers.calls, nodes: new NodeAccess({ nodes: esl, records: { store, secrets } }), placement: () => placementCandidates(store), instanceId, ...config.scheduler, onError: (err, context) => app.log.error({ err, ...context }, 'recurring call scheduler failed') })
     : undefined;
   scheduler?.start();
 

@@ -49,6 +49,8 @@ export interface Claim {
   graceMs: number;
   /** Most rows handled by one call. */
   limit: number;
+  /** claimDue: only occurrences due at or before this (default `now`): see src/scheduler/fleet-placement.ts. */
+  dueBy?: Date;
 }
 
 type Db = Kysely<Database>;
@@ -109,7 +111,8 @@ async function recordExecuted(trx: Db, instanceId: string, x: RecurringCallExecu
  * execution each with a new call id and a lease, and advances `next_execution_at` to the first run
  * after now. An occurrence more than `graceMs` late (no instance ran at its time) is recorded
  * `skipped` instead, and the next run becomes the first one not yet late: missed runs are never
- * replayed in a burst, and one still within the grace period is claimed by the next call.
+ * replayed in a burst, and one still within the grace period is claimed by the next call. With
+ * `dueBy` before `now`, occurrences due after it are left to another instance for now.
  * @returns the occurrences to originate (commit before originating them), and how many due rows were handled
  */
 export async function claimDue(trx: Db, c: Claim): Promise<{ occurrences: Occurrence[]; handled: number }> {
@@ -119,7 +122,7 @@ export async function claimDue(trx: Db, c: Claim): Promise<{ occurrences: Occurr
     .innerJoin('extensions as e', 'e.id', 'rc.extension_id')
     .select([...TARGET, 'rc.frequency', 'rc.time_of_day', 'rc.day_of_week', 'rc.day_of_month', 'rc.timezone', 'rc.next_execution_at'])
     .where('rc.enabled', '=', true)
-    .where('rc.next_execution_at', '<=', c.now)
+    .where('rc.next_execution_at', '<=', c.dueBy ?? c.now)
     .orderBy('rc.next_execution_at')
     .limit(c.limit)
     .forUpdate(['rc'])

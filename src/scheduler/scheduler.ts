@@ -13,29 +13,36 @@
  *    one, and with the lease still this instance's, ask every node `uuid_exists` again right
  *    before originating (a call placed meanwhile, e.g. by a late originate of the old holder, is
  *    there now and is recorded `originated`); every node still saying `false`: the call was
- *    never placed, and it is originated now, with the same call id. A node that cannot be asked
- *    leaves the claim to a later pass. A claim past the grace period is recorded `failed`
- *    instead.
- * 2. Claim and originate: claim due occurrences (src/scheduler/executions.ts claimDue: FOR
- *    UPDATE SKIP LOCKED, committed before anything is sent; missed ones are recorded `skipped`)
- *    and originate each through call control exactly as a click-to-call
- *    (src/esl/call-control.ts: the extension's phone rings, then the destination goes through
- *    the tenant's dialplan), with the execution's call id as `origination_uuid`. FreeSWITCH
- *    took it: `originated`; refused before sending (extension or tenant not active): `failed`;
- *    no node connected, or the link failed while sending: the claim is given back for step 1 of
- *    the next pass to decide.
+ *    never placed, and it is originated now, with the same call id, on this instance's
+ *    least-loaded node. A node that cannot be asked leaves the claim to a later pass. A claim
+ *    past the grace period is recorded `failed` instead.
+ * 2. Claim and originate: rank the fleet's nodes (src/scheduler/fleet-placement.ts: the best
+ *    node by HEARTBEAT, as a click-to-call). When another live instance holds the best node,
+ *    claim only occurrences already `ownerWaitMs` late (that instance claims the others and
+ *    places them on its node); otherwise claim what is due. Claim them (src/domain/
+ *    recurring-call-executions.ts claimDue: FOR UPDATE SKIP LOCKED, committed before anything is
+ *    sent; missed ones are recorded `skipped`) and originate each through call control exactly as
+ *    a click-to-call (src/esl/call-control.ts: the extension's phone rings, then the destination
+ *    goes through the tenant's dialplan) on the best node this instance holds (without fresh
+ *    HEARTBEATs: its least-loaded node), with the execution's call id as `origination_uuid`.
+ *    FreeSWITCH took it: `originated`; refused before sending (extension or tenant not active):
+ *    `failed`; no node connected, or the link failed while sending: the claim is given back for
+ *    step 1 of the next pass to decide.
  * 3. Outcomes: executions get the disposition of their call id's CDR; a call that failed before
  *    it had a channel (`-ERR USER_NOT_REGISTERED`: no CDR will come) is recorded `failed` with
  *    that cause when call control reports it.
  *
  * Why never twice: an occurrence has one row (unique per recurring call and time) and one call
- * id; only the holder of its lease originates it; a new holder originates again only when no
+ * id; it is claimed by one transaction (its row locked, its next run advanced: placement only
+ * decides which instance tries first, so rankings read at different times cannot make two
+ * claims); only the holder of its lease originates it; a new holder originates again only when no
  * node has the call and no CDR of it exists; and FreeSWITCH refuses a second channel with a
  * Unique-ID in use (switch_core_session.c: "Duplicate UUID!"). The lease must outlast the time an
  * instance takes from claiming to recording the originate (FreeSWITCH answers a bgapi at once).
- * Leases are timed by the database's clock (src/scheduler/executions.ts): instances whose clocks
- * disagree still agree on when a lease runs out. The schedule (what is due, the grace period) and
- * the recorded times come from `clock`; durations are milliseconds.
+ * Leases are timed by the database's clock (src/domain/recurring-call-executions.ts): instances
+ * whose clocks disagree still agree on when a lease runs out. The schedule (what is due, the
+ * grace period, how late an occurrence is) and the recorded times come from `clock`; durations
+ * are milliseconds.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../db/store.js';
@@ -43,6 +50,8 @@ import type { CallControl } from '../esl/call-control.js';
 import { CallError, type Call } from '../esl/calls.js';
 import type { NodeAccess } from '../esl/node-access.js';
 import { uuidExists } from '../freeswitch/commands.js';
+import { ownerWaitMs, passPlacement, type PassPlacement } from './fleet-placement.js';
+import type { PlacementCandidate } from '../domain/call-placement.js';
 import { claimDue, outcomesFromCdrs, recordFailedCall, release, settle, stillHeld, takeOverExpired, withCdr, type Claim, type Occurrence } from '../domain/recurring-call-executions.js';
 
 export type SchedulerStage = 'recover' | 'claim' | 'originate' | 'outcomes';
@@ -52,7 +61,12 @@ export interface SchedulerOptions {
   calls: CallControl;
   /** Every enabled FreeSWITCH node, asked `uuid_exists` when a claim is taken over. */
   nodes: Pick<NodeAccess, 'everyNode'>;
-  /** Names this instance in claims and audit rows; unique per running process. */
+  /**
+   * The fleet's nodes, best placement first (src/domain/call-placement.ts placementCandidates);
+   * without it every claim is placed on this instance's least-loaded node.
+   */
+  placement?: () => Promise<PlacementCandidate[]>;
+  /** Names this instance in claims and audit rows (and node leases: switchplane_instances.id); unique per running process. */
   instanceId: string;
   intervalMs: number;
   leaseMs: number;
@@ -134,11 +148,25 @@ export class Scheduler {
 
   /** Claims until nothing is due (a skipped occurrence may leave its next run due at once). */
   private async claimAndOriginate(): Promise<void> {
+    const { waitMs, node } = await this.placement();
     for (;;) {
-      const { occurrences, handled } = await this.opts.store.withScheduler((trx) => claimDue(trx, this.claim()));
+      const claim = this.claim();
+      const dueBy = new Date(claim.now.getTime() - waitMs);
+      const { occurrences, handled } = await this.opts.store.withScheduler((trx) => claimDue(trx, { ...claim, dueBy }));
       // Claimed occurrences are originated even when stopping: they are due, and theirs to call.
-      for (const o of occurrences) await this.originate(o);
+      for (const o of occurrences) await this.originate(o, node);
       if (handled === 0 || this.stopped) return;
+    }
+  }
+
+  /** This pass's placement (src/scheduler/fleet-placement.ts); the ranking unread: as without one. */
+  private async placement(): Promise<PassPlacement> {
+    if (!this.opts.placement) return { waitMs: 0 };
+    try {
+      return passPlacement(await this.opts.placement(), this.opts.instanceId, ownerWaitMs(this.opts));
+    } catch (err) {
+      this.opts.onError(err, { stage: 'claim' });
+      return { waitMs: 0 };
     }
   }
 
@@ -188,16 +216,17 @@ export class Scheduler {
     await this.guard(o, () => this.opts.store.withScheduler((trx) => settle(trx, this.opts.instanceId, o.executionId, { outcome: 'originated', startedAt: null })));
   }
 
-  private originate(o: Occurrence): Promise<void> {
-    const placed = this.guard(o, () => this.place(o));
+  /** Originates `o` on `node` when given and connected here, else on this instance's least-loaded node. */
+  private originate(o: Occurrence, node?: string): Promise<void> {
+    const placed = this.guard(o, () => this.place(o, node));
     this.placing.set(o.callId, placed);
     return placed;
   }
 
-  private async place(o: Occurrence): Promise<void> {
+  private async place(o: Occurrence, node?: string): Promise<void> {
     const { store, instanceId } = this.opts;
     try {
-      await this.opts.calls.originate(o.tenant, o.extension, o.destination, o.callId);
+      await this.opts.calls.originate(o.tenant, o.extension, o.destination, o.callId, node);
     } catch (err) {
       this.placing.delete(o.callId);
       const error = messageOf(err);

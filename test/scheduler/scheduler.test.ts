@@ -12,7 +12,9 @@ import { loadConfig } from '../../src/config.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import type { RecurringCallExecution } from '../../src/db/schema.js';
 import type { Store } from '../../src/db/store.js';
-import { createNode, deleteNode } from '../../src/domain/freeswitch-nodes.js';
+import { placementCandidates } from '../../src/domain/call-placement.js';
+import { createNode, deleteNode, writeHeartbeat } from '../../src/domain/freeswitch-nodes.js';
+import { announceInstance, retireInstance, takeLease } from '../../src/domain/node-leases.js';
 import { SecretBox } from '../../src/domain/secrets.js';
 import { CallControl, type CallControlDeps } from '../../src/esl/call-control.js';
 import { originateCommand, type Call } from '../../src/esl/calls.js';
@@ -22,7 +24,8 @@ import { NodeAccess } from '../../src/esl/node-access.js';
 import { EslNodes } from '../../src/esl/nodes.js';
 import { createMetrics } from '../../src/metrics.js';
 import { claimDue, settle } from '../../src/domain/recurring-call-executions.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { ownerWaitMs } from '../../src/scheduler/fleet-placement.js';
+import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
 import { seedDemo } from '../../src/seed/demo.js';
 import { backends, type Backend } from '../helpers/backends.js';
 import { hangupEvent } from '../helpers/cdr.js';
@@ -117,14 +120,17 @@ interface Instance {
   kill(): Promise<void>;
 }
 
-/** A Switchplane instance's scheduler with its own event socket link (node fs1) and call control. */
+/** A Switchplane instance's scheduler with its own event socket link (node `node`, default fs1) and call control. */
 async function instance(
   t: Test,
-  o: { name: string; store: Store; fs: FakeFreeswitch; clock: () => Date; calls?: (deps: CallControlDeps) => CallControl; cdrs?: boolean; connect?: boolean; intervalMs?: number; batchSize?: number; cdrSettleMs?: number; ownStore?: boolean; records?: { store: Store; secrets: SecretBox } },
+  o: {
+    name: string; store: Store; fs: FakeFreeswitch; clock: () => Date; node?: string; calls?: (deps: CallControlDeps) => CallControl; cdrs?: boolean; connect?: boolean; intervalMs?: number;
+    batchSize?: number; cdrSettleMs?: number; ownStore?: boolean; records?: { store: Store; secrets: SecretBox }; placement?: SchedulerOptions['placement'];
+  },
 ): Promise<Instance> {
   const metrics = createMetrics();
   const errors: unknown[] = [];
-  const nodes = new EslNodes(loadConfig({ ESL_NODES: `fs1@${o.fs.server.host}:${o.fs.server.port}` }).esl, (err) => errors.push(err), TEST_BACKOFF);
+  const nodes = new EslNodes(loadConfig({ ESL_NODES: `${o.node ?? 'fs1'}@${o.fs.server.host}:${o.fs.server.port}` }).esl, (err) => errors.push(err), TEST_BACKOFF);
   const tracker = new ChannelTracker({ store: o.store, metrics, onError: (err) => errors.push(err), countDelayMs: 5 });
   const spoolDir = o.cdrs ? mkdtempSync(path.join(tmpdir(), 'switchplane-spool-')) : undefined;
   const cdrs = spoolDir ? new CdrWriter({ store: o.store, spool: new CdrSpool(spoolDir), metrics, onError: (err) => errors.push(err), flushIntervalMs: 10 }) : undefined;
@@ -134,7 +140,7 @@ async function instance(
   const calls = o.calls?.(deps) ?? new CallControl(deps);
   const scheduler = new Scheduler({
     store: o.store, calls, nodes: new NodeAccess({ nodes, ...(o.records ? { records: o.records } : {}) }), instanceId: o.name, clock: o.clock, intervalMs: o.intervalMs ?? 5, leaseMs: LEASE_MS, graceMs: GRACE_MS,
-    cdrSettleMs: o.cdrSettleMs ?? 10, ...(o.batchSize ? { batchSize: o.batchSize } : {}), onError: (err, context) => errors.push({ err, ...context }),
+    cdrSettleMs: o.cdrSettleMs ?? 10, ...(o.batchSize ? { batchSize: o.batchSize } : {}), ...(o.placement ? { placement: o.placement } : {}), onError: (err, context) => errors.push({ err, ...context }),
   });
   const connect = async () => {
     const up = once(nodes.connections[0]!, 'connected');
@@ -195,6 +201,41 @@ const dbNow = async (store: Store): Promise<Date> =>
 /** The executions once `ok` holds: read every 5 ms, up to 10 s. */
 const executionsWhen = (store: Store, ok: (rows: RecurringCallExecution[]) => boolean): Promise<RecurringCallExecution[]> =>
   eventually('the executions', () => executions(store), { until: ok, timeoutMs: 10_000, intervalMs: 5 });
+
+/** A scheduler interval as in production: only `ownerWaitMs` depends on it, the tests run passes by tick(). */
+const FLEET_INTERVAL_MS = 10_000;
+/** How late an occurrence must be before an instance not holding the best node claims it. */
+const OWNER_WAIT_MS = ownerWaitMs({ intervalMs: FLEET_INTERVAL_MS, leaseMs: LEASE_MS, graceMs: GRACE_MS });
+
+/**
+ * Two Switchplane instances a and b holding nodes fs-a and fs-b (records with leases, both
+ * instances announced live), each node's scheduler reading the fleet's ranking. With
+ * `heartbeats`, fs-b's HEARTBEAT leaves it 90 free sessions and fs-a's 10: fs-b is the best node.
+ */
+async function fleetOfTwo(t: Test, store: Store, clock: () => Date, heartbeats: boolean) {
+  const fsA = await fakeFreeswitch(t);
+  const fsB = await fakeFreeswitch(t);
+  const secrets = new SecretBox(randomBytes(32));
+  const ids: string[] = [];
+  for (const [owner, node, fs] of [['a', 'fs-a', fsA], ['b', 'fs-b', fsB]] as const) {
+    const { id } = await createNode(store, secrets, { name: node, eslHost: '127.0.0.1', eslPort: fs.server.port, eslPassword: 'ClueCon' });
+    ids.push(id);
+    await announceInstance(store, owner, LEASE_MS);
+    await takeLease(store, id, owner, LEASE_MS);
+  }
+  t.teardown(async () => {
+    for (const id of ids) await deleteNode(store, id);
+    for (const owner of ['a', 'b']) await retireInstance(store, owner);
+  });
+  if (heartbeats) {
+    await writeHeartbeat(store, 'fs-a', { sessionCount: 90, sessionPeakMax: 90, maxSessions: 100, idleCpu: 99, uptimeSeconds: 60 });
+    await writeHeartbeat(store, 'fs-b', { sessionCount: 10, sessionPeakMax: 10, maxSessions: 100, idleCpu: 50, uptimeSeconds: 60 });
+  }
+  const placement = () => placementCandidates(store);
+  const a = await instance(t, { name: 'a', node: 'fs-a', store, fs: fsA, clock, intervalMs: FLEET_INTERVAL_MS, placement });
+  const b = await instance(t, { name: 'b', node: 'fs-b', store, fs: fsB, clock, intervalMs: FLEET_INTERVAL_MS, placement });
+  return { fsA, fsB, a, b };
+}
 
 /** How often each value occurs. */
 const counts = (values: string[]) => values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
@@ -566,6 +607,60 @@ for (const backend of backends) {
       t.same([...fs.originated(), ...other.originated()], [], 'not originated a second time');
       t.match(await executions(store), [{ id: x!.id, outcome: 'originated', claimed_by: 'b', attempts: 3, started_at: null }]);
       t.same(b.errors, []);
+    });
+
+    t.test('placement: the best node (most free sessions by HEARTBEAT) is b\'s: b claims the occurrence and places it there, once; a leaves it', async (t) => {
+      now = DUE;
+      const { fsA, fsB, a, b } = await fleetOfTwo(t, store, clock, true);
+      t.match((await placementCandidates(store)).map((c) => [c.node, c.owner, c.freeSessions]), [['fs-b', 'b', 90], ['fs-a', 'a', 10]]);
+      const rc = await dueCall(store, acme, { destination: '+390212345678' });
+      await a.scheduler.tick();
+      t.same(await executions(store), [], 'a claims nothing: the occurrence is due, and b holds the best node');
+      await b.scheduler.tick();
+      const [x, ...more] = await executions(store);
+      t.same(more, []);
+      t.match(x, { recurring_call_id: rc, scheduled_for: DUE, outcome: 'originated', claimed_by: 'b', attempts: 1 });
+      t.same(fsB.originated(), [x!.call_id], 'originated on fs-b');
+      await Promise.all([a.scheduler.tick(), b.scheduler.tick()]);
+      now = new Date(DUE.getTime() + OWNER_WAIT_MS);
+      await Promise.all([a.scheduler.tick(), b.scheduler.tick()]);
+      t.same([...fsA.originated(), ...fsB.originated()], [x!.call_id], 'once in all, nothing on fs-a');
+      t.equal((await executions(store)).length, 1);
+      t.same([...a.errors, ...b.errors], []);
+    });
+
+    t.test('placement: b holds the best node but its scheduler does not run: a claims the occurrence once it is ownerWaitMs late, and places it on fs-a', async (t) => {
+      t.equal(OWNER_WAIT_MS, 30_000, 'three intervals of 10 s (under half of grace minus lease: 120 s)');
+      now = DUE;
+      const { fsA, fsB, a, b } = await fleetOfTwo(t, store, clock, true);
+      await b.scheduler.stop();
+      await dueCall(store, acme, { destination: '+390212345678' });
+      await a.scheduler.tick();
+      now = new Date(DUE.getTime() + OWNER_WAIT_MS - 1);
+      await a.scheduler.tick();
+      t.same(await executions(store), [], 'not claimed while less than ownerWaitMs late');
+      now = new Date(DUE.getTime() + OWNER_WAIT_MS);
+      await a.scheduler.tick();
+      const [x, ...more] = await executions(store);
+      t.same(more, []);
+      t.match(x, { scheduled_for: DUE, outcome: 'originated', claimed_by: 'a', attempts: 1, started_at: now });
+      t.same(fsA.originated(), [x!.call_id], 'on a\'s own best node');
+      t.same(fsB.originated(), []);
+      await a.scheduler.tick();
+      t.equal(fsA.originated().length, 1, 'once');
+      t.same(a.errors, []);
+    });
+
+    t.test('placement without any fresh HEARTBEAT: an instance claims what is due as without placement', async (t) => {
+      now = DUE;
+      const { fsA, fsB, a } = await fleetOfTwo(t, store, clock, false);
+      await dueCall(store, acme, { destination: '+390212345678' });
+      await a.scheduler.tick();
+      const [x] = await executions(store);
+      t.match(x, { outcome: 'originated', claimed_by: 'a' });
+      t.same(fsA.originated(), [x!.call_id]);
+      t.same(fsB.originated(), []);
+      t.same(a.errors, []);
     });
   });
 }
