@@ -8,6 +8,14 @@ import { CHANNEL_VARS } from '../freeswitch/vocabulary.js';
 /** Reads one form field: the first value when a key repeats (xml_locate repeats `section`). */
 export type Fields = (name: string) => string | undefined;
 
+/** `&<name>=` per field name, made once: the names read are the few this module's lookups use. */
+const needles = new Map<string, string>();
+function needleOf(name: string): string {
+  let needle = needles.get(name);
+  if (needle === undefined) needles.set(name, (needle = `&${name}=`));
+  return needle;
+}
+
 /**
  * A mod_xml_curl form body, read lazily: only the fields a lookup asks for are found and
  * decoded. A REGISTER body carries some 50 fields (about 1.2 KB) and the directory reads six.
@@ -20,13 +28,14 @@ export class FormBody {
   /** The first value of `name`, decoded; a value with a broken escape is returned as sent. */
   field(name: string): string | undefined {
     const { raw } = this;
+    const needle = needleOf(name);
     let start: number;
-    if (raw.startsWith(`${name}=`)) {
+    if (raw.startsWith(name) && raw.charCodeAt(name.length) === 61 /* = */) {
       start = name.length + 1;
     } else {
-      const at = raw.indexOf(`&${name}=`);
+      const at = raw.indexOf(needle);
       if (at < 0) return undefined;
-      start = at + name.length + 2;
+      start = at + needle.length;
     }
     const end = raw.indexOf('&', start);
     const value = end < 0 ? raw.slice(start) : raw.slice(start, end);
