@@ -85,10 +85,11 @@ export class CallForwarding {
   }
 
   /**
-   * Sends `req` to `peer` (see the module comment), naming `node` for a click-to-call.
+   * Sends `req` to `peer` (see the module comment), naming `node` for a click-to-call; to `path`
+   * (with its query) instead of the request's own when given.
    * @throws ApiError 503 `esl_unavailable` naming the peer's nodes when it does not answer in time
    */
-  async send(req: FastifyRequest, peer: Peer, node?: string): Promise<PeerAnswer> {
+  async send(req: FastifyRequest, peer: Peer, node?: string, path: string = req.url): Promise<PeerAnswer> {
     const headers: Record<string, string> = { [FORWARDED_HEADER]: '1' };
     for (const name of PASSED_HEADERS) {
       const value = req.headers[name];
@@ -98,7 +99,7 @@ export class CallForwarding {
     const body = req.body === undefined || req.method === 'GET' ? undefined : JSON.stringify(req.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      const res = await fetch(`${peer.url}${req.url}`, { method: req.method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await fetch(`${peer.url}${path}`, { method: req.method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs) });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     } catch (err) {
@@ -132,12 +133,13 @@ export class CallForwarding {
   }
 
   /**
-   * The `data` arrays every peer answers to `req` (the live-calls list), concatenated.
+   * The `data` arrays every peer answers to `req` (the live-calls list), concatenated; `path`
+   * asks another route than the request's own with its credentials (GET only).
    * @throws ApiError 503 `esl_unavailable` naming the nodes of the peers that did not answer 200
    */
-  async collect(req: FastifyRequest): Promise<unknown[]> {
+  async collect(req: FastifyRequest, path: string = req.url): Promise<unknown[]> {
     const peers = await this.deps.peers();
-    const answers = await Promise.allSettled(peers.map((p) => this.send(req, p)));
+    const answers = await Promise.allSettled(peers.map((p) => this.send(req, p, undefined, path)));
     const failed = peers.filter((p, i) => {
       const a = answers[i]!;
       if (a.status === 'fulfilled' && a.value.status !== 200) req.log.warn({ peer: p.id, status: a.value.status }, 'a forwarded live-calls list was refused by the instance holding the node');
@@ -145,6 +147,16 @@ export class CallForwarding {
     });
     if (failed.length) throw unavailable(failed.flatMap((p) => p.nodes).sort());
     return answers.flatMap((a) => (a.status === 'fulfilled' ? (a.value.body as { data: unknown[] }).data : []));
+  }
+
+  /**
+   * The customer's live calls on every peer, asked with the credentials of `req` (any GET, e.g.
+   * the live view's stream) at `GET /api/v1/customers/{tenantId}/calls/active`, which every
+   * principal that may read the customer's calls can use (an agent gets its own calls only).
+   * @throws ApiError 503 `esl_unavailable` as `collect`
+   */
+  activeCalls(req: FastifyRequest, tenantId: string): Promise<unknown[]> {
+    return this.collect(req, `/api/v1/customers/${tenantId}/calls/active`);
   }
 }
 

@@ -5,8 +5,9 @@
  *   write a phone's registration or a gateway's state (STATE_CHANNEL, sql/015_state_notify.sql),
  *   and the configuration notices of extensions and trunks being added, changed or removed
  *   (CHANGE_CHANNEL, sql/003); both work on PostgreSQL and PGlite (store.onChange);
- * - `calls`: CallControl's `changed` event (src/esl/call-control.ts), in process: calls are held
- *   by the process whose event socket sees them.
+ * - `calls`: CallControl's `changed` event (src/esl/call-control.ts), in process, and on
+ *   PostgreSQL the `calls` state notices the other instances send when theirs changed
+ *   (src/esl/call-notices.ts): a call is held by the instance whose event socket sees it.
  * A notice without a tenant, or a lost and re-established notice channel, marks every set of
  * every customer being watched. Changes to one customer within `coalesceMs` (default 250 ms) of
  * its first are told once, together; a customer is told at most once per `coalesceMs`.
@@ -22,6 +23,7 @@ export type LiveKind = (typeof LIVE_KINDS)[number];
 const KINDS_OF_TABLE: Record<string, readonly LiveKind[]> = {
   extensions: ['registrations'],
   trunks: ['gateways'],
+  calls: ['calls'],
   tenants: LIVE_KINDS,
   '*': LIVE_KINDS,
 };

@@ -3,7 +3,9 @@
  * the session cookie (EventSource sends it) or a Bearer key. A customer's key or person watches
  * its own customer; an admin key or operator names it with `?tenantId=` (EventSource cannot send
  * headers) or `X-Tenant-ID`. Events, each a full snapshot:
- * - `event: calls`, data `{ calls: [Call] }` (as GET /calls/active; [] without an event socket);
+ * - `event: calls`, data `{ calls: [Call] }`: what GET /calls/active answers, the calls on every
+ *   instance's nodes (src/api/call-forwarding.ts; [] with no node anywhere); when another
+ *   instance does not answer, the snapshot waits for the next change;
  * - `event: registrations`, data `{ registrations: [{ extensionId, extensionNumber, sipUsername,
  *   displayName, registered, contact, userAgent, ip, port, expiresAt, lastRegistrationAt }] }`;
  * - `event: gateways`, data `{ gateways: [{ trunkId, name, registrationState, pingStatus,
@@ -21,6 +23,7 @@ import { gatewayStates, registrationStates } from '../domain/live-snapshots.js';
 import type { Call } from '../esl/calls.js';
 import { agentExtension, isOwnCall } from './agent-access.js';
 import { actingTenant, principalOf, tenantOrAgent } from './auth.js';
+import { mergeCalls } from './call-forwarding.js';
 import { callJson } from './calls.js';
 import type { ApiDeps } from './deps.js';
 import { notFound } from './errors.js';
@@ -43,7 +46,7 @@ function watched(req: FastifyRequest, chosen: string | undefined): { tenantId: s
   return scope;
 }
 
-export const liveRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, calls, metrics }) => {
+export const liveRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, calls, forwarding, metrics }) => {
   const hub = new LiveHub({ store, calls });
   app.addHook('preClose', () => hub.close());
 
@@ -61,7 +64,10 @@ export const liveRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
     const mine = (c: Call) => !own || !calls || isOwnCall(c, calls.legNames(c), own);
 
     const snapshot = async (kind: LiveKind): Promise<object> => {
-      if (kind === 'calls') return { calls: (calls?.active(tenantId) ?? []).filter(mine).map(callJson) };
+      if (kind === 'calls') {
+        const local = (calls?.active(tenantId) ?? []).filter(mine).map(callJson);
+        return { calls: mergeCalls(local, (await forwarding?.activeCalls(req, tenantId)) ?? []) };
+      }
       if (kind === 'registrations') {
         const rows = await registrationStates(store, tenantId, agentExtensionId);
         return { registrations: rows.map((r) => ({ ...r, expiresAt: iso(r.expiresAt), lastRegistrationAt: iso(r.lastRegistrationAt) })) };

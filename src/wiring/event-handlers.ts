@@ -1,14 +1,10 @@
 /**
  * What FreeSWITCH reports, and who takes it, put together for one process: the CDR writer (also
  * fed by mod_json_cdr, so it exists without ESL_NODES), and, when FreeSWITCH nodes are
-  const voicemail = new VoicemailRecording({
-    forks: new VoicemailForks(deps.secrets.derive(VOICEMAIL_FORK_KEY_LABEL), deps.config.ai.mediaUrl),
-    execute: (node, uuid, app, arg) => nodes.node(node)?.execute(uuid, app, arg) ?? Promise.reject(new Error(`no FreeSWITCH node ${node}`)),
-    onError: (err, c) => report(err, 'voicemail recording', c),
-  });
-  const heartbeats = new HeartbeatRecorder({ store, metrics, nodes, onError: (err, c) => report(err, 'node heartbeat', c) });
-  // Handlers in this order get each event, and subscribe to their events in this order.
-  new EslController(nodes, [channels, cdrs, registrations, gateways, agents, voicemail, heartbeats], metrics, (err, c) => report(err, 'esl controller', c));
+ * configured, the registration, gateway-state and channel trackers, call control (and on
+ * PostgreSQL its notices to the other instances, src/esl/call-notices.ts), the AI agent's calls,
+ * the media forks of voicemail messages being recorded, the HEARTBEAT recorder, and the ESL
+ * controller that routes every node's events to them and subscribes each node
  * to what they take. Created before the nodes connect, so the first connect already reconciles;
  * `start()` opens the spool; `close()` stops them in order, keeping what is not written in the
  * spool.
@@ -20,6 +16,7 @@ import type { Store } from '../db/store.js';
 import type { SecretBox } from '../domain/secrets.js';
 import { VOICEMAIL_FORK_KEY_LABEL, VoicemailForks } from '../domain/voicemail-forks.js';
 import { CallControl } from '../esl/call-control.js';
+import { CallNotices, notifyCalls } from '../esl/call-notices.js';
 import { CallWebhooks } from '../esl/call-webhooks.js';
 import { ChannelTracker } from '../esl/channels.js';
 import { EslController } from '../esl/controller.js';
@@ -105,6 +102,8 @@ export function createEventHandlers(deps: EventHandlerDeps): EventHandlers {
   const channels = new ChannelTracker({ store, metrics, onError: (err, c) => report(err, 'channel tracker', c) });
   const callWebhooks = new CallWebhooks(channels, store, (err, c) => report(err, 'call webhooks', c));
   const calls = new CallControl({ nodes, channels });
+  // The other instances' live views show this instance's calls (one PostgreSQL, several instances).
+  const notices = store.kind === 'postgres' ? new CallNotices({ calls, notify: (tenantId) => notifyCalls(store, tenantId), onError: (err, c) => report(err, 'call notice', c) }) : undefined;
   const agents = createAgentCalls(deps, nodes);
   const voicemail = new VoicemailRecording({
     forks: new VoicemailForks(deps.secrets.derive(VOICEMAIL_FORK_KEY_LABEL), deps.config.ai.mediaUrl),
@@ -120,6 +119,7 @@ export function createEventHandlers(deps: EventHandlerDeps): EventHandlers {
     agents,
     start,
     close: async () => {
+      notices?.close();
       await Promise.all([registrations.close(), gateways.close(), channels.close(), heartbeats.close()]);
       await callWebhooks.flushed();
       await cdrs.stop();

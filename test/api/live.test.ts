@@ -3,7 +3,6 @@
  * state and a call pushed within a second, bursts coalesced, an agent's own view, the tenant
  * choice of admin keys, and streams that end cleanly when the client goes or the app closes.
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mock } from 'node:test';
 import t from 'tap';
@@ -19,44 +18,9 @@ import { call, demoKeys } from '../helpers/api.js';
 import { eslRig } from '../helpers/esl-controller.js';
 import { legEvents } from '../helpers/esl-replay.js';
 import { eventually } from '../helpers/eventually.js';
+import { openStream } from '../helpers/live-stream.js';
 import { login } from '../helpers/sessions.js';
 import { ensureOperator, OPERATOR_EMAIL } from '../../src/domain/users.js';
-
-interface LiveEvent { event: string; data: any; at: number } // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** An SSE client: the events as they come, what the stream sent raw, and its end. */
-function openStream(base: string, path: string, headers: Record<string, string>) {
-  const events: LiveEvent[] = [];
-  let raw = '';
-  let status = 0;
-  let req!: http.ClientRequest;
-  const ended = new Promise<void>((resolve, reject) => {
-    req = http.get(`${base}${path}`, { headers }, (res) => {
-      status = res.statusCode ?? 0;
-      res.setEncoding('utf8');
-      let buffer = '';
-      res.on('data', (chunk: string) => {
-        raw += chunk;
-        buffer += chunk;
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data), at: Date.now() });
-        }
-      });
-      res.on('end', resolve);
-      res.on('close', resolve);
-    });
-    req.on('error', reject);
-  });
-  /** The first `kind` event after index `from` that `test` accepts. */
-  const next = (kind: string, from: number, test: (d: any) => boolean = () => true) => // eslint-disable-line @typescript-eslint/no-explicit-any
-    eventually(`a ${kind} event after #${from}`, () => events.slice(from).find((e) => e.event === kind && test(e.data)));
-  return { events, next, ended, status: () => status, raw: () => raw, close: () => req.destroy() };
-}
 
 for (const backend of backends) {
   t.test(`${backend.name}: live updates`, async (t) => {
