@@ -16,7 +16,7 @@
  * sent, then hung up by the caller.
  *
  * Each flow steps through BENCH_RATES (calls/s, comma-separated; default 10,20,30,40,50): per
- * rate 3 runs of BENCH_SECONDS (20) per arm, alternating static, switchplane, static, ...; a run
+ * rate BENCH_RUNS (3) runs of BENCH_SECONDS (20) per arm, alternating static, switchplane, static, ...; a run
  * passes with < 1 % of the due calls failed, ≥ 95 % of the rate achieved (calls answered ÷ (first
  * → last 200 OK + 1/rate)) and, on Switchplane's arm, one CDR row
  * per leg FreeSWITCH created in the run (`status` sessions since startup; Switchplane stores one
@@ -38,7 +38,7 @@ const env = process.env;
 const SECONDS = Number(env.BENCH_SECONDS ?? 20);
 const RATES = (env.BENCH_RATES ?? '10,20,30,40,50').split(',').map(Number);
 const BUDGET_S = Number(env.BENCH_BUDGET_SECONDS ?? 420);
-const RUNS = 3;
+const RUNS = Number(env.BENCH_RUNS ?? 3);
 const SERVER_URL = env.BENCH_DATABASE_URL ?? env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 if (!(SECONDS > 0) || RATES.some((r) => !(r > 0))) throw new Error('BENCH_SECONDS and BENCH_RATES must be positive numbers');
 
