@@ -25,6 +25,7 @@ import type { TenantCache } from './domain/tenant-cache.js';
 import type { Metrics } from './metrics.js';
 import { withinBudget } from './xmlcurl/budget.js';
 import type { DirectoryDeps } from './xmlcurl/directory.js';
+import { XmlCurlLane } from './xmlcurl/lane.js';
 import { xmlcurlPlugin } from './xmlcurl/plugin.js';
 
 export interface AppParts {
@@ -73,9 +74,13 @@ function routerRefusal(err: FastifyError, req: FastifyRequest, reply: FastifyRep
 export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
   // Per-request access logs are off: FreeSWITCH asks hundreds of times a second; failures are logged.
   const logger = parts.logger === true ? redactingLoggerOptions({}) : parts.logger ? redactingLoggerOptions(parts.logger) : false;
+  const bodyLimit = 1024 * 1024;
+  // FreeSWITCH's form lookups are answered ahead of Fastify when nothing about them needs it (src/xmlcurl/lane.ts).
+  const lane = new XmlCurlLane(parts.config, bodyLimit);
   const app = Fastify({
     logger,
-    bodyLimit: 1024 * 1024,
+    bodyLimit,
+    serverFactory: (handler, options) => lane.server(handler, options),
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: routerRefusal,
     // Only the proxies TRUST_PROXY names may say who the client is and whether it used HTTPS.
@@ -102,7 +107,7 @@ export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
     reply.header('content-type', parts.metrics.registry.contentType).send(await parts.metrics.registry.metrics()),
   );
 
-  await app.register(xmlcurlPlugin, { config, store, tenants, directory: parts.directory, metrics: parts.metrics, clock, authFailures });
+  await app.register(xmlcurlPlugin, { config, store, tenants, directory: parts.directory, metrics: parts.metrics, clock, authFailures, lane });
   if (parts.cdrs) await app.register(jsonCdrPlugin, { config, writer: parts.cdrs, authFailures });
   await app.register(apiPlugin, { config, store, secrets: parts.secrets, tenants, clock, esl: parts.esl, calls: parts.calls, forwarding: parts.forwarding, metrics: parts.metrics, authFailures });
   // The portal at `/`; what is not the portal's (an unknown /api/… path, a POST) gets the API's 404.

@@ -3,10 +3,11 @@
  * `section` (directory, dialplan, configuration `sofia.conf` and `acl.conf`), and `/freeswitch/{directory,dialplan,configuration}` answering the same.
  * FreeSWITCH never gets a 5xx or broken XML from here: a lookup that fails, a database slower
  * than the budget, or a body that cannot be parsed all answer 200 `not found` (FreeSWITCH then
- * uses its own files), and are logged and counted.
+ * uses its own files), and are logged and counted. The usual form POST to /freeswitch/xml is
+ * answered ahead of Fastify by the node:http lane (src/xmlcurl/lane.ts) through the same `respond`.
  */
 import formbody from '@fastify/formbody';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthFailures } from '../auth-failures.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
@@ -22,6 +23,7 @@ import { answerDirectory, type DirectoryDeps } from './directory.js';
 import { DialplanAnswers } from './dialplan-answers.js';
 import { NOT_FOUND_XML } from './document.js';
 import { Prerenderer } from './prerender.js';
+import type { XmlCurlLane } from './lane.js';
 import { FormBody, formFields, parseLookup, type Lookup } from './request.js';
 import { answerSofia } from './sofia.js';
 
@@ -37,6 +39,8 @@ export interface XmlCurlOptions {
   resolve?: Resolver;
   /** Failed authentications per client address, one counter for the whole HTTP server (src/auth-failures.ts). */
   authFailures: AuthFailures;
+  /** The node:http lane ahead of Fastify (src/xmlcurl/lane.ts); it answers through this plugin's lookups once registered. */
+  lane?: XmlCurlLane;
 }
 
 const SECTIONS = new Set(['directory', 'dialplan', 'configuration']);
@@ -118,41 +122,51 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     return child;
   };
 
-  /** Counts the lookup and its duration (since `started`, performance.now() ms) and sends the answer. */
-  function finish(reply: FastifyReply, section: string, started: number, xml: Answer, result: string): FastifyReply {
+  /** Counts the lookup and its duration (since `started`, performance.now() ms); returns what to send. */
+  function finish(section: string, started: number, xml: Answer, result: string): string | Buffer {
     timerFor(section).observe((performance.now() - started) / 1000);
     countFor(section, result).inc();
-    return sendXml(reply, 200, xml ?? NOT_FOUND_XML);
+    return xml ?? NOT_FOUND_XML;
   }
-  function fail(req: FastifyRequest, reply: FastifyReply, lookup: Lookup, started: number, err: unknown): FastifyReply {
+  function fail(log: FastifyBaseLogger, lookup: Lookup, started: number, err: unknown): string | Buffer {
     const result = err instanceof BudgetExceeded ? 'timeout' : 'failed';
-    req.log.error({ err, lookup }, `xml_curl ${lookup.section} lookup ${result}; answering not found`);
-    return finish(reply, lookup.section, started, null, result);
+    log.error({ err, lookup }, `xml_curl ${lookup.section} lookup ${result}; answering not found`);
+    return finish(lookup.section, started, null, result);
   }
 
   /**
-   * Sends the answer. A synchronous answer is sent at once and nothing is returned (Fastify
-   * would send a returned non-promise value a second time); else the returned promise settles
-   * once it is sent. Per-request closures are avoided: this runs thousands of times a second.
+   * The XML a lookup is answered with (HTTP 200), counted and timed: synchronously when it needs
+   * no database read, else a promise that never rejects (a failed or late lookup is logged and
+   * answered `not found`). Per-request closures are avoided: this runs thousands of times a second.
    */
-  function handle(req: FastifyRequest, reply: FastifyReply, sectionFromPath?: string): Promise<FastifyReply> | undefined {
-    const lookup = parseLookup(formFields(req.method === 'GET' ? req.query : req.body), sectionFromPath);
+  function respond(lookup: Lookup, log: FastifyBaseLogger): string | Buffer | Promise<string | Buffer> {
     const started = performance.now();
     let pending: Answer | Promise<Answer>;
     try {
       pending = answer(lookup);
     } catch (err) {
-      fail(req, reply, lookup, started, err);
-      return;
+      return fail(log, lookup, started, err);
     }
-    if (!(pending instanceof Promise)) {
-      finish(reply, lookup.section, started, pending, pending === null ? 'not_found' : 'found');
-      return;
-    }
+    if (!(pending instanceof Promise)) return finish(lookup.section, started, pending, pending === null ? 'not_found' : 'found');
     return withinBudget(pending, config.xmlcurl.budgetMs).then(
-      (xml) => finish(reply, lookup.section, started, xml, xml === null ? 'not_found' : 'found'),
-      (err: unknown) => fail(req, reply, lookup, started, err),
+      (xml) => finish(lookup.section, started, xml, xml === null ? 'not_found' : 'found'),
+      (err: unknown) => fail(log, lookup, started, err),
     );
+  }
+  if (opts.lane) opts.lane.respond = (form) => respond(parseLookup(formFields(new FormBody(form))), app.log);
+
+  /**
+   * Sends the answer. A synchronous answer is sent at once and nothing is returned (Fastify
+   * would send a returned non-promise value a second time); else the returned promise settles
+   * once it is sent.
+   */
+  function handle(req: FastifyRequest, reply: FastifyReply, sectionFromPath?: string): Promise<FastifyReply> | undefined {
+    const xml = respond(parseLookup(formFields(req.method === 'GET' ? req.query : req.body), sectionFromPath), req.log);
+    if (!(xml instanceof Promise)) {
+      sendXml(reply, 200, xml);
+      return;
+    }
+    return xml.then((x) => sendXml(reply, 200, x));
   }
 
   for (const method of ['GET', 'POST'] as const) {
