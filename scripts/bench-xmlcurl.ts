@@ -4,7 +4,8 @@
  *
  * Loads BENCH_TENANTS (10,000) tenants × BENCH_EXTENSIONS (10) extensions (one trunk and one DID
  * each) into a fresh database on BENCH_DATABASE_URL (else DATABASE_URL, else
- * postgres://postgres@127.0.0.1:5432/postgres) and starts Switchplane. The ceiling is a plain
+ * postgres://postgres@127.0.0.1:5432/postgres) and starts Switchplane, waiting until its tenant
+ * cache is loaded and the directory and DID answers rendered (/health). The ceiling is a plain
  * node:http server in its own process answering Switchplane's own answer as a fixed body
  * (scripts/bench/ceiling.ts). For REGISTER `sip_auth` directory lookups of random users and
  * inbound `public` dialplan lookups of random DIDs (bodies built from FreeSWITCH captures), one
@@ -115,7 +116,7 @@ try {
 
   started = performance.now();
   const metrics = createMetrics();
-  // Start-up state an operator waits for: every tenant cached and its directory answers rendered.
+  // Start-up state an operator waits for: every tenant cached, its directory and DID answers rendered.
   // A start-up read that failed (a database connection timing out on a loaded machine) leaves the
   // cache cold, which is not what is measured here: Switchplane is started again.
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
@@ -123,8 +124,8 @@ try {
     const tenants = new TenantCache(store, config.lookupCache);
     const candidate = await buildApp({ config, store, secrets, metrics, tenants });
     // /health without `tenantCache` is its database check timing out: asked again.
-    let health: { tenantCache?: string; directoryPrerenderPending?: number };
-    while ((health = (await candidate.inject({ method: 'GET', url: '/health' })).json()).tenantCache === undefined || health.tenantCache === 'warming' || health.directoryPrerenderPending! > 0) {
+    let health: { tenantCache?: string; directoryPrerenderPending?: number; dialplanPrerenderPending?: number };
+    while ((health = (await candidate.inject({ method: 'GET', url: '/health' })).json()).tenantCache === undefined || health.tenantCache === 'warming' || health.directoryPrerenderPending! > 0 || health.dialplanPrerenderPending! > 0) {
       await new Promise((r) => setTimeout(r, 100));
     }
     if (health.tenantCache === 'warm') app = candidate;
@@ -138,7 +139,7 @@ try {
   const found = async (section: string) =>
     (await metrics.xmlcurlLookups.get()).values.find((v) => v.labels.section === section && v.labels.result === 'found')?.value ?? 0;
   await app.listen({ host: '127.0.0.1', port: 0 });
-  console.log(`start-up: tenant cache loaded and directory answers rendered in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`start-up: tenant cache loaded, directory and DID answers rendered in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/freeswitch/xml`;
 
   // Sample answers: they must be real finds, and they are the ceiling server's fixed bodies.

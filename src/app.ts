@@ -91,13 +91,15 @@ export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
 
   /**
    * 200 once a lookup query succeeds within the XML-curl budget, else 503. `tenantCache` is
-   * warming | warm | cold; `directoryPrerenderPending` counts cached tenants whose directory
-   * answers are still being rendered; `esl` lists each FreeSWITCH node's connection.
+   * warming | warm | cold; `directoryPrerenderPending` and `dialplanPrerenderPending` count cached
+   * tenants whose directory answers, and DID answers, are still being rendered; `esl` lists each
+   * FreeSWITCH node's connection.
    */
+  let dialplanPrerenderPending = () => 0;
   app.get('/health', async (_req, reply) => {
     try {
       await withinBudget(store.withLookup((db) => sql`select 1 from tenants limit 1`.execute(db)), config.xmlcurl.budgetMs);
-      return { status: 'ok', database: store.kind, tenantCache: tenants.state, directoryPrerenderPending: parts.prerenderPending(), esl: parts.esl?.health() ?? [] };
+      return { status: 'ok', database: store.kind, tenantCache: tenants.state, directoryPrerenderPending: parts.prerenderPending(), dialplanPrerenderPending: dialplanPrerenderPending(), esl: parts.esl?.health() ?? [] };
     } catch (err) {
       return reply.code(503).send({ status: 'unavailable', database: store.kind, error: (err as Error).message });
     }
@@ -107,7 +109,7 @@ export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
     reply.header('content-type', parts.metrics.registry.contentType).send(await parts.metrics.registry.metrics()),
   );
 
-  await app.register(xmlcurlPlugin, { config, store, tenants, directory: parts.directory, metrics: parts.metrics, clock, authFailures, lane });
+  await app.register(xmlcurlPlugin, { config, store, tenants, directory: parts.directory, metrics: parts.metrics, clock, authFailures, lane, dialplanPrerenderPending: (pending) => (dialplanPrerenderPending = pending) });
   if (parts.cdrs) await app.register(jsonCdrPlugin, { config, writer: parts.cdrs, authFailures });
   await app.register(apiPlugin, { config, store, secrets: parts.secrets, tenants, clock, esl: parts.esl, calls: parts.calls, forwarding: parts.forwarding, metrics: parts.metrics, authFailures });
   // The portal at `/`; what is not the portal's (an unknown /api/… path, a POST) gets the API's 404.

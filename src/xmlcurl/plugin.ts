@@ -41,6 +41,8 @@ export interface XmlCurlOptions {
   authFailures: AuthFailures;
   /** The node:http lane ahead of Fastify (src/xmlcurl/lane.ts); it answers through this plugin's lookups once registered. */
   lane?: XmlCurlLane;
+  /** Handed, once, how many cached tenants' DID answers are still being rendered ahead of their first call (for /health). */
+  dialplanPrerenderPending?: (pending: () => number) => void;
 }
 
 const SECTIONS = new Set(['directory', 'dialplan', 'configuration']);
@@ -57,6 +59,7 @@ export const xmlcurlPlugin: FastifyPluginAsync<XmlCurlOptions> = async (app, opt
     (s) => dialplan.prerender(s, clock()),
     (err, s) => app.log.error({ err, tenant: s.tenant.id }, 'dialplan prerender failed; numbers render at their first call'),
   );
+  opts.dialplanPrerenderPending?.(() => prerenderer.pending);
   const onLoaded = (snapshots: TenantSnapshot[]) => {
     if (tenants.state === 'warming') prerenderer.enqueue(snapshots);
   };

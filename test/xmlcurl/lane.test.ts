@@ -104,6 +104,8 @@ for (const backend of backends) {
     const missing = await send(port, 'POST', '/freeswitch/xml', formHeaders(unknown), unknown);
     t.equal(missing.status, 200);
     t.ok(isNotFound(missing.body), 'an unknown domain: not found');
-    t.equal((await send(port, 'GET', '/health', {})).status, 200, 'other routes still reach Fastify');
+    const health = await send(port, 'GET', '/health', {});
+    t.equal(health.status, 200, 'other routes still reach Fastify');
+    t.same(Object.keys(JSON.parse(health.body)).filter((k) => k.endsWith('PrerenderPending')), ['directoryPrerenderPending', 'dialplanPrerenderPending'], 'health counts both prerenders');
   });
 }
