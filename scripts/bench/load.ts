@@ -57,7 +57,12 @@ function directoryBody(c: SliceCommand): string {
   return register.toString();
 }
 
-/** An INVITE dialplan body (the capture) for a random tenant's DID in the `public` context. */
+/**
+ * An INVITE dialplan body (the capture) for a random tenant's DID in the `public` context: a call
+ * from a carrier, so without the directory user the captured call had authenticated as
+ * (`variable_user_name`), which a call from a trunk does not have.
+ */
+invite.delete('variable_user_name');
 function dialplanBody(c: SliceCommand): string {
   const did = `+1555${String(pick(c.tenants)).padStart(7, '0')}`;
   for (const k of ['Caller-Context', 'Hunt-Context']) invite.set(k, 'public');
