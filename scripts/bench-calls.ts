@@ -23,6 +23,8 @@
  * row per leg, src/cdr/). An arm stops at its first failing rate (the rest of its runs there are
  * skipped); a flow also stops stepping up once BENCH_BUDGET_SECONDS (420) have gone on it.
  * BENCH_CPU_PROF=<dir> writes a CPU profile of Switchplane there (scripts/bench/calls-cpu-profile.ts).
+ * BENCH_KEEP_LOGS=<dir> keeps there each run's SIPp files (`<scenario>-<arm>-<rate>-<ms>/errors.log`:
+ * the SIP responses of failed calls), and at the end both FreeSWITCH logs and Switchplane's output.
  *
  * Prints every run, then per flow and arm: highest passing rate, the ratio switchplane/static,
  * call setup p50/p99 (SIPp response time: the first INVITE to the 200 OK) and CPU seconds per
@@ -30,7 +32,8 @@
  * ≥ 0.95 × static in both flows, every CDR written.
  */
 import { cpus, loadavg } from 'node:os';
-import { CARRIER_CALLER, DID, OUTBOUND_DEST, startRig, type Arm, type Rig } from './bench/calls-rig.js';
+import path from 'node:path';
+import { CARRIER_CALLER, DID, OUTBOUND_DEST, RTP_CALLS_AT_ONCE, startRig, type Arm, type Rig } from './bench/calls-rig.js';
 import { HOLD_MS, measure, type Flow, type RunResult } from './bench/calls-run.js';
 import { benchScenario, runLoad } from './bench/calls-sipp.js';
 
@@ -39,13 +42,20 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 20);
 const RATES = (env.BENCH_RATES ?? '10,20,30,40,50').split(',').map(Number);
 const BUDGET_S = Number(env.BENCH_BUDGET_SECONDS ?? 420);
 const RUNS = Number(env.BENCH_RUNS ?? 3);
+const KEEP_LOGS = env.BENCH_KEEP_LOGS;
 const SERVER_URL = env.BENCH_DATABASE_URL ?? env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 if (!(SECONDS > 0) || RATES.some((r) => !(r > 0))) throw new Error('BENCH_SECONDS and BENCH_RATES must be positive numbers');
+// Calls up at once: the hold plus up to a second of setup and teardown each. Past the switches' RTP
+// ports a call fails in FreeSWITCH whatever serves its dialplan.
+if (Math.max(...RATES) * (HOLD_MS / 1000 + 1) > RTP_CALLS_AT_ONCE) {
+  throw new Error(`BENCH_RATES up to ${Math.max(...RATES)} calls/s hold more calls at once than the switches' RTP ports carry (${RTP_CALLS_AT_ONCE}): widen RTP_PORTS in scripts/bench/calls-rig.ts`);
+}
 
 const sipp = (scenario: string, remote: (a: Arm) => string, vars: (rig: Rig) => Record<string, string | number>, auth?: (rig: Rig) => { user: string; password: string }) =>
   (rig: Rig): Flow['load'] => (arm, rate, seconds) =>
     runLoad({ scenario: benchScenario(scenario), remote: remote(arm), rate, seconds, limit: Math.max(50, rate * 10), graceSeconds: 45,
-      vars: { ...vars(rig), HOLD_MS }, ...(auth ? { auth: auth(rig) } : {}) });
+      vars: { ...vars(rig), HOLD_MS }, ...(auth ? { auth: auth(rig) } : {}),
+      ...(KEEP_LOGS ? { keepIn: path.join(KEEP_LOGS, `${path.basename(scenario, '.xml')}-${arm.name}-${rate}-${Date.now()}`) } : {}) });
 
 const FLOWS = [
   { name: 'flow 1: carrier → DID → registered extension', make: sipp('calls-carrier-uac.xml', (a) => a.carrierSide, () => ({ DID, CALLER: CARRIER_CALLER })) },
@@ -135,6 +145,7 @@ async function main(): Promise<void> {
     console.log(`\ntarget: switchplane ≥ 0.95 × static in both flows, CDR rows = legs: ${met && cdrsOk ? 'met' : 'NOT met'} ` +
       `(load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
   } finally {
+    if (KEEP_LOGS) rig.keepLogs(KEEP_LOGS);
     await rig.close();
   }
 }

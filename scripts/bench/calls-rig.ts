@@ -7,7 +7,8 @@
  * phone 1002 (registered with both switches from one port), another the carrier behind the trunk.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import type { Test } from 'tap';
 import { startRealSwitch, type RealSwitch } from '../../test/helpers/real-switch.js';
@@ -21,6 +22,14 @@ export const CARRIER_CALLER = '+15557770001';
 /** Flow 2's destination: an E.164 number out through the trunk. */
 export const OUTBOUND_DEST = '+15550000200';
 const MAX_CALLS = 1000;
+/**
+ * Each arm's FreeSWITCH RTP ports (inclusive), outside the test switches' ranges (17100–17999,
+ * test/helpers/rtp-ports.ts: 100 ports, 50 legs, which failed every call past the 25th up at once
+ * with DESTINATION_OUT_OF_ORDER) and outside freeListenPort's 20000–31999. FreeSWITCH takes one
+ * even port per leg, so 1,000 ports carry RTP_CALLS_AT_ONCE calls of two legs.
+ */
+const RTP_PORTS = { switchplane: { start: 18000, end: 18999 }, static: { start: 19000, end: 19999 } } as const;
+export const RTP_CALLS_AT_ONCE = 250;
 
 /** A stand-in for tap's Test so that the test helpers run in a script: teardowns run in `close()`. */
 export function scriptTest(): { t: Test; close(): Promise<void> } {
@@ -50,6 +59,8 @@ export interface Rig {
   caller: { user: string; password: string };
   /** CDR rows in Switchplane's database: `cdrs` and `unattributed_cdrs`. */
   cdrRows(): Promise<{ cdrs: number; unattributed: number }>;
+  /** Writes to `dir` both FreeSWITCH logs (`freeswitch-<arm>.log`) and Switchplane's output (`switchplane.log`). */
+  keepLogs(dir: string): void;
   close(): Promise<void>;
 }
 
@@ -93,7 +104,7 @@ export async function startRig(serverUrl: string, spEnv: Record<string, string> 
     await sql(serverUrl, `drop database if exists ${dbName} with (force)`);
   };
   try {
-    const rs: RealSwitch = await startRealSwitch(t, 'bench-calls', { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn', ...spEnv });
+    const rs: RealSwitch = await startRealSwitch(t, 'bench-calls', { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn', ...spEnv }, { rtp: RTP_PORTS.switchplane });
     const sp = rs.sp;
     const customer = await sp.ok('POST', '/api/v1/customers', { name: 'bench', slug: 'bench', sipDomain: 'bench.switchplane.test', maxConcurrentCalls: 10 * MAX_CALLS });
     const key = (await sp.ok('POST', '/api/v1/api-keys', { name: 'bench', customerId: customer.id, scopes: ['tenant', 'extensions:credentials'] })).key as string;
@@ -115,7 +126,7 @@ export async function startRig(serverUrl: string, spEnv: Record<string, string> 
     }
     const served = (await sp.ok('GET', `/api/v1/customers/${customer.id}/freeswitch_config`)) as ServedConfig;
     const domain = customer.sipDomain as string;
-    const ports = { internal: await freeListenPort(), external: await freeListenPort(), esl: await freeListenPort() };
+    const ports = { internal: await freeListenPort(), external: await freeListenPort(), esl: await freeListenPort(), rtp: RTP_PORTS.static };
     staticSwitch = await startStaticSwitch(served, {
       tenantId: customer.id, tenantMaxCalls: 10 * MAX_CALLS, domain, callerExtensionId: caller.id, callerMaxCalls: MAX_CALLS,
       gatewayName: trunk.gatewayName, gatewayMaxChannels: MAX_CALLS, callerIdNumber: DID,
@@ -142,6 +153,12 @@ export async function startRig(serverUrl: string, spEnv: Record<string, string> 
         const [row] = await sql<{ cdrs: number; unattributed: number }>(dbUrl,
           'select (select count(*)::int from cdrs) as cdrs, (select count(*)::int from unattributed_cdrs) as unattributed');
         return row!;
+      },
+      keepLogs(dir) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path.join(dir, 'switchplane.log'), rs.sp.output());
+        writeFileSync(path.join(dir, 'freeswitch-switchplane.log'), rs.fs.log());
+        copyFileSync(path.join(staticSwitch!.dir, 'log', 'freeswitch.log'), path.join(dir, 'freeswitch-static.log'));
       },
       close: closeAll,
     };

@@ -6,7 +6,7 @@
  * sent to the 200 OK received).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,9 @@ function parseStats(csv: string): Record<string, string> {
 
 /**
  * Runs a load UAC to its end: `rate` calls a second, `rate × seconds` calls, at most `limit` at
- * once; SIPp gives up `graceSeconds` after the last call is due.
+ * once; SIPp gives up `graceSeconds` after the last call is due. `keepIn`: a folder the run's files
+ * are copied to before they are removed (scenario, stats, setup times, `errors.log`: SIPp's
+ * unexpected messages with the SIP response of each failed call).
  */
 export async function runLoad(opts: {
   scenario: string;
@@ -63,6 +65,7 @@ export async function runLoad(opts: {
   graceSeconds: number;
   vars: Record<string, string | number>;
   auth?: { user: string; password: string };
+  keepIn?: string;
 }): Promise<LoadResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchplane-bench-sipp-'));
   try {
@@ -100,6 +103,7 @@ export async function runLoad(opts: {
       code: child.exitCode,
     };
   } finally {
+    if (opts.keepIn) cpSync(dir, opts.keepIn, { recursive: true });
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Starts the static arm's FreeSWITCH for `npm run bench:calls`: the shared loopback config
  * (../shared/freeswitch/conf) with mod_xml_curl left out and the bench's routing on disk
- * (./calls-static-conf.ts), its own SIP and event socket ports on 127.0.0.1. Stopped by PID
+ * (./calls-static-conf.ts), its own SIP, event socket and RTP ports on 127.0.0.1. Stopped by PID
  * (`fsctl shutdown`, then SIGTERM, then SIGKILL).
  */
 import { execFile, spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { exited, running, stopChild, track } from '../../test/helpers/child-processes.js';
-import { FREESWITCH_BIN } from '../../test/helpers/freeswitch.js';
+import { FREESWITCH_BIN, setRtpPorts } from '../../test/helpers/freeswitch.js';
 import { ACL_XML, dialplanXml, directoryXml, sofiaXml, type OutboundRoute, type ServedConfig, type StaticPorts } from './calls-static-conf.js';
 
 const SHARED_CONF = fileURLToPath(new URL('../../../shared/freeswitch/conf', import.meta.url));
@@ -33,8 +33,11 @@ export function fsCli(eslPort: number, command: string, timeoutMs = 10_000): Pro
   });
 }
 
-function writeConf(conf: string, served: ServedConfig, route: OutboundRoute, destination: string, ports: StaticPorts & { esl: number }): void {
+type SwitchPorts = StaticPorts & { esl: number; rtp: { start: number; end: number } };
+
+function writeConf(conf: string, served: ServedConfig, route: OutboundRoute, destination: string, ports: SwitchPorts): void {
   cpSync(SHARED_CONF, conf, { recursive: true });
+  setRtpPorts(conf, ports.rtp);
   rmSync(path.join(conf, 'sip_profiles'), { recursive: true, force: true });
   const configs = path.join(conf, 'autoload_configs');
   rmSync(path.join(configs, 'xml_curl.conf.xml'));
@@ -48,8 +51,8 @@ function writeConf(conf: string, served: ServedConfig, route: OutboundRoute, des
   writeFileSync(path.join(conf, 'dialplan', 'default.xml'), dialplanXml(served, route, destination));
 }
 
-/** Starts the static FreeSWITCH; resolves once it is up with both profiles running. */
-export async function startStaticSwitch(served: ServedConfig, route: OutboundRoute, destination: string, ports: StaticPorts & { esl: number }): Promise<StaticSwitch> {
+/** Starts the static FreeSWITCH; resolves once it is up with both profiles running. `ports.rtp`: its RTP ports (inclusive). */
+export async function startStaticSwitch(served: ServedConfig, route: OutboundRoute, destination: string, ports: SwitchPorts): Promise<StaticSwitch> {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchplane-bench-static-fs-'));
   const conf = path.join(dir, 'conf');
   writeConf(conf, served, route, destination, ports);

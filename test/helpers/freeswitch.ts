@@ -5,8 +5,9 @@
  * (xml_curl, json_cdr, event socket, modules) replace the stock ones, and whose `languages` section
  * holds test/freeswitch/lang/en.xml (mod_voicemail's prompts as beeps), pointed at the Switchplane
  * under test with the test's basic-auth credentials, and whose RTP ports are a range of its own
- * (rtp-ports.ts), so that switches of test files running at the same time never share a media port. The static SIP profiles are removed, so `internal` and `external` exist only if
- * Switchplane serves them. Everything binds to 127.0.0.1. The switch is stopped by PID (`fsctl
+ * (rtp-ports.ts), so that switches of test files running at the same time never share a media port
+ * (a bench carrying more calls names a range of its own instead: `rtp`). The static SIP profiles
+ * are removed, so `internal` and `external` exist only if Switchplane serves them. Everything binds to 127.0.0.1. The switch is stopped by PID (`fsctl
  * shutdown`, then SIGTERM, then SIGKILL) when the test ends, passed or failed.
  *
  * `FREESWITCH_BIN` names the binary (default /opt/fsrig/bin/freeswitch); fs_cli is beside it.
@@ -56,6 +57,12 @@ export interface FreeswitchOptions {
    * switches fetching one sofia.conf bind profiles of their own.
    */
   globals?: Record<string, string>;
+  /**
+   * RTP ports instead of one of rtp-ports.ts's shared ranges (100 ports: 50 legs at once), for a
+   * bench carrying more calls alone under the real-switch lock; outside 17100–17999 and outside
+   * the ports freeListenPort hands out (20000–31999).
+   */
+  rtp?: { start: number; end: number };
 }
 
 export interface Freeswitch {
@@ -94,10 +101,14 @@ function dropIn(file: string, into: string, replace: Array<[string | RegExp, str
   writeFileSync(path.join(into, 'autoload_configs', file), text);
 }
 
-/** The run's config: the shared loopback config with Switchplane's drop-ins, no static profiles and its own RTP ports. */
-function writeConf(dir: string, opts: FreeswitchOptions, rtp: RtpRange): string {
-  const conf = path.join(dir, 'conf');
-  cpSync(SHARED_CONF, conf, { recursive: true });
+/**
+ * Sets rtp-start-port and rtp-end-port (inclusive) in `conf`/autoload_configs/switch.conf.xml.
+ * FreeSWITCH takes one even port per RTP stream (switch_core_port_allocator.c, SPF_EVEN; an odd
+ * end is rounded down), so a range of N ports carries N/2 call legs with audio at once, and a leg
+ * finding none left fails ("No audio RTP ports available!", hangup DESTINATION_OUT_OF_ORDER).
+ * @throws Error when switch.conf.xml has no such param to replace
+ */
+export function setRtpPorts(conf: string, rtp: { start: number; end: number }): void {
   const switchConf = path.join(conf, 'autoload_configs', 'switch.conf.xml');
   let settings = readFileSync(switchConf, 'utf8');
   for (const [param, port] of [['rtp-start-port', rtp.start], ['rtp-end-port', rtp.end]] as const) {
@@ -106,6 +117,13 @@ function writeConf(dir: string, opts: FreeswitchOptions, rtp: RtpRange): string 
     settings = settings.replace(line, `$1${port}$2`);
   }
   writeFileSync(switchConf, settings);
+}
+
+/** The run's config: the shared loopback config with Switchplane's drop-ins, no static profiles and its own RTP ports. */
+function writeConf(dir: string, opts: FreeswitchOptions, rtp: RtpRange): string {
+  const conf = path.join(dir, 'conf');
+  cpSync(SHARED_CONF, conf, { recursive: true });
+  setRtpPorts(conf, rtp);
   if (opts.globals) {
     const vars = path.join(conf, 'vars.xml');
     const sets = Object.entries(opts.globals).map(([name, value]) => `  <X-PRE-PROCESS cmd="set" data="${name}=${value}"/>\n`).join('');
@@ -151,7 +169,7 @@ function cli(eslPort: number, command: string, timeoutMs = 10_000): Promise<stri
 /** Starts FreeSWITCH and resolves once its event socket answers and mod_sofia has loaded. */
 export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise<Freeswitch> {
   requireFreeswitch();
-  const rtp = await takeRtpRange();
+  const rtp: RtpRange = opts.rtp ? { ...opts.rtp, release: async () => undefined } : await takeRtpRange();
   const dir = mkdtempSync(path.join(tmpdir(), 'switchplane-fs-'));
   let conf: string;
   try {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Test } from 'tap';
 import { eventually } from './eventually.js';
-import { startFreeswitch, type Freeswitch } from './freeswitch.js';
+import { startFreeswitch, type Freeswitch, type FreeswitchOptions } from './freeswitch.js';
 import { freeListenPort } from './sipp.js';
 import { runSipp, startSipp, type Sipp, type SippResult } from './sipp-scenario.js';
 import { startSwitchplane, type SwitchplaneProcess } from './switchplane-process.js';
@@ -51,8 +51,10 @@ async function eslConnected(sp: SwitchplaneProcess): Promise<void> {
  * Starts Switchplane, then FreeSWITCH pointed at it, and waits until the event socket is connected.
  * @param env more Switchplane environment
  * @param opts.eslProxy Switchplane reaches the event socket through a relay the test can cut
+ * @param opts.rtp the switch's RTP ports instead of a shared test range (FreeswitchOptions.rtp)
  */
-export async function startRealSwitch(t: Test, name: string, env: Record<string, string> = {}, opts: { eslProxy?: boolean } = {}): Promise<RealSwitch> {
+export async function startRealSwitch(t: Test, name: string, env: Record<string, string> = {},
+  opts: { eslProxy?: boolean; rtp?: FreeswitchOptions['rtp'] } = {}): Promise<RealSwitch> {
   const ports = {
     http: await freeListenPort(),
     esl: await freeListenPort(),
@@ -77,7 +79,7 @@ export async function startRealSwitch(t: Test, name: string, env: Record<string,
     ...env,
   };
   const sp = await startSwitchplane(t, ports.http, spEnv);
-  const fs = await startFreeswitch(t, { switchplaneUrl: sp.url, eslPort: ports.esl, name, credentials });
+  const fs = await startFreeswitch(t, { switchplaneUrl: sp.url, eslPort: ports.esl, name, credentials, ...(opts.rtp ? { rtp: opts.rtp } : {}) });
   await eslConnected(sp);
   const rs: RealSwitch = {
     sp,
