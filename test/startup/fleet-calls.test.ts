@@ -12,10 +12,11 @@
  */
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { eventually } from '../helpers/eventually.js';
 import { FakeEslServer } from '../helpers/esl-server.js';
 import { freePort } from '../helpers/sipp.js';
+import { startFleet } from '../helpers/fleet.js';
+import { ownedNodes as owned } from '../helpers/instance-metrics.js';
 import { startSwitchplane, type SwitchplaneProcess } from '../helpers/switchplane-process.js';
 
 t.setTimeout(900_000);
@@ -33,11 +34,6 @@ async function fakeNodes(t: Test, n: number): Promise<FakeEslServer[]> {
 const eslNodes = (fakes: FakeEslServer[]) => fakes.map((f, i) => `fs-${i}@${f.host}:${f.port}`).join(',');
 const originates = (f: FakeEslServer) => f.commands.filter((c) => c.startsWith('bgapi originate '));
 
-/** The nodes an instance holds, from its /metrics. */
-async function owned(sp: SwitchplaneProcess): Promise<string[]> {
-  const text = await (await fetch(`${sp.url}/metrics`)).text();
-  return [...text.matchAll(/^switchplane_freeswitch_node_owned\{node="([^"]+)"\} 1/gm)].map((m) => m[1]!).sort();
-}
 
 /** A customer with extension 1001, through the API; resolves with the customer's calls path. */
 async function customerCalls(sp: SwitchplaneProcess): Promise<string> {
@@ -67,21 +63,9 @@ t.test('one instance, one node, no HEARTBEAT yet: the click-to-call is placed on
 });
 
 if (SERVER) t.test('PostgreSQL: three instances, two nodes: calls placed by capacity and commanded from any instance', async (t) => {
-  const dbName = `switchplane_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: SERVER });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  t.teardown(async () => {
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  });
-  const url = new URL(SERVER);
-  url.pathname = `/${dbName}`;
   const fakes = await fakeNodes(t, 2);
-  const env = { DATABASE_URL: url.toString(), SECRETS_KEY: randomBytes(32).toString('hex'), ESL_LEASE_MS: '3000' };
-  const first = await startSwitchplane(t, await freePort('tcp'), { ...env, ESL_NODES: eslNodes(fakes) });
-  const others = await Promise.all([0, 1].map(async () => startSwitchplane(t, await freePort('tcp'), env)));
-  const instances = [first, ...others];
+  const instances = await startFleet(t, SERVER, { count: 3, eslNodes: eslNodes(fakes) });
+  const first = instances[0]!;
 
   const { held } = await eventually('each node held once, by two of the three instances', async () => ({ clients: fakes.map((f) => f.authedClients), held: await Promise.all(instances.map(owned)) }), {
     until: ({ clients, held }) => clients.every((n) => n === 1) && held.flat().length === 2 && held.every((h) => h.length <= 1),

@@ -13,7 +13,6 @@ import t from 'tap';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mock } from 'node:test';
-import pg from 'pg';
 import { LiveHub, type LiveKind } from '../../src/api/live-hub.js';
 import { STATE_CHANNEL, type Change } from '../../src/db/store.js';
 import { CALL_NOTICE_INTERVAL_MS, CallNotices, notifyCalls } from '../../src/esl/call-notices.js';
@@ -23,6 +22,8 @@ import { legEvents } from '../helpers/esl-replay.js';
 import { eventually } from '../helpers/eventually.js';
 import { openStream } from '../helpers/live-stream.js';
 import { freePort } from '../helpers/sipp.js';
+import { startFleet } from '../helpers/fleet.js';
+import { ownedNodes as owned } from '../helpers/instance-metrics.js';
 import { startSwitchplane, type SwitchplaneProcess } from '../helpers/switchplane-process.js';
 
 t.setTimeout(600_000);
@@ -83,29 +84,12 @@ t.test('CallNotices: the first change of a tenant at once, the rest of a burst o
   t.equal(calls.listenerCount('changed'), 0, 'closing stops listening');
 });
 
-/** The nodes an instance holds, from its /metrics. */
-async function owned(sp: SwitchplaneProcess): Promise<string[]> {
-  const text = await (await fetch(`${sp.url}/metrics`)).text();
-  return [...text.matchAll(/^switchplane_freeswitch_node_owned\{node="([^"]+)"\} 1/gm)].map((m) => m[1]!);
-}
 
 if (SERVER) t.test('PostgreSQL: a live view on an instance holding no node shows the calls of another instance\'s node', async (t) => {
-  const dbName = `switchplane_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: SERVER });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  t.teardown(async () => {
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  });
-  const url = new URL(SERVER);
-  url.pathname = `/${dbName}`;
   const fake = await FakeEslServer.start();
   t.teardown(() => fake.stop());
-  const env = { DATABASE_URL: url.toString(), SECRETS_KEY: randomBytes(32).toString('hex'), ESL_LEASE_MS: '3000' };
-  const first = await startSwitchplane(t, await freePort('tcp'), { ...env, ESL_NODES: `fs-0@${fake.host}:${fake.port}` });
-  const others = await Promise.all([0, 1].map(async () => startSwitchplane(t, await freePort('tcp'), env)));
-  const instances = [first, ...others];
+  const instances = await startFleet(t, SERVER, { count: 3, eslNodes: `fs-0@${fake.host}:${fake.port}` });
+  const first = instances[0]!;
   const held = await eventually('the node held by one instance', () => Promise.all(instances.map(owned)), {
     until: (h) => fake.authedClients === 1 && h.flat().length === 1, timeoutMs: 120_000, intervalMs: 200,
   });

@@ -11,10 +11,11 @@
  */
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { eventually } from '../helpers/eventually.js';
 import { FakeEslServer } from '../helpers/esl-server.js';
 import { freePort } from '../helpers/sipp.js';
+import { startFleet } from '../helpers/fleet.js';
+import { ownedNodes as owned } from '../helpers/instance-metrics.js';
 import { startSwitchplane, type SwitchplaneProcess } from '../helpers/switchplane-process.js';
 
 t.setTimeout(900_000);
@@ -55,11 +56,6 @@ async function voicemailNodes(t: Test, n: number): Promise<FakeEslServer[]> {
 
 const eslNodes = (fakes: FakeEslServer[]) => fakes.map((f, i) => `fs-${i}@${f.host}:${f.port}`).join(',');
 
-/** The nodes an instance holds, from its /metrics. */
-async function owned(sp: SwitchplaneProcess): Promise<string[]> {
-  const text = await (await fetch(`${sp.url}/metrics`)).text();
-  return [...text.matchAll(/^switchplane_freeswitch_node_owned\{node="([^"]+)"\} 1/gm)].map((m) => m[1]!).sort();
-}
 
 /** A customer with extension 1001, through the admin API; resolves with the extension's voicemail path. */
 async function mailbox(sp: SwitchplaneProcess): Promise<string> {
@@ -84,21 +80,9 @@ t.test('one instance holding both nodes: the messages of both, over its own sock
 });
 
 if (SERVER) t.test('PostgreSQL: two instances, one node each: either lists both nodes\' messages and changes one on the other\'s node', async (t) => {
-  const dbName = `switchplane_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: SERVER });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  t.teardown(async () => {
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  });
-  const url = new URL(SERVER);
-  url.pathname = `/${dbName}`;
   const fakes = await voicemailNodes(t, 2);
-  const env = { DATABASE_URL: url.toString(), SECRETS_KEY: randomBytes(32).toString('hex'), ESL_LEASE_MS: '3000' };
-  const first = await startSwitchplane(t, await freePort('tcp'), { ...env, ESL_NODES: eslNodes(fakes) });
-  const second = await startSwitchplane(t, await freePort('tcp'), env);
-  const instances = [first, second];
+  const instances = await startFleet(t, SERVER, { count: 2, eslNodes: eslNodes(fakes) });
+  const first = instances[0]!;
   const { held } = await eventually('one node held by each instance', async () => ({ clients: fakes.map((f) => f.authedClients), held: await Promise.all(instances.map(owned)) }), {
     until: ({ clients, held }) => clients.every((n) => n === 1) && held.every((h) => h.length === 1),
     timeoutMs: 120_000, intervalMs: 200,

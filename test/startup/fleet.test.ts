@@ -9,13 +9,12 @@
  *   over by the others, and the hangups after that are written once too.
  */
 import t, { type Test } from 'tap';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { eventually } from '../helpers/eventually.js';
 import { FakeEslServer } from '../helpers/esl-server.js';
 import { hangupEvent } from '../helpers/cdr.js';
 import { eslCdrWrites, ownedNodes as owned } from '../helpers/instance-metrics.js';
 import { freePort } from '../helpers/sipp.js';
+import { startFleet } from '../helpers/fleet.js';
 import { startSwitchplane, type SwitchplaneProcess } from '../helpers/switchplane-process.js';
 
 t.setTimeout(900_000);
@@ -51,21 +50,8 @@ t.test('one instance holds every node of ESL_NODES; one CDR write per hangup', a
 });
 
 if (SERVER) t.test('PostgreSQL: three instances share the nodes; a killed owner\'s nodes are taken over', async (t) => {
-  const dbName = `switchplane_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: SERVER });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  t.teardown(async () => {
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  });
-  const url = new URL(SERVER);
-  url.pathname = `/${dbName}`;
   const fakes = await fakeNodes(t, 4);
-  const env = { DATABASE_URL: url.toString(), SECRETS_KEY: randomBytes(32).toString('hex'), ESL_LEASE_MS: '3000' };
-  const first = await startSwitchplane(t, await freePort('tcp'), { ...env, ESL_NODES: eslNodes(fakes) });
-  const others = await Promise.all([0, 1].map(async () => startSwitchplane(t, await freePort('tcp'), env)));
-  const instances = [first, ...others];
+  const instances = await startFleet(t, SERVER, { count: 3, eslNodes: eslNodes(fakes) });
 
   const shares = () => Promise.all(instances.map(owned));
   const { held: spread } = await eventually('every node held once, by all three instances', async () => ({ clients: fakes.map((f) => f.authedClients), held: await shares() }), {
