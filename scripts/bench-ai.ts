@@ -15,7 +15,8 @@
  * N: BENCH_CALLS (comma-separated, run as given), else 10, 25, 50, 100, 150, 200, 300, 400 until
  * an `ai` step fails (a call not up, an answer not heard whole, or a hole). BENCH_RATE calls set
  * up a second (10), BENCH_TURNS answers per call (2). Run it under `flock /tmp/real-switch.lock`:
- * FreeSWITCH's RTP ports 17100–17999 are shared by the machine's real-switch runs.
+ * FreeSWITCH's RTP ports are a bench range (test/helpers/rtp-ports.ts BENCH_RTP_RANGES, 1,000
+ * ports: 500 legs, one per call), not a test switch's 100 (50 legs).
  */
 import { fork } from 'node:child_process';
 import { on } from 'node:events';

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import esl from 'modesl';
 import type { Test } from 'tap';
 import { carrierAdmitted, createCustomer, startRealSwitch, type Customer, type RealSwitch } from '../../test/helpers/real-switch.js';
+import { BENCH_RTP_RANGES } from '../../test/helpers/rtp-ports.js';
 
 /**
  * What the test helpers need of a tap Test: `teardown` (run in reverse order by `close()`) and
@@ -105,7 +106,7 @@ export async function startAiRig(td: Teardowns, realtimeUrl: string, caFile: str
     MEDIA_FORK_MODULE: 'audio_stream',
     AI_ANALYSIS: 'false',
     LOG_LEVEL: 'warn',
-  });
+  }, { rtp: BENCH_RTP_RANGES[0] });
   const acme = await createCustomer(rs.sp, 'acme', { timezone: 'UTC', maxConcurrentCalls: maxCalls * 2 });
   await rs.sp.ok('POST', '/api/v1/extensions', { extensionNumber: '1002' }, acme.key);
   await rs.sp.ok('POST', '/api/v1/trunks', { name: 'carrier', host: '127.0.0.1', port: 5999, maxChannels: maxCalls * 2 }, acme.key);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Test } from 'tap';
 import { startRealSwitch, type RealSwitch } from '../../test/helpers/real-switch.js';
+import { BENCH_RTP_RANGES } from '../../test/helpers/rtp-ports.js';
 import { freeListenPort } from '../../test/helpers/sipp.js';
 import { register, startUas } from './calls-sipp.js';
 import { startStaticSwitch, type StaticSwitch } from './calls-static-switch.js';
@@ -23,12 +24,12 @@ export const CARRIER_CALLER = '+15557770001';
 export const OUTBOUND_DEST = '+15550000200';
 const MAX_CALLS = 1000;
 /**
- * Each arm's FreeSWITCH RTP ports (inclusive), outside the test switches' ranges (17100–17999,
- * test/helpers/rtp-ports.ts: 100 ports, 50 legs, which failed every call past the 25th up at once
- * with DESTINATION_OUT_OF_ORDER) and outside freeListenPort's 20000–31999. FreeSWITCH takes one
- * even port per leg, so 1,000 ports carry RTP_CALLS_AT_ONCE calls of two legs.
+ * Each arm's FreeSWITCH RTP ports: a bench range of its own (test/helpers/rtp-ports.ts), not a
+ * test switch's 100 ports (50 legs, which failed every call past the 25th up at once with
+ * DESTINATION_OUT_OF_ORDER). FreeSWITCH takes one even port per leg, so 1,000 ports carry
+ * RTP_CALLS_AT_ONCE calls of two legs.
  */
-const RTP_PORTS = { switchplane: { start: 18000, end: 18999 }, static: { start: 19000, end: 19999 } } as const;
+const RTP_PORTS = { switchplane: BENCH_RTP_RANGES[0], static: BENCH_RTP_RANGES[1] } as const;
 export const RTP_CALLS_AT_ONCE = 250;
 
 /** A stand-in for tap's Test so that the test helpers run in a script: teardowns run in `close()`. */

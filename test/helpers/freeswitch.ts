@@ -59,8 +59,7 @@ export interface FreeswitchOptions {
   globals?: Record<string, string>;
   /**
    * RTP ports instead of one of rtp-ports.ts's shared ranges (100 ports: 50 legs at once), for a
-   * bench carrying more calls alone under the real-switch lock; outside 17100–17999 and outside
-   * the ports freeListenPort hands out (20000–31999).
+   * bench carrying more calls alone under the real-switch lock (rtp-ports.ts BENCH_RTP_RANGES).
    */
   rtp?: { start: number; end: number };
 }

@@ -15,6 +15,13 @@ import lockfile from 'proper-lockfile';
 export const RTP_FIRST_PORT = 17100;
 export const RANGE_SIZE = 100;
 export const RANGES = 9;
+/**
+ * RTP ports (inclusive) for the switches of a bench, which runs alone under the real-switch lock
+ * and carries more calls than a test range: 1,000 ports each (500 legs), outside the test ranges
+ * and outside freeListenPort's 20000–31999 (test/helpers/sipp.ts). No lock file: the real-switch
+ * lock keeps benches apart.
+ */
+export const BENCH_RTP_RANGES = [{ start: 18000, end: 18999 }, { start: 19000, end: 19999 }] as const;
 const LOCKS = path.join(tmpdir(), 'switchplane-rtp-ranges');
 
 export interface RtpRange {
