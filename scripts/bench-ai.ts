@@ -119,7 +119,9 @@ Up: answered (ai: and its Realtime session greeted within 30 s). ai = forked to 
   }
 }
 
-main().catch((err: unknown) => {
+// Exits when done: what the run started is stopped by then, and a handle left open (a socket of
+// the mock, a timer) must not keep the process, and the real-switch lock, held.
+main().then(() => process.exit(0), (err: unknown) => {
   console.error(err);
-  process.exitCode = 1;
+  process.exit(1);
 });
