@@ -127,8 +127,8 @@ try {
   } else {
     let active = arms;
     for (let rate = START_RATE; active.length > 0 && rate <= MAX_RATE; rate += STEP) active = await runRate(rate, active);
-    // An arm that failed the first rate: lower until one passes.
-    let low = arms.filter((a) => !results.some((r) => r.arm === a.id && r.rate === START_RATE && r.passed));
+    // An arm that failed the first rate (any of its runs): lower until one passes.
+    let low = arms.filter((a) => !results.filter((r) => r.arm === a.id && r.rate === START_RATE).every((r) => r.passed));
     for (let rate = START_RATE - STEP; low.length > 0 && rate >= 100; rate -= STEP) {
       const passed = await runRate(rate, low);
       low = low.filter((a) => !passed.includes(a));
