@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { exited, running, stopChild, track } from '../../test/helpers/child-processes.js';
+import { exitedWithin, running, stopChild, track } from '../../test/helpers/child-processes.js';
 import { FREESWITCH_BIN, setRtpPorts } from '../../test/helpers/freeswitch.js';
 import { ACL_XML, dialplanXml, directoryXml, sofiaXml, type OutboundRoute, type ServedConfig, type StaticPorts } from './calls-static-conf.js';
 
@@ -71,7 +71,7 @@ export async function startStaticSwitch(served: ServedConfig, route: OutboundRou
     async stop() {
       if (running(child)) {
         await fsCli(ports.esl, 'fsctl shutdown', 3000).catch(() => undefined);
-        await Promise.race([exited(child), sleep(10_000)]);
+        await exitedWithin(child, 10_000);
         await stopChild(child, 'SIGTERM', 5000);
       }
       rmSync(dir, { recursive: true, force: true });

@@ -9,9 +9,8 @@ import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { exited, running, stopChild, track } from '../../test/helpers/child-processes.js';
+import { exitedWithin, running, stopChild, track } from '../../test/helpers/child-processes.js';
 import { eventually } from '../../test/helpers/eventually.js';
 import { FREESWITCH_BIN } from '../../test/helpers/freeswitch.js';
 
@@ -113,7 +112,7 @@ export async function startSwitch(opts: SwitchOptions): Promise<BenchSwitch> {
       stopping ??= (async () => {
         if (running(child)) {
           await cli(opts.eslPort, 'fsctl shutdown', 3000).catch(() => undefined);
-          await Promise.race([exited(child), sleep(10_000)]);
+          await exitedWithin(child, 10_000);
           await stopChild(child, 'SIGTERM', 5000);
         }
         rmSync(dir, { recursive: true, force: true });

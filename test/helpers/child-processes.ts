@@ -37,11 +37,19 @@ export function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/**
+ * Resolves once `child` has exited or `ms` have passed, whichever is first. The timer does not
+ * keep the test process alive: a process that exits at once must not hold the file for `ms`.
+ */
+export function exitedWithin(child: ChildProcess, ms: number): Promise<void> {
+  return Promise.race([exited(child), sleep(ms, undefined, { ref: false })]);
+}
+
 /** Sends `signal`, waits up to `graceMs`, then SIGKILL; resolves once `child` has exited. */
 export async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   if (!running(child)) return;
   child.kill(signal);
-  await Promise.race([exited(child), sleep(graceMs)]);
+  await exitedWithin(child, graceMs);
   if (running(child)) child.kill('SIGKILL');
   await exited(child);
 }

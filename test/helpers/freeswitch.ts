@@ -16,10 +16,9 @@ import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { exited, running, stopChild, track } from './child-processes.js';
+import { exitedWithin, running, stopChild, track } from './child-processes.js';
 import { eventually } from './eventually.js';
 import { takeRtpRange, type RtpRange } from './rtp-ports.js';
 
@@ -202,7 +201,7 @@ export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise
       stopping ??= (async () => {
         if (running(child)) {
           await cli(opts.eslPort, 'fsctl shutdown', 3000).catch(() => undefined);
-          await Promise.race([exited(child), sleep(10_000)]);
+          await exitedWithin(child, 10_000);
           await stopChild(child, 'SIGTERM', 5000);
         }
         try {
