@@ -30,8 +30,16 @@ export type { ForkModuleName };
 
 /** Milliseconds of audio per mod_audio_stream playback file. */
 export const SEGMENT_MS = 200;
-/** How far ahead of real time mod_audio_stream segments are sent, milliseconds. */
-export const LEAD_MS = 200;
+/**
+ * How far ahead of real time the audio of mod_audio_stream segments is released, milliseconds. A
+ * segment goes out once its last frame is released, `LEAD_MS − SEGMENT_MS + 20` ms before it is
+ * due to play; in that time it must reach the module, be written to a file, announced
+ * (`mod_audio_stream::play`) and queued as a playback over the event socket. That margin is what
+ * the round trip may vary by from segment to segment without a hole in what the caller hears
+ * (`npm run bench:ai`: with 20 ms, 11 of 25 concurrent calls had a hole of up to 120 ms). The
+ * first `LEAD_MS` of an answer go out at once, so the answer does not start later.
+ */
+export const LEAD_MS = 400;
 /**
  * How far ahead of their play time frames go to mod_audio_fork, milliseconds: its playout buffer
  * holds them, so a Switchplane stall shorter than this leaves no gap (a frame that arrives after
