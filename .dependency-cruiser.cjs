@@ -29,7 +29,7 @@
 
 /** [name, path regex] of each layer, lowest first. */
 const LAYERS = [
-  ['foundation', '^src/(config\\.ts|config/|metrics\\.ts|startup-error\\.ts|address-ranges\\.ts|log-redaction\\.ts|auth-failures\\.ts|freeswitch/)'],
+  ['foundation', '^src/(config\\.ts|config/|metrics\\.ts|startup-error\\.ts|address-ranges\\.ts|log-redaction\\.ts|auth-failures\\.ts|v8-flags\\.ts|freeswitch/)'],
   ['db', '^src/db/'],
   ['domain', '^src/(domain|sip|http)/'],
   ['esl', '^src/esl/'],

@@ -30,8 +30,10 @@ import { openPostgres } from '../src/db/postgres.js';
 import { SecretBox } from '../src/domain/secrets.js';
 import { TenantCache } from '../src/domain/tenant-cache.js';
 import { createMetrics } from '../src/metrics.js';
+import { applyV8Flags } from '../src/v8-flags.js';
 import { LoadWorker, runPaired, type ArmFigures, type PairedRun } from './bench/arms.js';
 
+applyV8Flags();
 const env = process.env;
 const TENANTS = Number(env.BENCH_TENANTS ?? 10000);
 const EXTENSIONS = Number(env.BENCH_EXTENSIONS ?? 10);
@@ -160,7 +162,7 @@ try {
           let at = 0;
           const run = await runPaired(
             worker,
-            { mode, connections: CONNECTIONS, keepAlive, tenants: TENANTS, extensions: EXTENSIONS },
+            { mode, connections: CONNECTIONS, keepAlive, tenants: Number(env.XLT ?? TENANTS), extensions: EXTENSIONS },
             { ceiling: ceiling.url, ours: url },
             PAIRS,
             SLICE,

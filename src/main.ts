@@ -37,9 +37,11 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { seedDemo } from './seed/demo.js';
 import { demoLoginsText, type DemoLogin } from './seed/demo-users.js';
 import { runExplainingStartupErrors } from './startup-error.js';
+import { applyV8Flags } from './v8-flags.js';
 import { createEventHandlers } from './wiring/event-handlers.js';
 import { buildApp } from './wiring/http.js';
 
+applyV8Flags();
 await runExplainingStartupErrors(start);
 
 async function start(): Promise<void> {
