@@ -105,7 +105,7 @@ export async function startRig(serverUrl: string, spEnv: Record<string, string> 
     await sql(serverUrl, `drop database if exists ${dbName} with (force)`);
   };
   try {
-    const rs: RealSwitch = await startRealSwitch(t, 'bench-calls', { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn', ...spEnv }, { rtp: RTP_PORTS.switchplane });
+    const rs: RealSwitch = await startRealSwitch(t, 'bench-calls', { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn', ...spEnv }, { rtp: RTP_PORTS.switchplane, normalPriority: true });
     const sp = rs.sp;
     const customer = await sp.ok('POST', '/api/v1/customers', { name: 'bench', slug: 'bench', sipDomain: 'bench.switchplane.test', maxConcurrentCalls: 10 * MAX_CALLS });
     const key = (await sp.ok('POST', '/api/v1/api-keys', { name: 'bench', customerId: customer.id, scopes: ['tenant', 'extensions:credentials'] })).key as string;

@@ -58,8 +58,9 @@ export async function startStaticSwitch(served: ServedConfig, route: OutboundRou
   writeConf(conf, served, route, destination, ports);
   const folders = Object.fromEntries(['log', 'db', 'run', 'tmp', 'certs', 'recordings', 'storage'].map((f) => [f, path.join(dir, f)]));
   for (const f of Object.values(folders)) mkdirSync(f, { recursive: true });
+  // At normal scheduling priority, as the Switchplane arm's switch (FreeswitchOptions.normalPriority).
   const child = track(spawn(FREESWITCH_BIN, [
-    '-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, '-log', folders.log!, '-db', folders.db!, '-run', folders.run!, '-temp', folders.tmp!,
+    '-np', '-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, '-log', folders.log!, '-db', folders.db!, '-run', folders.run!, '-temp', folders.tmp!,
     '-certs', folders.certs!, '-recordings', folders.recordings!, '-storage', folders.storage!,
   ], { stdio: 'ignore' }));
   const cli = (command: string) => fsCli(ports.esl, command);

@@ -94,9 +94,11 @@ export async function startSwitch(opts: SwitchOptions): Promise<BenchSwitch> {
   const conf = writeConf(dir, opts);
   const folders = Object.fromEntries(['log', 'db', 'run', 'tmp', 'certs', 'recordings', 'storage'].map((f) => [f, path.join(dir, f)]));
   for (const f of Object.values(folders)) mkdirSync(f, { recursive: true });
+  // At normal scheduling priority (`-np`): FreeSWITCH's default realtime threads would preempt the
+  // directory servers and SIPp beside it on the bench's two cores (test/helpers/freeswitch.ts normalPriority).
   const child = track(spawn(
     FREESWITCH_BIN,
-    ['-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, '-log', folders.log!, '-db', folders.db!, '-run', folders.run!, '-temp', folders.tmp!,
+    ['-np', '-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, '-log', folders.log!, '-db', folders.db!, '-run', folders.run!, '-temp', folders.tmp!,
       '-certs', folders.certs!, '-recordings', folders.recordings!, '-storage', folders.storage!],
     { stdio: 'ignore' },
   ));

@@ -61,6 +61,12 @@ export interface FreeswitchOptions {
    * bench carrying more calls alone under the real-switch lock (rtp-ports.ts BENCH_RTP_RANGES).
    */
   rtp?: { start: number; end: number };
+  /**
+   * Start at normal scheduling priority (`-np`). By default FreeSWITCH makes its threads realtime
+   * (switch.c `set_auto_priority` → switch_core.c `set_realtime_priority`: SCHED_FIFO), and they
+   * then preempt every other process of the machine, Switchplane included, whenever they are busy.
+   */
+  normalPriority?: boolean;
 }
 
 export interface Freeswitch {
@@ -181,7 +187,7 @@ export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise
   for (const f of Object.values(folders)) mkdirSync(f, { recursive: true });
   const child = track(spawn(
     FREESWITCH_BIN,
-    ['-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, '-log', folders.log!, '-db', folders.db!, '-run', folders.run!, '-temp', folders.tmp!,
+    [...(opts.normalPriority ? ['-np'] : []), '-nf', '-nc', '-nonat', '-nonatmap', '-conf', conf, '-log', folders.log!, '-db', folders.db!, '-run', folders.run!, '-temp', folders.tmp!,
       '-certs', folders.certs!, '-recordings', folders.recordings!, '-storage', folders.storage!],
     { stdio: 'ignore' },
   ));

@@ -52,9 +52,10 @@ async function eslConnected(sp: SwitchplaneProcess): Promise<void> {
  * @param env more Switchplane environment
  * @param opts.eslProxy Switchplane reaches the event socket through a relay the test can cut
  * @param opts.rtp the switch's RTP ports instead of a shared test range (FreeswitchOptions.rtp)
+ * @param opts.normalPriority FreeSWITCH at normal scheduling priority (FreeswitchOptions.normalPriority)
  */
 export async function startRealSwitch(t: Test, name: string, env: Record<string, string> = {},
-  opts: { eslProxy?: boolean; rtp?: FreeswitchOptions['rtp'] } = {}): Promise<RealSwitch> {
+  opts: { eslProxy?: boolean; rtp?: FreeswitchOptions['rtp']; normalPriority?: boolean } = {}): Promise<RealSwitch> {
   const ports = {
     http: await freeListenPort(),
     esl: await freeListenPort(),
@@ -79,7 +80,8 @@ export async function startRealSwitch(t: Test, name: string, env: Record<string,
     ...env,
   };
   const sp = await startSwitchplane(t, ports.http, spEnv);
-  const fs = await startFreeswitch(t, { switchplaneUrl: sp.url, eslPort: ports.esl, name, credentials, ...(opts.rtp ? { rtp: opts.rtp } : {}) });
+  const fs = await startFreeswitch(t, { switchplaneUrl: sp.url, eslPort: ports.esl, name, credentials,
+    ...(opts.rtp ? { rtp: opts.rtp } : {}), ...(opts.normalPriority ? { normalPriority: true } : {}) });
   await eslConnected(sp);
   const rs: RealSwitch = {
     sp,
