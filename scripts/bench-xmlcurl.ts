@@ -162,7 +162,7 @@ try {
           let at = 0;
           const run = await runPaired(
             worker,
-            { mode, connections: CONNECTIONS, keepAlive, tenants: Number(env.XLT ?? TENANTS), extensions: EXTENSIONS },
+            { mode, connections: CONNECTIONS, keepAlive, tenants: TENANTS, extensions: EXTENSIONS },
             { ceiling: ceiling.url, ours: url },
             PAIRS,
             SLICE,
