@@ -4,33 +4,23 @@
  * (./calls-static-conf.ts), its own SIP, event socket and RTP ports on 127.0.0.1. Stopped by PID
  * (`fsctl shutdown`, then SIGTERM, then SIGKILL).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { exitedWithin, running, stopChild, track } from '../../test/helpers/child-processes.js';
-import { FREESWITCH_BIN, setRtpPorts } from '../../test/helpers/freeswitch.js';
+import { running, track } from '../../test/helpers/child-processes.js';
+import { FREESWITCH_BIN, fsCli, setRtpPorts, stopFreeswitch } from '../../test/helpers/freeswitch.js';
 import { ACL_XML, dialplanXml, directoryXml, sofiaXml, type OutboundRoute, type ServedConfig, type StaticPorts } from './calls-static-conf.js';
 
 const SHARED_CONF = fileURLToPath(new URL('../../../shared/freeswitch/conf', import.meta.url));
-const FS_CLI = path.join(path.dirname(FREESWITCH_BIN), 'fs_cli');
 
 export interface StaticSwitch {
   pid: number;
   dir: string;
   cli(command: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-export function fsCli(eslPort: number, command: string, timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(FS_CLI, ['-H', '127.0.0.1', '-P', String(eslPort), '-p', 'ClueCon', '-t', String(timeoutMs), '-x', command], { timeout: timeoutMs + 2000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`fs_cli -x '${command}' failed: ${err.message} ${stderr}`));
-      else resolve(stdout);
-    });
-  });
 }
 
 type SwitchPorts = StaticPorts & { esl: number; rtp: { start: number; end: number } };
@@ -70,11 +60,7 @@ export async function startStaticSwitch(served: ServedConfig, route: OutboundRou
     dir,
     cli,
     async stop() {
-      if (running(child)) {
-        await fsCli(ports.esl, 'fsctl shutdown', 3000).catch(() => undefined);
-        await exitedWithin(child, 10_000);
-        await stopChild(child, 'SIGTERM', 5000);
-      }
+      await stopFreeswitch(child, ports.esl);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -5,16 +5,15 @@
  * over mod_xml_curl from `xmlCurlUrl` (directory section only), and its event socket on its own
  * port. Stopped by PID (`fsctl shutdown`, then SIGTERM, then SIGKILL).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exitedWithin, running, stopChild, track } from '../../test/helpers/child-processes.js';
+import { running, track } from '../../test/helpers/child-processes.js';
 import { eventually } from '../../test/helpers/eventually.js';
-import { FREESWITCH_BIN } from '../../test/helpers/freeswitch.js';
+import { FREESWITCH_BIN, fsCli, stopFreeswitch } from '../../test/helpers/freeswitch.js';
 
-const FS_CLI = path.join(path.dirname(FREESWITCH_BIN), 'fs_cli');
 /** Where the log of a FreeSWITCH that did not start is kept (as the tests keep theirs). */
 const KEPT_LOGS = path.join(tmpdir(), 'switchplane-freeswitch-logs');
 const SHARED_CONF = fileURLToPath(new URL('../../../shared/freeswitch/conf', import.meta.url));
@@ -79,15 +78,6 @@ function writeConf(dir: string, opts: SwitchOptions): string {
   return conf;
 }
 
-function cli(eslPort: number, command: string, timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(FS_CLI, ['-H', '127.0.0.1', '-P', String(eslPort), '-p', 'ClueCon', '-t', String(timeoutMs), '-x', command], { timeout: timeoutMs + 2000 }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve(stdout);
-    });
-  });
-}
-
 /** Starts FreeSWITCH; resolves once it is UP and the `internal` profile is RUNNING. */
 export async function startSwitch(opts: SwitchOptions): Promise<BenchSwitch> {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchplane-bench-fs-'));
@@ -108,15 +98,11 @@ export async function startSwitch(opts: SwitchOptions): Promise<BenchSwitch> {
   const sw: BenchSwitch = {
     pid: child.pid!,
     cpuSeconds: () => cpuSecondsOf(child.pid!),
-    cli: (command) => cli(opts.eslPort, command),
+    cli: (command) => fsCli(opts.eslPort, command),
     countLog: (pattern) => readLog().split('\n').filter((l) => pattern.test(l)).length,
     stop() {
       stopping ??= (async () => {
-        if (running(child)) {
-          await cli(opts.eslPort, 'fsctl shutdown', 3000).catch(() => undefined);
-          await exitedWithin(child, 10_000);
-          await stopChild(child, 'SIGTERM', 5000);
-        }
+        await stopFreeswitch(child, opts.eslPort);
         rmSync(dir, { recursive: true, force: true });
       })();
       return stopping;
@@ -125,7 +111,7 @@ export async function startSwitch(opts: SwitchOptions): Promise<BenchSwitch> {
   try {
     await eventually('FreeSWITCH up with the internal profile running', async () => {
       if (!running(child)) return 'exited';
-      const status = await cli(opts.eslPort, 'sofia status', 2000).catch(() => '');
+      const status = await fsCli(opts.eslPort, 'sofia status', 2000).catch(() => '');
       return /internal\s+profile\s+\S+\s+RUNNING/.test(status) && readLog().includes('FreeSWITCH Started') && 'up';
     }, { timeoutMs: 60_000, intervalMs: 200 }).then((state) => {
       if (state === 'exited') throw new Error('FreeSWITCH exited at start');

@@ -12,7 +12,7 @@
  *
  * `FREESWITCH_BIN` names the binary (default /opt/fsrig/bin/freeswitch); fs_cli is beside it.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -161,13 +161,31 @@ function writeConf(dir: string, opts: FreeswitchOptions, rtp: RtpRange): string 
   return conf;
 }
 
-function cli(eslPort: number, command: string, timeoutMs = 10_000): Promise<string> {
+/**
+ * Runs one API command on the switch whose event socket listens on 127.0.0.1:`eslPort` (fs_cli
+ * `-x`, the test configuration's password).
+ * @param timeoutMs fs_cli's own timeout; the process is killed 2 s after it
+ * @returns fs_cli's output
+ * @throws Error naming the command, with fs_cli's stderr, when fs_cli fails or times out
+ */
+export function fsCli(eslPort: number, command: string, timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(FS_CLI, ['-H', '127.0.0.1', '-P', String(eslPort), '-p', 'ClueCon', '-t', String(timeoutMs), '-x', command], { timeout: timeoutMs + 2000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`fs_cli -x '${command}' failed: ${err.message} ${stderr}`));
       else resolve(stdout);
     });
   });
+}
+
+/**
+ * Stops a FreeSWITCH process: `fsctl shutdown` over its event socket, up to 10 s for it to exit,
+ * then SIGTERM with 5 s of grace, then SIGKILL. Resolves once it has exited; never throws.
+ */
+export async function stopFreeswitch(child: ChildProcess, eslPort: number): Promise<void> {
+  if (!running(child)) return;
+  await fsCli(eslPort, 'fsctl shutdown', 3000).catch(() => undefined);
+  await exitedWithin(child, 10_000);
+  await stopChild(child, 'SIGTERM', 5000);
 }
 
 /** Starts FreeSWITCH and resolves once its event socket answers and mod_sofia has loaded. */
@@ -198,18 +216,14 @@ export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise
 
   const fs: Freeswitch = {
     dir,
-    cli: (command) => cli(opts.eslPort, command),
+    cli: (command) => fsCli(opts.eslPort, command),
     log: readLog,
     logLines: (pattern, since = 0) => readLog().slice(since).split('\n').filter((l) => pattern.test(l)),
     expectLog: (...patterns) => void expected.push(...patterns),
     unexpectedFailures: () => fs.logLines(FAILURE_LINE).filter((l) => !expected.some((p) => p.test(l))),
     stop() {
       stopping ??= (async () => {
-        if (running(child)) {
-          await cli(opts.eslPort, 'fsctl shutdown', 3000).catch(() => undefined);
-          await exitedWithin(child, 10_000);
-          await stopChild(child, 'SIGTERM', 5000);
-        }
+        await stopFreeswitch(child, opts.eslPort);
         try {
           const failed = t.passing() === false || fs.unexpectedFailures().length > 0;
           if (failed) {
@@ -228,7 +242,7 @@ export async function startFreeswitch(t: Test, opts: FreeswitchOptions): Promise
 
   const state = await eventually('FreeSWITCH ready (status UP, "FreeSWITCH Started" logged)', async () => {
     if (!running(child)) return 'exited';
-    const status = await cli(opts.eslPort, 'status', 2000).catch(() => '');
+    const status = await fsCli(opts.eslPort, 'status', 2000).catch(() => '');
     return /UP \d/.test(status) && readLog().includes('FreeSWITCH Started') && 'up';
   }, { timeoutMs: 30_000, intervalMs: 200 }).catch((err: Error) => {
     throw new Error(`${err.message}; log:\n${readLog().slice(-3000)}`);
