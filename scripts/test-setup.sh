@@ -7,6 +7,10 @@
 #   test/freeswitch/ (FREESWITCH_BIN, default /opt/fsrig/bin/freeswitch);
 # - Chromium (Debian package chromium), the headless browser of test/browser/ driven by
 #   playwright-core (CHROMIUM_BIN, default /usr/bin/chromium).
+# Then tap's test class is rebuilt when it still holds @tapjs/typescript, which package.json turns
+# off (tsx loads the tests): npm ci installs it built with tap's default plugins, and the tap run
+# that notices the difference rebuilds it but still starts every test file with the old loaders,
+# so ts-node would compile each TypeScript file again behind tsx.
 # Then the portal (web/) is built into web/dist/ when that is missing or older than its sources
 # (scripts/build-web.ts), for the tests that serve it.
 set -euo pipefail
@@ -30,6 +34,10 @@ if [[ ! -x "${FREESWITCH_BIN:-/opt/fsrig/bin/freeswitch}" ]]; then
     exit 1
   fi
   bash ../shared/freeswitch/install.sh >/dev/null
+fi
+
+if grep -q 'from "@tapjs/typescript"' node_modules/@tapjs/test/test-built/dist/esm/index.js; then
+  npx tap build >/dev/null
 fi
 
 node --import tsx scripts/build-web.ts
