@@ -17,6 +17,7 @@ import type { Store } from './db/store.js';
 import { redactingLoggerOptions } from './log-redaction.js';
 import type { SecretBox } from './domain/secrets.js';
 import { excerpt } from './domain/excerpt.js';
+import { lazySchemaCompilers } from './http/lazy-schema-compilers.js';
 import { registerPortal } from './http/portal.js';
 import type { CallForwarding } from './api/call-forwarding.js';
 import type { CallControl } from './esl/call-control.js';
@@ -85,6 +86,8 @@ export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
     frameworkErrors: routerRefusal,
     // Only the proxies TRUST_PROXY names may say who the client is and whether it used HTTPS.
     trustProxy: parts.config.trustProxy.length > 0 ? parts.config.trustProxy : false,
+    // Each route's validator and serializer is compiled on its first use, not all at ready().
+    schemaController: lazySchemaCompilers(),
   });
   const { config, store, tenants, authFailures, clock } = parts;
   app.addHook('onClose', () => tenants.stop());
