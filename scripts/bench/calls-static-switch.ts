@@ -2,7 +2,7 @@
  * Starts the static arm's FreeSWITCH for `npm run bench:calls`: the shared loopback config
  * (../shared/freeswitch/conf) with mod_xml_curl left out and the bench's routing on disk
  * (./calls-static-conf.ts), its own SIP, event socket and RTP ports on 127.0.0.1. Stopped by PID
- * (`fsctl shutdown`, then SIGTERM, then SIGKILL).
+ * (`fsctl shutdown now`, then SIGTERM, then SIGKILL).
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
  * a fresh copy of ../shared/freeswitch/conf for one run, with the run's SIP profile written as a
  * static sofia.conf, its directory either static (the bench users in conf/directory/) or asked
  * over mod_xml_curl from `xmlCurlUrl` (directory section only), and its event socket on its own
- * port. Stopped by PID (`fsctl shutdown`, then SIGTERM, then SIGKILL).
+ * port. Stopped by PID (`fsctl shutdown now`, then SIGTERM, then SIGKILL).
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

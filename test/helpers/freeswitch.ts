@@ -178,12 +178,15 @@ export function fsCli(eslPort: number, command: string, timeoutMs = 10_000): Pro
 }
 
 /**
- * Stops a FreeSWITCH process: `fsctl shutdown` over its event socket, up to 10 s for it to exit,
- * then SIGTERM with 5 s of grace, then SIGKILL. Resolves once it has exited; never throws.
+ * Stops a FreeSWITCH process: `fsctl shutdown now` over its event socket, up to 10 s for it to
+ * exit, then SIGTERM with 5 s of grace, then SIGKILL. Resolves once it has exited; never throws.
+ * `now` exits at once (switch_core.c `SCSC_SHUTDOWN_NOW`: `exit(0)`), 30–40 ms on the project's machine,
+ * where a plain `fsctl shutdown` unloads every module first and took 5.2–5.6 s: what those
+ * switches hold (their SQLite databases, logs, registrations) goes with their temporary folder.
  */
 export async function stopFreeswitch(child: ChildProcess, eslPort: number): Promise<void> {
   if (!running(child)) return;
-  await fsCli(eslPort, 'fsctl shutdown', 3000).catch(() => undefined);
+  await fsCli(eslPort, 'fsctl shutdown now', 3000).catch(() => undefined);
   await exitedWithin(child, 10_000);
   await stopChild(child, 'SIGTERM', 5000);
 }
