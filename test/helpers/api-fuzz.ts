@@ -4,25 +4,24 @@
  * types, objects and arrays where scalars belong, deep nesting, numbers out of range, unknown
  * fields, bodies that are not objects or not JSON. Every answer must be below 500; every error a
  * small JSON `{ error: { code, message, field? } }`, naming the field when one field was changed.
- * Deterministic: the PRNG seed is printed (FUZZ_SEED picks another; FUZZ_CASES the count).
- * The trunk test routes are fuzzed against trunks and numbers that do not exist, so no OPTIONS
- * is ever sent.
+ * Deterministic: the PRNG seed is printed (FUZZ_SEED picks another; FUZZ_CASES the count per
+ * file and database). The trunk test routes are fuzzed against trunks and numbers that do not
+ * exist, so no OPTIONS is ever sent. Two files share the routes (test/api/fuzz-*.test.ts), so
+ * that each takes under a minute: 5,000 requests each on each database, 10,000 in all.
  */
-import t, { type Test } from 'tap';
+import type { Test } from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/wiring/http.js';
 import { CallControl } from '../../src/esl/call-control.js';
 import { ChannelTracker } from '../../src/esl/channels.js';
-import { backends } from '../helpers/backends.js';
-import { demoApp, type TestApp } from '../helpers/app.js';
-import { call, demoKeys } from '../helpers/api.js';
-import { eslRig } from '../helpers/esl-controller.js';
-
-t.setTimeout(600_000); // 10,000 requests on each database
+import { backends } from './backends.js';
+import { demoApp, type TestApp } from './app.js';
+import { call, demoKeys } from './api.js';
+import { eslRig } from './esl-controller.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261204) >>> 0;
-const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
+const CASES = Number(process.env.FUZZ_CASES ?? 5000);
 /** The largest error answer allowed, in bytes. */
 const MAX_ERROR_BYTES = 2048;
 
@@ -113,7 +112,7 @@ function serialize(body: unknown): string {
 }
 
 type Method = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-interface Route {
+export interface Route {
   name: string;
   method: Method;
   /** The URL with its path parameters; `id` replaces the item id when the path is fuzzed. */
@@ -289,77 +288,87 @@ async function appWithCalls(test: Test, ctx: TestApp): Promise<FastifyInstance> 
   return app;
 }
 
-for (const backend of backends) {
-  t.test(`${backend.name}: ${CASES} fuzzed requests over every write route, seed ${SEED}`, async (t) => {
-    const ctx = await demoApp(backend, { API_RATE_LIMIT_PER_MINUTE: '1000000', TRUNK_TEST_RATE_LIMIT_PER_MINUTE: '100000' });
-    t.teardown(ctx.close);
-    const keys = await demoKeys(ctx.store);
-    const app = await appWithCalls(t, ctx);
+/** The extension, recurring-call and call-control routes; the others are the operator's (customers, API keys, trunks, numbers). */
+export const isExtensionOrCallRoute = (route: Route): boolean => /extension|recurring call|click-to-call|hang up|transfer/.test(route.name);
 
-    // The customer the fuzz writes in, its tenant key and one record of each kind; a second
-    // customer to rename and suspend.
-    const tenant = await call(app, keys.admin, 'POST', '/api/v1/customers', { name: 'Fuzz Inc', sipDomain: 'fuzz.switchplane.test' });
-    const target = await call(app, keys.admin, 'POST', '/api/v1/customers', { name: 'Target Inc', sipDomain: 'target.switchplane.test' });
-    const tenantId: string = tenant.body.data.id;
-    const tenantKey = (await call(app, keys.admin, 'POST', '/api/v1/api-keys', { name: 'fuzz', customerId: tenantId, scopes: ['tenant'] })).body.data.key;
-    const C = `/api/v1/customers/${tenantId}`;
-    const trunk = await call(app, keys.admin, 'POST', `${C}/trunks`, { name: 'fuzz-main', host: '192.0.2.10' });
-    const extension = await call(app, tenantKey, 'POST', '/api/v1/extensions', { extensionNumber: '1001', sipUsername: 'fuzz1001' });
-    const number = await call(app, keys.admin, 'POST', `${C}/phone-numbers`, { number: '+390600000001', trunkId: trunk.body.data.id, routeTarget: '1001' });
-    const recurring = await call(app, tenantKey, 'POST', `/api/v1/extensions/${extension.body.data.id}/recurring-calls`, { destinationNumber: '+390212345678', schedule: { frequency: 'daily', time: '09:00' } });
-    t.same([tenant, target, trunk, extension, number, recurring].map((r) => r.status), [201, 201, 201, 201, 201, 201], 'fixtures created');
-    const fixture: Fixture = {
-      tenantId, targetId: target.body.data.id, extensionId: extension.body.data.id, trunkId: trunk.body.data.id,
-      numberId: number.body.data.id, recurringId: recurring.body.data.id,
-    };
-    const all = routes(fixture);
+/**
+ * One test per database: FUZZ_CASES (default 5,000) fuzzed requests over the write routes
+ * `select` keeps, each route in turn, from one seeded PRNG.
+ * @param what the routes, for the test's name
+ */
+export function fuzzWriteRoutes(t: Test, what: string, select: (route: Route) => boolean): void {
+  for (const backend of backends) {
+    t.test(`${backend.name}: ${CASES} fuzzed requests over ${what}, seed ${SEED}`, async (t) => {
+      const ctx = await demoApp(backend, { API_RATE_LIMIT_PER_MINUTE: '1000000', TRUNK_TEST_RATE_LIMIT_PER_MINUTE: '100000' });
+      t.teardown(ctx.close);
+      const keys = await demoKeys(ctx.store);
+      const app = await appWithCalls(t, ctx);
 
-    t.comment(`seed ${SEED} (FUZZ_SEED=${SEED} repeats this run)`);
-    const r = prng(SEED);
-    const byStatus: Record<string, number> = {};
-    const byRoute: Record<string, Record<number, number>> = {};
-    const problems: string[] = [];
-    let largestError = 0;
-    const started = performance.now();
-    for (let n = 0; n < CASES; n++) {
-      const route = all[n % all.length]!;
-      const c = makeCase(r, route, n);
-      const res = await app.inject({
-        method: route.method, url: c.url,
-        headers: { authorization: `Bearer ${route.key === 'admin' ? keys.admin : tenantKey}`, ...(c.contentType ? { 'content-type': c.contentType } : {}) },
-        ...(c.payload !== undefined ? { payload: c.payload } : {}),
-      });
-      byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1;
-      (byRoute[route.name] ??= {})[res.statusCode] = (byRoute[route.name]![res.statusCode] ?? 0) + 1;
-      const what = () => `#${n} ${route.method} ${brief(c.url, 200)} [${c.mutation}] ${brief(c.payload ?? '', 1500)} → ${res.statusCode} ${brief(res.body, 300)}`;
-      if (res.statusCode >= 500) {
-        problems.push(`5xx: ${what()}`);
-        continue;
+      // The customer the fuzz writes in, its tenant key and one record of each kind; a second
+      // customer to rename and suspend.
+      const tenant = await call(app, keys.admin, 'POST', '/api/v1/customers', { name: 'Fuzz Inc', sipDomain: 'fuzz.switchplane.test' });
+      const target = await call(app, keys.admin, 'POST', '/api/v1/customers', { name: 'Target Inc', sipDomain: 'target.switchplane.test' });
+      const tenantId: string = tenant.body.data.id;
+      const tenantKey = (await call(app, keys.admin, 'POST', '/api/v1/api-keys', { name: 'fuzz', customerId: tenantId, scopes: ['tenant'] })).body.data.key;
+      const C = `/api/v1/customers/${tenantId}`;
+      const trunk = await call(app, keys.admin, 'POST', `${C}/trunks`, { name: 'fuzz-main', host: '192.0.2.10' });
+      const extension = await call(app, tenantKey, 'POST', '/api/v1/extensions', { extensionNumber: '1001', sipUsername: 'fuzz1001' });
+      const number = await call(app, keys.admin, 'POST', `${C}/phone-numbers`, { number: '+390600000001', trunkId: trunk.body.data.id, routeTarget: '1001' });
+      const recurring = await call(app, tenantKey, 'POST', `/api/v1/extensions/${extension.body.data.id}/recurring-calls`, { destinationNumber: '+390212345678', schedule: { frequency: 'daily', time: '09:00' } });
+      t.same([tenant, target, trunk, extension, number, recurring].map((r) => r.status), [201, 201, 201, 201, 201, 201], 'fixtures created');
+      const fixture: Fixture = {
+        tenantId, targetId: target.body.data.id, extensionId: extension.body.data.id, trunkId: trunk.body.data.id,
+        numberId: number.body.data.id, recurringId: recurring.body.data.id,
+      };
+      const all = routes(fixture).filter(select);
+
+      t.comment(`seed ${SEED} (FUZZ_SEED=${SEED} repeats this run)`);
+      const r = prng(SEED);
+      const byStatus: Record<string, number> = {};
+      const byRoute: Record<string, Record<number, number>> = {};
+      const problems: string[] = [];
+      let largestError = 0;
+      const started = performance.now();
+      for (let n = 0; n < CASES; n++) {
+        const route = all[n % all.length]!;
+        const c = makeCase(r, route, n);
+        const res = await app.inject({
+          method: route.method, url: c.url,
+          headers: { authorization: `Bearer ${route.key === 'admin' ? keys.admin : tenantKey}`, ...(c.contentType ? { 'content-type': c.contentType } : {}) },
+          ...(c.payload !== undefined ? { payload: c.payload } : {}),
+        });
+        byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1;
+        (byRoute[route.name] ??= {})[res.statusCode] = (byRoute[route.name]![res.statusCode] ?? 0) + 1;
+        const what = () => `#${n} ${route.method} ${brief(c.url, 200)} [${c.mutation}] ${brief(c.payload ?? '', 1500)} → ${res.statusCode} ${brief(res.body, 300)}`;
+        if (res.statusCode >= 500) {
+          problems.push(`5xx: ${what()}`);
+          continue;
+        }
+        if (res.statusCode < 400) continue;
+        let answer: { error?: { code?: unknown; message?: unknown; field?: unknown } };
+        try {
+          answer = JSON.parse(res.body) as typeof answer;
+        } catch {
+          problems.push(`not JSON: ${what()}`);
+          continue;
+        }
+        largestError = Math.max(largestError, res.rawPayload.length);
+        if (res.rawPayload.length > MAX_ERROR_BYTES) problems.push(`${res.rawPayload.length}-byte error: ${what()}`);
+        const error = answer.error;
+        if (typeof error?.code !== 'string' || typeof error.message !== 'string') problems.push(`no error code and message: ${what()}`);
+        // A body with a __proto__ or constructor key is refused whole (secure-json-parse), before any field is looked at.
+        const fieldAtFault = ['field', 'fields', 'unknown field', 'missing field', 'path', 'query'].includes(c.mutation) && !/"(__proto__|constructor)":/.test(c.payload ?? '');
+        if (res.statusCode === 400 && fieldAtFault && (typeof error?.field !== 'string' || error.field === '')) problems.push(`400 without a field: ${what()}`);
       }
-      if (res.statusCode < 400) continue;
-      let answer: { error?: { code?: unknown; message?: unknown; field?: unknown } };
-      try {
-        answer = JSON.parse(res.body) as typeof answer;
-      } catch {
-        problems.push(`not JSON: ${what()}`);
-        continue;
-      }
-      largestError = Math.max(largestError, res.rawPayload.length);
-      if (res.rawPayload.length > MAX_ERROR_BYTES) problems.push(`${res.rawPayload.length}-byte error: ${what()}`);
-      const error = answer.error;
-      if (typeof error?.code !== 'string' || typeof error.message !== 'string') problems.push(`no error code and message: ${what()}`);
-      // A body with a __proto__ or constructor key is refused whole (secure-json-parse), before any field is looked at.
-      const fieldAtFault = ['field', 'fields', 'unknown field', 'missing field', 'path', 'query'].includes(c.mutation) && !/"(__proto__|constructor)":/.test(c.payload ?? '');
-      if (res.statusCode === 400 && fieldAtFault && (typeof error?.field !== 'string' || error.field === '')) problems.push(`400 without a field: ${what()}`);
-    }
-    const seconds = (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started) / 1000;
 
-    t.comment(`${CASES} requests in ${seconds.toFixed(1)} s (${Math.round(CASES / seconds)}/s); by status: ${JSON.stringify(byStatus)}; largest error answer ${largestError} bytes`);
-    for (const [name, statuses] of Object.entries(byRoute)) t.comment(`  ${name}: ${JSON.stringify(statuses)}`);
-    t.equal(Object.keys(byStatus).filter((s) => Number(s) >= 500).length, 0, 'no answer of 5xx');
-    const kinds: Record<string, number> = {};
-    for (const p of problems) kinds[p.replace(/:.*/s, '').replace(/^\d+-byte/, 'large')] = (kinds[p.replace(/:.*/s, '').replace(/^\d+-byte/, 'large')] ?? 0) + 1;
-    t.same(problems.slice(0, 20), [], `${problems.length} answers broke the rules: ${JSON.stringify(kinds)}`);
-    t.ok((byStatus[200] ?? 0) + (byStatus[201] ?? 0) + (byStatus[202] ?? 0) > CASES / 50, 'some fuzzed requests were still valid and went through');
-  });
+      t.comment(`${CASES} requests in ${seconds.toFixed(1)} s (${Math.round(CASES / seconds)}/s); by status: ${JSON.stringify(byStatus)}; largest error answer ${largestError} bytes`);
+      for (const [name, statuses] of Object.entries(byRoute)) t.comment(`  ${name}: ${JSON.stringify(statuses)}`);
+      t.equal(Object.keys(byStatus).filter((s) => Number(s) >= 500).length, 0, 'no answer of 5xx');
+      const kinds: Record<string, number> = {};
+      for (const p of problems) kinds[p.replace(/:.*/s, '').replace(/^\d+-byte/, 'large')] = (kinds[p.replace(/:.*/s, '').replace(/^\d+-byte/, 'large')] ?? 0) + 1;
+      t.same(problems.slice(0, 20), [], `${problems.length} answers broke the rules: ${JSON.stringify(kinds)}`);
+      t.ok((byStatus[200] ?? 0) + (byStatus[201] ?? 0) + (byStatus[202] ?? 0) > CASES / 50, 'some fuzzed requests were still valid and went through');
+    });
+  }
 }
