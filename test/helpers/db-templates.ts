@@ -6,23 +6,23 @@
  * - `pgliteDataDir`: a migrated on-disk PGlite data directory, copied into a Switchplane process's
  *   fresh DATA_DIR as its `pglite/`;
  * - `postgresTemplate`: a migrated PostgreSQL database that `create database … template …` copies.
- * The PGlite copies run with `shared_buffers = 16MB` (TEST_PGLITE_SETTINGS, in postgresql.auto.conf)
- * instead of the 128MB of PGlite's initdb: a start from the dump took 0.6–0.8 s instead of
- * 1.0–1.5 s, and test databases are small.
+ * The PGlite copies run with `shared_buffers = 16MB` (TEST_PGLITE_SETTINGS, in their
+ * postgresql.auto.conf) instead of the 128MB of PGlite's initdb: a start from the dump took
+ * 0.5–0.8 s instead of 1.0–1.5 s, and test databases are small.
  * Each is made once per set of migrations (keyed by a hash of sql/*.sql, PGlite's version and
- * those settings) and kept: the PGlite ones under the system temp folder, the PostgreSQL one on the server as
- * `switchplane_template_<key>`. Concurrent test processes build under a lock and publish by rename.
- * The copies still run `migrateToLatest`, which finds nothing pending.
+ * those settings) and kept: the PGlite ones under the system temp folder, the PostgreSQL one on
+ * the server as `switchplane_template_<key>`. Concurrent test processes build under a lock and
+ * publish by rename. The copies still run `migrateToLatest`, which finds nothing pending.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
 import { SQL_DIR } from '../../src/db/migrator.js';
-import { PGlite } from '@electric-sql/pglite';
 import { migratedDump, openPglite } from '../../src/db/pglite.js';
 import { openPostgres } from '../../src/db/postgres.js';
 
