@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const now: () => number = Date.now.bind(Date);
 
 export interface EventuallyOptions {
-  /** Give up after this many milliseconds (default 5000). */
+  /** Give up after this many milliseconds (default 15000, as the real-switch helpers' `until`: two test files at a time on two busy cores). */
   timeoutMs?: number;
   /** Milliseconds between two checks (default 20). */
   intervalMs?: number;
@@ -28,7 +28,7 @@ type Falsy = false | 0 | '' | null | undefined;
 export function eventually<T>(what: string, read: () => T | Promise<T>, opts: EventuallyOptions & { until: (value: T) => boolean }): Promise<T>;
 export function eventually<T>(what: string, check: () => T | Falsy | Promise<T | Falsy>, opts?: EventuallyOptions): Promise<T>;
 export async function eventually<T>(what: string, check: () => T | Promise<T>, opts: EventuallyOptions & { until?: (value: T) => boolean } = {}): Promise<T> {
-  const { timeoutMs = 5000, intervalMs = 20, until = Boolean } = opts;
+  const { timeoutMs = 15_000, intervalMs = 20, until = Boolean } = opts;
   const end = now() + timeoutMs;
   let last: unknown;
   for (;;) {
