@@ -12,7 +12,7 @@
  * - `cache`: Switchplane as shipped (`cacheable` users: FreeSWITCH keeps each for 60 s);
  * - `static+`, `cache+`: the same as `static` and `cache` with the profile settings Switchplane
  *   serves to lift FreeSWITCH's registration ceiling (src/xmlcurl/sofia.ts
- *   REGISTRATION_THREAD_SETTINGS) plus BENCH_PROFILE_SETTINGS (`name=value;…`); the other arms get
+ *   registrationSettings) plus BENCH_PROFILE_SETTINGS (`name=value;…`); the other arms get
  *   the stock profile, without them.
  * Every arm registers against the same `internal` profile and users, taken from Switchplane's own
  * answers. Each run starts a fresh FreeSWITCH and lasts BENCH_SECONDS (20); BENCH_RUNS (3) runs
@@ -31,7 +31,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
-import { REGISTRATION_THREAD_SETTINGS } from '../src/xmlcurl/sofia.js';
+import { registrationSettings } from '../src/xmlcurl/sofia.js';
 import { freeListenPort } from '../test/helpers/sipp.js';
 import { cpuSecondsOf } from './bench/register-switch.js';
 import { runArm, type Arm, type ArmId, type RunContext, type RunResult } from './bench/register-arms.js';
@@ -85,7 +85,8 @@ try {
   log(`${USERS} users made in each Switchplane`);
 
   const served = configurationOf(await spNoCache.lookup({ section: 'configuration', tag_name: 'configuration', key_name: 'name', key_value: 'sofia.conf', profile: 'internal' }));
-  const sofiaConf = { stock: withSettings(served, [...REGISTRATION_THREAD_SETTINGS.global, ...REGISTRATION_THREAD_SETTINGS.internal].map(([n]) => n), []), tuned: withSettings(served, [], EXTRA) };
+  const tuning = registrationSettings({ maxRecvRequestsPerSecond: 0 }); // the names only: the stock profile goes without them
+  const sofiaConf = { stock: withSettings(served, [...tuning.global, ...tuning.internal].map(([n]) => n), []), tuned: withSettings(served, [], EXTRA) };
   const answers = await directoryAnswers(spNoCache.lookup, DOMAIN, users);
   const instant = needs('instant') ? await startInstant(answers) : undefined;
   const tunedOnly = [...settingsOf(sofiaConf.tuned)].filter(([n, v]) => settingsOf(sofiaConf.stock).get(n) !== v);

@@ -69,6 +69,7 @@ export function loadConfig(env: RawEnv = process.env): Readonly<Config> {
       externalPort: e.SOFIA_EXTERNAL_PORT,
       wssPort: e.SOFIA_WSS_PORT,
       wsPort: e.SOFIA_WS_PORT,
+      maxRecvRequestsPerSecond: e.SOFIA_MAX_RECV_RPS,
     },
     lookupCache: { maxTenants: e.LOOKUP_CACHE_TENANTS, ttlMs: e.LOOKUP_CACHE_TTL_MS },
     api: {

@@ -13,6 +13,8 @@
  */
 import { CHANNEL_VARS, LIMIT_REALM, gatewayEndpoint } from '../../src/freeswitch/vocabulary.js';
 import { MEDIA_TIMEOUT_MS, TRUNK_FAILOVER_CAUSES } from '../../src/xmlcurl/dialplan.js';
+import { registrationSettings } from '../../src/xmlcurl/sofia.js';
+import { VARIABLES } from '../../src/config/variables.js';
 
 /** What the API answered for the bench's customer (FreeswitchConfig of src/api/freeswitch-config.ts). */
 export interface ServedConfig {
@@ -54,12 +56,14 @@ export function directoryXml(served: ServedConfig): string {
   return `<include>\n${withUsers.replace(/ cacheable="\d+"/g, '')}\n</include>\n`;
 }
 
-const param = ([name, value]: [string, string]) => `      <param name="${name}" value="${value}"/>`;
+const attr = (v: string) => v.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
+const param = ([name, value]: [string, string]) => `      <param name="${attr(name)}" value="${attr(value)}"/>`;
 
 /** sofia.conf.xml: the served external profile (gateway included) and the internal profile's settings. */
 export function sofiaXml(served: ServedConfig, ports: StaticPorts): string {
   const external = one(served.gateways, /<profile name="external">[\s\S]*?<\/profile>/, 'external profile')
     .replace(/(<param name="sip-port" value=")\d+(")/, `$1${ports.external}$2`);
+  const tuning = registrationSettings({ maxRecvRequestsPerSecond: VARIABLES.SOFIA_MAX_RECV_RPS.default });
   const internal: Array<[string, string]> = [
     ['sip-ip', '127.0.0.1'], ['rtp-ip', '127.0.0.1'], ['rtp-timer-name', 'soft'], ['sip-port', String(ports.internal)],
     ['ext-sip-ip', '127.0.0.1'], ['ext-rtp-ip', '127.0.0.1'], ['context', 'public'], ['dialplan', 'XML'],
@@ -67,9 +71,10 @@ export function sofiaXml(served: ServedConfig, ports: StaticPorts): string {
     ['challenge-realm', 'auto_to'], ['accept-blind-reg', 'false'], ['nonce-ttl', '60'], ['manage-presence', 'true'],
     ['apply-nat-acl', 'nat.auto'], ['local-network-acl', 'localnet.auto'],
     ['inbound-codec-prefs', 'OPUS,PCMU,PCMA'], ['outbound-codec-prefs', 'OPUS,PCMU,PCMA'],
+    ...tuning.internal,
   ];
   return `<configuration name="sofia.conf" description="bench: static profiles">
-  <global_settings><param name="log-level" value="0"/><param name="debug-presence" value="0"/></global_settings>
+  <global_settings><param name="log-level" value="0"/><param name="debug-presence" value="0"/>${tuning.global.map(param).join('')}</global_settings>
   <profiles>
     <profile name="internal">
       <settings>

@@ -13,6 +13,12 @@ export interface SofiaSettings {
   wssPort: number;
   /** Plain WebSocket port on the internal profile (`ws-binding`, bound to `sipIp`); 0 disables it. */
   wsPort: number;
+  /**
+   * SIP requests a second the internal profile takes; beyond it sofia answers new requests 503
+   * (`max-recv-requests-per-second`, FreeSWITCH's default 1,000: a REGISTER with digest is two
+   * requests, so 500 phones a second).
+   */
+  maxRecvRequestsPerSecond: number;
 }
 
 /** A FreeSWITCH event socket (mod_event_socket `listen-ip`/`listen-port`) to keep connected. */

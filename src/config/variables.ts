@@ -46,6 +46,7 @@ export const VARIABLES = {
   SOFIA_EXTERNAL_PORT: int(5080, 1, 65535, 'SIP port of the external profile (trunks); TLS uses this + 1'),
   SOFIA_WSS_PORT: int(7443, 0, 65535, 'WebRTC `wss-binding` of the internal profile; 0 disables it'),
   SOFIA_WS_PORT: int(0, 0, 65535, 'plain WebSocket `ws-binding` of the internal profile (browsers on the same host, tests); 0 disables it'),
+  SOFIA_MAX_RECV_RPS: int(4000, 1, 1000000, '`max-recv-requests-per-second` of the internal profile: SIP requests a second it takes before answering 503'),
 
   // The API
   DEMO_SEED: flag(true, 'load the demo tenants on the first start of an empty embedded database'),

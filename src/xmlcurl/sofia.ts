@@ -18,23 +18,41 @@ import type { ConfigurationLookup } from './request.js';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 
 /**
- * REGISTERs handled each in a thread of its own instead of one after another by sofia's message
- * queue threads (mod_sofia sofia.c `sofia_queue_message`: with the internal profile's
- * `inbound-reg-in-new-thread`, a REGISTER is dispatched to a thread of the core's pool while
- * fewer than the global `max-reg-threads` are busy; otherwise, and without the setting, it waits
- * in the queue, which gets another thread only when it is `SOFIA_MSG_QUEUE_SIZE` deep per thread).
- * A queue thread handles the REGISTER's whole exchange: the directory lookup over mod_xml_curl
- * (a round trip to Switchplane unless the user is `cacheable` and cached), and sofia's writes to
- * its SQLite registration database, where a write that finds the database locked by sofia's own
- * SQL queue thread sleeps 100 ms before trying again ("SQLite is BUSY", switch_core_db.c). Each
- * such wait held up every REGISTER queued behind it; in threads of their own they wait alone.
- * Database writes stay serialised by the profile's registration mutex (sofia_reg.c `ireg_mutex`).
- * `npm run bench:register` measures them against the stock settings.
+ * The settings that lift FreeSWITCH's REGISTER ceiling, measured by `npm run bench:register`
+ * against the stock profile (global settings, and the internal profile's).
+ *
+ * `max-recv-requests-per-second` (SOFIA_MAX_RECV_RPS, 4,000): sofia's guard against floods
+ * answers 503 to requests beyond this many a second on the profile. At FreeSWITCH's default, 1,000,
+ * it is what stops registration first: a REGISTER with digest authentication is two requests
+ * (RFC 3261 §22.4), so 500 phones a second, below what FreeSWITCH handles on two cores.
+ *
+ * `odbc-dsn` `sqlite://memory://…`: the profile's database (sofia's `sip_registrations`,
+ * `sip_authentication` nonces, dialogs, presence) in memory instead of the file
+ * `db/sofia_reg_internal.db` (switch_core_sqldb.c: a `sqlite://memory://` DSN opens an in-memory
+ * database by URI, shared by the profile's threads). Sofia's SQL queue thread writes in
+ * transactions (`BEGIN EXCLUSIVE`); a REGISTER's own statements that meet one sleep 100 ms and try
+ * again ("SQLite is BUSY", switch_core_db.c), holding up the REGISTERs queued behind them; in
+ * memory they are rare. The database lives as long as the FreeSWITCH process: after a restart a
+ * phone is reachable again once it has registered again.
+ *
+ * `inbound-reg-in-new-thread` with the global `max-reg-threads`: each REGISTER is handled in a
+ * thread of the core's pool while fewer than `max-reg-threads` are busy, instead of one after
+ * another by sofia's message queue threads (mod_sofia sofia.c `sofia_queue_message`; the queue gets
+ * another thread only when it is `SOFIA_MSG_QUEUE_SIZE` deep per thread). A REGISTER waiting on
+ * the directory lookup over mod_xml_curl (a round trip to Switchplane unless the user is
+ * `cacheable` and cached) or on the database then waits alone. Database writes stay serialised by
+ * the profile's registration mutex (sofia_reg.c `ireg_mutex`).
  */
-export const REGISTRATION_THREAD_SETTINGS = {
-  global: [['max-reg-threads', '8']] as Array<[string, string]>,
-  internal: [['inbound-reg-in-new-thread', 'true']] as Array<[string, string]>,
-};
+export function registrationSettings(s: Pick<SofiaSettings, 'maxRecvRequestsPerSecond'>): { global: Array<[string, string]>; internal: Array<[string, string]> } {
+  return {
+    global: [['max-reg-threads', '8']],
+    internal: [
+      ['max-recv-requests-per-second', String(s.maxRecvRequestsPerSecond)],
+      ['odbc-dsn', `sqlite://memory://file:sofia_reg_${PHONE_PROFILE}?mode=memory&cache=shared`],
+      ['inbound-reg-in-new-thread', 'true'],
+    ],
+  };
+}
 
 /** The external profile's TLS port when a trunk uses TLS: the SIP port + 1 (5081 by default). */
 export const tlsPort = (s: SofiaSettings): number => s.externalPort + 1;
@@ -76,7 +94,7 @@ function internalSettings(s: SofiaSettings): Array<[string, string]> {
     ['local-network-acl', 'localnet.auto'],
     ['inbound-codec-prefs', 'OPUS,PCMU,PCMA'],
     ['outbound-codec-prefs', 'OPUS,PCMU,PCMA'],
-    ...REGISTRATION_THREAD_SETTINGS.internal,
+    ...registrationSettings(s).internal,
   ];
   if (s.wssPort > 0) settings.push(['wss-binding', `:${s.wssPort}`], ['tls-cert-dir', '$${certs_dir}']);
   // `:port` binds to the profile's sip-ip, as `wss-binding` does.
@@ -138,7 +156,7 @@ export async function answerSofia(
   nameValueList(conf, 'global_settings', [
     ['log-level', '0'],
     ['debug-presence', '0'],
-    ...REGISTRATION_THREAD_SETTINGS.global,
+    ...registrationSettings(settings).global,
   ]);
   const profiles = conf.ele('profiles');
   for (const name of wanted) addProfile(profiles, name, settings, gateways, secrets);

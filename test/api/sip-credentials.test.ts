@@ -9,7 +9,7 @@ import type { ExtensionWithSecret } from '../../src/domain/extension-store.js';
 
 const ext = { row: { extension: '1001', sip_username: '1001' }, password: 'a-secret-of-the-phone', domain: 'acme.example' } as unknown as ExtensionWithSecret;
 const config = (sofia: { sipIp?: string; wssPort?: number; wsPort?: number }, sipServer?: string) => ({
-  sofia: { sipIp: '$${local_ip_v4}', externalIp: 'auto-nat', internalPort: 5060, externalPort: 5080, wssPort: 7443, wsPort: 0, ...sofia },
+  sofia: { sipIp: '$${local_ip_v4}', externalIp: 'auto-nat', internalPort: 5060, externalPort: 5080, wssPort: 7443, wsPort: 0, maxRecvRequestsPerSecond: 4000, ...sofia },
   api: { sipServer } as never,
 });
 

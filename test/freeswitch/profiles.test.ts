@@ -3,6 +3,8 @@
  * mod_xml_curl (sofia.conf) are loaded, bound where the SOFIA_* settings say, and a registering
  * trunk reaches REGED against a provider that checks its digest, or FAIL_WAIT when it refuses.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import t from 'tap';
 import { assertCleanLog, createCustomer, startRealSwitch, until, type Customer, type RealSwitch } from '../helpers/real-switch.js';
 import { startSipp } from '../helpers/sipp-scenario.js';
@@ -27,6 +29,11 @@ t.test('sofia status: internal and external profiles from Switchplane, on their 
   t.match(internal, new RegExp(`WSS-BIND-URL\\s+sips:mod_sofia@127\\.0\\.0\\.1:${rs.ports.wss};transport=wss`), 'WebRTC wss-binding on SOFIA_WSS_PORT');
   t.match(internal, new RegExp(`WS-BIND-URL\\s+sip:mod_sofia@127\\.0\\.0\\.1:${rs.ports.ws};transport=ws`), 'plain ws-binding on SOFIA_WS_PORT');
   t.match(internal, /Context\s+public/);
+  t.match(internal, /MAX-RECV-RPS\s+4000/, "sofia's request guard at SOFIA_MAX_RECV_RPS (FreeSWITCH's default is 1000)");
+  t.match(await rs.fs.cli('sofia status profile external'), /MAX-RECV-RPS\s+1000/, 'the trunks profile keeps the default');
+  const db = path.join(rs.fs.dir, 'db');
+  t.ok(existsSync(path.join(db, 'sofia_reg_external.db')), `the external profile's database is a file in ${db}`);
+  t.notOk(existsSync(path.join(db, 'sofia_reg_internal.db')), "the internal profile's database is in memory (odbc-dsn sqlite://memory://)");
   t.equal(rs.fs.logLines(/deprecated/).length, 0, 'no deprecated setting logged');
 });
 

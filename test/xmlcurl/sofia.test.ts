@@ -6,7 +6,7 @@ import { sofiaProfiles } from '../helpers/xml.js';
 
 for (const backend of backends) {
   t.test(`sofia.conf on ${backend.name}`, async (t) => {
-    const ctx = await demoApp(backend, { SOFIA_INTERNAL_PORT: '5090', SOFIA_EXTERNAL_PORT: '5091', SOFIA_SIP_IP: '127.0.0.1' });
+    const ctx = await demoApp(backend, { SOFIA_INTERNAL_PORT: '5090', SOFIA_EXTERNAL_PORT: '5091', SOFIA_SIP_IP: '127.0.0.1', SOFIA_MAX_RECV_RPS: '2500' });
     t.teardown(ctx.close);
     const post = (payload: string) => postLookup(t, ctx.app, payload);
     const trunkIds = async (tenant: string) => {
@@ -33,6 +33,9 @@ for (const backend of backends) {
       t.equal(external!.settings['apply-inbound-acl'], 'trunks', 'calls only from the trunks (acl.conf)');
       t.equal(internal!.settings['inbound-reg-in-new-thread'], 'true', "phones' REGISTERs each in a thread of their own");
       t.notOk('inbound-reg-in-new-thread' in external!.settings, 'the trunks profile takes no REGISTERs');
+      t.equal(internal!.settings['max-recv-requests-per-second'], '2500', "sofia's request guard at SOFIA_MAX_RECV_RPS");
+      t.equal(internal!.settings['odbc-dsn'], 'sqlite://memory://file:sofia_reg_internal?mode=memory&cache=shared', "the phones profile's database in memory");
+      for (const name of ['max-recv-requests-per-second', 'odbc-dsn']) t.notOk(name in external!.settings, `the trunks profile keeps FreeSWITCH's ${name}`);
       const acme = await trunkIds('acme');
       const globex = await trunkIds('globex');
       t.same(external!.gateways.map((g) => g.name).sort(), [acme['acme-main'], acme['acme-backup'], globex['globex-main']].sort());
