@@ -77,7 +77,7 @@ export async function assembleApp(parts: AppParts): Promise<FastifyInstance> {
   const logger = parts.logger === true ? redactingLoggerOptions({}) : parts.logger ? redactingLoggerOptions(parts.logger) : false;
   const bodyLimit = 1024 * 1024;
   // FreeSWITCH's form lookups are answered ahead of Fastify when nothing about them needs it (src/xmlcurl/lane.ts).
-  const lane = new XmlCurlLane(parts.config, bodyLimit);
+  const lane = new XmlCurlLane(parts.config, bodyLimit, parts.authFailures);
   const app = Fastify({
     logger,
     bodyLimit,

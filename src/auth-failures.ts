@@ -25,8 +25,13 @@ export function clientKey(address: string): string {
   return `${new ipaddr.IPv6([...parts, 0, 0, 0, 0]).toString()}/64`;
 }
 
+/** Addresses with a recent failure kept before the expired ones are swept out. */
+const SWEEP_AT = 10_000;
+
 export class AuthFailures {
   private readonly limiter: RateLimiterMemory;
+  /** clientKey → epoch ms until which it counts as having failed recently (a window from its last failure). */
+  private readonly recent = new Map<string, number>();
 
   /** @param perMinute failures an address may make within a minute (AUTH_FAILURES_PER_MINUTE) */
   constructor(readonly perMinute: number) {
@@ -45,6 +50,21 @@ export class AuthFailures {
 
   /** Counts one failed authentication of `address`. */
   async fail(address: string): Promise<void> {
-    await this.limiter.penalty(clientKey(address), 1);
+    const key = clientKey(address);
+    const now = Date.now();
+    if (this.recent.size >= SWEEP_AT) for (const [k, until] of this.recent) if (until <= now) this.recent.delete(k);
+    this.recent.set(key, now + WINDOW_SECONDS * 1000);
+    await this.limiter.penalty(key, 1);
+  }
+
+  /**
+   * Whether `address` failed within the last minute, synchronously: an address that did not can be
+   * over no limit, so its well-authenticated requests may be answered without `retryAfter`
+   * (src/xmlcurl/lane.ts). No address is parsed while none has failed.
+   */
+  failedRecently(address: string): boolean {
+    if (this.recent.size === 0) return false;
+    const until = this.recent.get(clientKey(address));
+    return until !== undefined && until > Date.now();
   }
 }

@@ -5,16 +5,20 @@
  * hook runner, content-type parser) costs about as much as the lookup itself, and FreeSWITCH
  * asks hundreds of times a second on its sofia threads.
  *
- * The lane takes a request only when nothing about it needs Fastify: no XMLCURL_USERNAME/PASSWORD
- * (basic auth and the failed-authentication limit stay in src/http/freeswitch-access.ts), no
- * TRUST_PROXY (the client address is the socket's), an address the allowlist admits, a form body
- * within the body limit. Everything else (refusals, GET, other paths and bodies) goes to Fastify
- * as before, and the answer itself comes from the xml_curl plugin's own `respond`, so both paths
- * answer, count and log alike.
+ * The lane takes a request only when nothing about it needs Fastify: no TRUST_PROXY (the client
+ * address is the socket's), an address admitted as src/http/freeswitch-access.ts admits it, a form
+ * body within the body limit, and, when XMLCURL_USERNAME/PASSWORD are set, the `Authorization`
+ * header mod_xml_curl sends for them (`Basic` and base64 of `user:password`, RFC 7617, as curl
+ * builds it from the binding's `gateway-credentials`) from an address with no failed
+ * authentication in the last minute (src/auth-failures.ts `failedRecently`). Everything else
+ * (missing or other credentials, an address over the failure limit, refusals, GET, other paths
+ * and bodies) goes to Fastify as before, which checks, counts and refuses; the answer itself comes
+ * from the xml_curl plugin's own `respond`, so both paths answer, count and log alike.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { AuthFailures } from '../auth-failures.js';
 import type { Config } from '../config.js';
-import { admittedAddresses, allowlist, type AddressCheck } from '../http/freeswitch-access.js';
+import { admittedAddresses, allowlist, sameSecret, type AddressCheck } from '../http/freeswitch-access.js';
 
 /** What a lookup answers (always HTTP 200, text/xml): the XML, or a promise of it. */
 export type LaneRespond = (form: string) => string | Buffer | Promise<string | Buffer>;
@@ -33,16 +37,21 @@ export interface ServerTimeouts {
 export class XmlCurlLane {
   /** Set by the xml_curl plugin once registered; until then every request goes to Fastify. */
   respond: LaneRespond | undefined;
+  /** null: the lane takes nothing (trusted proxies configured). */
   private readonly admitted: AddressCheck | null;
+  /** The `Authorization` header that XMLCURL_USERNAME/PASSWORD make; null when they are not set. */
+  private readonly authorization: string | null;
 
   /**
    * @param bodyLimit bytes; a longer body goes to Fastify (which answers it `not found`)
-   * @returns a lane that takes no request when credentials or trusted proxies are configured
+   * @param failures the HTTP server's failed-authentication counter (src/auth-failures.ts)
+   * @returns a lane that takes no request when trusted proxies are configured
    */
-  constructor(config: Pick<Config, 'xmlcurl' | 'trustProxy'>, private readonly bodyLimit: number) {
-    const open = !(config.xmlcurl.username && config.xmlcurl.password) && config.trustProxy.length === 0;
+  constructor(config: Pick<Config, 'xmlcurl' | 'trustProxy'>, private readonly bodyLimit: number, private readonly failures: AuthFailures) {
+    const { username, password } = config.xmlcurl;
+    this.authorization = username && password ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : null;
     const addresses = admittedAddresses(config.xmlcurl);
-    this.admitted = open && addresses !== null ? allowlist(addresses) : null;
+    this.admitted = config.trustProxy.length > 0 ? null : addresses === null ? () => true : allowlist(addresses);
   }
 
   /**
@@ -68,7 +77,12 @@ export class XmlCurlLane {
     if (type === undefined || !type.toLowerCase().startsWith(FORM_TYPE)) return false;
     const length = req.headers['content-length'];
     if (length === undefined || !(Number(length) <= this.bodyLimit)) return false;
-    if (!this.admitted(req.socket.remoteAddress ?? '')) return false;
+    const address = req.socket.remoteAddress ?? '';
+    if (!this.admitted(address)) return false;
+    if (this.authorization !== null) {
+      const sent = req.headers.authorization;
+      if (sent === undefined || !sameSecret(sent, this.authorization) || this.failures.failedRecently(address)) return false;
+    }
     let form = '';
     req.on('error', () => res.destroy());
     req.setEncoding('utf8');

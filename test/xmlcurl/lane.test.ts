@@ -5,6 +5,7 @@
 import t from 'tap';
 import http, { type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AuthFailures } from '../../src/auth-failures.js';
 import { loadConfig } from '../../src/config.js';
 import { XmlCurlLane } from '../../src/xmlcurl/lane.js';
 import { backends } from '../helpers/backends.js';
@@ -36,7 +37,7 @@ const formHeaders = (body: string) => ({ ...FORM, 'content-length': Buffer.byteL
 t.test('the lane takes form POSTs to /freeswitch/xml from admitted addresses only, after the plugin set its answer', async (t) => {
   const taken: string[] = [];
   const passed: string[] = [];
-  const lane = new XmlCurlLane(loadConfig({ DATABASE_URL: 'postgres://x/y' }), 64);
+  const lane = new XmlCurlLane(loadConfig({ DATABASE_URL: 'postgres://x/y' }), 64, new AuthFailures(20));
   const fallback: RequestListener = (req, res) => {
     passed.push(`${req.method} ${req.url}`);
     req.resume();
@@ -70,9 +71,9 @@ t.test('the lane takes form POSTs to /freeswitch/xml from admitted addresses onl
   t.equal(passed.length, 6);
 });
 
-t.test('credentials, trusted proxies or an address outside the allowlist: Fastify, which checks and refuses', async (t) => {
+t.test('no credentials when they are required, trusted proxies or an address outside the allowlist: Fastify, which checks and refuses', async (t) => {
   for (const env of [{ XMLCURL_USERNAME: 'fs', XMLCURL_PASSWORD: 'secret-password-1' }, { TRUST_PROXY: '127.0.0.1' }, { XMLCURL_ALLOW_FROM: '192.0.2.0/24' }]) {
-    const lane = new XmlCurlLane(loadConfig({ DATABASE_URL: 'postgres://x/y', ...env }), 1024);
+    const lane = new XmlCurlLane(loadConfig({ DATABASE_URL: 'postgres://x/y', ...env }), 1024, new AuthFailures(20));
     lane.respond = () => '<lane/>';
     const server = lane.server((req, res) => { req.resume(); res.end('fastify'); }, {});
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -81,6 +82,48 @@ t.test('credentials, trusted proxies or an address outside the allowlist: Fastif
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+t.test('with XMLCURL_USERNAME/PASSWORD: the lane takes the Authorization header they make, from an address with no recent failure', async (t) => {
+  const failures = new AuthFailures(20);
+  const lane = new XmlCurlLane(loadConfig({ DATABASE_URL: 'postgres://x/y', XMLCURL_USERNAME: 'fs', XMLCURL_PASSWORD: 'secret-password-1' }), 1024, failures);
+  lane.respond = () => '<lane/>';
+  const server = lane.server((req, res) => { req.resume(); res.end('fastify'); }, {});
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as AddressInfo).port;
+  const lookup = (authorization?: string) =>
+    send(port, 'POST', '/freeswitch/xml', { ...formHeaders('a=b'), ...(authorization ? { authorization } : {}) }, 'a=b').then((r) => r.body);
+
+  t.equal(await lookup(basic('fs', 'secret-password-1')), '<lane/>', 'the right credentials');
+  t.equal(await lookup(basic('fs', 'secret-password-2')), 'fastify', 'a wrong password: Fastify answers (401) and counts it');
+  t.equal(await lookup(basic('other', 'secret-password-1')), 'fastify', 'a wrong user');
+  t.equal(await lookup('basic ' + basic('fs', 'secret-password-1').slice(6)), 'fastify', 'another spelling: Fastify judges it');
+  t.equal(await lookup(), 'fastify', 'none');
+  await failures.fail('127.0.0.1');
+  t.equal(await lookup(basic('fs', 'secret-password-1')), 'fastify', 'an address that failed within the minute: Fastify, which refuses it once over the limit');
+  t.ok(failures.failedRecently('::ffff:127.0.0.1'), 'counted under the address, as the limit counts it');
+  t.notOk(failures.failedRecently('127.0.0.2'), 'another address is not');
+});
+
+for (const backend of backends) {
+  t.test(`${backend.name}: over a socket with credentials, the right ones are answered and an address over the failure limit is refused (429)`, async (t) => {
+    const ctx = await demoApp(backend, { XMLCURL_USERNAME: 'fs', XMLCURL_PASSWORD: 'secret-password-1', AUTH_FAILURES_PER_MINUTE: '3' });
+    t.teardown(ctx.close);
+    await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (ctx.app.server.address() as AddressInfo).port;
+    const lookup = (authorization: string) => send(port, 'POST', '/freeswitch/xml', { ...formHeaders(LOOKUP), authorization }, LOOKUP);
+
+    const right = await lookup(basic('fs', 'secret-password-1'));
+    t.equal(right.status, 200);
+    t.equal(directoryUser(right.body).id, '1001');
+    for (let i = 0; i < 3; i++) t.equal((await lookup(basic('fs', `wrong-${i}`))).status, 401, `wrong password ${i + 1}`);
+    const blocked = await lookup(basic('fs', 'secret-password-1'));
+    t.equal(blocked.status, 429, 'the right password from an address over the limit is not checked');
+    t.ok(Number(blocked.headers['retry-after']) > 0, 'Retry-After');
+  });
+}
 
 for (const backend of backends) {
   t.test(`${backend.name}: over a socket the app answers and counts lookups as through Fastify`, async (t) => {
