@@ -15,6 +15,7 @@ import { CHANNEL_VARS, LIMIT_REALM, gatewayEndpoint } from '../../src/freeswitch
 import { MEDIA_TIMEOUT_MS, TRUNK_FAILOVER_CAUSES } from '../../src/xmlcurl/dialplan.js';
 import { registrationSettings } from '../../src/xmlcurl/sofia.js';
 import { VARIABLES } from '../../src/config/variables.js';
+import { escapeAttr } from './register-profile.js';
 
 /** What the API answered for the bench's customer (FreeswitchConfig of src/api/freeswitch-config.ts). */
 export interface ServedConfig {
@@ -56,8 +57,7 @@ export function directoryXml(served: ServedConfig): string {
   return `<include>\n${withUsers.replace(/ cacheable="\d+"/g, '')}\n</include>\n`;
 }
 
-const attr = (v: string) => v.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
-const param = ([name, value]: [string, string]) => `      <param name="${attr(name)}" value="${attr(value)}"/>`;
+const param = ([name, value]: [string, string]) => `      <param name="${escapeAttr(name)}" value="${escapeAttr(value)}"/>`;
 
 /** sofia.conf.xml: the served external profile (gateway included) and the internal profile's settings. */
 export function sofiaXml(served: ServedConfig, ports: StaticPorts): string {

@@ -17,7 +17,8 @@ export function parseSettings(text: string | undefined): Array<[string, string]>
   });
 }
 
-const escapeAttr = (s: string) => s.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
+/** `s` as an XML attribute value (`&`, `"`, `<` escaped). */
+export const escapeAttr = (s: string) => s.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
 
 /** The `<configuration>` element of a mod_xml_curl document. */
 export function configurationOf(document: string): string {
