@@ -7,10 +7,11 @@
 #   test/freeswitch/ (FREESWITCH_BIN, default /opt/fsrig/bin/freeswitch);
 # - Chromium (Debian package chromium), the headless browser of test/browser/ driven by
 #   playwright-core (CHROMIUM_BIN, default /usr/bin/chromium).
-# Then tap's test class is rebuilt when it still holds @tapjs/typescript, which package.json turns
-# off (tsx loads the tests): npm ci installs it built with tap's default plugins, and the tap run
-# that notices the difference rebuilds it but still starts every test file with the old loaders,
-# so ts-node would compile each TypeScript file again behind tsx.
+# Then tap's test class is rebuilt when it still holds a plugin that package.json turns off (the
+# tests run transpiled, scripts/transpile.ts, and use none of mock, intercept, fixture, snapshot,
+# worker, spawn, stdin or chdir): npm ci installs it built with tap's default plugins, and the tap
+# run that notices the difference rebuilds it but still starts every test file with the old
+# loaders (ts-node's and @tapjs/mock's hooks in every test process).
 # Then the portal (web/) is built into web/dist/ when that is missing or older than its sources
 # (scripts/build-web.ts), for the tests that serve it.
 set -euo pipefail
@@ -36,7 +37,10 @@ if [[ ! -x "${FREESWITCH_BIN:-/opt/fsrig/bin/freeswitch}" ]]; then
   bash ../shared/freeswitch/install.sh >/dev/null
 fi
 
-if grep -q 'from "@tapjs/typescript"' node_modules/@tapjs/test/test-built/dist/esm/index.js; then
+if node -e '
+  const built = require("fs").readFileSync("node_modules/@tapjs/test/test-built/dist/esm/index.js", "utf8");
+  const off = require("./package.json").tap.plugin.filter((p) => p.startsWith("!")).map((p) => p.slice(1));
+  process.exit(off.some((p) => built.includes(`from "${p}"`)) ? 0 : 1);'; then
   npx tap build >/dev/null
 fi
 

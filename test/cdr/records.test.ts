@@ -1,11 +1,12 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { dispositionOf } from '../../src/domain/cdr-disposition.js';
 import { cdrFromEvent, cdrFromJsonCdr, type JsonCdrDocument } from '../../src/cdr/records.js';
 import { recordedEvents, recordedPlainEvents, type JsonEvent } from '../helpers/esl-server.js';
+import { SHARED_DIR } from '../helpers/repo-paths.js';
 
-const JSON_CDR = fileURLToPath(new URL('../../../shared/fixtures/freeswitch/cdr/json_cdr-call-9999.json', import.meta.url));
+const JSON_CDR = path.join(SHARED_DIR, 'fixtures/freeswitch/cdr/json_cdr-call-9999.json');
 const usToIso = (us: string) => new Date(Math.floor(Number(us) / 1000)).toISOString();
 const hangups = (events: JsonEvent[]) => events.filter((e) => e['Event-Name'] === 'CHANNEL_HANGUP_COMPLETE');
 

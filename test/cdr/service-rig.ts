@@ -6,7 +6,6 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { loadConfig } from '../../src/config.js';
 import { EslNodes } from '../../src/esl/nodes.js';
@@ -18,8 +17,9 @@ import type { Backend } from '../helpers/backends.js';
 import { hangupEvent } from '../helpers/cdr.js';
 import { TEST_BACKOFF } from '../helpers/esl-controller.js';
 import { FakeEslServer, type JsonEvent } from '../helpers/esl-server.js';
+import { SHARED_DIR } from '../helpers/repo-paths.js';
 
-export const JSON_CDR = readFileSync(fileURLToPath(new URL('../../../shared/fixtures/freeswitch/cdr/json_cdr-call-9999.json', import.meta.url)), 'utf8');
+export const JSON_CDR = readFileSync(path.join(SHARED_DIR, 'fixtures/freeswitch/cdr/json_cdr-call-9999.json'), 'utf8');
 export const JSON_CDR_UUID = '95f577b5-851f-4c2d-bbd7-182352e6c2c3';
 
 export interface Rig {

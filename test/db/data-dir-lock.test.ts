@@ -9,16 +9,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DataDirInUseError, lockDataDir } from '../../src/db/data-dir-lock.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { exited, stopChild, track } from '../helpers/child-processes.js';
+import { CHILD_ROOT, entry, nodeArgs, withoutTapHooks } from '../helpers/node-child.js';
 import { freePort } from '../helpers/sipp.js';
 import { newAdminKey, startSwitchplane } from '../helpers/switchplane-process.js';
 
 t.setTimeout(300_000); // two Switchplane processes on the embedded database, one after the other
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchplane-lock-'));
@@ -33,12 +31,12 @@ interface Child {
   printed(text: string): Promise<void>;
 }
 
-/** `node --import tsx` with `args` in the project root, on the embedded database; its output is collected. */
+/** Node with `args` (node-child.ts) in the project root, on the embedded database; its output is collected. */
 function node(t: Test, args: string[], env: Record<string, string> = {}): Child {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.DATABASE_URL;
   delete childEnv.SECRETS_KEY;
-  const child = track(spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, nodeArgs(args), { cwd: CHILD_ROOT, env: withoutTapHooks(childEnv), stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   const waiters = new Set<() => void>();
   const collect = (d: Buffer) => {
@@ -90,7 +88,7 @@ t.test('a lock held by another process is refused; once that process is killed i
   const holder = node(t, [
     '--input-type=module',
     '-e',
-    `import { lockDataDir } from './src/db/data-dir-lock.ts';
+    `import { lockDataDir } from './${entry('src/db/data-dir-lock.ts')}';
 await lockDataDir(${JSON.stringify(dir)}, () => process.exit(3));
 console.log('locked');
 setInterval(() => undefined, 1000);`,
@@ -121,7 +119,7 @@ t.test('a second src/main.ts on the same DATA_DIR exits 1 with a clear message; 
   const customer = await first.ok('POST', '/api/v1/customers', { name: 'Locked', slug: 'locked', sipDomain: 'locked.switchplane.test' });
   const holderPid = JSON.parse(readFileSync(path.join(dataDir, 'pglite.lock.owner'), 'utf8')).pid as number;
 
-  const second = node(t, ['src/main.ts'], { PORT: String(await freePort('tcp')), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: newAdminKey(), DEMO_SEED: 'false' });
+  const second = node(t, [entry('src/main.ts')], { PORT: String(await freePort('tcp')), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: newAdminKey(), DEMO_SEED: 'false' });
   // Without the lock the second one would start and listen: that ends the wait too, and fails below.
   await Promise.race([exited(second.child), second.printed('Server listening')]);
   t.equal(second.child.exitCode, 1, 'the second start exits 1');

@@ -13,12 +13,13 @@
  * (the select type of ColumnType<S, I, U> is S). Runs on each backend of test/helpers/backends.ts.
  */
 import t from 'tap';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { sql } from 'kysely';
 import ts from 'typescript';
 import { backends } from '../helpers/backends.js';
+import { REPO_ROOT } from '../helpers/repo-paths.js';
 
-const SCHEMA_FILE = fileURLToPath(new URL('../../src/db/schema.ts', import.meta.url));
+const SCHEMA_FILE = path.join(REPO_ROOT, 'src/db/schema.ts');
 const BOOKKEEPING = new Set(['kysely_migration', 'kysely_migration_lock']);
 
 interface Column {

@@ -8,17 +8,17 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Test } from 'tap';
 import { eventually } from './eventually.js';
+import { CHILD_ROOT, entry, nodeArgs, withoutTapHooks } from './node-child.js';
+import { REPO_ROOT, SHARED_DIR } from './repo-paths.js';
 import { freePort } from './sipp.js';
 import { startSwitchplane, type SwitchplaneProcess } from './switchplane-process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Where `screenshot` writes: `test-output/screenshots/<name>.png` under the repository. */
-export const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'screenshots');
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-output', 'screenshots');
 
 /** The demo logins the embedded default seeds (src/seed/), and the operator's password the tests set. */
 export const DEMO = {
@@ -99,7 +99,7 @@ let portalBuilt: Promise<void> | undefined;
 
 /** Builds web/dist when it is missing or older than its sources (scripts/build-web.ts), once per test process. */
 export function buildPortal(): Promise<void> {
-  portalBuilt ??= promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-web.ts'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 })
+  portalBuilt ??= promisify(execFile)(process.execPath, nodeArgs([entry('scripts/build-web.ts')]), { cwd: CHILD_ROOT, env: withoutTapHooks(process.env), maxBuffer: 16 * 1024 * 1024 })
     .then(() => undefined)
     .catch((err: Error & { stderr?: string }) => {
       throw new Error(`building the portal failed: ${err.message}\n${err.stderr ?? ''}`);
@@ -150,7 +150,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /** A json_cdr document FreeSWITCH 1.10.12 posted for a call (the recorded 9999 call, answered, 3 s). */
-const JSON_CDR = readFileSync(path.join(ROOT, '../shared/fixtures/freeswitch/cdr/json_cdr-call-9999.json'), 'utf8');
+const JSON_CDR = readFileSync(path.join(SHARED_DIR, 'fixtures/freeswitch/cdr/json_cdr-call-9999.json'), 'utf8');
 const RECORDED_UUID = (JSON.parse(JSON_CDR) as { variables: { uuid: string } }).variables.uuid;
 
 /** The recorded call's times moved so that it ended at `endMs` (epoch seconds, microseconds, callflow times). */

@@ -25,9 +25,10 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { SHARED_DIR } from './repo-paths.js';
 
-export const ESL_FIXTURE_DIR = fileURLToPath(new URL('../../../shared/fixtures/freeswitch/esl/', import.meta.url));
+export const ESL_FIXTURE_DIR = path.join(SHARED_DIR, 'fixtures/freeswitch/esl/');
 
 /** An event as FreeSWITCH serialises it to JSON (multi-valued headers are arrays, body in `_body`). */
 export type JsonEvent = Record<string, string | string[]>;

@@ -3,10 +3,11 @@
  * with fields rewritten to the demo records, and a parser that rejects malformed XML.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { SHARED_DIR } from './repo-paths.js';
 
-export const FIXTURE_DIR = fileURLToPath(new URL('../../../shared/fixtures/freeswitch/xml_curl/', import.meta.url));
+export const FIXTURE_DIR = path.join(SHARED_DIR, 'fixtures/freeswitch/xml_curl/');
 
 /** Names of the request fixtures (`*.txt` request captures, not the notes files). */
 export function requestFixtures(prefix = ''): string[] {

@@ -21,10 +21,11 @@ import type { Test } from 'tap';
 import { exitedWithin, running, stopChild, track } from './child-processes.js';
 import { eventually } from './eventually.js';
 import { takeRtpRange, type RtpRange } from './rtp-ports.js';
+import { SHARED_DIR } from './repo-paths.js';
 
 export const FREESWITCH_BIN = process.env.FREESWITCH_BIN || '/opt/fsrig/bin/freeswitch';
 const FS_CLI = path.join(path.dirname(FREESWITCH_BIN), 'fs_cli');
-const SHARED_CONF = fileURLToPath(new URL('../../../shared/freeswitch/conf', import.meta.url));
+const SHARED_CONF = path.join(SHARED_DIR, 'freeswitch/conf');
 const DROP_INS = fileURLToPath(new URL('../../freeswitch/autoload_configs', import.meta.url));
 /** The test switch's language: mod_voicemail's phrase macros as beeps (there are no sound files). */
 const TEST_LANGUAGE = fileURLToPath(new URL('../freeswitch/lang/en.xml', import.meta.url));
