@@ -3,7 +3,7 @@
  * JavaScript into build/, one .js file (with a linked source map to the .ts) per .ts file, with
  * esbuild (types stripped, nothing bundled, imports left as written: they already name .js files).
  * The test run then loads JavaScript: no TypeScript loader in the test processes or in the
- * Switchplane and script processes they start (about 1.5 CPU s less per process on 2 cores).
+ * Switchplane and script processes they start.
  * Types are checked by `npm run typecheck`, not here.
  *
  * Everything else keeps its place: each other entry of the repository root (sql/, templates/,

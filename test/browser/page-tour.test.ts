@@ -10,7 +10,7 @@
  */
 import t, { type Test } from 'tap';
 import type { Page } from 'playwright-core';
-import { buildPortal, DEMO, loggedOutProbe, login, openBrowser, screenshot, storeCdr, type BrowserSession, type PageProblem } from '../helpers/browser.js';
+import { buildPortal, DEMO, loggedOutProbe, login, openBrowser, screenshot, settled, storeCdr, type BrowserSession, type PageProblem } from '../helpers/browser.js';
 import { startRealSwitch, type RealSwitch } from '../helpers/real-switch.js';
 
 t.setTimeout(600_000); // three roles, about thirty page loads at two widths, on the real switch
@@ -52,12 +52,6 @@ async function navLinks(page: Page): Promise<Array<{ label: string; href: string
   const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
   await links.first().waitFor({ state: 'attached' });
   return links.evaluateAll((as) => as.map((a) => ({ label: (a.textContent ?? '').trim(), href: a.getAttribute('href') ?? '' })));
-}
-
-/** Resolves once the page shows its `h1` and no "Loading…" state is left. */
-async function settled(page: Page): Promise<void> {
-  await page.getByRole('heading', { level: 1 }).first().waitFor();
-  await page.waitForFunction(() => ![...document.querySelectorAll('[role=status]')].some((e) => e.textContent?.includes('Loading…')), undefined, { timeout: 15_000 });
 }
 
 /** Opens `path`, checks it (h1, no problems, no horizontal scroll at 375 px) and keeps a screenshot. */

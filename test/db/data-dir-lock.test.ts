@@ -12,7 +12,7 @@ import path from 'node:path';
 import { DataDirInUseError, lockDataDir } from '../../src/db/data-dir-lock.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { exited, stopChild, track } from '../helpers/child-processes.js';
-import { CHILD_ROOT, entry, nodeArgs, withoutTapHooks } from '../helpers/node-child.js';
+import { CHILD_ROOT, entry, nodeArgs } from '../helpers/node-child.js';
 import { freePort } from '../helpers/sipp.js';
 import { newAdminKey, startSwitchplane } from '../helpers/switchplane-process.js';
 
@@ -36,7 +36,7 @@ function node(t: Test, args: string[], env: Record<string, string> = {}): Child 
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.DATABASE_URL;
   delete childEnv.SECRETS_KEY;
-  const child = track(spawn(process.execPath, nodeArgs(args), { cwd: CHILD_ROOT, env: withoutTapHooks(childEnv), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, nodeArgs(args), { cwd: CHILD_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   const waiters = new Set<() => void>();
   const collect = (d: Buffer) => {

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Test } from 'tap';
 import { eventually } from './eventually.js';
-import { CHILD_ROOT, entry, nodeArgs, withoutTapHooks } from './node-child.js';
+import { CHILD_ROOT, entry, nodeArgs } from './node-child.js';
 import { REPO_ROOT, SHARED_DIR } from './repo-paths.js';
 import { freePort } from './sipp.js';
 import { startSwitchplane, type SwitchplaneProcess } from './switchplane-process.js';
@@ -99,7 +99,7 @@ let portalBuilt: Promise<void> | undefined;
 
 /** Builds web/dist when it is missing or older than its sources (scripts/build-web.ts), once per test process. */
 export function buildPortal(): Promise<void> {
-  portalBuilt ??= promisify(execFile)(process.execPath, nodeArgs([entry('scripts/build-web.ts')]), { cwd: CHILD_ROOT, env: withoutTapHooks(process.env), maxBuffer: 16 * 1024 * 1024 })
+  portalBuilt ??= promisify(execFile)(process.execPath, nodeArgs([entry('scripts/build-web.ts')]), { cwd: CHILD_ROOT, maxBuffer: 16 * 1024 * 1024 })
     .then(() => undefined)
     .catch((err: Error & { stderr?: string }) => {
       throw new Error(`building the portal failed: ${err.message}\n${err.stderr ?? ''}`);
@@ -139,6 +139,12 @@ export async function login(page: Page, email: string, password: string): Promis
   await page.getByLabel('Password', { exact: true }).press('Enter');
   await page.waitForURL((u) => u.pathname !== '/login');
   await page.getByRole('heading', { level: 1 }).first().waitFor();
+}
+
+/** Resolves once the page shows its `h1` and no "Loading…" state is left. */
+export async function settled(page: Page): Promise<void> {
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+  await page.waitForFunction(() => ![...document.querySelectorAll('[role=status]')].some((e) => e.textContent?.includes('Loading…')), undefined, { timeout: 15_000 });
 }
 
 /** Saves a full-page PNG to `test-output/screenshots/<name>.png` (folder created); resolves with its path. */

@@ -1,11 +1,9 @@
 /**
  * How a test starts the repository's own code (src/main.ts, a script, a snippet importing src/) in
  * a Node process of its own. Under `npm test` the tests run transpiled from build/
- * (scripts/transpile.ts), and so does the child: `node build/…/x.js`, no TypeScript loader. A test
- * run from its .ts file (`npx tap --node-arg=--import=tsx test/x.test.ts`) starts the child with
- * tsx. Either way the child runs without tap's process-info hooks, which tap passes on in
- * NODE_OPTIONS: with coverage off they only record each module the child loads, about 0.8 CPU s
- * per Switchplane start.
+ * (scripts/transpile.ts), and so does the child: `node build/…/x.js`, no TypeScript loader. A
+ * test run from its .ts file (`npx tap --node-arg=--import=tsx test/x.test.ts`) starts the child
+ * with tsx.
  */
 import { fileURLToPath } from 'node:url';
 
@@ -19,12 +17,3 @@ export const entry = (file: string): string => (TRANSPILED ? file.replace(/\.ts$
 
 /** Node's arguments for `args` (an entry and its arguments, or `-e` code): tsx's loader first unless transpiled. */
 export const nodeArgs = (args: string[]): string[] => (TRANSPILED ? args : ['--import', 'tsx', ...args]);
-
-/** `env` with tap's process-info hooks taken out of NODE_OPTIONS (dropped when nothing else is left). */
-export function withoutTapHooks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const options = (env.NODE_OPTIONS ?? '').split(/\s+/).filter((o) => o && !o.includes('@tapjs/processinfo'));
-  const out = { ...env };
-  if (options.length) out.NODE_OPTIONS = options.join(' ');
-  else delete out.NODE_OPTIONS;
-  return out;
-}

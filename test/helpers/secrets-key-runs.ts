@@ -11,7 +11,7 @@ import { SEALED_COLUMNS, SecretBox, asSecretsRole } from '../../src/domain/secre
 import { a1Hash } from '../../src/domain/sip-digest.js';
 import { exited, stopChild, track } from './child-processes.js';
 import { FORM, fixtureBody, rewrite } from './fixtures.js';
-import { CHILD_ROOT, entry, nodeArgs, withoutTapHooks } from './node-child.js';
+import { CHILD_ROOT, entry, nodeArgs } from './node-child.js';
 import { freePort } from './sipp.js';
 import { newAdminKey, type SwitchplaneProcess } from './switchplane-process.js';
 const SIP_PASSWORD = 'kept-through-rotation-1001';
@@ -28,7 +28,7 @@ export async function run(t: Test, script: string, env: Record<string, string>):
   const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', DEMO_SEED: 'false', LOG_LEVEL: 'info', ...env };
   if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
   if (!env.SECRETS_KEY) delete childEnv.SECRETS_KEY;
-  const child = track(spawn(process.execPath, nodeArgs([entry(script)]), { cwd: CHILD_ROOT, env: withoutTapHooks(childEnv), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, nodeArgs([entry(script)]), { cwd: CHILD_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

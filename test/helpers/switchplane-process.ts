@@ -14,7 +14,7 @@ import type { Test } from 'tap';
 import { running, stopChild, track } from './child-processes.js';
 import { copyPgliteDataDir } from './db-templates.js';
 import { eventually } from './eventually.js';
-import { CHILD_ROOT, entry, nodeArgs, withoutTapHooks } from './node-child.js';
+import { CHILD_ROOT, entry, nodeArgs } from './node-child.js';
 
 export interface SwitchplaneProcess {
   url: string;
@@ -47,7 +47,7 @@ export async function startSwitchplane(t: Test, port: number, env: Record<string
   const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, ADMIN_API_KEY: adminKey, DEMO_SEED: 'false', LOG_LEVEL: 'info', DESTINATION_ALLOW: '127.0.0.0/8', ...env };
   delete childEnv.DATABASE_URL;
   if (env.DATABASE_URL) childEnv.DATABASE_URL = env.DATABASE_URL;
-  const child = track(spawn(process.execPath, nodeArgs([entry('src/main.ts')]), { cwd: CHILD_ROOT, env: withoutTapHooks(childEnv), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, nodeArgs([entry('src/main.ts')]), { cwd: CHILD_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
