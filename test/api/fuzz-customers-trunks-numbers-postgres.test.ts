@@ -1,7 +1,8 @@
 /**
  * Fuzzed requests (test/helpers/api-fuzz.ts) over the operator's write routes: customers, API
  * keys, trunks (and their test), phone numbers (and their SIP trunk),
- * on PostgreSQL (TEST_DATABASE_URL). (test/api/fuzz-customers-trunks-numbers-embedded.test.ts: the same on the other database.)
+ * on PostgreSQL (TEST_DATABASE_URL).
+ * (test/api/fuzz-customers-trunks-numbers-embedded.test.ts: the same on the other database.)
  */
 import t from 'tap';
 import { fuzzWriteRoutes, isExtensionOrCallRoute } from '../helpers/api-fuzz.js';

@@ -1,7 +1,8 @@
 /**
  * Fuzzed requests (test/helpers/api-fuzz.ts) over the extension, recurring-call and call-control
  * write routes (click-to-call, hang up, transfer, against a fake event socket),
- * on PostgreSQL (TEST_DATABASE_URL). (test/api/fuzz-extensions-calls-embedded.test.ts: the same on the other database.)
+ * on PostgreSQL (TEST_DATABASE_URL).
+ * (test/api/fuzz-extensions-calls-embedded.test.ts: the same on the other database.)
  */
 import t from 'tap';
 import { fuzzWriteRoutes, isExtensionOrCallRoute } from '../helpers/api-fuzz.js';
