@@ -1,19 +1,20 @@
 /**
- * Every page of the portal as each role sees it, in headless Chromium on the real switch (so the
- * agent's softphone page registers for real), with the demo tenants: the operator (Acme chosen
- * in the customer picker), Acme's admin and Acme's agent open every page their navigation lists,
- * plus a call's detail and the login page, at 1280×800 and at 375×740. Each page has an `h1`,
- * finishes loading, reports no console error or uncaught exception, and at 375 px needs no
- * horizontal scroll; each is kept as a screenshot (test-output/screenshots/tour-<role>-<page>-<width>.png).
+ * The portal's page tour (test/browser/page-tour-*.test.ts): every page of the portal as a role
+ * sees it, in headless Chromium on the real switch (so the agent's softphone page registers for
+ * real), with the demo tenants: the operator (Acme chosen in the customer picker), Acme's admin
+ * and Acme's agent open every page their navigation lists, plus a call's detail (and, in the
+ * operator's file, the login page), at 1280×800 and at 375×740. Each page has an `h1`, finishes
+ * loading, reports no console error or uncaught exception, and at 375 px needs no horizontal
+ * scroll; each is kept as a screenshot (test-output/screenshots/tour-<role>-<page>-<width>.png).
  * The navigation is usable with the keyboard: Tab reaches every link, Enter follows it (at 375 px
- * after opening the folded menu with the keyboard).
+ * after opening the folded menu with the keyboard). One file per role, each with its own switch,
+ * Switchplane and browser, so that no file takes much over a minute.
  */
-import t, { type Test } from 'tap';
+import type { Test } from 'tap';
 import type { Page } from 'playwright-core';
-import { buildPortal, DEMO, loggedOutProbe, login, openBrowser, screenshot, settled, storeCdr, type BrowserSession, type PageProblem } from '../helpers/browser.js';
-import { startRealSwitch, type RealSwitch } from '../helpers/real-switch.js';
+import { buildPortal, DEMO, loggedOutProbe, login, openBrowser, screenshot, settled, storeCdr, type BrowserSession, type PageProblem } from './browser.js';
+import { startRealSwitch, type RealSwitch } from './real-switch.js';
 
-t.setTimeout(600_000); // three roles, about thirty page loads at two widths, on the real switch
 const WIDE = { width: 1280, height: 800 };
 const NARROW = { width: 375, height: 740 };
 
@@ -34,18 +35,8 @@ const ROLES = [
   { role: 'agent', login: DEMO.acmeAgent, must: ['Dashboard', 'Calls', 'Phone', 'My extension'], enterOn: '/calls' },
 ] as const;
 
-let rs: RealSwitch;
-let session: BrowserSession;
-/** A call of Acme's extension 1001 (the demo agent's), for the detail page. */
-let callId: string;
-
-t.before(async () => {
-  await buildPortal();
-  rs = await startRealSwitch(t, 'page-tour', { DEMO_SEED: 'true', OPERATOR_PASSWORD: DEMO.operator.password });
-  session = await openBrowser(t, { baseURL: rs.sp.url });
-  const acme = (await rs.sp.ok('GET', '/api/v1/customers')).find((c: { slug: string }) => c.slug === 'acme');
-  callId = (await storeCdr(rs.sp, acme.id, { extension: '1001', caller: '+390557770009' }, rs.credentials)).id;
-});
+/** A role of the tour: `operator`, `admin` or `agent`. */
+export type TourRole = (typeof ROLES)[number]['role'];
 
 /** The navigation's links: label and path. */
 async function navLinks(page: Page): Promise<Array<{ label: string; href: string }>> {
@@ -55,7 +46,7 @@ async function navLinks(page: Page): Promise<Array<{ label: string; href: string
 }
 
 /** Opens `path`, checks it (h1, no problems, no horizontal scroll at 375 px) and keeps a screenshot. */
-async function visit(t: Test, page: Page, role: string, path: string, size: { width: number }, expected: (p: PageProblem) => boolean = () => false): Promise<void> {
+async function visit(t: Test, session: BrowserSession, page: Page, role: string, path: string, size: { width: number }, expected: (p: PageProblem) => boolean = () => false): Promise<void> {
   const before = session.problems.length;
   await page.goto(path);
   await settled(page);
@@ -84,15 +75,35 @@ async function tabTo(page: Page, href: string): Promise<string[]> {
   throw new Error(`Tab did not reach the ${href} link (reached ${seen.join(', ') || 'no link'})`);
 }
 
-t.test('the login page, logged out, at both widths', async (t) => {
-  const page = await session.newPage();
-  for (const size of [WIDE, NARROW]) {
-    await page.setViewportSize(size);
-    await visit(t, page, 'visitor', '/login', size, loggedOutProbe);
-  }
-});
 
-for (const { role, login: who, must, enterOn } of ROLES) {
+/**
+ * The tour of `role` in the file `t`: its own real switch, Switchplane (demo data) and browser, a
+ * stored call of Acme's extension 1001 for the detail page; `withLoginPage` adds the login page,
+ * logged out, at both widths.
+ */
+export function tourRole(t: Test, role: TourRole, withLoginPage = false): void {
+  const { login: who, must, enterOn } = ROLES.find((r) => r.role === role)!;
+  let rs: RealSwitch;
+  let session: BrowserSession;
+  /** A call of Acme's extension 1001 (the demo agent's), for the detail page. */
+  let callId: string;
+
+  t.before(async () => {
+    await buildPortal();
+    rs = await startRealSwitch(t, `page-tour-${role}`, { DEMO_SEED: 'true', OPERATOR_PASSWORD: DEMO.operator.password });
+    session = await openBrowser(t, { baseURL: rs.sp.url });
+    const acme = (await rs.sp.ok('GET', '/api/v1/customers')).find((c: { slug: string }) => c.slug === 'acme');
+    callId = (await storeCdr(rs.sp, acme.id, { extension: '1001', caller: '+390557770009' }, rs.credentials)).id;
+  });
+
+  if (withLoginPage) t.test('the login page, logged out, at both widths', async (t) => {
+    const page = await session.newPage();
+    for (const size of [WIDE, NARROW]) {
+      await page.setViewportSize(size);
+      await visit(t, session, page, 'visitor', '/login', size, loggedOutProbe);
+    }
+  });
+
   t.test(`${role}: every page of the navigation at 1280 and 375 px, and the keyboard`, async (t) => {
     const page = await session.newPage({ baseURL: rs.sp.url, viewport: WIDE });
     await login(page, who.email, who.password);
@@ -107,7 +118,7 @@ for (const { role, login: who, must, enterOn } of ROLES) {
 
     for (const size of [WIDE, NARROW]) {
       await page.setViewportSize(size);
-      for (const path of paths) await visit(t, page, role, path, size);
+      for (const path of paths) await visit(t, session, page, role, path, size);
     }
 
     await page.setViewportSize(WIDE);
