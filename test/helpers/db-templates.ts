@@ -8,14 +8,16 @@
  * - `postgresTemplate`: a migrated PostgreSQL database that `create database … template …` copies.
  * The PGlite copies run with `shared_buffers = 16MB` (TEST_PGLITE_SETTINGS, in their
  * postgresql.auto.conf) instead of the 128MB of PGlite's initdb: a start from the dump took
- * 0.5–0.8 s instead of 1.0–1.5 s, and test databases are small.
+ * 0.5–0.8 s instead of 1.0–1.5 s, and test databases are small. They also lack template0 and
+ * template1 (DROP_TEMPLATE_DATABASES), which only CREATE DATABASE copies: the dump holds 26 MB in
+ * 540 files instead of 41 MB in 1,140, and a start from it took 0.23–0.33 CPU s instead of 0.42–0.56.
  * Each is made once per set of migrations (keyed by a hash of sql/*.sql, PGlite's version and
  * those settings) and kept: the PGlite ones under the system temp folder, the PostgreSQL one on
  * the server as `switchplane_template_<key>`. Concurrent test processes build under a lock and
  * publish by rename. The copies still run `migrateToLatest`, which finds nothing pending.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,9 +34,27 @@ const PGLITE_VERSION = (JSON.parse(readFileSync(path.join(path.dirname(fileURLTo
 /** Settings of the PGlite test databases: a smaller buffer pool, which PostgreSQL sets up at every start. */
 const TEST_PGLITE_SETTINGS = "shared_buffers = '16MB'";
 
-/** What the migrated database depends on: every migration's name and text, PGlite's version, the test settings. */
+/**
+ * Drops the cluster's template databases, which PGlite never connects to; `datistemplate` must be
+ * cleared first (PostgreSQL refuses to drop a template), and each DROP DATABASE runs on its own,
+ * outside a transaction block.
+ */
+const DROP_TEMPLATE_DATABASES = [
+  "update pg_database set datistemplate = false where datname in ('template0', 'template1')",
+  'drop database template0',
+  'drop database template1',
+  'checkpoint',
+];
+
+/** Applies the test settings and drops the template databases in a migrated PGlite cluster. */
+async function trimForTests(pglite: PGlite): Promise<void> {
+  await pglite.exec(`alter system set ${TEST_PGLITE_SETTINGS}`);
+  for (const statement of DROP_TEMPLATE_DATABASES) await pglite.exec(statement);
+}
+
+/** What the migrated database depends on: every migration's name and text, PGlite's version, the test trimming. */
 function migrationsKey(): string {
-  const hash = createHash('sha256').update(PGLITE_VERSION).update(TEST_PGLITE_SETTINGS);
+  const hash = createHash('sha256').update(PGLITE_VERSION).update(TEST_PGLITE_SETTINGS).update(DROP_TEMPLATE_DATABASES.join(';'));
   for (const file of readdirSync(SQL_DIR).filter((f) => f.endsWith('.sql')).sort()) hash.update(file).update(readFileSync(path.join(SQL_DIR, file)));
   return hash.digest('hex').slice(0, 16);
 }
@@ -73,7 +93,7 @@ export function pgliteDump(): Promise<Blob> {
   dump ??= cached(path.join(CACHE, `pglite-${KEY}.tar`), async (tmp) => {
     const pglite = await PGlite.create({ loadDataDir: await migratedDump() });
     try {
-      await pglite.exec(`alter system set ${TEST_PGLITE_SETTINGS}`);
+      await trimForTests(pglite);
       writeFileSync(tmp, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));
     } finally {
       await pglite.close();
@@ -87,7 +107,12 @@ export async function copyPgliteDataDir(dir: string): Promise<void> {
   const template = await cached(path.join(CACHE, `pglite-${KEY}`), async (tmp) => {
     const store = await openPglite(tmp);
     await store.close();
-    appendFileSync(path.join(tmp, 'postgresql.auto.conf'), `${TEST_PGLITE_SETTINGS}\n`);
+    const pglite = await PGlite.create({ dataDir: tmp });
+    try {
+      await trimForTests(pglite);
+    } finally {
+      await pglite.close();
+    }
   });
   cpSync(template, dir, { recursive: true });
 }
