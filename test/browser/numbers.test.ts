@@ -171,6 +171,7 @@ t.test('at 375 px neither the page nor the form scrolls sideways', async (t) => 
   t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375), 'the form');
   await screenshot(page, 'numbers-form-375');
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('dialog').waitFor({ state: 'hidden' });
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
