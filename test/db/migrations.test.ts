@@ -8,6 +8,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import { PGlite } from '@electric-sql/pglite';
 import { migrateToLatest } from '../../src/db/migrator.js';
 import { openPglite } from '../../src/db/pglite.js';
+import { pgliteDump } from '../helpers/db-templates.js';
 
 t.test('migrations are recorded and applied once; the embedded database keeps its data', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'switchplane-db-'));
@@ -32,4 +33,14 @@ t.test('migrations are recorded and applied once; the embedded database keeps it
   t.ok(files.length >= 4);
   t.same(applied.rows.map((r) => r.name), files, 'every file of sql/ applied, in order');
   await owner.destroy();
+});
+
+t.test('a database that lists a migration sql/ lacks is refused, not taken as up to date', async (t) => {
+  const pglite = await PGlite.create({ loadDataDir: await pgliteDump() });
+  const owner = new Kysely<unknown>({ dialect: new PGliteDialect(pglite) });
+  t.teardown(() => owner.destroy());
+  const run = async (_db: Kysely<unknown>, script: string) => void (await pglite.exec(script));
+  t.same(await migrateToLatest(owner, run), [], 'the migrated dump is up to date');
+  await pglite.exec(`insert into kysely_migration (name, timestamp) values ('999_from_a_newer_release', '2026-12-06T00:00:00Z')`);
+  await t.rejects(migrateToLatest(owner, run), /999_from_a_newer_release/, 'Kysely\'s Migrator names the migration it cannot find');
 });
