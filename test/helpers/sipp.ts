@@ -5,8 +5,10 @@
 import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeOptions } from '../../src/sip/options-probe.js';
 import { eventually } from './eventually.js';
@@ -50,24 +52,60 @@ async function canBind(kind: 'udp' | 'tcp', port: number): Promise<boolean> {
   return bound;
 }
 
-/** Ports `freeListenPort` has handed out in this process, so that two calls never get the same one. */
-const handedOut = new Set<number>();
+/**
+ * Where `freeListenPort` records the ports it hands out, one file per port holding the PID of the
+ * test process it went to: tap runs test files side by side, and a port another file was handed
+ * is free until its child binds it, seconds later (a Switchplane start). A file whose process is
+ * gone is taken over; a process removes its own files when it exits.
+ */
+const RESERVED = path.join(tmpdir(), 'switchplane-test-ports');
+const reservedHere: string[] = [];
+
+/** Whether `pid` is a running process (signal 0 probes without sending). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Claims `port` for this process unless a running test process holds it. */
+function reserve(port: number): boolean {
+  if (!reservedHere.length) {
+    mkdirSync(RESERVED, { recursive: true });
+    process.once('exit', () => reservedHere.forEach((file) => rmSync(file, { force: true })));
+  }
+  const file = path.join(RESERVED, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      reservedHere.push(file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(file, 'utf8'));
+      if (!holder || alive(holder)) return false; // empty: its writer is between open and write
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
 
 /**
  * A loopback port for a child process to listen on later, free for both TCP and UDP a moment
- * ago, from 20000–31999: below Linux's ephemeral range (net.ipv4.ip_local_port_range, 32768–60999),
- * so an outgoing connection cannot take it before the child binds, as it can a `freePort` port
- * (FreeSWITCH's SIP profiles bind UDP and TCP on one port and log `Error Creating SIP UA` when it
- * is taken), and clear of the test switch's RTP ports (17100–17999).
+ * ago and handed to no other running test process (RESERVED), from 20000–31999: below Linux's
+ * ephemeral range (net.ipv4.ip_local_port_range, 32768–60999), so an outgoing connection cannot
+ * take it before the child binds, as it can a `freePort` port (FreeSWITCH's SIP profiles bind UDP
+ * and TCP on one port and log `Error Creating SIP UA` when it is taken), and clear of the test
+ * switch's RTP ports (17100–17999).
  */
 export async function freeListenPort(): Promise<number> {
   for (let attempt = 0; attempt < 500; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 12000);
-    if (handedOut.has(port)) continue;
-    if ((await canBind('tcp', port)) && (await canBind('udp', port))) {
-      handedOut.add(port);
-      return port;
-    }
+    if (!reserve(port)) continue;
+    if ((await canBind('tcp', port)) && (await canBind('udp', port))) return port;
   }
   throw new Error('no port from 20000 to 31999 is free on 127.0.0.1 for both TCP and UDP');
 }

@@ -86,9 +86,12 @@ export async function startSwitchplane(t: Test, port: number, env: Record<string
   };
   t.teardown(() => sp.stop());
 
-  // tsx compiles the whole tree at start: over a minute on a loaded two-core machine.
+  // tsx compiles the whole tree at start: over a minute on a loaded two-core machine. Until this
+  // process logs that it listens, a /health answer on its port would come from another process
+  // (one that took the port since it was found free).
   const state = await eventually('Switchplane healthy (GET /health 200)', async () => {
     if (!running(child)) return 'exited';
+    if (!out.includes(`Server listening at ${url}`)) return false;
     const res = await fetch(`${url}/health`).catch(() => undefined);
     return res?.status === 200 && 'up';
   }, { timeoutMs: 180_000, intervalMs: 200 }).catch((err: Error) => {
