@@ -60,6 +60,7 @@ async function canBind(kind: 'udp' | 'tcp', port: number): Promise<boolean> {
  */
 const RESERVED = path.join(tmpdir(), 'switchplane-test-ports');
 const reservedHere: string[] = [];
+let removeAtExit = false;
 
 /** Whether `pid` is a running process (signal 0 probes without sending). */
 function alive(pid: number): boolean {
@@ -73,9 +74,10 @@ function alive(pid: number): boolean {
 
 /** Claims `port` for this process unless a running test process holds it. */
 function reserve(port: number): boolean {
-  if (!reservedHere.length) {
+  if (!removeAtExit) {
     mkdirSync(RESERVED, { recursive: true });
     process.once('exit', () => reservedHere.forEach((file) => rmSync(file, { force: true })));
+    removeAtExit = true;
   }
   const file = path.join(RESERVED, String(port));
   for (let attempt = 0; attempt < 2; attempt++) {

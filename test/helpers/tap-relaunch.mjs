@@ -4,7 +4,7 @@
  *
  * tap starts each test file with `--import @tapjs/processinfo/import`, whose loader thread sees
  * every module the file loads, to record it for coverage and `tap --changed`. Switchplane's runs
- * use neither (coverage is off), and the loader cost 1.2–2 CPU s per test file, and about 0.8 s per
+ * use neither (coverage is off), and the loader cost 1.1–2 CPU s per test file, and about 0.8 s per
  * Switchplane process a test starts, since process-on-spawn hands it to every child.
  *
  * This module runs before the test file is loaded, and the test file is then never loaded here:
