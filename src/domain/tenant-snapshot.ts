@@ -42,8 +42,9 @@ export interface TenantSnapshot {
   /** Ordered by priority (1 = first), then name. */
   trunks: LookupTrunk[];
   /**
-   * Directory answers already rendered from this snapshot, by extension id, as UTF-8 bytes
-   * ready to send; they go when the snapshot goes.
+   * Usual directory answers already rendered from this snapshot (src/xmlcurl/directory.ts), as
+   * UTF-8 bytes ready to send, by the `user` they were asked for (an active extension's SIP
+   * username or extension number: at most two per extension); they go when the snapshot goes.
    */
   rendered: Map<string, Buffer>;
 }

@@ -116,29 +116,34 @@ export function answerDirectory(lookup: DirectoryLookup, deps: DirectoryDeps): A
 function answerFromTenant(lookup: DirectoryLookup, s: TenantSnapshot | undefined, isUserLookup: boolean, deps: DirectoryDeps): Answer {
   if (!s || s.tenant.status !== 'active') return null;
   if (!isUserLookup) return renderDomains([s.tenant.sip_domain]);
-  const ext = findActiveExtension(s.extensions, lookup.user!);
-  if (!ext) return null;
+  const user = lookup.user!;
   const domain = s.tenant.sip_domain;
   const reverseAuth = lookup.action === 'reverse-auth-lookup';
+  // Only the usual answer is kept, so arbitrary realms or reverse-auth secrets cannot grow the cache.
+  const usual = (lookup.realm === null || lookup.realm === domain) && !reverseAuth;
+  if (usual) {
+    const kept = s.rendered.get(user);
+    if (kept !== undefined) return kept;
+  }
+  const ext = findActiveExtension(s.extensions, user);
+  if (!ext) return null;
   // mod_sofia asks this when a phone challenges a request FreeSWITCH sent it (sofia_reg.c
   // `sofia_reg_handle_sip_r_challenge`, user = the To user); the answer carries the password, so
   // it goes out only for an extension that needs reverse auth.
   if (reverseAuth && !ext.reverse_auth) return null;
-  // Only the usual answer is kept, so arbitrary realms or reverse-auth secrets cannot grow the cache.
-  return (lookup.realm === null || lookup.realm === domain) && !reverseAuth
-    ? usualAnswer(s, ext, deps)
-    : renderUser(s, ext, lookup.realm ?? domain, reverseAuth, deps);
+  return usual ? usualAnswer(s, ext, user, deps) : renderUser(s, ext, lookup.realm ?? domain, reverseAuth, deps);
 }
 
 /**
- * A user's answer for realm = its domain, rendered once per snapshot and kept as bytes, so a
- * repeated lookup neither renders nor encodes.
+ * A user's answer for realm = its domain, rendered once per snapshot and kept as bytes under the
+ * name it was asked by (`user`: its SIP username or its extension number), so a repeated lookup
+ * neither searches the tenant's extensions nor renders nor encodes.
  */
-function usualAnswer(s: TenantSnapshot, ext: LookupExtension, deps: DirectoryDeps): Buffer {
-  let xml = s.rendered.get(ext.id);
+function usualAnswer(s: TenantSnapshot, ext: LookupExtension, user: string, deps: DirectoryDeps): Buffer {
+  let xml = s.rendered.get(user);
   if (xml === undefined) {
     xml = Buffer.from(renderUser(s, ext, s.tenant.sip_domain, false, deps), 'utf8');
-    s.rendered.set(ext.id, xml);
+    s.rendered.set(user, xml);
   }
   return xml;
 }
@@ -153,7 +158,7 @@ export function prerenderUsers(s: TenantSnapshot, deps: DirectoryDeps): number {
   let n = 0;
   for (const ext of s.extensions) {
     if (ext.status === 'active') {
-      usualAnswer(s, ext, deps);
+      usualAnswer(s, ext, ext.sip_username, deps);
       n++;
     }
   }

@@ -129,6 +129,26 @@ for (const backend of backends) {
       t.match(byNumber.params['dial-string'], `*/mario.rossi@${ACME}`);
     });
 
+    t.test("a name that is one extension's SIP username and another's number finds the SIP username's, every time", async (t) => {
+      const tenantId = directoryUser(await post(sipAuth('directory-register.txt', '1001', ACME))).variables.accountcode!;
+      await ctx.change(tenantId, async (db) => {
+        await db.updateTable('extensions').set({ sip_username: 'mario.rossi' }).where('extension', '=', '1001').execute();
+        await db.updateTable('extensions').set({ sip_username: '1001' }).where('extension', '=', '1002').execute();
+      });
+      // The changed tenant is read again at its next lookup, and its users rendered in idle time.
+      directoryUser(await post(sipAuth('directory-register.txt', 'mario.rossi', ACME)));
+      while ((await ctx.app.inject({ method: 'GET', url: '/health' })).json<{ directoryPrerenderPending: number }>().directoryPrerenderPending > 0) await new Promise((r) => setTimeout(r, 10));
+      for (const round of ['first', 'kept']) {
+        const named = directoryUser(await post(sipAuth('directory-register.txt', '1001', ACME)));
+        t.same([named.id, named.numberAlias], ['1001', '1002'], `${round}: 1001 is extension 1002's SIP username`);
+        const byNumber = directoryUser(await post(rewrite(fixtureBody('directory-user-call.txt'), { key_value: ACME, domain: ACME, user: '1002' })));
+        t.same([byNumber.id, byNumber.numberAlias], ['1001', '1002'], `${round}: extension 1002 by its number`);
+        const other = directoryUser(await post(sipAuth('directory-register.txt', 'mario.rossi', ACME)));
+        t.same([other.id, other.numberAlias], ['mario.rossi', '1001'], `${round}: extension 1001 by its SIP username`);
+      }
+      t.ok(isNotFound(await post(sipAuth('directory-register.txt', 'nobody', ACME))), 'an unknown user is still not found');
+    });
+
     t.test('the per-section URLs and GET answer the same', async (t) => {
       const body = sipAuth('directory-register.txt', '1001', GLOBEX);
       const viaPath = await ctx.app.inject({ method: 'POST', url: '/freeswitch/directory', headers: FORM, payload: body });
