@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import t from 'tap';
 import { backends } from '../helpers/backends.js';
 import { demoApp, postLookup } from '../helpers/app.js';
+import { eventually } from '../helpers/eventually.js';
 import { FORM, fixtureBody, isNotFound, rewrite } from '../helpers/fixtures.js';
 import { directoryDomains, directoryUser } from '../helpers/xml.js';
 
@@ -137,7 +138,7 @@ for (const backend of backends) {
       });
       // The changed tenant is read again at its next lookup, and its users rendered in idle time.
       directoryUser(await post(sipAuth('directory-register.txt', 'mario.rossi', ACME)));
-      while ((await ctx.app.inject({ method: 'GET', url: '/health' })).json<{ directoryPrerenderPending: number }>().directoryPrerenderPending > 0) await new Promise((r) => setTimeout(r, 10));
+      await eventually('the users rendered', async () => (await ctx.app.inject({ method: 'GET', url: '/health' })).json<{ directoryPrerenderPending: number }>().directoryPrerenderPending === 0);
       for (const round of ['first', 'kept']) {
         const named = directoryUser(await post(sipAuth('directory-register.txt', '1001', ACME)));
         t.same([named.id, named.numberAlias], ['1001', '1002'], `${round}: 1001 is extension 1002's SIP username`);
