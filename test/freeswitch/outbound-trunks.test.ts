@@ -97,6 +97,10 @@ t.test('carrier A refuses registrations: its gateway goes down and trunk A is sk
   await carrierA.stop();
   rs.fs.expectLog(/Failed Registration with status Service Unavailable \[503\]/);
   const refusing = await startCarrierA('503 Service Unavailable');
+  // A re-REGISTER sent in the gap between the two SIPps, when nothing listened on carrier A's
+  // port, could put the gateway in FAIL_WAIT before carrier A refused anything: the refusal is
+  // carrier A's once it has answered a REGISTER.
+  await until('carrier A refused a REGISTER', () => registerCallIds(refusing).length > 0, 30_000);
   await until('trunk A down in sofia status gateway', async () => /FAIL_WAIT|FAILED|DOWN/.test(await rs.fs.cli(`sofia status gateway ${trunk.a.gatewayName}`)), 30_000);
   const state = await until('trunk A down as Switchplane stored it', async () => {
     const s = await stateA();
